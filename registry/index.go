@@ -1,0 +1,101 @@
+package registry
+
+import (
+	"errors"
+	"time"
+)
+
+// Index is a read-only in-memory view of a snapshot, keyed the way the checks
+// look things up. Plates are compared normalised.
+type Index struct {
+	vehicles  map[string]Vehicle
+	tanks     map[string]Tank // by normalised vehicle plate
+	persons   map[string]Person
+	waybills  map[string]Waybill
+	blacklist map[[2]string]BlacklistEntry
+	meta      Meta
+}
+
+// NewIndex indexes s. A snapshot without synced_at is taken as synced at
+// syncedDefault.
+func NewIndex(s *Snapshot, syncedDefault time.Time) *Index {
+	ix := &Index{
+		vehicles:  make(map[string]Vehicle, len(s.Vehicles)),
+		tanks:     make(map[string]Tank, len(s.Tanks)),
+		persons:   make(map[string]Person, len(s.Persons)),
+		waybills:  make(map[string]Waybill, len(s.Waybills)),
+		blacklist: make(map[[2]string]BlacklistEntry, len(s.Blacklist)),
+		meta:      Meta{Version: s.Version, SyncedAt: syncedDefault},
+	}
+	if !s.SyncedAt.IsZero() {
+		ix.meta.SyncedAt = s.SyncedAt.Start(time.UTC)
+	}
+	for _, v := range s.Vehicles {
+		ix.vehicles[NormalizePlate(v.Plate)] = v
+	}
+	for _, t := range s.Tanks {
+		ix.tanks[NormalizePlate(t.Vehicle)] = t
+	}
+	for _, p := range s.Persons {
+		ix.persons[normalizeID(p.IDNumber)] = p
+	}
+	for _, w := range s.Waybills {
+		ix.waybills[w.Number] = w
+	}
+	for _, b := range s.Blacklist {
+		ix.blacklist[blacklistKey(b.Kind, b.Value)] = b
+	}
+	return ix
+}
+
+func blacklistKey(kind, value string) [2]string {
+	switch kind {
+	case BlacklistVehicle:
+		value = NormalizePlate(value)
+	case BlacklistPerson:
+		value = normalizeID(value)
+	}
+	return [2]string{kind, value}
+}
+
+func normalizeID(s string) string {
+	if n := len(s); n > 0 && s[n-1] == 'x' {
+		return s[:n-1] + "X"
+	}
+	return s
+}
+
+// Vehicle looks a vehicle up by plate.
+func (ix *Index) Vehicle(plate string) (Vehicle, bool) {
+	v, ok := ix.vehicles[NormalizePlate(plate)]
+	return v, ok
+}
+
+// TankOn returns the tank registered to the vehicle with this plate.
+func (ix *Index) TankOn(plate string) (Tank, bool) {
+	t, ok := ix.tanks[NormalizePlate(plate)]
+	return t, ok
+}
+
+// Person looks a person up by ID number.
+func (ix *Index) Person(id string) (Person, bool) {
+	p, ok := ix.persons[normalizeID(id)]
+	return p, ok
+}
+
+// Waybill looks a waybill up by number.
+func (ix *Index) Waybill(number string) (Waybill, bool) {
+	w, ok := ix.waybills[number]
+	return w, ok
+}
+
+// Blacklisted returns the blacklist entry for kind and value, if any.
+func (ix *Index) Blacklisted(kind, value string) (BlacklistEntry, bool) {
+	b, ok := ix.blacklist[blacklistKey(kind, value)]
+	return b, ok
+}
+
+// Meta is the registry's version and sync time.
+func (ix *Index) Meta() Meta { return ix.meta }
+
+func joinErrors(errs []error) error { return errors.Join(errs...) }

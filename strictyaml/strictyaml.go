@@ -1,0 +1,219 @@
+// Package strictyaml decodes YAML (and JSON, which is YAML) strictly: unknown
+// keys are errors, and every error names the file, the line and the field.
+package strictyaml
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Doc is a parsed document that can point at the line of any field.
+type Doc struct {
+	File string
+	root *yaml.Node
+}
+
+// Error is a problem in a document: the file, the line (0 when unknown), the
+// field path (empty when unknown) and what is wrong.
+type Error struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Parse reads one YAML or JSON document.
+func Parse(data []byte, file string) (*Doc, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if err.Error() == "EOF" {
+			return nil, &Error{File: file, Msg: "empty document"}
+		}
+		return nil, wrap(file, err)
+	}
+	if err := checkDuplicates(&root, ""); err != nil {
+		err.File = file
+		return nil, err
+	}
+	return &Doc{File: file, root: &root}, nil
+}
+
+// Decode decodes the document into v, refusing unknown keys.
+func (d *Doc) Decode(v any) error {
+	return d.decodeNode(d.root, v)
+}
+
+func (d *Doc) decodeNode(n *yaml.Node, v any) error {
+	// yaml.Node.Decode has no KnownFields switch; re-encoding would lose the
+	// file's lines, so unknown keys are found by walking the node against the
+	// target type first.
+	if err := knownFields(n, v, ""); err != nil {
+		err.File = d.File
+		return err
+	}
+	if err := n.Decode(v); err != nil {
+		return wrap(d.File, err)
+	}
+	return nil
+}
+
+// Errorf makes an Error for the field at path ("registry.vehicles[0].plate"),
+// with the line of that field, or of its nearest parent present in the file.
+func (d *Doc) Errorf(path string, format string, args ...any) error {
+	return &Error{File: d.File, Line: d.Line(path), Field: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Line returns the line of the field at path, or of the nearest parent that
+// exists; 0 when nothing matches.
+func (d *Doc) Line(path string) int {
+	n := d.root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, part := range splitPath(path) {
+		next := child(n, part)
+		if next == nil {
+			return line
+		}
+		n = next
+		line = n.Line
+	}
+	return line
+}
+
+var indexRe = regexp.MustCompile(`^(.*)\[(\d+)\]$`)
+
+func splitPath(path string) []string {
+	var out []string
+	for _, p := range strings.Split(path, ".") {
+		if p == "" {
+			continue
+		}
+		var idx []string
+		for {
+			m := indexRe.FindStringSubmatch(p)
+			if m == nil {
+				break
+			}
+			idx = append([]string{"[" + m[2]}, idx...)
+			p = m[1]
+		}
+		if p != "" {
+			out = append(out, p)
+		}
+		out = append(out, idx...)
+	}
+	return out
+}
+
+func child(n *yaml.Node, part string) *yaml.Node {
+	if strings.HasPrefix(part, "[") {
+		i, err := strconv.Atoi(part[1:])
+		if err != nil || n.Kind != yaml.SequenceNode || i >= len(n.Content) {
+			return nil
+		}
+		return n.Content[i]
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == part {
+			// Point at the value, except for a block that starts on the next
+			// line: then the key's line is the one a person looks for.
+			v := n.Content[i+1]
+			if v.Kind == yaml.ScalarNode || v.Line == n.Content[i].Line {
+				return v
+			}
+			k := *v
+			k.Line = n.Content[i].Line
+			return &k
+		}
+	}
+	return nil
+}
+
+var lineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// wrap turns a yaml error into Errors that carry the file name.
+func wrap(file string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var errs []error
+		for _, e := range te.Errors {
+			errs = append(errs, lineError(file, e))
+		}
+		return errors.Join(errs...)
+	}
+	return lineError(file, err.Error())
+}
+
+func lineError(file, msg string) error {
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	if m := lineRe.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: file, Line: line, Msg: m[2]}
+	}
+	return &Error{File: file, Msg: msg}
+}
+
+func checkDuplicates(n *yaml.Node, path string) *Error {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if err := checkDuplicates(c, path); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if err := checkDuplicates(c, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			p := join(path, k)
+			if seen[k] {
+				return &Error{Line: n.Content[i].Line, Field: p, Msg: "key given twice"}
+			}
+			seen[k] = true
+			if err := checkDuplicates(n.Content[i+1], p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
