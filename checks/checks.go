@@ -86,6 +86,31 @@ func Run(ev Evidence, reg Registry, now time.Time, p Params) Outcome {
 	return out
 }
 
+// RunWithoutRegistry judges ev when the registry could not be read: identity
+// is judged from the card and the face, every other check is unknown with
+// registry_unavailable. A check that errs never passes.
+func RunWithoutRegistry(ev Evidence, now time.Time, p Params) Outcome {
+	if p.Location == nil {
+		p.Location = time.UTC
+	}
+	j := &judge{ev: ev, now: now, p: p}
+	out := Outcome{}
+	for _, id := range IDs {
+		if id == Identity {
+			out.Checks = append(out.Checks, j.identity().result(false))
+			continue
+		}
+		jd := &judgement{id: id}
+		jd.unsure(ReasonRegistryError, "", "")
+		out.Checks = append(out.Checks, jd.result(false))
+	}
+	out.Verdict = verdict(out.Checks, ev.DeadlineExceeded)
+	if ev.DeadlineExceeded {
+		out.Reasons = []Reason{NewReason(ReasonDeadlineExceeded, "", "")}
+	}
+	return out
+}
+
 // Stale reports whether a registry synced at m.SyncedAt is too old at now. A
 // registry that was never synced is stale.
 func Stale(m registry.Meta, now time.Time, maxAge time.Duration) bool {

@@ -297,3 +297,24 @@ func TestEveryReasonHasMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestRunWithoutRegistryNeverPasses(t *testing.T) {
+	out := RunWithoutRegistry(baseEvidence(), now, params())
+	if out.Verdict != VerdictReview {
+		t.Fatalf("verdict = %s, want review", out.Verdict)
+	}
+	for _, c := range out.Checks {
+		want := Unknown
+		if c.ID == Identity {
+			want = Pass
+		}
+		if c.Result != want {
+			t.Fatalf("%s = %s, want %s", c.ID, c.Result, want)
+		}
+	}
+	ev := baseEvidence()
+	ev.Driver.Face = score(0.1)
+	if out := RunWithoutRegistry(ev, now, params()); out.Verdict != VerdictReject {
+		t.Fatalf("a failing face with no registry = %s, want reject", out.Verdict)
+	}
+}

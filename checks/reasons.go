@@ -6,9 +6,10 @@ import "strings"
 // use them. docs/checks.md lists them with the check that gives each.
 const (
 	// Any registry-backed check.
-	ReasonNotRegistered = "not_registered" // plate, ID number, tank or waybill not in the registry
-	ReasonRegistryStale = "registry_stale" // the registry's last sync is older than registry_max_age
-	ReasonDataMissing   = "data_missing"   // the registry record lacks a field the rule needs
+	ReasonNotRegistered = "not_registered"       // plate, ID number, tank or waybill not in the registry
+	ReasonRegistryStale = "registry_stale"       // the registry's last sync is older than registry_max_age
+	ReasonRegistryError = "registry_unavailable" // the registry could not be read
+	ReasonDataMissing   = "data_missing"         // the registry record lacks a field the rule needs
 	// Evidence that never arrived.
 	ReasonPlateMissing   = "plate_missing"
 	ReasonDriverMissing  = "driver_missing"
@@ -55,6 +56,7 @@ const (
 var messages = map[string][2]string{
 	ReasonNotRegistered:       {"{s}未在登记库中", "{s} is not registered"},
 	ReasonRegistryStale:       {"登记库已过期（最后同步过久），无法确认", "the registry is stale (last sync too old): cannot confirm"},
+	ReasonRegistryError:       {"登记库读取失败，无法确认", "the registry could not be read: cannot confirm"},
 	ReasonDataMissing:         {"{s}登记资料缺少{d}", "{s}'s record lacks {d}"},
 	ReasonPlateMissing:        {"未识别到车牌", "no plate was read"},
 	ReasonDriverMissing:       {"驾驶员未刷身份证", "the driver presented no ID card"},

@@ -124,6 +124,9 @@ type Evidence struct {
 	// DeadlineExceeded is set when the lane decided because its deadline
 	// passed rather than because the evidence was complete.
 	DeadlineExceeded bool `json:"deadline_exceeded,omitempty"`
+	// Steps records when each piece of evidence arrived ("plate",
+	// "driver_card", "driver_face", "escort_card", "escort_face", "waybill").
+	Steps map[string]time.Time `json:"steps,omitempty"`
 }
 
 // Registry is the read-only registry view the checks look things up in.

@@ -1,0 +1,420 @@
+// Package config is hazgate's configuration: one YAML file, parsed strictly
+// (unknown keys are errors) and validated so that every mistake names its
+// field and line.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/strictyaml"
+)
+
+// Duration is a Go duration written as "500ms" or "2m".
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: want a duration such as 500ms or 2m", n.Line)
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration such as 500ms or 2m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Config is the whole appliance configuration.
+type Config struct {
+	Park           string    `yaml:"park"`
+	Gate           string    `yaml:"gate"`
+	Timezone       string    `yaml:"timezone"`
+	Database       string    `yaml:"database"`
+	RegistryMaxAge Duration  `yaml:"registry_max_age"`
+	Retention      Duration  `yaml:"retention"`
+	Deadline       Duration  `yaml:"deadline"`
+	Checks         Checks    `yaml:"checks"`
+	FaceMatch      FaceMatch `yaml:"face_match"`
+	Lanes          []Lane    `yaml:"lanes"`
+	MQTT           MQTT      `yaml:"mqtt"`
+	Kiosk          Kiosk     `yaml:"kiosk"`
+	Log            Log       `yaml:"log"`
+}
+
+// Checks are the judging settings.
+type Checks struct {
+	FaceThreshold float64 `yaml:"face_threshold"`
+	// OpenHours is "HH:MM-HH:MM" in the park's zone; empty means always open.
+	OpenHours string `yaml:"open_hours"`
+}
+
+// FaceMatch is the park's face-match service.
+type FaceMatch struct {
+	URL     string   `yaml:"url"`
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Lane is one lane with its devices.
+type Lane struct {
+	Name               string   `yaml:"name"`
+	Direction          string   `yaml:"direction"` // in or out
+	Deadline           Duration `yaml:"deadline"`
+	IDCard             Serial   `yaml:"idcard"`
+	EscortIDCard       *Serial  `yaml:"escort_idcard"`
+	Scanner            Serial   `yaml:"scanner"`
+	Camera             Camera   `yaml:"camera"`
+	PlateToken         string   `yaml:"plate_token"`
+	PlateMinConfidence float64  `yaml:"plate_min_confidence"`
+	ArrivalLoop        Loop     `yaml:"arrival_loop"`
+	SafetyLoop         Loop     `yaml:"safety_loop"`
+	Barrier            Barrier  `yaml:"barrier"`
+}
+
+// Serial is a serial device.
+type Serial struct {
+	Port    string   `yaml:"port"`
+	Baud    int      `yaml:"baud"`
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Camera is an IP camera's snapshot endpoint.
+type Camera struct {
+	SnapshotURL string   `yaml:"snapshot_url"`
+	Username    string   `yaml:"username"`
+	Password    string   `yaml:"password"`
+	Auth        string   `yaml:"auth"` // none, basic or digest
+	Timeout     Duration `yaml:"timeout"`
+}
+
+// Loop is a loop detector input.
+type Loop struct {
+	Pin       string   `yaml:"pin"` // a name (GPIO17) or chip/line (gpiochip0/17)
+	ActiveLow bool     `yaml:"active_low"`
+	Debounce  Duration `yaml:"debounce"`
+}
+
+// Barrier is the barrier's relays and optional limit switches.
+type Barrier struct {
+	Mode            string   `yaml:"mode"` // pulse or level
+	OpenPin         string   `yaml:"open_pin"`
+	ClosePin        string   `yaml:"close_pin"`
+	Pulse           Duration `yaml:"pulse"`
+	OpenLimitPin    string   `yaml:"open_limit_pin"`
+	ClosedLimitPin  string   `yaml:"closed_limit_pin"`
+	FeedbackTimeout Duration `yaml:"feedback_timeout"`
+}
+
+// MQTT is the uplink to the city risk platform.
+type MQTT struct {
+	Broker       string   `yaml:"broker"`
+	ClientID     string   `yaml:"client_id"`
+	Root         string   `yaml:"root"`
+	Username     string   `yaml:"username"`
+	Password     string   `yaml:"password"`
+	CAFile       string   `yaml:"ca_file"`
+	CertFile     string   `yaml:"cert_file"`
+	KeyFile      string   `yaml:"key_file"`
+	OutboxMax    int      `yaml:"outbox_max"`
+	Keepalive    Duration `yaml:"keepalive"`
+	TrustedKeys  []string `yaml:"trusted_keys"`
+	TelemetryInt Duration `yaml:"telemetry_interval"`
+}
+
+// Kiosk is the operator UI's HTTP server.
+type Kiosk struct {
+	Listen  string `yaml:"listen"`
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+}
+
+// Log is the logging setup.
+type Log struct {
+	Level string `yaml:"level"` // debug, info, warn, error
+}
+
+// Default returns the defaults every file starts from.
+func Default() Config {
+	return Config{
+		Park:           "park",
+		Gate:           "gate",
+		Timezone:       "Asia/Shanghai",
+		Database:       "/var/lib/hazgate/hazgate.db",
+		RegistryMaxAge: Duration(24 * time.Hour),
+		Retention:      Duration(7 * 24 * time.Hour),
+		Deadline:       Duration(120 * time.Second),
+		Checks:         Checks{FaceThreshold: 0.80},
+		FaceMatch:      FaceMatch{Timeout: Duration(3 * time.Second)},
+		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute)},
+		Kiosk:          Kiosk{Listen: ":8080"},
+		Log:            Log{Level: "info"},
+	}
+}
+
+// Load reads and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes data (named file in errors) over the defaults and validates
+// it. The error lists every mistake, each with its file, line and field.
+func Parse(data []byte, file string) (*Config, error) {
+	doc, err := strictyaml.Parse(data, file)
+	if err != nil {
+		return nil, err
+	}
+	c := Default()
+	if err := doc.Decode(&c); err != nil {
+		return nil, err
+	}
+	if errs := c.Validate(doc); len(errs) > 0 {
+		return nil, joinErrors(errs)
+	}
+	for i := range c.Lanes {
+		c.Lanes[i].applyDefaults(c)
+	}
+	return &c, nil
+}
+
+func (l *Lane) applyDefaults(c Config) {
+	if l.Deadline == 0 {
+		l.Deadline = c.Deadline
+	}
+	if l.IDCard.Baud == 0 {
+		l.IDCard.Baud = 115200
+	}
+	if l.Scanner.Baud == 0 {
+		l.Scanner.Baud = 9600
+	}
+	if l.ArrivalLoop.Debounce == 0 {
+		l.ArrivalLoop.Debounce = Duration(200 * time.Millisecond)
+	}
+	if l.SafetyLoop.Debounce == 0 {
+		l.SafetyLoop.Debounce = Duration(200 * time.Millisecond)
+	}
+	if l.Barrier.Mode == "" {
+		l.Barrier.Mode = "pulse"
+	}
+	if l.Barrier.Pulse == 0 {
+		l.Barrier.Pulse = Duration(500 * time.Millisecond)
+	}
+	if l.Barrier.FeedbackTimeout == 0 {
+		l.Barrier.FeedbackTimeout = Duration(10 * time.Second)
+	}
+}
+
+// Location returns the park's time zone.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}
+
+// Params returns the checks' settings.
+func (c *Config) Params() checks.Params {
+	p := checks.Params{Location: c.Location(), FaceThreshold: c.Checks.FaceThreshold, RegistryMaxAge: c.RegistryMaxAge.D()}
+	if h, err := ParseHours(c.Checks.OpenHours); err == nil && h != nil {
+		p.OpenHours = h
+	}
+	return p
+}
+
+// Root is the MQTT topic root: mqtt.root, or hazgate/<park>/<gate>.
+func (c *Config) Root() string {
+	if c.MQTT.Root != "" {
+		return c.MQTT.Root
+	}
+	return "hazgate/" + c.Park + "/" + c.Gate
+}
+
+var hoursRe = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$`)
+
+// ParseHours reads "06:00-22:00"; empty gives nil (always open).
+func ParseHours(s string) (*checks.Hours, error) {
+	if s == "" {
+		return nil, nil
+	}
+	m := hoursRe.FindStringSubmatch(strings.ReplaceAll(s, " ", ""))
+	if m == nil {
+		return nil, fmt.Errorf("%q is not HH:MM-HH:MM", s)
+	}
+	atoi := func(a, b string) int { return int(a[0]-'0')*600 + int(a[1]-'0')*60 + int(b[0]-'0')*10 + int(b[1]-'0') }
+	h := &checks.Hours{From: atoi(m[1], m[2]), Until: atoi(m[3], m[4])}
+	if h.From == h.Until {
+		return nil, fmt.Errorf("%q is an empty window", s)
+	}
+	return h, nil
+}
+
+var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// Validate returns every mistake in c, each naming its field and line.
+func (c *Config) Validate(doc *strictyaml.Doc) []error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, doc.Errorf(field, format, args...))
+	}
+	if !nameRe.MatchString(c.Park) {
+		bad("park", "%q: use 1-32 lower-case letters, digits, - or _ (it is part of MQTT topics)", c.Park)
+	}
+	if !nameRe.MatchString(c.Gate) {
+		bad("gate", "%q: use 1-32 lower-case letters, digits, - or _ (it is part of MQTT topics)", c.Gate)
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		bad("timezone", "%q is not a time zone such as Asia/Shanghai", c.Timezone)
+	}
+	if c.Database == "" {
+		bad("database", "missing: the SQLite file")
+	}
+	positive := func(field string, d Duration) {
+		if d <= 0 {
+			bad(field, "must be positive")
+		}
+	}
+	positive("registry_max_age", c.RegistryMaxAge)
+	positive("retention", c.Retention)
+	positive("deadline", c.Deadline)
+	positive("face_match.timeout", c.FaceMatch.Timeout)
+	if t := c.Checks.FaceThreshold; t <= 0 || t > 1 {
+		bad("checks.face_threshold", "%v is not in (0, 1]", t)
+	}
+	if _, err := ParseHours(c.Checks.OpenHours); err != nil {
+		bad("checks.open_hours", "%v", err)
+	}
+	if c.FaceMatch.URL != "" {
+		checkURL(bad, "face_match.url", c.FaceMatch.URL, "http", "https")
+	}
+	if len(c.Lanes) == 0 {
+		bad("lanes", "at least one lane")
+	}
+	if len(c.Lanes) > 8 {
+		bad("lanes", "%d lanes: one appliance serves at most 8", len(c.Lanes))
+	}
+	names := map[string]int{}
+	for i, l := range c.Lanes {
+		f := fmt.Sprintf("lanes[%d]", i)
+		if !nameRe.MatchString(l.Name) {
+			bad(f+".name", "%q: use 1-32 lower-case letters, digits, - or _", l.Name)
+		} else if j, dup := names[l.Name]; dup {
+			bad(f+".name", "%q is already lanes[%d]", l.Name, j)
+		}
+		names[l.Name] = i
+		if l.Direction != "in" && l.Direction != "out" {
+			bad(f+".direction", "%q is not in or out", l.Direction)
+		}
+		if l.Deadline < 0 {
+			bad(f+".deadline", "must be positive")
+		}
+		if l.Direction == "in" && l.IDCard.Port == "" {
+			bad(f+".idcard.port", "missing: an entry lane needs an ID-card reader")
+		}
+		if l.Direction == "in" && l.Scanner.Port == "" {
+			bad(f+".scanner.port", "missing: an entry lane needs a waybill scanner")
+		}
+		for _, s := range []struct {
+			field string
+			baud  int
+		}{{f + ".idcard.baud", l.IDCard.Baud}, {f + ".scanner.baud", l.Scanner.Baud}} {
+			if s.baud != 0 && !validBaud(s.baud) {
+				bad(s.field, "%d is not a standard baud rate", s.baud)
+			}
+		}
+		if l.Camera.SnapshotURL != "" {
+			checkURL(bad, f+".camera.snapshot_url", l.Camera.SnapshotURL, "http", "https")
+		}
+		switch l.Camera.Auth {
+		case "", "none", "basic", "digest":
+		default:
+			bad(f+".camera.auth", "%q is not none, basic or digest", l.Camera.Auth)
+		}
+		if c := l.PlateMinConfidence; c < 0 || c > 1 {
+			bad(f+".plate_min_confidence", "%v is not in [0, 1]", c)
+		}
+		if l.ArrivalLoop.Pin == "" {
+			bad(f+".arrival_loop.pin", "missing")
+		}
+		if l.SafetyLoop.Pin == "" {
+			bad(f+".safety_loop.pin", "missing: the barrier may never close on a vehicle")
+		}
+		switch l.Barrier.Mode {
+		case "", "pulse":
+			if l.Barrier.ClosePin == "" {
+				bad(f+".barrier.close_pin", "missing: pulse mode needs an open and a close relay")
+			}
+		case "level":
+		default:
+			bad(f+".barrier.mode", "%q is not pulse or level", l.Barrier.Mode)
+		}
+		if l.Barrier.OpenPin == "" {
+			bad(f+".barrier.open_pin", "missing")
+		}
+	}
+	if c.MQTT.Broker != "" {
+		checkURL(bad, "mqtt.broker", c.MQTT.Broker, "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss")
+	}
+	if (c.MQTT.CertFile == "") != (c.MQTT.KeyFile == "") {
+		bad("mqtt.cert_file", "cert_file and key_file go together")
+	}
+	for _, fld := range []struct{ name, path string }{{"mqtt.ca_file", c.MQTT.CAFile}, {"mqtt.cert_file", c.MQTT.CertFile}, {"mqtt.key_file", c.MQTT.KeyFile}, {"kiosk.tls_cert", c.Kiosk.TLSCert}, {"kiosk.tls_key", c.Kiosk.TLSKey}} {
+		if fld.path == "" {
+			continue
+		}
+		if _, err := os.Stat(fld.path); err != nil {
+			bad(fld.name, "%v", err)
+		}
+	}
+	if c.MQTT.OutboxMax < 1000 {
+		bad("mqtt.outbox_max", "%d: keep at least 1000 messages", c.MQTT.OutboxMax)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	return errs
+}
+
+func validBaud(b int) bool {
+	switch b {
+	case 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400:
+		return true
+	}
+	return false
+}
+
+func checkURL(bad func(string, string, ...any), field, raw string, schemes ...string) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		bad(field, "%q is not a URL", raw)
+		return
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return
+		}
+	}
+	bad(field, "scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", "))
+}
+
+func joinErrors(errs []error) error { return errors.Join(errs...) }

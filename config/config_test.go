@@ -1,0 +1,80 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestExampleIsValid(t *testing.T) {
+	c, err := Load("../firmware-config/hazgate.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Lanes) != 2 || c.Lanes[0].Deadline.D().Seconds() != 120 || c.Lanes[1].Direction != "out" {
+		t.Fatalf("lanes = %+v", c.Lanes)
+	}
+	if got := c.Root(); got != "hazgate/ningbo-chem/east-1" {
+		t.Fatalf("root = %q", got)
+	}
+}
+
+const minimal = `park: p1
+gate: g1
+lanes:
+  - name: in-1
+    direction: in
+    idcard: {port: /dev/ttyUSB0}
+    scanner: {port: /dev/ttyUSB1}
+    arrival_loop: {pin: GPIO17}
+    safety_loop: {pin: GPIO27}
+    barrier: {open_pin: GPIO22, close_pin: GPIO23}
+`
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want string // substring of the error: file:line: field: message
+	}{
+		{"unknown top-level key", minimal + "colour: red\n", "cfg.yaml:11: colour: unknown key"},
+		{"unknown lane key", strings.Replace(minimal, "direction: in", "direction: in\n    speed: 3", 1), "cfg.yaml:6: lanes[0].speed: unknown key"},
+		{"bad duration", minimal + "deadline: soon\n", `cfg.yaml:11: "soon" is not a duration`},
+		{"bad direction", strings.Replace(minimal, "direction: in", "direction: sideways", 1), `cfg.yaml:5: lanes[0].direction: "sideways" is not in or out`},
+		{"missing safety loop", strings.Replace(minimal, "    safety_loop: {pin: GPIO27}\n", "", 1), "cfg.yaml:4: lanes[0].safety_loop.pin: missing"},
+		{"bad threshold", minimal + "checks: {face_threshold: 1.5}\n", "cfg.yaml:11: checks.face_threshold: 1.5 is not in (0, 1]"},
+		{"bad hours", minimal + "checks: {open_hours: 6-22}\n", "checks.open_hours"},
+		{"bad zone", minimal + "timezone: Mars/Olympus\n", "cfg.yaml:11: timezone:"},
+		{"duplicate lane", minimal + strings.Replace(minimal[strings.Index(minimal, "  - name"):], "", "", 1), "lanes[1].name: \"in-1\" is already lanes[0]"},
+		{"duplicate key", minimal + "park: p2\n", "cfg.yaml:11: park: key given twice"},
+		{"missing cert file", minimal + "mqtt: {broker: ssl://h:8883, cert_file: /nonexistent.pem, key_file: /nonexistent.key}\n", "mqtt.cert_file: stat /nonexistent.pem"},
+		{"bad broker scheme", minimal + "mqtt: {broker: 'http://h:1883'}\n", `mqtt.broker: scheme "http"`},
+		{"wrong type", minimal + "retention: [1]\n", "cfg.yaml:11"},
+		{"no lanes", "park: p1\ngate: g1\n", "lanes: at least one lane"},
+		{"bad gate name", strings.Replace(minimal, "gate: g1", "gate: G/1", 1), `cfg.yaml:2: gate: "G/1"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml), "cfg.yaml")
+			if err == nil {
+				t.Fatalf("no error, want %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q\nwant it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestMinimalGetsDefaults(t *testing.T) {
+	c, err := Parse([]byte(minimal), "cfg.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Lanes[0]
+	if l.Deadline.D().Seconds() != 120 || l.IDCard.Baud != 115200 || l.Barrier.Mode != "pulse" {
+		t.Fatalf("defaults not applied: %+v", l)
+	}
+	if c.Params().FaceThreshold != 0.80 {
+		t.Fatalf("face threshold %v", c.Params().FaceThreshold)
+	}
+}

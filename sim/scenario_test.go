@@ -1,0 +1,63 @@
+package sim
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDemoParses(t *testing.T) {
+	s, err := Parse(DemoYAML, "demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Arrivals) < 8 || len(s.Lanes()) < 2 {
+		t.Fatalf("demo has %d arrivals on %v", len(s.Arrivals), s.Lanes())
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	const base = `name: x
+clock: 2026-03-15T09:00:00+08:00
+registry:
+  vehicles: []
+arrivals:
+  - at: 5s
+    lane: in-1
+    plate: 浙B12345
+`
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", base + "    colour: red\n", "s.yaml:9: arrivals[0].colour: unknown key"},
+		{"bad verdict", base + "    expect: {verdict: maybe}\n", `s.yaml:9: arrivals[0].expect.verdict: "maybe" is not pass, reject or review`},
+		{"bad failed check", base + "    expect: {verdict: reject, failed: [tank]}\n", `arrivals[0].expect.failed[0]: "tank" is not a check`},
+		{"bad offset", strings.Replace(base, "at: 5s", "at: soon", 1), `s.yaml:6: "soon" is not a duration`},
+		{"bad face", base + "    driver: {id_number: \"990001198001010019\", face: 1.7}\n", "arrivals[0].driver.face: 1.7 is not a score"},
+		{"no clock", strings.Replace(base, "clock: 2026-03-15T09:00:00+08:00\n", "", 1), "clock: missing"},
+		{"date clock", strings.Replace(base, "2026-03-15T09:00:00+08:00", "2026-03-15", 1), `s.yaml:2: "2026-03-15" is not a timestamp`},
+		{"bad registry record", strings.Replace(base, "vehicles: []", "vehicles: [{plate: A1, kind: boat}]", 1), `s.yaml:4: registry.vehicles[0].kind: "boat" is not tractor, trailer or rigid`},
+		{"bad date in registry", strings.Replace(base, "vehicles: []", "vehicles: [{plate: A1, kind: tractor, licence_valid_until: 2027-13-01}]", 1), `s.yaml:4: "2027-13-01" is neither a date`},
+		{"operator without reason", base + "    operator: {action: release}\n", "arrivals[0].operator.reason: missing"},
+		{"no arrivals", strings.Split(base, "arrivals:")[0], "arrivals: at least one arrival"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml), "s.yaml")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v\nwant it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTestdataScenariosParse(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.yaml")
+	for _, f := range files {
+		if _, err := Load(f); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+	_ = os.Remove
+}
