@@ -1,0 +1,155 @@
+package lane
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+)
+
+// The evidence an entry lane collects (plate, ID cards, faces, waybill), and
+// the plate an exit lane records.
+
+// collectingPlate reports whether a plate read is taken now: while collecting,
+// or on an exit lane held before its exit was recorded (the operator typing
+// the plate).
+func (m *machine) collectingPlate() bool {
+	if m.s.Phase == PhaseCollecting {
+		return true
+	}
+	return m.s.Config.Exit && m.s.Phase == PhaseHeld && !m.s.ExitRecorded && m.s.Pending == ""
+}
+
+func (m *machine) plateRead(e PlateRead) {
+	plate := strings.TrimSpace(e.Plate)
+	if plate == "" || !m.collectingPlate() {
+		return
+	}
+	if m.s.Evidence.Plate != "" && e.Confidence < m.s.PlateConfidence {
+		return // a worse read of what we already have
+	}
+	trailer := strings.TrimSpace(e.Trailer)
+	if trailer == "" && plate == m.s.Evidence.Plate {
+		trailer = m.s.Evidence.Trailer
+	}
+	m.s.Evidence.Plate, m.s.Evidence.Trailer = plate, trailer
+	m.step("plate")
+	m.s.PlateConfidence = e.Confidence
+	m.s.PlateUnconfirmed = e.Confidence < m.s.Config.MinPlateConfidence
+	if m.s.Config.Exit {
+		if !m.s.PlateUnconfirmed {
+			m.recordExit()
+		}
+		return
+	}
+	m.decideIfComplete()
+}
+
+func (m *machine) recordExit() {
+	m.cancelDeadline()
+	m.s.Phase = PhaseDeciding
+	m.s.Note = ""
+	m.emit(RecordExit{Plate: m.s.Evidence.Plate})
+}
+
+func (m *machine) cardRead(e CardRead) {
+	if m.s.Config.Exit || m.s.Phase != PhaseCollecting {
+		return
+	}
+	id := strings.TrimSpace(e.Person.IDNumber)
+	if id == "" {
+		return
+	}
+	ev := &m.s.Evidence
+	if (ev.Driver != nil && ev.Driver.IDNumber == id) || (ev.Escort != nil && ev.Escort.IDNumber == id) {
+		return // the same card again
+	}
+	role := e.Role
+	switch role {
+	case "":
+		switch {
+		case ev.Driver == nil:
+			role = RoleDriver
+		case ev.Escort == nil:
+			role = RoleEscort
+		default:
+			m.s.Note = "a third ID card was ignored"
+			return
+		}
+	case RoleDriver, RoleEscort:
+		if (role == RoleDriver && ev.Driver != nil) || (role == RoleEscort && ev.Escort != nil) {
+			m.s.Note = "a second " + role + " card was ignored"
+			return
+		}
+	default:
+		m.s.Note = fmt.Sprintf("a card with unknown role %q was ignored", role)
+		return
+	}
+	p := clonePerson(&e.Person)
+	p.IDNumber = id
+	p.Face = nil // the live face's score comes from the face-match service
+	if role == RoleDriver {
+		ev.Driver, m.s.DriverFace = p, false
+	} else {
+		ev.Escort, m.s.EscortFace = p, false
+	}
+	m.step(role + "_card")
+	m.emit(MatchFace{Role: role, Person: *clonePerson(p)})
+}
+
+func (m *machine) faceScored(e FaceScored) {
+	if m.s.Config.Exit || m.s.Phase != PhaseCollecting {
+		return
+	}
+	ev := &m.s.Evidence
+	switch {
+	case ev.Driver != nil && ev.Driver.IDNumber == e.IDNumber && !m.s.DriverFace:
+		p := clonePerson(ev.Driver)
+		p.Face = cloneScore(e.Score)
+		ev.Driver, m.s.DriverFace = p, true
+		m.step(RoleDriver + "_face")
+	case ev.Escort != nil && ev.Escort.IDNumber == e.IDNumber && !m.s.EscortFace:
+		p := clonePerson(ev.Escort)
+		p.Face = cloneScore(e.Score)
+		ev.Escort, m.s.EscortFace = p, true
+		m.step(RoleEscort + "_face")
+	default:
+		return
+	}
+	m.decideIfComplete()
+}
+
+func (m *machine) waybillScanned(e WaybillScanned) {
+	n := strings.TrimSpace(e.Number)
+	if m.s.Config.Exit || m.s.Phase != PhaseCollecting || n == "" {
+		return
+	}
+	m.s.Evidence.Waybill = n
+	m.step("waybill")
+	m.decideIfComplete()
+}
+
+// step notes when a piece of evidence arrived, in a new map: Step never
+// changes the State it was given.
+func (m *machine) step(name string) {
+	steps := maps.Clone(m.s.Evidence.Steps)
+	if steps == nil {
+		steps = map[string]time.Time{}
+	}
+	steps[name] = m.now
+	m.s.Evidence.Steps = steps
+}
+
+func (m *machine) decideIfComplete() {
+	if m.s.Phase == PhaseCollecting && len(m.s.Missing()) == 0 {
+		m.decide(false)
+	}
+}
+
+func (m *machine) decide(deadline bool) {
+	m.cancelDeadline()
+	m.s.Evidence.DeadlineExceeded = deadline
+	m.s.Phase = PhaseDeciding
+	m.s.Note = ""
+	m.emit(Decide{Evidence: cloneEvidence(m.s.Evidence)})
+}

@@ -1,0 +1,452 @@
+// Package lane is one gate lane: a pure state machine (Step) that turns
+// device, operator and timer events into actions, and a Runner that owns one
+// goroutine per lane, executes the actions and feeds their answers back.
+//
+// The barrier interlock is enforced here, in Step:
+//   - CloseBarrier is never issued while the safety loop (under the barrier)
+//     is known to be occupied;
+//   - OpenBarrier is issued only while handling a committed pass verdict
+//     (Decided), a committed operator release (DecisionRecorded) or a
+//     committed exit (ExitRecorded) for the vehicle at the lane, and never in
+//     lock-down. Record before act: nothing opens on an uncommitted record.
+package lane
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hazgate/hazgate/checks"
+)
+
+// Card roles.
+const (
+	RoleDriver = "driver"
+	RoleEscort = "escort"
+)
+
+// Step is the lane machine: it returns the state after e happened at now, and
+// the actions to carry out, in order. It does no I/O, reads no clock and keeps
+// nothing: the same arguments always give the same result.
+func Step(s State, e Event, now time.Time) (State, []Action) {
+	m := &machine{s: s, now: now}
+	switch e := e.(type) {
+	case VehiclePresent:
+		m.vehiclePresent()
+	case VehicleGone:
+		m.vehicleGone()
+	case SafetyLoop:
+		m.safetyLoop(e.Occupied)
+	case PlateRead:
+		m.plateRead(e)
+	case CardRead:
+		m.cardRead(e)
+	case FaceScored:
+		m.faceScored(e)
+	case WaybillScanned:
+		m.waybillScanned(e)
+	case DeadlinePassed:
+		m.deadlinePassed(e)
+	case Decided:
+		m.decided(e)
+	case DecideFailed:
+		m.decideFailed(e)
+	case ExitRecorded:
+		m.exitRecorded(e)
+	case DecisionRecorded:
+		m.decisionRecorded(e)
+	case RecordFailed:
+		m.recordFailed(e)
+	case OperatorRelease:
+		m.operatorRelease(e)
+	case OperatorRefuse:
+		m.operatorRefuse(e)
+	case Lockdown:
+		m.lockdown(e.On)
+	case BarrierFeedback:
+		m.barrierFeedback(e.State)
+	case BarrierFailed:
+		m.barrierFailed(e)
+	}
+	return m.s, m.acts
+}
+
+// machine is one Step in progress: the state being changed and the actions
+// issued so far.
+type machine struct {
+	s    State
+	now  time.Time
+	acts []Action
+}
+
+func (m *machine) emit(a Action) { m.acts = append(m.acts, a) }
+
+func (m *machine) alarm(kind, format string, args ...any) {
+	m.emit(RaiseAlarm{Kind: kind, Detail: fmt.Sprintf(format, args...)})
+}
+
+// closeBarrier issues CloseBarrier unless the safety loop is occupied; it
+// reports whether it did.
+func (m *machine) closeBarrier() bool {
+	if m.s.Safety {
+		return false
+	}
+	m.s.Commanded = CommandDown
+	m.emit(CloseBarrier{})
+	return true
+}
+
+// openBarrier issues OpenBarrier and enters PhaseOpen, unless the lane is in
+// lock-down; it reports whether it did. Callers have checked that a committed
+// pass, release or exit for the current vehicle is what they are handling.
+func (m *machine) openBarrier(why string) bool {
+	if m.s.Lockdown {
+		return false
+	}
+	m.s.Commanded = CommandUp
+	m.s.Phase = PhaseOpen
+	m.s.Crossing = m.s.Safety
+	m.s.Note = ""
+	m.emit(OpenBarrier{Why: why})
+	m.startDeadline(m.s.Config.OpenTimeout)
+	return true
+}
+
+func (m *machine) startDeadline(d time.Duration) {
+	m.s.Gen++
+	m.s.DeadlineAt = m.now.Add(d)
+	m.emit(StartDeadline{Gen: m.s.Gen, After: d})
+}
+
+// cancelDeadline stops the timer; bumping Gen makes a DeadlinePassed that was
+// already on its way stale.
+func (m *machine) cancelDeadline() {
+	if m.s.DeadlineAt.IsZero() {
+		return
+	}
+	m.s.Gen++
+	m.s.DeadlineAt = time.Time{}
+	m.emit(CancelDeadline{})
+}
+
+// hold keeps the barrier closed and waits for an operator or for the vehicle
+// to leave; a vehicle already gone from the arrival loop ends the inspection.
+func (m *machine) hold(note string) {
+	m.s.Note = note
+	if !m.s.Arrival {
+		m.s.Phase = PhaseIdle
+		return
+	}
+	m.s.Phase = PhaseHeld
+}
+
+// arrive starts an inspection for the vehicle on the arrival loop.
+func (m *machine) arrive() {
+	m.s.Phase = PhaseCollecting
+	m.s.Evidence = checks.Evidence{Lane: m.s.Config.Name, Arrived: m.now}
+	m.s.PlateConfidence, m.s.PlateUnconfirmed = 0, false
+	m.s.DriverFace, m.s.EscortFace = false, false
+	m.s.InspectionID, m.s.Outcome = "", nil
+	m.s.ExitRecorded, m.s.EntryID, m.s.Stay = false, "", 0
+	m.s.Pending = ""
+	m.s.Left = false
+	m.s.Crossing = false
+	m.s.Note = ""
+	if m.s.Commanded != CommandDown {
+		// Start from a barrier known to be commanded down: after start-up,
+		// or after a close that failed.
+		m.closeBarrier()
+	}
+	m.startDeadline(m.s.Config.Deadline)
+}
+
+func (m *machine) vehiclePresent() {
+	m.s.Arrival = true
+	if m.s.Phase == PhaseIdle {
+		m.arrive()
+	}
+}
+
+func (m *machine) vehicleGone() {
+	m.s.Arrival = false
+	switch m.s.Phase {
+	case PhaseCollecting:
+		m.cancelDeadline()
+		m.s.Phase = PhaseIdle
+		m.s.Note = "vehicle left before the decision"
+	case PhaseDeciding:
+		// The answer sees the vehicle gone and opens nothing, even if a
+		// vehicle is back on the loop by then.
+		m.s.Left = true
+	case PhaseHeld:
+		m.s.Phase = PhaseIdle
+		m.s.Pending = ""
+		m.s.Note = "held vehicle left"
+	}
+	// PhaseOpen: the vehicle drives on towards the barrier (or backs away,
+	// which the open timeout catches).
+}
+
+func (m *machine) safetyLoop(occupied bool) {
+	if occupied == m.s.Safety {
+		return
+	}
+	m.s.Safety = occupied
+	if occupied {
+		if m.s.Phase == PhaseOpen {
+			m.s.Crossing = true
+			return
+		}
+		m.alarm(AlarmBarrierForced, "safety loop occupied while the barrier is not open for a vehicle (phase %s, barrier %s)", m.s.Phase, commandName(m.s.Commanded))
+		return
+	}
+	switch {
+	case m.s.Phase == PhaseOpen && m.s.Crossing:
+		m.passage()
+	case m.s.Phase != PhaseOpen && m.s.Commanded != CommandDown:
+		// Not known to be commanded down (the last command failed, or none
+		// since start-up): now that nothing is under the barrier, close it.
+		m.closeBarrier()
+	}
+}
+
+// passage: the vehicle crossed the safety loop and cleared it.
+func (m *machine) passage() {
+	m.cancelDeadline()
+	m.closeBarrier()
+	id, dir := m.s.InspectionID, DirectionIn
+	if m.s.Config.Exit {
+		id, dir = m.s.EntryID, DirectionOut
+	}
+	m.emit(RecordPassage{InspectionID: id, Direction: dir})
+	m.s.Phase = PhaseIdle
+	m.s.Crossing = false
+	m.s.Note = ""
+	if m.s.Arrival {
+		// The next vehicle is already waiting on the arrival loop.
+		m.arrive()
+	}
+}
+
+func (m *machine) deadlinePassed(e DeadlinePassed) {
+	if e.Gen != m.s.Gen || m.s.DeadlineAt.IsZero() {
+		return // stale
+	}
+	switch m.s.Phase {
+	case PhaseCollecting:
+		m.s.DeadlineAt = time.Time{}
+		if !m.s.Config.Exit {
+			m.decide(true)
+			return
+		}
+		note := "no plate read by the deadline"
+		if m.s.Evidence.Plate != "" {
+			note = "plate read not confirmed by the deadline"
+		}
+		m.hold(note)
+	case PhaseOpen:
+		if m.s.Crossing || m.s.Safety {
+			return // the vehicle is under the barrier; wait for it
+		}
+		m.s.DeadlineAt = time.Time{}
+		m.closeBarrier()
+		m.alarm(AlarmNoPassage, "barrier opened for %s but nothing crossed within %v", m.vehicleName(), m.s.Config.OpenTimeout)
+		m.hold("barrier closed again: the vehicle did not cross in time")
+	}
+}
+
+func (m *machine) vehicleName() string {
+	if m.s.InspectionID != "" {
+		return "inspection " + m.s.InspectionID
+	}
+	if m.s.Evidence.Plate != "" {
+		return m.s.Evidence.Plate
+	}
+	return "the vehicle"
+}
+
+func (m *machine) decided(e Decided) {
+	if m.s.Config.Exit || m.s.Phase != PhaseDeciding {
+		return
+	}
+	if e.InspectionID == "" {
+		// Nothing to point the passage and the operator at: treat it as
+		// not recorded.
+		m.decideFailed(DecideFailed{Err: errors.New("lane: decision committed without an inspection id")})
+		return
+	}
+	m.s.InspectionID = e.InspectionID
+	o := cloneOutcome(e.Outcome)
+	m.s.Outcome = &o
+	// The rejection alarm is committed with the inspection by the Decider.
+	switch {
+	case m.abandoned():
+	case e.Outcome.Verdict == checks.VerdictPass && m.s.Lockdown:
+		m.hold("pass held: the lane is in lock-down")
+	case e.Outcome.Verdict == checks.VerdictPass:
+		m.openBarrier(WhyPass)
+	default:
+		m.hold("verdict " + string(e.Outcome.Verdict) + ": waiting for the operator")
+	}
+}
+
+func (m *machine) decideFailed(e DecideFailed) {
+	if m.s.Config.Exit || m.s.Phase != PhaseDeciding {
+		return
+	}
+	m.s.InspectionID, m.s.Outcome = "", nil
+	m.alarm(AlarmDecideFailed, "inspection of %s could not be recorded: %v", plateOrNone(m.s.Evidence.Plate), e.Err)
+	if !m.abandoned() {
+		m.hold("the inspection could not be recorded: the barrier stays closed")
+	}
+}
+
+// abandoned handles the answer to a record for a vehicle that left while it
+// was being committed: the lane goes idle, or starts on the vehicle now on the
+// arrival loop. It reports whether the vehicle had left.
+func (m *machine) abandoned() bool {
+	if !m.s.Left {
+		return false
+	}
+	m.s.Phase = PhaseIdle
+	m.s.Note = "vehicle left before the record was committed"
+	if m.s.Arrival {
+		m.arrive()
+	}
+	return true
+}
+
+func (m *machine) exitRecorded(e ExitRecorded) {
+	if !m.s.Config.Exit || m.s.Phase != PhaseDeciding {
+		return
+	}
+	m.s.ExitRecorded, m.s.EntryID, m.s.Stay = true, e.EntryID, e.Stay
+	switch {
+	case m.abandoned():
+	case m.s.Lockdown:
+		m.hold("exit held: the lane is in lock-down")
+	default:
+		m.openBarrier(WhyExit)
+	}
+}
+
+func (m *machine) recordFailed(e RecordFailed) {
+	m.alarm(AlarmRecordFailed, "%s record (lane %s, inspection %q) failed: %v", e.What, m.s.Config.Name, e.InspectionID, e.Err)
+	switch {
+	case e.What == RecordWhatExit && m.s.Config.Exit && m.s.Phase == PhaseDeciding:
+		if !m.abandoned() {
+			m.hold("the exit could not be recorded: the barrier stays closed")
+		}
+	case e.What == RecordWhatDecision && m.s.Phase == PhaseHeld && m.s.Pending == ActionRelease && e.InspectionID == m.s.InspectionID:
+		m.s.Pending = ""
+		m.s.Note = "the release could not be recorded: the barrier stays closed"
+	}
+}
+
+// operatorRefusal says why an operator's decision cannot be taken now, or "".
+func (m *machine) operatorRefusal(operator, reason, id string) string {
+	switch {
+	case m.s.Phase != PhaseHeld:
+		return "no vehicle is held"
+	case !m.s.Config.Exit && m.s.InspectionID == "":
+		return "no recorded inspection to decide on"
+	case id != "" && id != m.s.InspectionID:
+		return "that inspection is no longer held"
+	case strings.TrimSpace(operator) == "":
+		return "an operator must be named"
+	case strings.TrimSpace(reason) == "":
+		return "a reason is required"
+	case m.s.Pending != "":
+		return "a release is already being recorded"
+	}
+	return ""
+}
+
+func (m *machine) operatorRelease(e OperatorRelease) {
+	if why := m.operatorRefusal(e.Operator, e.Reason, e.InspectionID); why != "" {
+		m.s.Note = "release refused: " + why
+		return
+	}
+	if m.s.Lockdown {
+		m.s.Note = "release refused: the lane is in lock-down"
+		return
+	}
+	m.s.Pending = ActionRelease
+	m.s.Note = "release by " + strings.TrimSpace(e.Operator) + " being recorded"
+	m.emit(RecordDecision{InspectionID: m.s.InspectionID, Operator: strings.TrimSpace(e.Operator), Action: ActionRelease, Reason: strings.TrimSpace(e.Reason)})
+}
+
+func (m *machine) operatorRefuse(e OperatorRefuse) {
+	if why := m.operatorRefusal(e.Operator, e.Reason, e.InspectionID); why != "" {
+		m.s.Note = "refusal not taken: " + why
+		return
+	}
+	op := strings.TrimSpace(e.Operator)
+	m.emit(RecordDecision{InspectionID: m.s.InspectionID, Operator: op, Action: ActionRefuse, Reason: strings.TrimSpace(e.Reason)})
+	m.hold("refused by " + op)
+}
+
+func (m *machine) decisionRecorded(e DecisionRecorded) {
+	if m.s.Phase != PhaseHeld || m.s.Pending != ActionRelease || e.Action != ActionRelease || e.InspectionID != m.s.InspectionID {
+		return
+	}
+	m.s.Pending = ""
+	if !m.openBarrier(WhyRelease) {
+		m.s.Note = "release recorded but not carried out: the lane is in lock-down"
+	}
+	// The override alarm is committed with the decision by the Recorder.
+}
+
+func (m *machine) lockdown(on bool) {
+	if on == m.s.Lockdown {
+		return
+	}
+	m.s.Lockdown = on
+	if on && m.s.Phase == PhaseOpen && !m.s.Crossing && !m.s.Safety {
+		// Nothing is under the barrier yet: close it in front of the
+		// vehicle and hold it for the operator.
+		m.cancelDeadline()
+		m.closeBarrier()
+		m.hold("lock-down: the barrier closed before the vehicle crossed")
+	}
+}
+
+func (m *machine) barrierFeedback(state string) {
+	switch state {
+	case BarrierClosed, BarrierOpening, BarrierOpen, BarrierClosing, BarrierFault:
+	default:
+		state = BarrierUnknown
+	}
+	prev := m.s.Reported
+	m.s.Reported = state
+	if (state == BarrierFault || state == BarrierUnknown) && prev != state {
+		m.alarm(AlarmBarrierFault, "barrier reports %s (barrier %s)", state, commandName(m.s.Commanded))
+	}
+}
+
+func (m *machine) barrierFailed(e BarrierFailed) {
+	m.s.Commanded = CommandUnknown
+	m.alarm(AlarmBarrierCommand, "barrier %s command failed: %v; treating the barrier as possibly open", commandName(e.Command), e.Err)
+	if e.Command == CommandUp && m.s.Phase == PhaseOpen && !m.s.Crossing && !m.s.Safety {
+		// It probably did not open: close it and let the operator release
+		// the vehicle again.
+		m.cancelDeadline()
+		m.closeBarrier()
+		m.hold("the barrier failed to open")
+	}
+}
+
+func commandName(c string) string {
+	if c == CommandNone {
+		return "never commanded"
+	}
+	return c
+}
+
+func plateOrNone(p string) string {
+	if p == "" {
+		return "a vehicle with no plate read"
+	}
+	return p
+}
