@@ -1,0 +1,417 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/registry"
+)
+
+func jsonOf(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// sameAnswers fails unless got answers every question about keys as want
+// does.
+func sameAnswers(t *testing.T, got, want *registry.Index, plates, ids []string, blacklist [][2]string) {
+	t.Helper()
+	for _, p := range plates {
+		gv, gok := got.Vehicle(p)
+		wv, wok := want.Vehicle(p)
+		if gok != wok || jsonOf(t, gv) != jsonOf(t, wv) {
+			t.Errorf("Vehicle(%q) = %v %v, want %v %v", p, gv, gok, wv, wok)
+		}
+		gt, gok := got.TankOn(p)
+		wt, wok := want.TankOn(p)
+		if gok != wok || jsonOf(t, gt) != jsonOf(t, wt) {
+			t.Errorf("TankOn(%q) = %v %v, want %v %v", p, gt, gok, wt, wok)
+		}
+	}
+	for _, id := range ids {
+		gp, gok := got.Person(id)
+		wp, wok := want.Person(id)
+		if gok != wok || jsonOf(t, gp) != jsonOf(t, wp) {
+			t.Errorf("Person(%q) = %v %v, want %v %v", id, gp, gok, wp, wok)
+		}
+	}
+	for _, b := range blacklist {
+		gb, gok := got.Blacklisted(b[0], b[1])
+		wb, wok := want.Blacklisted(b[0], b[1])
+		if gok != wok || gb != wb {
+			t.Errorf("Blacklisted(%q, %q) = %v %v, want %v %v", b[0], b[1], gb, gok, wb, wok)
+		}
+	}
+	if got.Meta() != want.Meta() {
+		t.Errorf("Meta() = %+v, want %+v", got.Meta(), want.Meta())
+	}
+}
+
+func TestImportAndLookup(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	f := newFixture(t)
+	if err := s.ImportSnapshot(ctx, f.snap, "test", t0); err != nil {
+		t.Fatal(err)
+	}
+	full := registry.NewIndex(&registry.Snapshot{
+		Version: 1, Vehicles: f.snap.Vehicles, Tanks: f.snap.Tanks, Persons: f.snap.Persons,
+		Waybills: f.snap.Waybills, Blacklist: f.snap.Blacklist,
+	}, t0.UTC())
+
+	meta, err := s.RegistryMeta(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Version != 1 || !meta.SyncedAt.Equal(t0) {
+		t.Fatalf("RegistryMeta = %+v, want version 1 synced at %v", meta, t0)
+	}
+
+	rigid := checks.Evidence{Plate: "沪A 00001", Driver: &checks.PersonEvidence{IDNumber: f.other}}
+	tests := []struct {
+		name      string
+		ev        checks.Evidence
+		plates    []string
+		ids       []string
+		blacklist [][2]string
+		waybill   bool
+	}{
+		{
+			name:    "compliant tanker, plates full-width, spaced and lower-case",
+			ev:      f.evidence(),
+			plates:  []string{"浙B12345", "浙Ｂ１２３４５", "浙B6789挂", "浙 b 6789挂"},
+			ids:     []string{f.driver, strings.ToLower(f.driver), f.escort},
+			waybill: true,
+			blacklist: [][2]string{{registry.BlacklistCarrier, "甬运危货"}, {registry.BlacklistVehicle, "浙B12345"},
+				{registry.BlacklistPerson, f.driver}},
+		},
+		{
+			name:   "blacklisted rigid tanker, person and carrier",
+			ev:     rigid,
+			plates: []string{"沪A00001", "沪a00001"},
+			ids:    []string{f.other},
+			blacklist: [][2]string{{registry.BlacklistVehicle, "沪A00001"}, {registry.BlacklistVehicle, "沪A·00001"},
+				{registry.BlacklistPerson, f.other}, {registry.BlacklistCarrier, "黑名单物流"}},
+		},
+		{
+			name:    "people named only by the waybill are loaded",
+			ev:      checks.Evidence{Plate: "浙B12345", Waybill: "YD3302002603150001"},
+			plates:  []string{"浙B12345", "浙B6789挂"},
+			ids:     []string{f.driver, f.escort},
+			waybill: true,
+		},
+		{
+			name:   "unregistered plate and person",
+			ev:     checks.Evidence{Plate: "粤Z99999", Driver: &checks.PersonEvidence{IDNumber: synthID(t, "12345619990909999")}},
+			plates: []string{"粤Z99999"},
+			ids:    []string{synthID(t, "12345619990909999")},
+		},
+		{
+			name: "no evidence at all",
+			ev:   checks.Evidence{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ix, err := s.Lookup(ctx, tt.ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameAnswers(t, ix, full, tt.plates, tt.ids, tt.blacklist)
+			_, got := ix.Waybill(tt.ev.Waybill)
+			if got != tt.waybill {
+				t.Errorf("Waybill(%q) found = %v, want %v", tt.ev.Waybill, got, tt.waybill)
+			}
+		})
+	}
+
+	t.Run("lookup holds only what the evidence needs", func(t *testing.T) {
+		ix, err := s.Lookup(ctx, f.evidence())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := ix.Vehicle("沪A00001"); ok {
+			t.Error("an unrelated vehicle was loaded")
+		}
+		if _, ok := ix.Person(f.other); ok {
+			t.Error("an unrelated person was loaded")
+		}
+	})
+
+	t.Run("second import without a version increments it", func(t *testing.T) {
+		later := t0.Add(time.Hour)
+		snap := *f.snap
+		snap.Vehicles = snap.Vehicles[:1]
+		if err := s.ImportSnapshot(ctx, &snap, "test", later); err != nil {
+			t.Fatal(err)
+		}
+		meta, err := s.RegistryMeta(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta.Version != 2 || !meta.SyncedAt.Equal(later) {
+			t.Fatalf("RegistryMeta = %+v, want version 2 synced at %v", meta, later)
+		}
+		ix, err := s.Lookup(ctx, f.evidence())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := ix.Vehicle("浙B6789挂"); ok {
+			t.Error("a vehicle removed by the new snapshot is still there")
+		}
+	})
+
+	t.Run("explicit version and synced_at are kept", func(t *testing.T) {
+		snap := *f.snap
+		snap.Version = 42
+		snap.SyncedAt = registry.Instant(t0.Add(-2 * time.Hour))
+		if err := s.ImportSnapshot(ctx, &snap, "mqtt", t0); err != nil {
+			t.Fatal(err)
+		}
+		ix, err := s.Lookup(ctx, checks.Evidence{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := ix.Meta(); m.Version != 42 || !m.SyncedAt.Equal(t0.Add(-2*time.Hour)) {
+			t.Fatalf("Meta = %+v", m)
+		}
+	})
+}
+
+func TestLookupNeverImported(t *testing.T) {
+	s, _ := openTest(t)
+	f := newFixture(t)
+	ix, err := s.Lookup(context.Background(), f.evidence())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := ix.Meta(); m.Version != 0 || !m.SyncedAt.IsZero() {
+		t.Fatalf("Meta = %+v, want zero", m)
+	}
+	if _, ok := ix.Vehicle("浙B12345"); ok {
+		t.Fatal("found a vehicle in an empty registry")
+	}
+}
+
+// registryState is everything an import may change, for comparing before
+// and after a failed one.
+func registryState(t *testing.T, s *Store) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT plate || doc FROM vehicles ORDER BY plate`, `SELECT id || doc FROM tanks ORDER BY id`,
+		`SELECT id_number || doc FROM persons ORDER BY id_number`, `SELECT number || doc FROM waybills ORDER BY number`,
+		`SELECT kind || value || reason FROM blacklist ORDER BY kind, value`,
+		`SELECT version || synced_at || source || imported_at FROM registry_meta`, `SELECT hash FROM audit ORDER BY seq`,
+	} {
+		rows, err := s.reader.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(v + "\n")
+		}
+		rows.Close()
+	}
+	return b.String()
+}
+
+func TestBadImportChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	tests := []struct {
+		name   string
+		mutate func(*registry.Snapshot)
+		want   string // in the error
+	}{
+		{"second vehicle has a bad kind", func(s *registry.Snapshot) { s.Vehicles[1].Kind = "bus" }, "vehicles[1].kind"},
+		{"second vehicle has no plate", func(s *registry.Snapshot) { s.Vehicles[1].Plate = "" }, "vehicles[1].plate"},
+		{"same plate twice, written differently", func(s *registry.Snapshot) { s.Vehicles[2].Plate = "浙b 12345" }, "vehicles[2].plate"},
+		{"a waybill's good has a bad UN number", func(s *registry.Snapshot) { s.Waybills[0].Goods[0].UN = "1077" }, "waybills[0].goods[0].un"},
+		{
+			// Passes registry validation; refused inside the transaction,
+			// after the vehicles and tanks were written.
+			"same person twice, x and X",
+			func(s *registry.Snapshot) {
+				p := s.Persons[0]
+				p.IDNumber = strings.ToLower(p.IDNumber)
+				s.Persons = append(s.Persons, p)
+			},
+			"persons[3].id_number",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := openTest(t)
+			if err := s.ImportSnapshot(ctx, f.snap, "good", t0); err != nil {
+				t.Fatal(err)
+			}
+			before := registryState(t, s)
+			bad := *f.snap
+			bad.Vehicles = append([]registry.Vehicle(nil), f.snap.Vehicles...)
+			bad.Persons = append([]registry.Person(nil), f.snap.Persons...)
+			bad.Waybills = []registry.Waybill{f.snap.Waybills[0]}
+			bad.Waybills[0].Goods = []registry.Good{f.snap.Waybills[0].Goods[0]}
+			tt.mutate(&bad)
+			err := s.ImportSnapshot(ctx, &bad, "bad", t0.Add(time.Hour))
+			if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("ImportSnapshot = %v, want ErrInvalid naming %s", err, tt.want)
+			}
+			if after := registryState(t, s); after != before {
+				t.Fatalf("a failed import changed the store:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
+	}
+}
+
+func TestImportFile(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	good := fmt.Sprintf(`vehicles:
+  - {plate: 浙B12345, kind: tractor, licence_valid_until: 2027-01-31, permit_no: "330200100001",
+     permit_valid_until: 2027-06-30, permit_classes: ["2", "3"], inspection_valid_until: 2026-12-31, rated_load_kg: 25000}
+  - {plate: 浙B6789挂, kind: %s, licence_valid_until: 2027-01-31, permit_no: "330200100002",
+     permit_valid_until: 2027-06-30, permit_classes: ["2"], inspection_valid_until: 2026-12-31, rated_load_kg: 25000}
+tanks:
+  - {id: TK-0001, vehicle: 浙B6789挂, inspection_valid_until: 2026-09-30, media: [UN1077]}
+persons:
+  - {id_number: "%s", name: 测试甲, certificates: [{role: driver, number: "1", valid_until: 2027-05-01}]}
+waybills: []
+blacklist: []
+synced_at: 2026-03-15T08:00:00+08:00
+`, "%s", f.driver)
+	dir := t.TempDir()
+	write := func(name, kind string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(fmt.Sprintf(good, kind)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	s, _ := openTest(t)
+
+	t.Run("good file", func(t *testing.T) {
+		if err := s.ImportFile(ctx, write("good.yaml", "trailer"), t0); err != nil {
+			t.Fatal(err)
+		}
+		ix, err := s.Lookup(ctx, checks.Evidence{Trailer: "浙B6789挂"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk, ok := ix.TankOn("浙B6789挂"); !ok || tk.ID != "TK-0001" {
+			t.Fatalf("TankOn = %v %v", tk, ok)
+		}
+		if m := ix.Meta(); m.Version != 1 || !m.SyncedAt.Equal(t0.Add(-time.Hour)) {
+			t.Fatalf("Meta = %+v", m)
+		}
+	})
+
+	t.Run("bad file names file, line and field and changes nothing", func(t *testing.T) {
+		before := registryState(t, s)
+		p := write("bad.yaml", "bus")
+		err := s.ImportFile(ctx, p, t0)
+		if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), p+":4: vehicles[1].kind") {
+			t.Fatalf("ImportFile = %v, want ErrInvalid naming %s:4: vehicles[1].kind", err, p)
+		}
+		if after := registryState(t, s); after != before {
+			t.Fatal("a bad file changed the store")
+		}
+	})
+
+	t.Run("missing file", func(t *testing.T) {
+		if err := s.ImportFile(ctx, filepath.Join(dir, "none.yaml"), t0); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("ImportFile = %v, want ErrNotExist", err)
+		}
+	})
+}
+
+// bigSnapshot has n vehicles (half tractors, half trailers with a tank) and
+// n/10 persons.
+func bigSnapshot(t testing.TB, n int) *registry.Snapshot {
+	s := &registry.Snapshot{}
+	for i := range n {
+		v := registry.Vehicle{Plate: fmt.Sprintf("浙B%05d", i), Kind: registry.KindTractor, Carrier: fmt.Sprintf("carrier %d", i%50),
+			PermitNo: fmt.Sprintf("3302%08d", i), PermitClasses: []string{"2", "3"}, RatedLoadKg: 25000,
+			LicenceValidUntil: registry.Date(2027, 1, 31), PermitValidUntil: registry.Date(2027, 6, 30),
+			InspectionValidUntil: registry.Date(2026, 12, 31)}
+		if i%2 == 1 {
+			v.Plate = fmt.Sprintf("浙B%05d挂", i)
+			v.Kind = registry.KindTrailer
+			s.Tanks = append(s.Tanks, registry.Tank{ID: fmt.Sprintf("TK-%05d", i), Vehicle: v.Plate,
+				InspectionValidUntil: registry.Date(2026, 9, 30), Media: []string{"UN1077", "UN1075"}})
+		}
+		s.Vehicles = append(s.Vehicles, v)
+	}
+	for i := range n / 10 {
+		s.Persons = append(s.Persons, registry.Person{IDNumber: synthID(t, fmt.Sprintf("330200199001%05d", i)), Name: "测试",
+			Certificates: []registry.Certificate{{Role: registry.RoleDriver, Number: fmt.Sprint(i), ValidUntil: registry.Date(2027, 1, 1)}}})
+	}
+	return s
+}
+
+func TestImportLarge(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	snap := bigSnapshot(t, 10000)
+	if err := s.ImportSnapshot(ctx, snap, "big", t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryInt(t, s, `SELECT count(*) FROM vehicles`); got != 10000 {
+		t.Fatalf("%d vehicles stored, want 10000", got)
+	}
+	ix, err := s.Lookup(ctx, checks.Evidence{Plate: "浙B04998", Trailer: "浙B04999挂",
+		Driver: &checks.PersonEvidence{IDNumber: snap.Persons[500].IDNumber}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ix.Vehicle("浙B04998"); !ok {
+		t.Error("tractor not found")
+	}
+	if tk, ok := ix.TankOn("浙B04999挂"); !ok || tk.ID != "TK-04999" {
+		t.Errorf("TankOn = %v %v", tk, ok)
+	}
+	if _, ok := ix.Person(snap.Persons[500].IDNumber); !ok {
+		t.Error("person not found")
+	}
+}
+
+func TestLookupTwoTanksOnOneVehicle(t *testing.T) {
+	// registry.NewIndex keeps the later of two tanks on one vehicle; so
+	// must Lookup, whatever the tanks' IDs (positions 2 and 10 also tell a
+	// numeric order from a textual one).
+	ctx := context.Background()
+	s, _ := openTest(t)
+	snap := &registry.Snapshot{Vehicles: []registry.Vehicle{{Plate: "浙B6789挂", Kind: registry.KindTrailer}}}
+	for i := range 11 {
+		snap.Tanks = append(snap.Tanks, registry.Tank{ID: fmt.Sprintf("TK-%02d", i), Vehicle: fmt.Sprintf("浙B%05d", i)})
+	}
+	snap.Tanks[2] = registry.Tank{ID: "TK-Z", Vehicle: "浙B6789挂"}
+	snap.Tanks[10] = registry.Tank{ID: "TK-A", Vehicle: "浙b 6789挂"}
+	if err := s.ImportSnapshot(ctx, snap, "test", t0); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := registry.NewIndex(snap, t0).TankOn("浙B6789挂")
+	ix, err := s.Lookup(ctx, checks.Evidence{Trailer: "浙B6789挂"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := ix.TankOn("浙B6789挂"); !ok || got.ID != want.ID || got.ID != "TK-A" {
+		t.Fatalf("TankOn = %v %v, want %s", got, ok, want.ID)
+	}
+}
