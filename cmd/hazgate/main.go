@@ -1,0 +1,80 @@
+// Command hazgate is the hazardous-chemicals gate appliance: `hazgate run`
+// on the gate controller, `hazgate sim` on a laptop or in CI. It only wires
+// the packages together; see `hazgate help`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // the gate controller may have no zoneinfo; Asia/Shanghai must resolve
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// commands maps a command word to its implementation.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"sim":      cmdSim,
+	"config":   cmdConfig,
+	"registry": cmdRegistry,
+	"version":  cmdVersion,
+}
+
+const usage = `hazgate: hazardous-chemicals vehicle gate (五必查 five mandatory checks)
+
+usage:
+  hazgate sim [-once] [-speed N] [-db FILE]          the whole gate on simulated hardware, running the built-in demo
+  hazgate sim -scenario FILE [-report FILE] [-speed N] run a scenario; exit 1 if any verdict differs from expect
+  hazgate config check FILE                          validate a configuration
+  hazgate registry import FILE -db FILE              load registry YAML/JSON into a store
+  hazgate version                                    version, commit, build date
+
+Run "hazgate COMMAND -h" for a command's flags.
+`
+
+// Main runs hazgate with args and returns the exit status.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "hazgate: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	err := cmd(ctx, args[1:], stdout, stderr)
+	switch e := err.(type) {
+	case nil:
+		return 0
+	case usageError:
+		fmt.Fprintf(stderr, "hazgate %s: %s\n", args[0], e.msg)
+		return 2
+	case exitError:
+		return int(e)
+	default:
+		fmt.Fprintf(stderr, "hazgate %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+// exitError ends the command with a status after it has said why itself.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }

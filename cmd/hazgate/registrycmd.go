@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/hazgate/hazgate/store"
+)
+
+func cmdRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "import" {
+		return usageError{"usage: hazgate registry import FILE -db FILE"}
+	}
+	fs := flag.NewFlagSet("registry import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "the SQLite `FILE` to load into (created when missing)")
+	// Accept the file before or after the flags.
+	rest := args[1:]
+	var file string
+	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
+		file, rest = rest[0], rest[1:]
+	}
+	if err := fs.Parse(rest); err != nil {
+		return usageError{err.Error()}
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if file == "" || *db == "" {
+		return usageError{"usage: hazgate registry import FILE -db FILE"}
+	}
+	st, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.ImportFile(ctx, file, time.Now()); err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitError(1)
+	}
+	m, err := st.RegistryMeta(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: imported into %s (registry version %d, synced %s)\n", file, *db, m.Version, m.SyncedAt.Format(time.RFC3339))
+	return nil
+}
+
+func dirOf(path string) string { return filepath.Dir(path) }

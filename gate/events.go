@@ -1,0 +1,157 @@
+package gate
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/registry"
+	"github.com/hazgate/hazgate/store"
+)
+
+// Schemas of the event payloads (DESIGN.md "MQTT uplink"). The uplink adds
+// "seq" (and "queued_s" when a message waited) when it publishes.
+const (
+	SchemaInspection = "hazgate.inspection/1"
+	SchemaPassage    = "hazgate.passage/1"
+	SchemaAlarm      = "hazgate.alarm/1"
+)
+
+// Alarm kinds.
+const (
+	AlarmRejection      = "rejection"
+	AlarmOverride       = "operator_override"
+	AlarmDeviceFault    = "device_fault"
+	AlarmBarrierForced  = "barrier_forced"
+	AlarmTamper         = "tamper"
+	AlarmRecordFailed   = "record_failed"
+	AlarmCommandRefused = "command_refused"
+)
+
+// header is what every event payload starts with.
+type header struct {
+	Schema string `json:"schema"`
+	ID     string `json:"id"`
+	Gate   string `json:"gate"`
+	Lane   string `json:"lane"`
+	TS     string `json:"ts"`
+}
+
+// InspectionEvent is the payload of <root>/events/inspection.
+type InspectionEvent struct {
+	header
+	Direction      string                     `json:"direction"`
+	Plate          string                     `json:"plate"`
+	Trailer        string                     `json:"trailer"`
+	People         []PersonEvent              `json:"people"`
+	Waybill        string                     `json:"waybill"`
+	Goods          []registry.Good            `json:"goods"`
+	Checks         map[string]CheckEvent      `json:"checks"`
+	Verdict        checks.Verdict             `json:"verdict"`
+	VerdictReasons []string                   `json:"verdict_reasons"`
+	DecidedBy      string                     `json:"decided_by"`
+	ArrivedAt      string                     `json:"arrived_at"`
+	DecidedAt      string                     `json:"decided_at"`
+	Timings        map[string]float64         `json:"timings"`
+	Registry       RegistryVersion            `json:"registry"`
+	Messages       map[string][]checks.Reason `json:"messages,omitempty"`
+}
+
+// PersonEvent is a driver or escort in an inspection payload.
+type PersonEvent struct {
+	Role     string   `json:"role"`
+	IDNumber string   `json:"id_number"`
+	Name     string   `json:"name"`
+	Face     *float64 `json:"face"`
+}
+
+// CheckEvent is one check's result: the reason codes, and their messages in
+// Chinese and English.
+type CheckEvent struct {
+	Result   checks.Result   `json:"result"`
+	Reasons  []string        `json:"reasons"`
+	Messages []checks.Reason `json:"messages"`
+}
+
+// RegistryVersion is the registry an inspection was judged against.
+type RegistryVersion struct {
+	Version  int64  `json:"version"`
+	SyncedAt string `json:"synced_at,omitempty"`
+}
+
+// PassageEvent is the payload of <root>/events/passage.
+type PassageEvent struct {
+	header
+	Direction    string   `json:"direction"`
+	Plate        string   `json:"plate"`
+	InspectionID string   `json:"inspection_id"`
+	EntryID      string   `json:"entry_id,omitempty"`
+	StayS        *float64 `json:"stay_s,omitempty"`
+}
+
+// AlarmEvent is the payload of <root>/events/alarm.
+type AlarmEvent struct {
+	header
+	Kind         string `json:"kind"`
+	Detail       string `json:"detail"`
+	InspectionID string `json:"inspection_id,omitempty"`
+	Operator     string `json:"operator,omitempty"`
+}
+
+func ts(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.RFC3339Nano) }
+
+// CheckMap turns an outcome's results into the map used in payloads and
+// reports: check id -> result, reason codes and messages.
+func CheckMap(out checks.Outcome) map[string]CheckEvent {
+	m := make(map[string]CheckEvent, len(out.Checks))
+	for _, c := range out.Checks {
+		msgs := c.Reasons
+		if msgs == nil {
+			msgs = []checks.Reason{}
+		}
+		m[c.ID] = CheckEvent{Result: c.Result, Reasons: c.Codes(), Messages: msgs}
+	}
+	return m
+}
+
+func inspectionPayload(gate string, ins *store.Inspection, goods []registry.Good, meta registry.Meta, loc *time.Location) json.RawMessage {
+	e := InspectionEvent{
+		header:    header{Schema: SchemaInspection, ID: ins.ID, Gate: gate, Lane: ins.Lane, TS: ts(ins.DecidedAt, loc)},
+		Direction: ins.Direction,
+		Plate:     ins.Evidence.Plate,
+		Trailer:   ins.Evidence.Trailer,
+		People:    []PersonEvent{},
+		Waybill:   ins.Evidence.Waybill,
+		Goods:     goods,
+		Checks:    CheckMap(ins.Outcome),
+		Verdict:   ins.Outcome.Verdict,
+		DecidedBy: ins.DecidedBy,
+		ArrivedAt: ts(ins.ArrivedAt, loc),
+		DecidedAt: ts(ins.DecidedAt, loc),
+		Timings:   map[string]float64{},
+		Registry:  RegistryVersion{Version: meta.Version},
+	}
+	if e.Goods == nil {
+		e.Goods = []registry.Good{}
+	}
+	if !meta.SyncedAt.IsZero() {
+		e.Registry.SyncedAt = ts(meta.SyncedAt, loc)
+	}
+	e.VerdictReasons = []string{}
+	for _, r := range ins.Outcome.Reasons {
+		e.VerdictReasons = append(e.VerdictReasons, r.Code)
+	}
+	for _, p := range []struct {
+		role string
+		ev   *checks.PersonEvidence
+	}{{"driver", ins.Evidence.Driver}, {"escort", ins.Evidence.Escort}} {
+		if p.ev != nil {
+			e.People = append(e.People, PersonEvent{Role: p.role, IDNumber: p.ev.IDNumber, Name: p.ev.Name, Face: p.ev.Face})
+		}
+	}
+	for step, d := range ins.Timings {
+		e.Timings[step+"_s"] = d.Seconds()
+	}
+	b, _ := json.Marshal(e) // plain structs: cannot fail
+	return b
+}

@@ -1,0 +1,122 @@
+// Package gate puts one gate together: the lanes' decisions and records go
+// through the checks and into the store, each with the event that announces
+// it, in one transaction. It implements lane.Decider and lane.Recorder.
+package gate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/registry"
+	"github.com/hazgate/hazgate/store"
+)
+
+// Gate decides and records for every lane of one gate.
+type Gate struct {
+	Name   string
+	Store  *store.Store
+	Params checks.Params
+	Log    *slog.Logger
+
+	mu      sync.Mutex
+	entropy io.Reader
+	exits   map[string]exit // lane -> the exit being let out
+	// OnInspection, when set, is called after an inspection is committed
+	// (the simulator's and kiosk's view of decisions).
+	OnInspection func(*store.Inspection)
+}
+
+type exit struct {
+	plate, entryID string
+	stay           time.Duration
+	known          bool
+}
+
+// New returns a gate named name over st.
+func New(name string, st *store.Store, p checks.Params, log *slog.Logger) *Gate {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if p.Location == nil {
+		p.Location = time.UTC
+	}
+	return &Gate{Name: name, Store: st, Params: p, Log: log, entropy: ulid.Monotonic(rand.Reader, 0), exits: map[string]exit{}}
+}
+
+func (g *Gate) newID(t time.Time) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return ulid.MustNew(ulid.Timestamp(t), g.entropy).String()
+}
+
+// Decide judges the evidence against the registry and commits the inspection,
+// its event (and a rejection alarm) before it returns: record before act. A
+// registry that cannot be read gives unknown checks, never a pass.
+func (g *Gate) Decide(ctx context.Context, laneName string, ev checks.Evidence, now time.Time) (string, checks.Outcome, error) {
+	var (
+		out   checks.Outcome
+		meta  registry.Meta
+		goods []registry.Good
+	)
+	reg, err := g.Store.Lookup(ctx, ev)
+	if err != nil {
+		g.Log.Error("registry lookup failed", "lane", laneName, "err", err)
+		out = checks.RunWithoutRegistry(ev, now, g.Params)
+	} else {
+		out = checks.Run(ev, reg, now, g.Params)
+		meta = reg.Meta()
+		if w, ok := reg.Waybill(ev.Waybill); ok && ev.Waybill != "" {
+			goods = w.Goods
+		}
+	}
+	ins := &store.Inspection{
+		ID: g.newID(now), Gate: g.Name, Lane: laneName, Direction: store.DirectionIn,
+		Evidence: ev, Outcome: out, DecidedBy: store.ActorSystem,
+		ArrivedAt: ev.Arrived, DecidedAt: now, Timings: timings(ev, now),
+	}
+	msgs := []store.OutboxMessage{{
+		ID: g.newID(now), Kind: store.KindInspection, Topic: "events/inspection", Lane: laneName,
+		Payload: inspectionPayload(g.Name, ins, goods, meta, g.Params.Location),
+	}}
+	if out.Verdict == checks.VerdictReject {
+		msgs = append(msgs, g.alarmMessage(laneName, AlarmRejection, fmt.Sprintf("%s rejected: %v", ev.Plate, out.Failed()), ins.ID, "", now))
+	}
+	if err := g.Store.CommitInspection(ctx, ins, msgs...); err != nil {
+		return "", out, err
+	}
+	if g.OnInspection != nil {
+		g.OnInspection(ins)
+	}
+	return ins.ID, out, nil
+}
+
+// timings are each evidence step's offset from arrival, and the decision's.
+func timings(ev checks.Evidence, now time.Time) map[string]time.Duration {
+	t := map[string]time.Duration{}
+	if ev.Arrived.IsZero() {
+		return t
+	}
+	for step, at := range ev.Steps {
+		t[step] = at.Sub(ev.Arrived)
+	}
+	t["decided"] = now.Sub(ev.Arrived)
+	return t
+}
+
+func (g *Gate) alarmMessage(laneName, kind, detail, inspectionID, operator string, at time.Time) store.OutboxMessage {
+	id := g.newID(at)
+	b, _ := json.Marshal(AlarmEvent{
+		header: header{Schema: SchemaAlarm, ID: id, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location)},
+		Kind:   kind, Detail: detail, InspectionID: inspectionID, Operator: operator,
+	})
+	return store.OutboxMessage{ID: id, Kind: store.KindAlarm, Topic: "events/alarm", Lane: laneName, Payload: b}
+}

@@ -1,0 +1,84 @@
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hazgate/hazgate/store"
+)
+
+// RecordPassage records that the vehicle of an inspection (or, on an exit
+// lane, the exit being let out) crossed the barrier, with its event.
+func (g *Gate) RecordPassage(ctx context.Context, laneName, inspectionID, direction string, at time.Time) error {
+	p := store.Passage{ID: g.newID(at), InspectionID: inspectionID, Gate: g.Name, Lane: laneName, Direction: direction, At: at}
+	if direction == store.DirectionOut {
+		g.mu.Lock()
+		x := g.exits[laneName]
+		delete(g.exits, laneName)
+		g.mu.Unlock()
+		p.Plate, p.EntryID, p.Stay = x.plate, x.entryID, x.stay
+		if p.InspectionID == "" {
+			p.InspectionID = x.entryID
+		}
+	} else if inspectionID != "" {
+		ins, err := g.Store.GetInspection(ctx, inspectionID)
+		if err != nil {
+			return fmt.Errorf("gate: passage of %s: %w", inspectionID, err)
+		}
+		p.Plate = ins.Evidence.Plate
+	}
+	ev := PassageEvent{
+		header:    header{Schema: SchemaPassage, ID: p.ID, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location)},
+		Direction: direction, Plate: p.Plate, InspectionID: p.InspectionID, EntryID: p.EntryID,
+	}
+	if direction == store.DirectionOut && p.EntryID != "" {
+		s := p.Stay.Seconds()
+		ev.StayS = &s
+	}
+	b, _ := json.Marshal(ev)
+	return g.Store.RecordPassage(ctx, p, store.OutboxMessage{ID: p.ID, Kind: store.KindPassage, Topic: "events/passage", Lane: laneName, Payload: b})
+}
+
+// RecordDecision records an operator's release or refusal of a held vehicle,
+// with an alarm that tells the safety office about the override.
+func (g *Gate) RecordDecision(ctx context.Context, laneName, inspectionID, operator, action, reason string, at time.Time) error {
+	if operator == "" || reason == "" {
+		return errors.New("gate: a decision needs an operator and a reason")
+	}
+	detail := fmt.Sprintf("%s by %s: %s", action, operator, reason)
+	msg := g.alarmMessage(laneName, AlarmOverride, detail, inspectionID, operator, at)
+	if inspectionID == "" {
+		// An exit lane's release has no inspection to attach to: the
+		// alarm (audited) is its record.
+		return g.Store.RecordAlarm(ctx, store.Alarm{ID: msg.ID, Gate: g.Name, Lane: laneName, Kind: AlarmOverride, Detail: detail, At: at}, msg)
+	}
+	d := store.Decision{InspectionID: inspectionID, Operator: operator, Action: action, Reason: reason, At: at}
+	return g.Store.RecordDecision(ctx, d, msg)
+}
+
+// RecordExit looks up the vehicle's entry for an exit lane: which inspection
+// let it in, and how long it stayed. A vehicle with no recorded entry still
+// leaves (exits run no checks); its passage says so by having no entry id.
+func (g *Gate) RecordExit(ctx context.Context, laneName, plate string, at time.Time) (string, time.Duration, error) {
+	id, in, ok, err := g.Store.LastEntry(ctx, plate)
+	if err != nil {
+		return "", 0, fmt.Errorf("gate: exit of %s: %w", plate, err)
+	}
+	x := exit{plate: plate, known: ok}
+	if ok {
+		x.entryID, x.stay = id, at.Sub(in)
+	}
+	g.mu.Lock()
+	g.exits[laneName] = x
+	g.mu.Unlock()
+	return x.entryID, x.stay, nil
+}
+
+// RaiseAlarm records an alarm with its event.
+func (g *Gate) RaiseAlarm(ctx context.Context, laneName, kind, detail string, at time.Time) error {
+	msg := g.alarmMessage(laneName, kind, detail, "", "", at)
+	return g.Store.RecordAlarm(ctx, store.Alarm{ID: msg.ID, Gate: g.Name, Lane: laneName, Kind: kind, Detail: detail, At: at}, msg)
+}

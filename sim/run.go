@@ -1,0 +1,422 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/config"
+	"github.com/hazgate/hazgate/gate"
+	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/registry"
+	"github.com/hazgate/hazgate/store"
+)
+
+// Options control a scenario run.
+type Options struct {
+	// Speed is how many times faster than real time the scenario runs;
+	// 0 runs as fast as the machine can. Verdicts never depend on it.
+	Speed float64
+	// DB is the SQLite file to record into; empty uses a temporary file
+	// that is removed afterwards.
+	DB string
+	// Progress receives a line per vehicle as it is decided (nil: none).
+	Progress io.Writer
+	// Log receives the gate's structured log (nil: discarded).
+	Log *slog.Logger
+	// Gate names the simulated gate in records (default "sim").
+	Gate string
+	// Store, when set, is used instead of opening DB (the caller keeps it
+	// open afterwards, e.g. for the kiosk).
+	Store *store.Store
+}
+
+// Report is a run's result, the JSON that -report writes.
+type Report struct {
+	Scenario    string        `json:"scenario"`
+	Inspections []ReportEntry `json:"inspections"`
+	Passed      int           `json:"passed"`
+	Failed      int           `json:"failed"`
+}
+
+// ReportEntry is one arrival's outcome.
+type ReportEntry struct {
+	Lane         string                     `json:"lane"`
+	Plate        string                     `json:"plate"`
+	Trailer      string                     `json:"trailer"`
+	Verdict      checks.Verdict             `json:"verdict"`
+	Checks       map[string]ReportCheck     `json:"checks"`
+	Expect       *Expect                    `json:"expect"`
+	OK           bool                       `json:"ok"`
+	InspectionID string                     `json:"inspection_id,omitempty"`
+	At           float64                    `json:"at_s"`
+	DecidedAfter float64                    `json:"decided_after_s"`
+	Failed       []string                   `json:"failed"`
+	Messages     map[string][]checks.Reason `json:"-"`
+}
+
+// ReportCheck is one check's result in a report.
+type ReportCheck struct {
+	Result  checks.Result `json:"result"`
+	Reasons []string      `json:"reasons"`
+}
+
+// engine is one scenario run.
+type engine struct {
+	sc      *Scenario
+	opt     Options
+	clk     *clock.Fake
+	timings Timings
+	start   time.Time
+	loc     *time.Location
+	gate    *gate.Gate
+	lanes   map[string]*simLane
+	persons map[string]registry.Person
+
+	mu       sync.Mutex
+	vehicles []*vehicle
+	done     int
+}
+
+// Run runs the scenario against the real lane machine, checks and store on a
+// fake clock, and returns the report.
+func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
+	e := &engine{sc: sc, opt: opt, clk: clock.NewFake(sc.Clock.Time), timings: sc.Timings.merged(), start: sc.Clock.Time, lanes: map[string]*simLane{}, persons: map[string]registry.Person{}}
+	if opt.Gate == "" {
+		opt.Gate = "sim"
+	}
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	st := opt.Store
+	if st == nil {
+		path := opt.DB
+		if path == "" {
+			dir, err := os.MkdirTemp("", "hazgate-sim-")
+			if err != nil {
+				return nil, fmt.Errorf("sim: %w", err)
+			}
+			defer os.RemoveAll(dir)
+			path = filepath.Join(dir, "sim.db")
+		}
+		var err error
+		st, err = store.Open(ctx, path, store.WithClock(e.clk))
+		if err != nil {
+			return nil, err
+		}
+		defer st.Close()
+	}
+	if err := st.ImportSnapshot(ctx, &sc.Registry, "scenario "+sc.file, e.clk.Now()); err != nil {
+		return nil, fmt.Errorf("sim: registry: %w", err)
+	}
+	for _, p := range sc.Registry.Persons {
+		e.persons[p.IDNumber] = p
+	}
+	params, deadline, err := e.settings()
+	if err != nil {
+		return nil, err
+	}
+	e.loc = params.Location
+	e.gate = gate.New(opt.Gate, st, params, log)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, name := range sc.Lanes() {
+		l := &simLane{sim: e, name: name, exit: IsExit(name), phase: lane.PhaseIdle}
+		l.runner = lane.NewRunner(lane.Config{Name: name, Exit: l.exit, Deadline: deadline}, lane.Deps{
+			Clock:    e.clk,
+			Barrier:  &simBarrier{l: l},
+			Decider:  &decider{e: e, l: l},
+			Faces:    &simFaces{l: l},
+			Recorder: e.gate,
+			Log:      log,
+			OnChange: l.changed,
+		})
+		e.lanes[name] = l
+		wg.Add(1)
+		go func() { defer wg.Done(); l.runner.Run(ctx) }()
+	}
+	defer wg.Wait()
+	defer cancel()
+
+	for i, a := range sc.Arrivals {
+		v := &vehicle{index: i, a: a}
+		e.vehicles = append(e.vehicles, v)
+		l := e.lanes[a.Lane]
+		e.clk.AfterFunc(a.At.D(), func() { l.arrive(v) })
+	}
+	if err := e.loop(ctx); err != nil {
+		return nil, err
+	}
+	return e.report(), nil
+}
+
+// settings are the checks' parameters and the lane deadline, from the
+// defaults and the scenario's settings.
+func (e *engine) settings() (checks.Params, time.Duration, error) {
+	c := config.Default()
+	s := e.sc.Settings
+	if s.Timezone != "" {
+		c.Timezone = s.Timezone
+	}
+	if s.Deadline != nil {
+		c.Deadline = *s.Deadline
+	}
+	if s.FaceThreshold != nil {
+		c.Checks.FaceThreshold = *s.FaceThreshold
+	}
+	if s.RegistryMaxAge != nil {
+		c.RegistryMaxAge = *s.RegistryMaxAge
+	}
+	c.Checks.OpenHours = s.OpenHours
+	return c.Params(), c.Deadline.D(), nil
+}
+
+// card is the ID card the simulated reader makes for a presenter: the
+// registry person's card fields, overridden by the arrival's.
+func (e *engine) card(p *Presenter) checks.PersonEvidence {
+	reg := e.persons[p.IDNumber]
+	c := checks.PersonEvidence{IDNumber: p.IDNumber, Name: reg.Name, CardValidFrom: reg.CardValidFrom, CardValidUntil: reg.CardValidUntil}
+	if c.Name == "" {
+		c.Name = "未登记"
+	}
+	if p.Name != "" {
+		c.Name = p.Name
+	}
+	if p.CardValidFrom != nil {
+		c.CardValidFrom = *p.CardValidFrom
+	}
+	if p.CardValidUntil != nil {
+		c.CardValidUntil = *p.CardValidUntil
+	}
+	return c
+}
+
+// loop advances the fake clock from event to event, letting every lane
+// settle in between, pacing by Speed, until every vehicle has finished.
+func (e *engine) loop(ctx context.Context) error {
+	last := e.sc.Arrivals[0].At.D()
+	for _, a := range e.sc.Arrivals {
+		last = max(last, a.At.D())
+	}
+	limit := e.start.Add(last + 24*time.Hour)
+	wallStart, simStart := time.Now(), e.clk.Now()
+	for {
+		for _, name := range e.sc.Lanes() {
+			if err := e.lanes[name].runner.Sync(ctx); err != nil {
+				return fmt.Errorf("sim: lane %s: %w", name, err)
+			}
+		}
+		if e.allDone() {
+			return nil
+		}
+		next, ok := e.clk.Next()
+		if !ok {
+			return fmt.Errorf("sim: %s: stuck at %s with %s unfinished", e.sc.Name, e.offset(e.clk.Now()), e.unfinished())
+		}
+		if next.After(limit) {
+			return fmt.Errorf("sim: %s: still running a day after the last arrival; unfinished: %s", e.sc.Name, e.unfinished())
+		}
+		if e.opt.Speed > 0 {
+			due := wallStart.Add(time.Duration(float64(next.Sub(simStart)) / e.opt.Speed))
+			if d := time.Until(due); d > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(d):
+				}
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		e.clk.AdvanceTo(next)
+	}
+}
+
+func (e *engine) allDone() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.done == len(e.vehicles)
+}
+
+func (e *engine) unfinished() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var s []string
+	for _, v := range e.vehicles {
+		if !v.finished {
+			s = append(s, fmt.Sprintf("arrivals[%d] (%s %s)", v.index, v.a.Lane, v.a.Plate))
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+func (e *engine) offset(t time.Time) string {
+	d := t.Sub(e.start).Round(time.Second)
+	return fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+}
+
+// decided notes a vehicle's verdict and prints its progress line.
+func (e *engine) decided(v *vehicle, out checks.Outcome, id string, at time.Time) {
+	e.mu.Lock()
+	v.outcome = &out
+	v.decidedAt = at
+	e.mu.Unlock()
+	if e.opt.Progress == nil {
+		return
+	}
+	entry := e.entry(v)
+	mark := "ok"
+	if !entry.OK {
+		mark = "DIFFERS from expected " + expectString(v.a.Expect)
+	}
+	detail := ""
+	if f := out.Failed(); len(f) > 0 {
+		detail = " failed " + strings.Join(f, ",")
+	} else if out.Verdict == checks.VerdictReview {
+		detail = " " + strings.Join(unknownCodes(out), ",")
+	}
+	fmt.Fprintf(e.opt.Progress, "[%s] %-6s %-22s %-6s after %4.0fs  %s%s\n", e.offset(at), v.a.Lane, plateString(v.a), out.Verdict, at.Sub(v.arrived).Seconds(), mark, detail)
+}
+
+func (e *engine) finished(v *vehicle) {
+	e.mu.Lock()
+	e.done++
+	e.mu.Unlock()
+	if v.outcome == nil && e.opt.Progress != nil {
+		// An exit, or a vehicle that left before any verdict.
+		entry := e.entry(v)
+		mark := "ok"
+		if !entry.OK {
+			mark = "DIFFERS from expected " + expectString(v.a.Expect)
+		}
+		what := "left without a verdict"
+		if v.opened {
+			what = "exit   opened"
+		}
+		fmt.Fprintf(e.opt.Progress, "[%s] %-6s %-22s %s  %s\n", e.offset(e.clk.Now()), v.a.Lane, plateString(v.a), what, mark)
+	}
+}
+
+func unknownCodes(out checks.Outcome) []string {
+	var codes []string
+	for _, c := range out.Checks {
+		if c.Result == checks.Unknown {
+			for _, r := range c.Codes() {
+				if !slices.Contains(codes, r) {
+					codes = append(codes, r)
+				}
+			}
+		}
+	}
+	for _, r := range out.Reasons {
+		codes = append(codes, r.Code)
+	}
+	return codes
+}
+
+func plateString(a Arrival) string {
+	if a.Trailer != "" {
+		return a.Plate + "/" + a.Trailer
+	}
+	if a.Plate == "" {
+		return "(no plate)"
+	}
+	return a.Plate
+}
+
+func expectString(x *Expect) string {
+	if x == nil {
+		return "(none)"
+	}
+	s := string(x.Verdict)
+	if x.Failed != nil {
+		s += " failed [" + strings.Join(*x.Failed, ",") + "]"
+	}
+	return s
+}
+
+// entry is a vehicle's line in the report.
+func (e *engine) entry(v *vehicle) ReportEntry {
+	r := ReportEntry{Lane: v.a.Lane, Plate: v.a.Plate, Trailer: v.a.Trailer, Checks: map[string]ReportCheck{}, Expect: v.a.Expect, At: v.a.At.D().Seconds(), Failed: []string{}}
+	switch {
+	case v.outcome != nil:
+		r.Verdict = v.outcome.Verdict
+		for _, c := range v.outcome.Checks {
+			r.Checks[c.ID] = ReportCheck{Result: c.Result, Reasons: c.Codes()}
+		}
+		if f := v.outcome.Failed(); f != nil {
+			r.Failed = f
+		}
+		r.DecidedAfter = v.decidedAt.Sub(v.arrived).Seconds()
+	case IsExit(v.a.Lane) && v.opened:
+		r.Verdict = checks.VerdictPass // exits run no checks: recorded and opened
+	default:
+		r.Verdict = checks.VerdictReview // held for the operator, or left undecided
+	}
+	r.OK = matches(r, v.a.Expect)
+	return r
+}
+
+// matches compares an entry with its expectation: the verdict, and when
+// given, the exact set of failed checks. No expectation always matches.
+func matches(r ReportEntry, x *Expect) bool {
+	if x == nil {
+		return true
+	}
+	if r.Verdict != x.Verdict {
+		return false
+	}
+	if x.Failed == nil {
+		return true
+	}
+	want := slices.Clone(*x.Failed)
+	got := slices.Clone(r.Failed)
+	sort.Strings(want)
+	sort.Strings(got)
+	return slices.Equal(slices.Compact(want), got)
+}
+
+func (e *engine) report() *Report {
+	rep := &Report{Scenario: e.sc.Name, Inspections: []ReportEntry{}}
+	for _, v := range e.vehicles {
+		r := e.entry(v)
+		rep.Inspections = append(rep.Inspections, r)
+		if r.OK {
+			rep.Passed++
+		} else {
+			rep.Failed++
+		}
+	}
+	return rep
+}
+
+// decider records each lane's decision for the report, around the gate's.
+type decider struct {
+	e *engine
+	l *simLane
+}
+
+func (d *decider) Decide(ctx context.Context, laneName string, ev checks.Evidence, now time.Time) (string, checks.Outcome, error) {
+	id, out, err := d.e.gate.Decide(ctx, laneName, ev, now)
+	if err != nil {
+		return id, out, err
+	}
+	if v := d.l.current(); v != nil {
+		d.e.decided(v, out, id, now)
+	}
+	return id, out, nil
+}
