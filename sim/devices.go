@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -197,7 +198,10 @@ func (l *simLane) held(v *vehicle, snap lane.Snapshot) {
 		if op.Action == "release" {
 			e = lane.OperatorRelease{Operator: name, Reason: op.Reason, InspectionID: snap.InspectionID}
 		}
-		s.clk.AfterFunc(wait, func() { l.runner.Send(e) })
+		s.clk.AfterFunc(wait, func() {
+			s.note(v, fmt.Sprintf("operator %s: %s (%s)", name, op.Action, op.Reason))
+			l.runner.Send(e)
+		})
 		if op.Action == "release" {
 			// If the release does not open (lock-down, a failed record),
 			// the vehicle still turns away in the end.

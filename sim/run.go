@@ -289,7 +289,14 @@ func (e *engine) decided(v *vehicle, out checks.Outcome, id string, at time.Time
 	} else if out.Verdict == checks.VerdictReview {
 		detail = " " + strings.Join(unknownCodes(out), ",")
 	}
-	fmt.Fprintf(e.opt.Progress, "[%s] %-6s %-22s %-6s after %4.0fs  %s%s\n", e.offset(at), v.a.Lane, plateString(v.a), out.Verdict, at.Sub(v.arrived).Seconds(), mark, detail)
+	fmt.Fprintf(e.opt.Progress, "[%s] %s %s %-6s after %4.0fs  %s%s\n", e.offset(at), pad(v.a.Lane, 6), pad(plateString(v.a), 22), out.Verdict, at.Sub(v.arrived).Seconds(), mark, detail)
+}
+
+// note prints a progress line about a vehicle.
+func (e *engine) note(v *vehicle, what string) {
+	if e.opt.Progress != nil {
+		fmt.Fprintf(e.opt.Progress, "[%s] %s %s %s\n", e.offset(e.clk.Now()), pad(v.a.Lane, 6), pad(plateString(v.a), 22), what)
+	}
 }
 
 func (e *engine) finished(v *vehicle) {
@@ -307,7 +314,7 @@ func (e *engine) finished(v *vehicle) {
 		if v.opened {
 			what = "exit   opened"
 		}
-		fmt.Fprintf(e.opt.Progress, "[%s] %-6s %-22s %s  %s\n", e.offset(e.clk.Now()), v.a.Lane, plateString(v.a), what, mark)
+		fmt.Fprintf(e.opt.Progress, "[%s] %s %s %s  %s\n", e.offset(e.clk.Now()), pad(v.a.Lane, 6), pad(plateString(v.a), 22), what, mark)
 	}
 }
 

@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
+	"unicode"
 )
 
 // WriteTable prints the verdict table and, last, the line "N passed, M failed".
 func (r *Report) WriteTable(w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tLANE\tPLATE\tVERDICT\tFAILED CHECKS\tEXPECTED\tRESULT")
+	rows := [][]string{{"#", "LANE", "PLATE", "VERDICT", "FAILED CHECKS", "EXPECTED", "RESULT"}}
 	for i, e := range r.Inspections {
 		failed := strings.Join(e.Failed, ",")
 		if failed == "" {
@@ -24,8 +23,47 @@ func (r *Report) WriteTable(w io.Writer) {
 		if e.Trailer != "" {
 			plate += "/" + e.Trailer
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, e.Lane, plate, e.Verdict, failed, expectString(e.Expect), res)
+		rows = append(rows, []string{fmt.Sprint(i + 1), e.Lane, plate, string(e.Verdict), failed, expectString(e.Expect), res})
 	}
-	tw.Flush()
+	widths := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], displayWidth(c))
+		}
+	}
+	for _, row := range rows {
+		var b strings.Builder
+		for i, c := range row {
+			if i == len(row)-1 {
+				b.WriteString(c)
+				break
+			}
+			b.WriteString(pad(c, widths[i]+2))
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
 	fmt.Fprintf(w, "%d passed, %d failed\n", r.Passed, r.Failed)
+}
+
+// displayWidth is how many terminal columns s takes: Chinese characters and
+// full-width forms take two.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Han, r), r >= 0xFF01 && r <= 0xFF60, r >= 0x3000 && r <= 0x303F, r >= 0xFFE0 && r <= 0xFFE6:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// pad right-pads s with spaces to width columns.
+func pad(s string, width int) string {
+	if d := width - displayWidth(s); d > 0 {
+		return s + strings.Repeat(" ", d)
+	}
+	return s
 }
