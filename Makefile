@@ -39,9 +39,13 @@ cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -o /dev/null ./cmd/hazgate
 
 # Benchmarks: ratios measured side by side in one run; see docs/benchmarks.md.
+# BenchmarkDecisionLatency reports the decision time (last evidence in ->
+# barrier command out) and one bare durable commit, p50/p99 and their ratios.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2000x -count 1 ./store/ ./gate/ | tee bench.out
-	$(GO) run ./cmd/benchreport < bench.out
+	$(GO) test -run '^$$' -bench 'DecisionLatency' -benchtime 2000x -count 3 ./gate/
+	$(GO) test -run '^$$' -bench . -benchtime 2000x -count 1 ./store/
+	@CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '-s -w' -o /tmp/hazgate-arm64 ./cmd/hazgate && \
+	  echo "stripped linux/arm64 binary: $$(stat -c %s /tmp/hazgate-arm64) bytes" && rm -f /tmp/hazgate-arm64
 
 dist:
 	mkdir -p dist

@@ -322,7 +322,9 @@ func (j *judge) waybillConsistency() *judgement {
 	} else if registry.NormalizePlate(w.Vehicle) != registry.NormalizePlate(j.ev.Plate) {
 		jd.fail(ReasonVehicleMismatch, "waybill", w.Vehicle)
 	}
-	if registry.NormalizePlate(w.Trailer) != registry.NormalizePlate(j.ev.Trailer) {
+	// With no plate read at all, the trailer was not read either: unknown
+	// (plate_missing above), not a mismatch.
+	if j.ev.Plate != "" && registry.NormalizePlate(w.Trailer) != registry.NormalizePlate(j.ev.Trailer) {
 		jd.fail(ReasonTrailerMismatch, "waybill", w.Trailer)
 	}
 	for _, p := range j.people() {
@@ -352,7 +354,8 @@ func (j *judge) load(jd *judgement, w *registry.Waybill) {
 	rec, ok := j.reg.Vehicle(carrier.plate)
 	switch {
 	case !ok:
-		jd.unsure(ReasonNotRegistered, carrier.role, carrier.plate)
+		// vehicle_documents fails not_registered; here the load is unknown.
+		jd.unsure(ReasonDataMissing, carrier.role, "rated_load_kg")
 		return
 	case rec.RatedLoadKg <= 0:
 		jd.unsure(ReasonDataMissing, carrier.role, "rated_load_kg")

@@ -318,3 +318,16 @@ func TestRunWithoutRegistryNeverPasses(t *testing.T) {
 		t.Fatalf("a failing face with no registry = %s, want reject", out.Verdict)
 	}
 }
+
+func TestNoPlateReadIsNotATrailerMismatch(t *testing.T) {
+	ev := baseEvidence()
+	ev.Plate, ev.Trailer = "", ""
+	out := Run(ev, registry.NewIndex(baseRegistry(), time.Time{}), now, params())
+	wb, _ := out.Check(WaybillConsistency)
+	if wb.Result != Unknown || slices.Contains(wb.Codes(), ReasonTrailerMismatch) {
+		t.Fatalf("waybill_consistency = %s %v, want unknown without trailer_mismatch", wb.Result, wb.Codes())
+	}
+	if out.Verdict != VerdictReview {
+		t.Fatalf("verdict %s, want review", out.Verdict)
+	}
+}

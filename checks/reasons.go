@@ -17,10 +17,9 @@ const (
 	ReasonWaybillMissing = "waybill_missing"
 	ReasonCargoUnknown   = "cargo_unknown" // no registered waybill, so the goods are not known
 	// vehicle_documents
-	ReasonLicenceExpired     = "licence_expired"
-	ReasonPermitExpired      = "permit_expired"
-	ReasonClassNotPermitted  = "class_not_permitted"
-	ReasonLicenceNotYetValid = "licence_not_yet_valid"
+	ReasonLicenceExpired    = "licence_expired"
+	ReasonPermitExpired     = "permit_expired"
+	ReasonClassNotPermitted = "class_not_permitted"
 	// personnel_qualification
 	ReasonCertificateMissing  = "certificate_missing"
 	ReasonCertificateExpired  = "certificate_expired"
@@ -64,7 +63,6 @@ var messages = map[string][2]string{
 	ReasonWaybillMissing:      {"未扫描电子运单", "no waybill was scanned"},
 	ReasonCargoUnknown:        {"运单无效，无法确认货物", "no registered waybill, so the cargo is unknown"},
 	ReasonLicenceExpired:      {"{s}行驶证已过期", "{s}'s vehicle licence has expired"},
-	ReasonLicenceNotYetValid:  {"{s}行驶证尚未生效", "{s}'s vehicle licence is not yet valid"},
 	ReasonPermitExpired:       {"{s}道路运输证已过期", "{s}'s road-transport permit has expired"},
 	ReasonClassNotPermitted:   {"{s}道路运输证经营范围不含{d}类危险货物", "{s}'s road-transport permit does not cover class {d}"},
 	ReasonCertificateMissing:  {"{s}无相应从业资格证", "{s} holds no qualification certificate for the role"},

@@ -61,10 +61,14 @@ func (m *machine) cardRead(e CardRead) {
 		return
 	}
 	ev := &m.s.Evidence
-	if (ev.Driver != nil && ev.Driver.IDNumber == id) || (ev.Escort != nil && ev.Escort.IDNumber == id) {
-		return // the same card again
-	}
 	role := e.Role
+	sameAsDriver := ev.Driver != nil && ev.Driver.IDNumber == id
+	sameAsEscort := ev.Escort != nil && ev.Escort.IDNumber == id
+	// The same card again is ignored, unless a reader of the other role
+	// presents it: then the escort is the driver, and the checks say so.
+	if (sameAsDriver && role != RoleEscort) || (sameAsEscort && role != RoleDriver) {
+		return
+	}
 	switch role {
 	case "":
 		switch {

@@ -167,6 +167,17 @@ func TestStepArrivalAndEvidence(t *testing.T) {
 		{name: "second distinct card is the escort's", setup: collecting[:3], event: escort, phase: lane.PhaseCollecting,
 			acts: `MatchFace{escort "E1"}`},
 		{name: "same card again is ignored", setup: collecting[:3], event: driver, phase: lane.PhaseCollecting, acts: ""},
+		{name: "driver's card at the escort reader is the escort (the checks fail escort_is_driver)", setup: collecting[:3],
+			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "D1"}, Role: lane.RoleEscort},
+			phase: lane.PhaseCollecting, acts: `MatchFace{escort "D1"}`,
+			check: func(t *testing.T, s lane.State) {
+				if s.Evidence.Escort == nil || s.Evidence.Escort.IDNumber != "D1" {
+					t.Fatalf("escort %v", s.Evidence.Escort)
+				}
+			}},
+		{name: "driver's card again at the driver reader is ignored", setup: collecting[:3],
+			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "D1"}, Role: lane.RoleDriver},
+			phase: lane.PhaseCollecting, acts: ""},
 		{name: "explicit escort role first", setup: collecting[:2],
 			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "E1"}, Role: lane.RoleEscort},
 			phase: lane.PhaseCollecting, acts: `MatchFace{escort "E1"}`,

@@ -117,4 +117,3 @@ func known(fields map[string]reflect.Type) string {
 	slices.Sort(names)
 	return strings.Join(names, ", ")
 }
-
