@@ -169,6 +169,18 @@ type BarrierFailed struct {
 	Err     error
 }
 
+// DeviceFault reports that one of the lane's devices (a reader, the scanner,
+// a loop, the barrier) failed (Fault) or came back (!Fault). The lane shows
+// its faulty devices and raises a device_fault alarm when one fails.
+type DeviceFault struct {
+	Device string // e.g. "in-1/idcard"
+	Fault  bool
+	Detail string
+}
+
+func (DeviceFault) isEvent()         {}
+func (e DeviceFault) String() string { return fmt.Sprintf("DeviceFault{%s %t}", e.Device, e.Fault) }
+
 func (VehiclePresent) isEvent()   {}
 func (VehicleGone) isEvent()      {}
 func (SafetyLoop) isEvent()       {}

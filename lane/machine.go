@@ -14,6 +14,7 @@ package lane
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,6 +67,8 @@ func Step(s State, e Event, now time.Time) (State, []Action) {
 		m.lockdown(e.On)
 	case BarrierFeedback:
 		m.barrierFeedback(e.State)
+	case DeviceFault:
+		m.deviceFault(e)
 	case BarrierFailed:
 		m.barrierFailed(e)
 	}
@@ -409,6 +412,22 @@ func (m *machine) lockdown(on bool) {
 		m.cancelDeadline()
 		m.closeBarrier()
 		m.hold("lock-down: the barrier closed before the vehicle crossed")
+	}
+}
+
+// deviceFault keeps the set of the lane's faulty devices (shown to the
+// operator and the safety office) and raises an alarm when a device fails.
+// A fault opens nothing and closes nothing by itself: without its evidence
+// the lane cannot pass, and decides review at its deadline.
+func (m *machine) deviceFault(e DeviceFault) {
+	i := slices.Index(m.s.Faults, e.Device)
+	switch {
+	case e.Fault && i < 0:
+		m.s.Faults = append(slices.Clone(m.s.Faults), e.Device)
+		slices.Sort(m.s.Faults)
+		m.alarm(AlarmDeviceFault, "%s: %s", e.Device, e.Detail)
+	case !e.Fault && i >= 0:
+		m.s.Faults = slices.Delete(slices.Clone(m.s.Faults), i, i+1)
 	}
 }
 

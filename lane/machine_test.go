@@ -499,3 +499,20 @@ func TestStepDoesNotChangeItsInput(t *testing.T) {
 		t.Fatalf("Step changed its input: driver face %v escort face %v", *after.Evidence.Driver.Face, after.Evidence.Escort.Face)
 	}
 }
+
+func TestStepDeviceFault(t *testing.T) {
+	s := lane.NewState(lane.Config{Name: "in-1"})
+	s, acts := lane.Step(s, lane.DeviceFault{Device: "in-1/idcard", Fault: true, Detail: "unplugged"}, t0)
+	if len(s.Faults) != 1 || s.Faults[0] != "in-1/idcard" || describe(acts) != "RaiseAlarm{device_fault}" {
+		t.Fatalf("faults %v, actions %s", s.Faults, describe(acts))
+	}
+	before := s
+	s, acts = lane.Step(s, lane.DeviceFault{Device: "in-1/idcard", Fault: true}, t0)
+	if len(acts) != 0 || len(s.Faults) != 1 {
+		t.Fatalf("a repeated fault: faults %v, actions %s", s.Faults, describe(acts))
+	}
+	s, _ = lane.Step(s, lane.DeviceFault{Device: "in-1/idcard", Fault: false}, t0)
+	if len(s.Faults) != 0 || len(before.Faults) != 1 {
+		t.Fatalf("recovered: faults %v; the earlier state changed: %v", s.Faults, before.Faults)
+	}
+}

@@ -228,6 +228,8 @@ func genEvent(r *rand.Rand, m *interlock, n int) lane.Event {
 		return lane.BarrierFailed{Command: pick(r, []string{lane.CommandUp, lane.CommandDown}), Err: errDisk}
 	case k < 96:
 		return lane.RecordFailed{What: pick(r, whats), InspectionID: m.lastID, Err: errDisk}
+	case k < 98:
+		return lane.DeviceFault{Device: pick(r, []string{"in-1/idcard", "in-1/scanner"}), Fault: r.IntN(2) == 0, Detail: "unplugged"}
 	}
 	return stray(r, m, fmt.Sprintf("stray-%d", n))
 }

@@ -2,6 +2,7 @@ package lane
 
 import (
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
@@ -106,6 +107,8 @@ type State struct {
 	Reported string
 	// Lockdown is on while the lane is locked down.
 	Lockdown bool
+	// Faults names the lane's devices that are failing, sorted.
+	Faults []string
 
 	// Gen is the generation of the last StartDeadline; DeadlineAt is when
 	// the running timer fires (zero when none runs).
@@ -178,6 +181,7 @@ type Snapshot struct {
 	SafetyOccupied   bool            `json:"safety_occupied"`
 	Deadline         time.Time       `json:"deadline,omitzero"`
 	Lockdown         bool            `json:"lockdown"`
+	Faults           []string        `json:"faults,omitempty"`
 	Releasing        bool            `json:"releasing,omitempty"`
 	Note             string          `json:"note,omitempty"`
 }
@@ -199,6 +203,7 @@ func (s State) Snapshot() Snapshot {
 		SafetyOccupied:   s.Safety,
 		Deadline:         s.DeadlineAt,
 		Lockdown:         s.Lockdown,
+		Faults:           slices.Clone(s.Faults),
 		Releasing:        s.Pending == ActionRelease,
 		Note:             s.Note,
 	}
