@@ -64,6 +64,7 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, actor, action, subj
 	if _, err := s.exec(ctx, tx, qInsertAudit, e.Seq, ts, e.Actor, e.Action, e.Subject, string(e.Detail), e.PrevHash, e.Hash); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
+	s.deriv.added(deriveAudit)
 	return nil
 }
 
@@ -164,8 +165,12 @@ func (s *Store) AuditHead(ctx context.Context) (seq int64, hash string, err erro
 
 // AuditFor returns the audit entries about subject, oldest first.
 func (s *Store) AuditFor(ctx context.Context, subject string) ([]AuditEntry, error) {
+	// audit_subjects is derived: catch it up with what was just written.
+	if err := s.flushDerived(ctx); err != nil {
+		return nil, fmt.Errorf("store: audit for %s: %w", subject, err)
+	}
 	rows, err := s.reader.QueryContext(ctx, `SELECT seq, ts, actor, action, subject, detail, prev_hash, hash
-		FROM audit WHERE subject = ? ORDER BY seq`, subject)
+		FROM audit WHERE seq IN (SELECT seq FROM audit_subjects WHERE subject = ?1) AND subject = ?1 ORDER BY seq`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("store: audit for %s: %w", subject, err)
 	}

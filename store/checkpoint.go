@@ -6,7 +6,8 @@ import (
 )
 
 // checkpointEvery is how many write transactions pass between checkpoints:
-// about a thousand pages of log (an inspection writes about nine).
+// about a thousand pages of log (an inspection writes about six, and its
+// follow-up about seven).
 const checkpointEvery = 128
 
 // checkpointer folds the write-ahead log back into the database file on a

@@ -33,12 +33,25 @@ type Inspection struct {
 }
 
 // CommitInspection durably records a decided inspection in one transaction:
-// the inspection with its evidence and outcome, one row per check result,
-// an "inspection.decided" audit entry and msgs in the outbox (stamped at
-// DecidedAt). It fills an empty ins.ID (a ULID), ins.Lane (from the
-// evidence) and ins.ArrivedAt (likewise), and the empty IDs of msgs, before
-// it writes: a retry of the same values keeps the same IDs. When it returns
-// nil the record is on disk; only then may the barrier move.
+// the inspection with its evidence, outcome (every check result) and
+// timings, an "inspection.decided" audit entry and msgs in the outbox
+// (stamped at DecidedAt). It fills an empty ins.ID (a ULID), ins.Lane (from
+// the evidence) and ins.ArrivedAt (likewise), and the empty IDs of msgs,
+// before it writes: a retry of the same values keeps the same IDs. When it
+// returns nil the record is on disk; only then may the barrier move.
+//
+// What is derived from the record, one check_results row per check and the
+// inspection's search entry, is written by the follow-up transaction right
+// after (see derived.go); ListInspections waits for it, and Open rebuilds it
+// after a crash.
+//
+// The transaction touches, besides the pages its rows fill, one leaf of
+// each of these B-trees and no others: inspections, its primary-key index
+// (inspection IDs are what passages, decisions and check_results refer to,
+// and what GetInspection looks up), audit, outbox, and the counters page
+// (the audit and outbox sequences, which must move in the same transaction
+// as the rows they number). IDs are ULIDs and seqs increase, so each of
+// them appends to its rightmost leaf.
 func (s *Store) CommitInspection(ctx context.Context, ins *Inspection, msgs ...OutboxMessage) error {
 	if err := ins.check(); err != nil {
 		return fmt.Errorf("store: commit inspection: %w", err)
@@ -64,9 +77,7 @@ func (s *Store) CommitInspection(ctx context.Context, ins *Inspection, msgs ...O
 			fmtTime(ins.ArrivedAt), fmtTime(ins.DecidedAt), doc.evidence, doc.outcome, doc.timings); err != nil {
 			return err
 		}
-		if _, err := s.exec(ctx, tx, qInsertChecks, ins.ID, doc.checks); err != nil {
-			return fmt.Errorf("check results: %w", err)
-		}
+		s.deriv.added(deriveInspections)
 		detail := map[string]any{"lane": ins.Lane, "direction": ins.Direction, "plate": e.Plate,
 			"verdict": ins.Outcome.Verdict, "failed": ins.Outcome.Failed()}
 		if err := s.appendAudit(ctx, tx, ins.DecidedBy, "inspection.decided", ins.ID, detail, ins.DecidedAt); err != nil {
@@ -79,7 +90,6 @@ func (s *Store) CommitInspection(ctx context.Context, ins *Inspection, msgs ...O
 // inspectionDoc is an inspection's JSON columns.
 type inspectionDoc struct {
 	evidence, outcome, timings string
-	checks                     string // for qInsertChecks
 }
 
 func (ins *Inspection) encode() (inspectionDoc, error) {
@@ -87,15 +97,6 @@ func (ins *Inspection) encode() (inspectionDoc, error) {
 	timings := ins.Timings
 	if timings == nil {
 		timings = map[string]time.Duration{}
-	}
-	type checkRow struct {
-		ID     string        `json:"id"`
-		Result checks.Result `json:"result"`
-		Codes  []string      `json:"codes"`
-	}
-	rows := make([]checkRow, len(ins.Outcome.Checks))
-	for i, c := range ins.Outcome.Checks {
-		rows[i] = checkRow{c.ID, c.Result, c.Codes()}
 	}
 	for _, f := range []struct {
 		dst  *string
@@ -105,7 +106,6 @@ func (ins *Inspection) encode() (inspectionDoc, error) {
 		{&d.evidence, "evidence", ins.Evidence},
 		{&d.outcome, "outcome", ins.Outcome},
 		{&d.timings, "timings", timings},
-		{&d.checks, "check results", rows},
 	} {
 		b, err := json.Marshal(f.v)
 		if err != nil {
@@ -120,10 +120,6 @@ const (
 	qInsertInspection = `INSERT INTO inspections (id, gate, lane, direction, plate, plate_norm, trailer, trailer_norm,
 		driver_id, escort_id, waybill, verdict, decided_by, arrived_at, decided_at, evidence, outcome, timings)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	// One statement for all the check results: ?2 is a JSON array of
-	// {"id", "result", "codes"}.
-	qInsertChecks = `INSERT INTO check_results (inspection_id, check_id, result, reasons)
-		SELECT ?1, value ->> '$.id', value ->> '$.result', value -> '$.codes' FROM json_each(?2)`
 )
 
 func (ins *Inspection) check() error {
@@ -141,6 +137,20 @@ func (ins *Inspection) check() error {
 	}
 	if ins.DecidedAt.IsZero() {
 		missing = append(missing, "decided_at is zero")
+	}
+	// What check_results would refuse, refused now: its rows are written
+	// after the commit, and must not fail there.
+	seen := make(map[string]bool, len(ins.Outcome.Checks))
+	for i, c := range ins.Outcome.Checks {
+		switch c.Result {
+		case checks.Pass, checks.Fail, checks.Unknown:
+		default:
+			missing = append(missing, fmt.Sprintf("check %d (%s): result %q is not pass, fail or unknown", i, c.ID, c.Result))
+		}
+		if seen[c.ID] {
+			missing = append(missing, fmt.Sprintf("check %d: %s appears twice", i, c.ID))
+		}
+		seen[c.ID] = true
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(missing, "; "))
@@ -240,14 +250,18 @@ func (s *Store) ListInspections(ctx context.Context, f Filter) ([]Inspection, er
 	if limit <= 0 {
 		limit = 100
 	}
-	// The filter runs on the covering index inspections_search, newest
-	// first; only the rows it selects are read.
-	sub := `SELECT rowid FROM inspections INDEXED BY inspections_search`
+	// The filter runs on the small table inspection_search, in decision
+	// order, newest first; only the rows it selects are read. It is
+	// derived: catch it up with what was just committed first.
+	if err := s.flushDerived(ctx); err != nil {
+		return nil, fmt.Errorf("store: list inspections: %w", err)
+	}
+	sub := `SELECT id FROM inspection_search`
 	if len(where) > 0 {
 		sub += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	sub += ` ORDER BY decided_at DESC LIMIT ?`
-	q := `SELECT ` + inspectionColumns + ` FROM inspections WHERE rowid IN (` + sub + `) ORDER BY decided_at DESC, id DESC`
+	sub += ` ORDER BY decided_at DESC, id DESC LIMIT ?`
+	q := `SELECT ` + inspectionColumns + ` FROM inspections WHERE id IN (` + sub + `) ORDER BY decided_at DESC, id DESC`
 	args = append(args, limit)
 
 	rows, err := s.reader.QueryContext(ctx, q, args...)

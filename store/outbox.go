@@ -106,6 +106,7 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, msgs []OutboxMessa
 		if _, err := s.exec(ctx, tx, qInsertOutbox, m.ID, m.Kind, m.Topic, m.Lane, string(m.Payload), fmtTime(at)); err != nil {
 			return fmt.Errorf("outbox message %d (%s): %w", i, m.ID, err)
 		}
+		s.deriv.added(deriveOutbox)
 	}
 	return nil
 }

@@ -7,10 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
+	"slices"
 	"time"
 
-	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/registry"
 )
 
@@ -30,7 +29,8 @@ func (s *Store) ImportFile(ctx context.Context, path string, now time.Time) erro
 }
 
 // ImportSnapshot replaces the whole registry with snap in one transaction,
-// and audits it. The version is snap.Version, or the previous version plus
+// and audits it; once that has committed, Lookup answers from the new
+// registry (see swapIndex). The version is snap.Version, or the previous version plus
 // one when snap has none; the sync time is snap.SyncedAt, or now when unset.
 // source says where the snapshot came from (a file name, "mqtt", ...). An
 // invalid snapshot, or any failure, changes nothing; the error names the
@@ -50,50 +50,115 @@ func (s *Store) ImportSnapshot(ctx context.Context, snap *registry.Snapshot, sou
 	if !snap.SyncedAt.IsZero() {
 		syncedAt = snap.SyncedAt.Start(time.UTC) // as registry.NewIndex reads it
 	}
-	return s.write(ctx, "import "+source, func(tx *sql.Tx) error {
-		version := snap.Version
-		if version == 0 {
-			var prev int64
-			err := tx.QueryRowContext(ctx, `SELECT version FROM registry_meta WHERE id = 1`).Scan(&prev)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			version = prev + 1
+	// Encoded, and decoded back, before the transaction: the writer (which
+	// the lanes' commits wait for) is held only to write.
+	enc, err := encodeSnapshot(snap)
+	if err != nil {
+		return fmt.Errorf("store: import %s: %w", source, err)
+	}
+	// The sync time as the file holds it, as Open reads it back.
+	if syncedAt, err = parseTime(fmtTime(syncedAt)); err != nil {
+		return fmt.Errorf("store: import %s: %w", source, err)
+	}
+	return s.swapIndex(ctx, "import "+source, func(tx *sql.Tx, _ *registry.Index) (*registry.Index, error) {
+		version, err := s.writeSnapshot(ctx, tx, snap, enc, source, syncedAt, now)
+		if err != nil {
+			return nil, err
 		}
-		if err := replaceRegistry(ctx, tx, snap); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO registry_meta (id, version, synced_at, source, imported_at)
-			VALUES (1, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET version = excluded.version, synced_at = excluded.synced_at,
-				source = excluded.source, imported_at = excluded.imported_at`,
-			version, fmtTime(syncedAt), source, fmtTime(now)); err != nil {
-			return fmt.Errorf("registry_meta: %w", err)
-		}
-		return s.appendAudit(ctx, tx, ActorSystem, "registry.imported", "registry", map[string]any{
-			"source": source, "version": version, "synced_at": fmtTime(syncedAt),
-			"vehicles": len(snap.Vehicles), "tanks": len(snap.Tanks), "persons": len(snap.Persons),
-			"waybills": len(snap.Waybills), "blacklist": len(snap.Blacklist),
-		}, now)
+		// The records as decoded from the JSON the tables now hold, so
+		// that this index is the one Open would build from the file (the
+		// round trip is not the identity: instants keep whole seconds).
+		enc.mirror.Version, enc.mirror.SyncedAt = version, registry.Instant(syncedAt)
+		return registry.NewIndex(enc.mirror, syncedAt), nil
 	})
 }
 
+// encodedSnapshot is a snapshot as the registry tables hold it: each record
+// as JSON, and the snapshot decoded back from that JSON.
+type encodedSnapshot struct {
+	vehicles, tanks, persons, waybills []string
+	mirror                             *registry.Snapshot
+}
+
+func encodeSnapshot(snap *registry.Snapshot) (*encodedSnapshot, error) {
+	e := &encodedSnapshot{mirror: &registry.Snapshot{Blacklist: slices.Clone(snap.Blacklist)}}
+	var err error
+	if e.vehicles, e.mirror.Vehicles, err = roundTrip("vehicles", snap.Vehicles); err != nil {
+		return nil, err
+	}
+	if e.tanks, e.mirror.Tanks, err = roundTrip("tanks", snap.Tanks); err != nil {
+		return nil, err
+	}
+	if e.persons, e.mirror.Persons, err = roundTrip("persons", snap.Persons); err != nil {
+		return nil, err
+	}
+	if e.waybills, e.mirror.Waybills, err = roundTrip("waybills", snap.Waybills); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// roundTrip encodes each record as JSON and decodes it back.
+func roundTrip[T any](table string, recs []T) ([]string, []T, error) {
+	docs, back := make([]string, len(recs)), make([]T, len(recs))
+	for i, r := range recs {
+		b, err := json.Marshal(r)
+		if err == nil {
+			err = json.Unmarshal(b, &back[i])
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s[%d]: %w", table, i, err)
+		}
+		docs[i] = string(b)
+	}
+	return docs, back, nil
+}
+
+// writeSnapshot writes snap (encoded as enc) over the registry tables, with
+// its meta row and its audit entry, inside tx, and returns its version.
+func (s *Store) writeSnapshot(ctx context.Context, tx *sql.Tx, snap *registry.Snapshot, enc *encodedSnapshot, source string, syncedAt, now time.Time) (int64, error) {
+	version := snap.Version
+	if version == 0 {
+		var prev int64
+		err := tx.QueryRowContext(ctx, `SELECT version FROM registry_meta WHERE id = 1`).Scan(&prev)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, err
+		}
+		version = prev + 1
+	}
+	if err := replaceRegistry(ctx, tx, snap, enc); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO registry_meta (id, version, synced_at, source, imported_at)
+		VALUES (1, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET version = excluded.version, synced_at = excluded.synced_at,
+			source = excluded.source, imported_at = excluded.imported_at`,
+		version, fmtTime(syncedAt), source, fmtTime(now)); err != nil {
+		return 0, fmt.Errorf("registry_meta: %w", err)
+	}
+	return version, s.appendAudit(ctx, tx, ActorSystem, "registry.imported", "registry", map[string]any{
+		"source": source, "version": version, "synced_at": fmtTime(syncedAt),
+		"vehicles": len(snap.Vehicles), "tanks": len(snap.Tanks), "persons": len(snap.Persons),
+		"waybills": len(snap.Waybills), "blacklist": len(snap.Blacklist),
+	}, now)
+}
+
 // replaceRegistry deletes the registry tables' rows and inserts snap's.
-func replaceRegistry(ctx context.Context, tx *sql.Tx, snap *registry.Snapshot) error {
+func replaceRegistry(ctx context.Context, tx *sql.Tx, snap *registry.Snapshot, enc *encodedSnapshot) error {
 	for _, t := range []string{"vehicles", "tanks", "persons", "waybills", "blacklist"} {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return fmt.Errorf("clear %s: %w", t, err)
 		}
 	}
-	err := insertDocs(ctx, tx, "vehicles", `INSERT INTO vehicles (plate, kind, carrier, doc) VALUES (?, ?, ?, ?)`,
-		snap.Vehicles, func(_ int, v registry.Vehicle) ([]any, error) {
+	err := insertEncoded(ctx, tx, "vehicles", `INSERT INTO vehicles (plate, kind, carrier, doc) VALUES (?, ?, ?, ?)`,
+		snap.Vehicles, enc.vehicles, func(_ int, v registry.Vehicle) ([]any, error) {
 			return []any{registry.NormalizePlate(v.Plate), v.Kind, v.Carrier}, nil
 		})
 	if err != nil {
 		return err
 	}
-	err = insertDocs(ctx, tx, "tanks", `INSERT INTO tanks (id, vehicle, pos, doc) VALUES (?, ?, ?, ?)`,
-		snap.Tanks, func(i int, t registry.Tank) ([]any, error) {
+	err = insertEncoded(ctx, tx, "tanks", `INSERT INTO tanks (id, vehicle, pos, doc) VALUES (?, ?, ?, ?)`,
+		snap.Tanks, enc.tanks, func(i int, t registry.Tank) ([]any, error) {
 			return []any{t.ID, registry.NormalizePlate(t.Vehicle), i}, nil
 		})
 	if err != nil {
@@ -103,8 +168,8 @@ func replaceRegistry(ctx context.Context, tx *sql.Tx, snap *registry.Snapshot) e
 	// are the same person, and which of the two the gate would find is
 	// not for the store to guess.
 	persons := make(map[string]int, len(snap.Persons))
-	err = insertDocs(ctx, tx, "persons", `INSERT INTO persons (id_number, name, doc) VALUES (?, ?, ?)`,
-		snap.Persons, func(i int, p registry.Person) ([]any, error) {
+	err = insertEncoded(ctx, tx, "persons", `INSERT INTO persons (id_number, name, doc) VALUES (?, ?, ?)`,
+		snap.Persons, enc.persons, func(i int, p registry.Person) ([]any, error) {
 			id := normalizeID(p.IDNumber)
 			if j, dup := persons[id]; dup {
 				return nil, fmt.Errorf("persons[%d].id_number: %w: %s is the same person as persons[%d]", i, ErrInvalid, p.IDNumber, j)
@@ -115,9 +180,9 @@ func replaceRegistry(ctx context.Context, tx *sql.Tx, snap *registry.Snapshot) e
 	if err != nil {
 		return err
 	}
-	err = insertDocs(ctx, tx, "waybills", `INSERT INTO waybills (number, vehicle, trailer, driver, escort, carrier,
+	err = insertEncoded(ctx, tx, "waybills", `INSERT INTO waybills (number, vehicle, trailer, driver, escort, carrier,
 		valid_from, valid_until, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		snap.Waybills, func(_ int, w registry.Waybill) ([]any, error) {
+		snap.Waybills, enc.waybills, func(_ int, w registry.Waybill) ([]any, error) {
 			return []any{w.Number, registry.NormalizePlate(w.Vehicle), registry.NormalizePlate(w.Trailer),
 				normalizeID(w.Driver), normalizeID(w.Escort), w.Carrier, w.ValidFrom.String(), w.ValidUntil.String()}, nil
 		})
@@ -143,6 +208,19 @@ func replaceRegistry(ctx context.Context, tx *sql.Tx, snap *registry.Snapshot) e
 // (or its error, as it is), then the record as JSON. Errors name the
 // record, as "vehicles[3]".
 func insertDocs[T any](ctx context.Context, tx *sql.Tx, table, query string, recs []T, keys func(int, T) ([]any, error)) error {
+	docs := make([]string, len(recs))
+	for i, r := range recs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("%s[%d]: %w", table, i, err)
+		}
+		docs[i] = string(b)
+	}
+	return insertEncoded(ctx, tx, table, query, recs, docs, keys)
+}
+
+// insertEncoded is insertDocs with the records already encoded, as docs.
+func insertEncoded[T any](ctx context.Context, tx *sql.Tx, table, query string, recs []T, docs []string, keys func(int, T) ([]any, error)) error {
 	st, err := tx.PrepareContext(ctx, query)
 	if err != nil {
 		return err
@@ -153,11 +231,7 @@ func insertDocs[T any](ctx context.Context, tx *sql.Tx, table, query string, rec
 		if err != nil {
 			return err
 		}
-		doc, err := json.Marshal(r)
-		if err == nil {
-			_, err = st.ExecContext(ctx, append(args, string(doc))...)
-		}
-		if err != nil {
+		if _, err = st.ExecContext(ctx, append(args, docs[i])...); err != nil {
 			return fmt.Errorf("%s[%d]: %w", table, i, err)
 		}
 	}
@@ -182,122 +256,4 @@ func blacklistValue(kind, value string) string {
 		return normalizeID(value)
 	}
 	return value
-}
-
-// RegistryMeta returns the registry's version and last sync; zero values
-// when nothing was ever imported.
-func (s *Store) RegistryMeta(ctx context.Context) (registry.Meta, error) {
-	var m registry.Meta
-	var synced string
-	err := s.reader.QueryRowContext(ctx, `SELECT version, synced_at FROM registry_meta WHERE id = 1`).Scan(&m.Version, &synced)
-	if errors.Is(err, sql.ErrNoRows) {
-		return registry.Meta{}, nil
-	}
-	if err == nil {
-		m.SyncedAt, err = parseTime(synced)
-	}
-	if err != nil {
-		return registry.Meta{}, fmt.Errorf("store: registry meta: %w", err)
-	}
-	return m, nil
-}
-
-// lookupQuery reads everything Lookup needs in one statement, so one
-// consistent snapshot of the file without a transaction around it. Its
-// parameters are the waybill number, the evidence's two plates and its two
-// ID numbers (normalised; "" when absent, which no key is). Each row is a
-// record: a tag, and up to three values.
-const lookupQuery = `WITH
-	w AS (SELECT doc, vehicle, trailer, driver, escort, carrier FROM waybills WHERE number = ?1),
-	p(v) AS (VALUES (?2), (?3) UNION SELECT vehicle FROM w UNION SELECT trailer FROM w),
-	i(v) AS (VALUES (?4), (?5) UNION SELECT driver FROM w UNION SELECT escort FROM w),
-	veh AS (SELECT carrier, doc FROM vehicles WHERE plate IN p),
-	c(v) AS (SELECT carrier FROM veh UNION SELECT carrier FROM w)
-SELECT 'meta', version, synced_at, NULL FROM registry_meta WHERE id = 1
-UNION ALL SELECT 'waybill', doc, NULL, NULL FROM w
-UNION ALL SELECT 'vehicle', doc, NULL, NULL FROM veh
-UNION ALL SELECT 'tank', doc, pos, NULL FROM tanks WHERE vehicle IN p
-UNION ALL SELECT 'person', doc, NULL, NULL FROM persons WHERE id_number IN i
-UNION ALL SELECT 'blacklist', kind, raw_value, reason FROM blacklist
-	WHERE (kind = 'vehicle' AND value IN p) OR (kind = 'person' AND value IN i) OR (kind = 'carrier' AND value IN c)
-ORDER BY 1, 3` // tanks in snapshot order: with two on one vehicle the later wins, as in registry.NewIndex
-
-// Lookup loads the part of the registry that the checks need to judge ev:
-// the waybill ev names; the vehicles with ev's plate and trailer and the
-// waybill's; the tanks registered to them; the persons with the driver's and
-// escort's ID numbers, the evidence's and the waybill's; and the blacklist
-// entries for those plates, ID numbers and the carriers of the vehicles and
-// the waybill. For every key it holds, the Index answers as one built from
-// the whole registry would. It reads one consistent snapshot of the file.
-func (s *Store) Lookup(ctx context.Context, ev checks.Evidence) (*registry.Index, error) {
-	ix, err := s.lookupIndex(ctx, ev)
-	if err != nil {
-		return nil, fmt.Errorf("store: lookup: %w", err)
-	}
-	return ix, nil
-}
-
-func (s *Store) lookupIndex(ctx context.Context, ev checks.Evidence) (*registry.Index, error) {
-	var driver, escort string
-	if ev.Driver != nil {
-		driver = normalizeID(ev.Driver.IDNumber)
-	}
-	if ev.Escort != nil {
-		escort = normalizeID(ev.Escort.IDNumber)
-	}
-	rows, err := s.lookup.QueryContext(ctx, ev.Waybill,
-		registry.NormalizePlate(ev.Plate), registry.NormalizePlate(ev.Trailer), driver, escort)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var meta registry.Meta
-	snap := &registry.Snapshot{}
-	for rows.Next() {
-		var tag, a string
-		var b, c sql.NullString
-		if err := rows.Scan(&tag, &a, &b, &c); err != nil {
-			return nil, err
-		}
-		switch tag {
-		case "meta":
-			if meta.Version, err = strconv.ParseInt(a, 10, 64); err != nil {
-				return nil, fmt.Errorf("registry version: %w", err)
-			}
-			if meta.SyncedAt, err = parseTime(b.String); err != nil {
-				return nil, err
-			}
-		case "waybill":
-			err = appendDoc(&snap.Waybills, a)
-		case "vehicle":
-			err = appendDoc(&snap.Vehicles, a)
-		case "tank":
-			err = appendDoc(&snap.Tanks, a)
-		case "person":
-			err = appendDoc(&snap.Persons, a)
-		case "blacklist":
-			snap.Blacklist = append(snap.Blacklist, registry.BlacklistEntry{Kind: a, Value: b.String, Reason: c.String})
-		}
-		if err != nil {
-			return nil, fmt.Errorf("stored %s: %w", tag, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	snap.Version = meta.Version
-	if !meta.SyncedAt.IsZero() {
-		snap.SyncedAt = registry.Instant(meta.SyncedAt)
-	}
-	return registry.NewIndex(snap, meta.SyncedAt), nil
-}
-
-// appendDoc decodes a stored JSON record and appends it to dst.
-func appendDoc[T any](dst *[]T, doc string) error {
-	var v T
-	if err := json.Unmarshal([]byte(doc), &v); err != nil {
-		return err
-	}
-	*dst = append(*dst, v)
-	return nil
 }

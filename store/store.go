@@ -7,6 +7,12 @@
 // write is one IMMEDIATE transaction on it) and a small pool of read
 // connections; readers never wait for the writer.
 //
+// The registry is also held in memory, whole (regindex.go), so the checks'
+// Lookup does no I/O. What only serves searches (check_results, the search
+// and audit-subject tables, outbox IDs) is derived from the records by a
+// follow-up transaction after each commit (derived.go), so that the commit
+// the barrier waits for writes as few pages as it can.
+//
 // Times are stored in UTC and returned in UTC.
 package store
 
@@ -48,8 +54,9 @@ type Store struct {
 	limit  int // outbox bound in unsent rows; 0 is unbounded
 
 	prepared map[string]*sql.Stmt // the writer's statements, prepared once
-	lookup   *sql.Stmt            // on the read pool
 	ckpt     *checkpointer
+	deriv    *deriver // the follow-up transactions
+	reg      regState // the registry, in memory
 }
 
 type config struct {
@@ -94,6 +101,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		writer.Close()
 		return nil, err
 	}
+	if err := rebuildDerived(ctx, writer); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("store: rebuild derived tables: %w", err)
+	}
 	reader, err := openDB(ctx, path, false)
 	if err != nil {
 		writer.Close()
@@ -110,21 +121,25 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		}
 		s.prepared[q] = st
 	}
-	if s.lookup, err = reader.PrepareContext(ctx, lookupQuery); err != nil {
+	if err := s.startRegistry(ctx); err != nil {
 		s.closeDBs()
-		return nil, fmt.Errorf("store: prepare lookup: %w", err)
+		return nil, err
 	}
 	s.ckpt = startCheckpointer(reader)
+	s.deriv = startDeriver(s)
 	return s, nil
 }
 
 // Close waits for a checkpoint in progress, folds the write-ahead log into
 // the database file and closes it. Calls in flight may fail.
 func (s *Store) Close() error {
+	s.stopRegistry()
+	// Best effort: Open rebuilds what this could not write.
+	deriveErr := s.deriv.stop()
 	s.ckpt.stop()
 	// Best effort: the WAL is replayed at the next open when this fails.
 	_, ckptErr := s.writer.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
-	if err := errors.Join(ckptErr, s.closeDBs()); err != nil {
+	if err := errors.Join(deriveErr, ckptErr, s.closeDBs()); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
@@ -134,9 +149,6 @@ func (s *Store) closeDBs() error {
 	var errs []error
 	for _, st := range s.prepared {
 		errs = append(errs, st.Close())
-	}
-	if s.lookup != nil {
-		errs = append(errs, s.lookup.Close())
 	}
 	return errors.Join(append(errs, s.reader.Close(), s.writer.Close())...)
 }
@@ -197,7 +209,17 @@ func (s *Store) write(ctx context.Context, what string, f func(tx *sql.Tx) error
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", what, err)
 	}
-	if err := f(tx); err != nil {
+	return s.finish(tx, what, f(tx))
+}
+
+// finish commits tx, or rolls it back when f failed with err. A commit
+// wakes the checkpointer, and the follow-up transaction when tx added rows
+// that derived tables index.
+func (s *Store) finish(tx *sql.Tx, what string, err error) error {
+	// Taken while tx still holds the writer connection: the next
+	// transaction may start as soon as this one ends.
+	kinds := s.deriv.takeTx()
+	if err != nil {
 		tx.Rollback()
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
@@ -205,6 +227,7 @@ func (s *Store) write(ctx context.Context, what string, f func(tx *sql.Tx) error
 		return fmt.Errorf("store: %s: commit: %w", what, err)
 	}
 	s.ckpt.wrote()
+	s.deriv.committed(kinds)
 	return nil
 }
 
@@ -231,25 +254,18 @@ func (s *Store) writeWith(ctx context.Context, what, set, reset string, f func(t
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", what, err)
 	}
-	if err := f(tx); err != nil {
-		tx.Rollback()
-		return fmt.Errorf("store: %s: %w", what, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: %s: commit: %w", what, err)
-	}
-	s.ckpt.wrote()
-	return nil
+	return s.finish(tx, what, f(tx))
 }
 
 // writeQueries are the statements of the write paths, prepared once on the
 // writer connection: parsing them on every commit would cost as much as a
 // page write.
 var writeQueries = []string{
-	qInsertInspection, qInsertChecks,
+	qInsertInspection,
 	qAuditNext, qInsertAudit,
 	qInsertOutbox, qOutboxPending, qDropOldestDroppable,
 	qInsertPassage, qInsertDecision, qInsertAlarm,
+	qDeriveSearch, qDeriveChecks, qDeriveInspectionsMark, qDeriveAudit, qDeriveAuditMark, qDeriveOutbox, qDeriveOutboxMark,
 }
 
 // exec runs a statement in tx, prepared when it is one of writeQueries.

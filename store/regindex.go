@@ -1,0 +1,269 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/registry"
+)
+
+// The whole registry is kept in memory, as one immutable *registry.Index
+// behind an atomic pointer: Lookup, on the decision path, does no I/O. The
+// tables stay the truth. The index is built from them at Open, and rebuilt
+// inside every transaction that changes them (swapIndex), to be swapped in
+// only once that transaction has committed. A registry written by another
+// process (`hazgate registry import -db` on a running gate's file) is
+// noticed by a poll of registry_meta, and loaded, within registryPoll.
+
+// registryPoll is how often the store looks for a registry another process
+// wrote into its file.
+const registryPoll = time.Second
+
+// registryView is an index with the registry_meta row it was built from.
+type registryView struct {
+	ix    *registry.Index
+	stamp regStamp
+}
+
+// regStamp is the registry_meta row; every change to the registry tables
+// changes it (the version, the import time), so an equal stamp means an
+// equal registry. The zero value is "never imported".
+type regStamp struct {
+	set                          bool
+	version                      int64
+	syncedAt, source, importedAt string
+}
+
+// querier is a *sql.Tx or a *sql.DB.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// regState is the registry part of a Store.
+type regState struct {
+	// mu serialises registry writers and reloads, so that indexes are
+	// swapped in the order their transactions committed.
+	mu   sync.Mutex
+	view atomic.Pointer[registryView]
+	stop chan struct{}
+	done chan struct{}
+}
+
+// swapIndex is the one way to change the registry tables. It runs change in
+// one write transaction; change writes the tables (and registry_meta, see
+// regStamp) and returns the index of the registry as it leaves them, given
+// the current one (a delta can start from it: Index values are immutable,
+// so build a new one; or call loadIndex(ctx, tx) for the whole thing). The
+// new index is swapped in only after the commit: a change that fails, or a
+// commit that fails, leaves the current index in place, and readers never
+// see an index of a registry that is not on disk. Registry changes are
+// serialised, so indexes are swapped in commit order.
+func (s *Store) swapIndex(ctx context.Context, what string, change func(tx *sql.Tx, cur *registry.Index) (*registry.Index, error)) error {
+	s.reg.mu.Lock()
+	defer s.reg.mu.Unlock()
+	var next *registryView
+	err := s.write(ctx, what, func(tx *sql.Tx) error {
+		ix, err := change(tx, s.reg.view.Load().ix)
+		if err != nil {
+			return err
+		}
+		if ix == nil {
+			return errors.New("registry change built no index")
+		}
+		stamp, err := readStamp(ctx, tx)
+		if err != nil {
+			return err
+		}
+		next = &registryView{ix: ix, stamp: stamp}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.reg.view.Store(next)
+	return nil
+}
+
+// readStamp reads the registry_meta row.
+func readStamp(ctx context.Context, q querier) (regStamp, error) {
+	var st regStamp
+	err := q.QueryRowContext(ctx, `SELECT version, synced_at, source, imported_at FROM registry_meta WHERE id = 1`).
+		Scan(&st.version, &st.syncedAt, &st.source, &st.importedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return regStamp{}, nil
+	}
+	if err != nil {
+		return regStamp{}, fmt.Errorf("registry_meta: %w", err)
+	}
+	st.set = true
+	return st, nil
+}
+
+// loadIndex builds the index of the whole registry in the tables, as
+// registry.NewIndex builds it from a snapshot: tanks in snapshot order (of
+// two on one vehicle the later wins), and a registry never imported is
+// empty with a zero Meta.
+func loadIndex(ctx context.Context, q querier) (*registry.Index, error) {
+	snap := &registry.Snapshot{}
+	var synced time.Time
+	var syncedS string
+	err := q.QueryRowContext(ctx, `SELECT version, synced_at FROM registry_meta WHERE id = 1`).Scan(&snap.Version, &syncedS)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, fmt.Errorf("registry_meta: %w", err)
+	default:
+		if synced, err = parseTime(syncedS); err != nil {
+			return nil, fmt.Errorf("registry_meta: %w", err)
+		}
+		snap.SyncedAt = registry.Instant(synced)
+	}
+	if err := loadDocs(ctx, q, &snap.Vehicles, "vehicles", `SELECT doc FROM vehicles`); err != nil {
+		return nil, err
+	}
+	if err := loadDocs(ctx, q, &snap.Tanks, "tanks", `SELECT doc FROM tanks ORDER BY pos`); err != nil {
+		return nil, err
+	}
+	if err := loadDocs(ctx, q, &snap.Persons, "persons", `SELECT doc FROM persons`); err != nil {
+		return nil, err
+	}
+	if err := loadDocs(ctx, q, &snap.Waybills, "waybills", `SELECT doc FROM waybills`); err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT kind, raw_value, reason FROM blacklist`)
+	if err != nil {
+		return nil, fmt.Errorf("blacklist: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b registry.BlacklistEntry
+		if err := rows.Scan(&b.Kind, &b.Value, &b.Reason); err != nil {
+			return nil, fmt.Errorf("blacklist: %w", err)
+		}
+		snap.Blacklist = append(snap.Blacklist, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("blacklist: %w", err)
+	}
+	return registry.NewIndex(snap, synced), nil
+}
+
+// loadDocs decodes the JSON records that query returns into dst.
+func loadDocs[T any](ctx context.Context, q querier, dst *[]T, table, query string) error {
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	defer rows.Close()
+	var doc []byte // RawBytes would alias the driver's buffer; this is reused
+	for rows.Next() {
+		if err := rows.Scan(&doc); err != nil {
+			return fmt.Errorf("%s: %w", table, err)
+		}
+		var v T
+		if err := json.Unmarshal(doc, &v); err != nil {
+			return fmt.Errorf("stored %s: %w", table, err)
+		}
+		*dst = append(*dst, v)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	return nil
+}
+
+// loadView reads the registry and its stamp in one read transaction, so
+// that they agree.
+func loadView(ctx context.Context, db *sql.DB) (*registryView, error) {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	stamp, err := readStamp(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := loadIndex(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	return &registryView{ix: ix, stamp: stamp}, nil
+}
+
+// startRegistry loads the registry at Open and starts the poll for
+// registries written by other processes.
+func (s *Store) startRegistry(ctx context.Context) error {
+	v, err := loadView(ctx, s.reader)
+	if err != nil {
+		return fmt.Errorf("store: load registry: %w", err)
+	}
+	s.reg.view.Store(v)
+	s.reg.stop, s.reg.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.reg.done)
+		t := time.NewTicker(registryPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.reg.stop:
+				return
+			case <-t.C:
+				// An error (a busy or closing file) is retried at
+				// the next tick; the current index stays.
+				s.reloadIfChanged(context.Background())
+			}
+		}
+	}()
+	return nil
+}
+
+// stopRegistry ends the poll.
+func (s *Store) stopRegistry() {
+	if s.reg.stop != nil {
+		close(s.reg.stop)
+		<-s.reg.done
+		s.reg.stop = nil
+	}
+}
+
+// reloadIfChanged reloads the index when registry_meta no longer matches it:
+// another process changed the registry. It reports whether it reloaded.
+func (s *Store) reloadIfChanged(ctx context.Context) (bool, error) {
+	s.reg.mu.Lock()
+	defer s.reg.mu.Unlock()
+	stamp, err := readStamp(ctx, s.reader)
+	if err != nil || stamp == s.reg.view.Load().stamp {
+		return false, err
+	}
+	v, err := loadView(ctx, s.reader)
+	if err != nil {
+		return false, err
+	}
+	s.reg.view.Store(v)
+	return true, nil
+}
+
+// RegistryMeta returns the registry's version and last sync; zero values
+// when nothing was ever imported.
+func (s *Store) RegistryMeta(ctx context.Context) (registry.Meta, error) {
+	return s.reg.view.Load().ix.Meta(), nil
+}
+
+// Lookup returns the registry the checks judge ev against: the index of the
+// whole registry, held in memory, so it does no I/O (the error is always
+// nil today). The index is immutable and shared by every caller: do not
+// modify the slices in the records it returns. It is the registry of the
+// last import that committed (or, written by another process, of one
+// noticed within registryPoll).
+func (s *Store) Lookup(ctx context.Context, ev checks.Evidence) (*registry.Index, error) {
+	return s.reg.view.Load().ix, nil
+}
