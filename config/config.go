@@ -4,6 +4,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -107,6 +108,9 @@ type Loop struct {
 	Pin       string   `yaml:"pin"` // a name (GPIO17) or chip/line (gpiochip0/17)
 	ActiveLow bool     `yaml:"active_low"`
 	Debounce  Duration `yaml:"debounce"`
+	// Pull is the line's bias: up, down, or none; empty leaves it as the
+	// board sets it.
+	Pull string `yaml:"pull"`
 }
 
 // Barrier is the barrier's relays and optional limit switches.
@@ -118,6 +122,12 @@ type Barrier struct {
 	OpenLimitPin    string   `yaml:"open_limit_pin"`
 	ClosedLimitPin  string   `yaml:"closed_limit_pin"`
 	FeedbackTimeout Duration `yaml:"feedback_timeout"`
+	// RelayActiveLow: the relay board energises a relay on a low output.
+	RelayActiveLow bool `yaml:"relay_active_low"`
+	// LimitActiveLow: a limit switch pulls its line low when reached;
+	// LimitPull is the limit lines' bias (up, down, none; empty: as is).
+	LimitActiveLow bool   `yaml:"limit_active_low"`
+	LimitPull      string `yaml:"limit_pull"`
 }
 
 // MQTT is the uplink to the city risk platform.
@@ -134,6 +144,14 @@ type MQTT struct {
 	Keepalive    Duration `yaml:"keepalive"`
 	TrustedKeys  []string `yaml:"trusted_keys"`
 	TelemetryInt Duration `yaml:"telemetry_interval"`
+	// WriteTimeout bounds a blocked socket write; the connection is then
+	// made again.
+	WriteTimeout Duration `yaml:"write_timeout"`
+	// InFlight is how many QoS 1 messages may await their PUBACK at once.
+	InFlight int `yaml:"inflight"`
+	// RegistryTopic is where registry snapshots and deltas arrive
+	// (default hazgate/<park>/registry).
+	RegistryTopic string `yaml:"registry_topic"`
 }
 
 // Kiosk is the operator UI's HTTP server.
@@ -160,7 +178,7 @@ func Default() Config {
 		Deadline:       Duration(120 * time.Second),
 		Checks:         Checks{FaceThreshold: 0.80},
 		FaceMatch:      FaceMatch{Timeout: Duration(3 * time.Second)},
-		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute)},
+		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute), WriteTimeout: Duration(10 * time.Second), InFlight: 32},
 		Kiosk:          Kiosk{Listen: ":8080"},
 		Log:            Log{Level: "info"},
 	}
@@ -280,6 +298,8 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	}
 	if !nameRe.MatchString(c.Gate) {
 		bad("gate", "%q: use 1-32 lower-case letters, digits, - or _ (it is part of MQTT topics)", c.Gate)
+	} else if c.Gate == "registry" {
+		bad("gate", "%q is reserved: hazgate/<park>/registry is the registry's topic", c.Gate)
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		bad("timezone", "%q is not a time zone such as Asia/Shanghai", c.Timezone)
@@ -312,6 +332,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		bad("lanes", "%d lanes: one appliance serves at most 8", len(c.Lanes))
 	}
 	names := map[string]int{}
+	pins := map[string]string{} // pin -> the field that uses it
 	for i, l := range c.Lanes {
 		f := fmt.Sprintf("lanes[%d]", i)
 		if !nameRe.MatchString(l.Name) {
@@ -369,6 +390,27 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		if l.Barrier.OpenPin == "" {
 			bad(f+".barrier.open_pin", "missing")
 		}
+		for _, p := range []struct{ field, pull string }{{f + ".arrival_loop.pull", l.ArrivalLoop.Pull}, {f + ".safety_loop.pull", l.SafetyLoop.Pull}, {f + ".barrier.limit_pull", l.Barrier.LimitPull}} {
+			switch p.pull {
+			case "", "up", "down", "none":
+			default:
+				bad(p.field, "%q is not up, down or none", p.pull)
+			}
+		}
+		for _, p := range []struct{ field, pin string }{
+			{f + ".arrival_loop.pin", l.ArrivalLoop.Pin}, {f + ".safety_loop.pin", l.SafetyLoop.Pin},
+			{f + ".barrier.open_pin", l.Barrier.OpenPin}, {f + ".barrier.close_pin", l.Barrier.ClosePin},
+			{f + ".barrier.open_limit_pin", l.Barrier.OpenLimitPin}, {f + ".barrier.closed_limit_pin", l.Barrier.ClosedLimitPin},
+		} {
+			if p.pin == "" {
+				continue
+			}
+			if other, dup := pins[p.pin]; dup {
+				bad(p.field, "pin %q is already %s", p.pin, other)
+				continue
+			}
+			pins[p.pin] = p.field
+		}
 	}
 	if c.MQTT.Broker != "" {
 		checkURL(bad, "mqtt.broker", c.MQTT.Broker, "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss")
@@ -387,12 +429,38 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	if c.MQTT.OutboxMax < 1000 {
 		bad("mqtt.outbox_max", "%d: keep at least 1000 messages", c.MQTT.OutboxMax)
 	}
+	if k := c.MQTT.Keepalive; k < Duration(time.Second) {
+		bad("mqtt.keepalive", "%v: at least 1s (MQTT counts whole seconds)", k.D())
+	}
+	positive("mqtt.write_timeout", c.MQTT.WriteTimeout)
+	if n := c.MQTT.InFlight; n < 1 || n > 1024 {
+		bad("mqtt.inflight", "%d is not in 1..1024", n)
+	}
+	if t := c.MQTT.RegistryTopic; t != "" && (strings.ContainsAny(t, "+#") || strings.HasPrefix(t, "/") || strings.HasSuffix(t, "/")) {
+		bad("mqtt.registry_topic", "%q: no wildcards, no leading or trailing /", t)
+	}
+	for i, k := range c.MQTT.TrustedKeys {
+		if !validEd25519Key(k) {
+			bad(fmt.Sprintf("mqtt.trusted_keys[%d]", i), "%q is not ed25519:<base64 of 32 bytes> as hazgate keygen writes it", k)
+		}
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
 	}
 	return errs
+}
+
+// validEd25519Key reports whether k is "ed25519:" and the standard base64 of
+// a 32-byte public key (uplink parses it the same way).
+func validEd25519Key(k string) bool {
+	b64, ok := strings.CutPrefix(k, "ed25519:")
+	if !ok {
+		return false
+	}
+	b, err := base64.StdEncoding.DecodeString(b64)
+	return err == nil && len(b) == 32
 }
 
 func validBaud(b int) bool {

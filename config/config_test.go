@@ -51,6 +51,10 @@ func TestParseErrors(t *testing.T) {
 		{"wrong type", minimal + "retention: [1]\n", "cfg.yaml:11"},
 		{"no lanes", "park: p1\ngate: g1\n", "lanes: at least one lane"},
 		{"bad gate name", strings.Replace(minimal, "gate: g1", "gate: G/1", 1), `cfg.yaml:2: gate: "G/1"`},
+		{"bad loop pull", strings.Replace(minimal, "{pin: GPIO17}", "{pin: GPIO17, pull: sideways}", 1), `lanes[0].arrival_loop.pull: "sideways" is not up, down or none`},
+		{"bad limit pull", strings.Replace(minimal, "close_pin: GPIO23}", "close_pin: GPIO23, limit_pull: strong}", 1), `lanes[0].barrier.limit_pull: "strong" is not up, down or none`},
+		{"pin used twice", strings.Replace(minimal, "close_pin: GPIO23", "close_pin: GPIO22", 1), `lanes[0].barrier.close_pin: pin "GPIO22" is already lanes[0].barrier.open_pin`},
+		{"unknown barrier key", strings.Replace(minimal, "close_pin: GPIO23}", "close_pin: GPIO23, relay_low: true}", 1), "lanes[0].barrier.relay_low: unknown key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,5 +80,19 @@ func TestMinimalGetsDefaults(t *testing.T) {
 	}
 	if c.Params().FaceThreshold != 0.80 {
 		t.Fatalf("face threshold %v", c.Params().FaceThreshold)
+	}
+}
+
+func TestDeviceWiringFields(t *testing.T) {
+	y := strings.Replace(minimal, "barrier: {open_pin: GPIO22, close_pin: GPIO23}",
+		"barrier: {open_pin: GPIO22, close_pin: GPIO23, relay_active_low: true, limit_active_low: true, limit_pull: up, closed_limit_pin: GPIO24}", 1)
+	y = strings.Replace(y, "{pin: GPIO27}", "{pin: gpiochip0/27, active_low: true, pull: up}", 1)
+	c, err := Parse([]byte(y), "cfg.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, s := c.Lanes[0].Barrier, c.Lanes[0].SafetyLoop
+	if !b.RelayActiveLow || !b.LimitActiveLow || b.LimitPull != "up" || b.ClosedLimitPin != "GPIO24" || s.Pull != "up" || s.Pin != "gpiochip0/27" {
+		t.Fatalf("barrier %+v safety %+v", b, s)
 	}
 }

@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hazgate/hazgate/registry"
+)
+
+// ErrRegistryBase: a registry delta was made against another version than
+// the one the store holds; the caller asks for a snapshot instead.
+var ErrRegistryBase = errors.New("registry delta base is not the current version")
+
+// RegistryDelta changes the registry from version Base to Version: records
+// in Upsert replace those with the same key (or are added), keys in Delete
+// are removed. Deletes apply first.
+type RegistryDelta struct {
+	Base, Version int64
+	SyncedAt      time.Time // when the registry was this; zero: now
+	Upsert        registry.Snapshot
+	Delete        RegistryKeys
+}
+
+// RegistryKeys names registry records by key: plates, tank IDs, ID numbers,
+// waybill numbers, blacklist kind and value.
+type RegistryKeys struct {
+	Vehicles  []string                  `json:"vehicles,omitempty"`
+	Tanks     []string                  `json:"tanks,omitempty"`
+	Persons   []string                  `json:"persons,omitempty"`
+	Waybills  []string                  `json:"waybills,omitempty"`
+	Blacklist []registry.BlacklistEntry `json:"blacklist,omitempty"` // kind and value
+}
+
+// ApplyDelta applies d in one transaction, with its audit entry. It fails
+// with ErrRegistryBase when d.Base is not the stored version (nothing
+// changes), and with ErrInvalid when its records do not validate. A delta
+// with Version == Base and nothing in it only records the sync time.
+func (s *Store) ApplyDelta(ctx context.Context, d *RegistryDelta, source string, now time.Time) error {
+	if d == nil || d.Version < d.Base {
+		return fmt.Errorf("store: registry delta: %w: version must not be below base", ErrInvalid)
+	}
+	if ps := d.Upsert.Validate(); len(ps) > 0 {
+		errs := make([]error, len(ps))
+		for i, p := range ps {
+			errs[i] = fmt.Errorf("upsert.%s: %s", p.Field, p.Msg)
+		}
+		return fmt.Errorf("store: registry delta %d->%d: %w: %w", d.Base, d.Version, ErrInvalid, errors.Join(errs...))
+	}
+	synced := d.SyncedAt
+	if synced.IsZero() {
+		synced = now
+	}
+	// swapIndex is the one way to change the registry tables: the
+	// in-memory index follows once the transaction has committed.
+	return s.swapIndex(ctx, fmt.Sprintf("registry delta %d->%d", d.Base, d.Version), func(tx *sql.Tx, _ *registry.Index) (*registry.Index, error) {
+		if err := s.writeDelta(ctx, tx, d, source, synced, now); err != nil {
+			return nil, err
+		}
+		return loadIndex(ctx, tx)
+	})
+}
+
+// writeDelta checks d's base and writes it, with the meta row and the audit
+// entry, inside tx.
+func (s *Store) writeDelta(ctx context.Context, tx *sql.Tx, d *RegistryDelta, source string, synced, now time.Time) error {
+	var have int64
+	err := tx.QueryRowContext(ctx, `SELECT version FROM registry_meta WHERE id = 1`).Scan(&have)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if have != d.Base {
+		return fmt.Errorf("%w: have %d, delta from %d", ErrRegistryBase, have, d.Base)
+	}
+	if err := deleteKeys(ctx, tx, d.Delete); err != nil {
+		return err
+	}
+	if err := upsertRecords(ctx, tx, &d.Upsert); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO registry_meta (id, version, synced_at, source, imported_at)
+		VALUES (1, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET version = excluded.version, synced_at = excluded.synced_at,
+			source = excluded.source, imported_at = excluded.imported_at`,
+		d.Version, fmtTime(synced), source, fmtTime(now)); err != nil {
+		return fmt.Errorf("registry_meta: %w", err)
+	}
+	u, k := &d.Upsert, &d.Delete
+	return s.appendAudit(ctx, tx, ActorSystem, "registry.delta_applied", "registry", map[string]any{
+		"source": source, "base": d.Base, "version": d.Version, "synced_at": fmtTime(synced),
+		"upserted": len(u.Vehicles) + len(u.Tanks) + len(u.Persons) + len(u.Waybills) + len(u.Blacklist),
+		"deleted":  len(k.Vehicles) + len(k.Tanks) + len(k.Persons) + len(k.Waybills) + len(k.Blacklist),
+	}, now)
+}
+
+func deleteKeys(ctx context.Context, tx *sql.Tx, k RegistryKeys) error {
+	del := func(table, query string, keys []string, norm func(string) string) error {
+		for i, key := range keys {
+			if _, err := tx.ExecContext(ctx, query, norm(key)); err != nil {
+				return fmt.Errorf("delete.%s[%d]: %w", table, i, err)
+			}
+		}
+		return nil
+	}
+	same := func(s string) string { return s }
+	if err := del("vehicles", `DELETE FROM vehicles WHERE plate = ?`, k.Vehicles, registry.NormalizePlate); err != nil {
+		return err
+	}
+	if err := del("tanks", `DELETE FROM tanks WHERE id = ?`, k.Tanks, same); err != nil {
+		return err
+	}
+	if err := del("persons", `DELETE FROM persons WHERE id_number = ?`, k.Persons, normalizeID); err != nil {
+		return err
+	}
+	if err := del("waybills", `DELETE FROM waybills WHERE number = ?`, k.Waybills, same); err != nil {
+		return err
+	}
+	for i, b := range k.Blacklist {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM blacklist WHERE kind = ? AND value = ?`, b.Kind, blacklistValue(b.Kind, b.Value)); err != nil {
+			return fmt.Errorf("delete.blacklist[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// upsertRecords writes u's records over those with the same keys, with the
+// key columns replaceRegistry writes. An upserted tank goes after every
+// stored one, as if it came last in a snapshot.
+func upsertRecords(ctx context.Context, tx *sql.Tx, u *registry.Snapshot) error {
+	err := upsertDocs(ctx, tx, "upsert.vehicles", `INSERT OR REPLACE INTO vehicles (plate, kind, carrier, doc) VALUES (?, ?, ?, ?)`,
+		u.Vehicles, func(_ int, v registry.Vehicle) ([]any, error) {
+			return []any{registry.NormalizePlate(v.Plate), v.Kind, v.Carrier}, nil
+		})
+	if err != nil {
+		return err
+	}
+	err = upsertDocs(ctx, tx, "upsert.tanks", `INSERT OR REPLACE INTO tanks (id, vehicle, pos, doc)
+		VALUES (?, ?, (SELECT coalesce(max(pos), -1) + 1 FROM tanks), ?)`,
+		u.Tanks, func(_ int, t registry.Tank) ([]any, error) {
+			return []any{t.ID, registry.NormalizePlate(t.Vehicle)}, nil
+		})
+	if err != nil {
+		return err
+	}
+	err = upsertDocs(ctx, tx, "upsert.persons", `INSERT OR REPLACE INTO persons (id_number, name, doc) VALUES (?, ?, ?)`,
+		u.Persons, func(_ int, p registry.Person) ([]any, error) {
+			return []any{normalizeID(p.IDNumber), p.Name}, nil
+		})
+	if err != nil {
+		return err
+	}
+	err = upsertDocs(ctx, tx, "upsert.waybills", `INSERT OR REPLACE INTO waybills (number, vehicle, trailer, driver, escort, carrier,
+		valid_from, valid_until, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.Waybills, func(_ int, w registry.Waybill) ([]any, error) {
+			return []any{w.Number, registry.NormalizePlate(w.Vehicle), registry.NormalizePlate(w.Trailer),
+				normalizeID(w.Driver), normalizeID(w.Escort), w.Carrier, w.ValidFrom.String(), w.ValidUntil.String()}, nil
+		})
+	if err != nil {
+		return err
+	}
+	for i, b := range u.Blacklist {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO blacklist (kind, value, raw_value, reason) VALUES (?, ?, ?, ?)`,
+			b.Kind, blacklistValue(b.Kind, b.Value), b.Value, b.Reason); err != nil {
+			return fmt.Errorf("upsert.blacklist[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// upsertDocs writes one row per record: the key columns that keys returns,
+// then the record as JSON. Errors name the record, as
+// "upsert.vehicles[3]".
+func upsertDocs[T any](ctx context.Context, tx *sql.Tx, table, query string, recs []T, keys func(int, T) ([]any, error)) error {
+	for i, r := range recs {
+		args, err := keys(i, r)
+		if err != nil {
+			return err
+		}
+		doc, err := json.Marshal(r)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, query, append(args, string(doc))...)
+		}
+		if err != nil {
+			return fmt.Errorf("%s[%d]: %w", table, i, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,303 @@
+package uplink
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/hazgate/hazgate/store"
+)
+
+// The uplink benchmarks run against a local Mosquitto started by the
+// benchmark, and report their figures as metrics (docs/benchmarks.md, "MQTT
+// uplink"). Run them with -benchtime Nx: N is the number of events.
+
+// benchPayload is an inspection event of realistic size (about 1.3 kB).
+func benchPayload(i int) json.RawMessage {
+	b, _ := json.Marshal(map[string]any{
+		"schema": "hazgate.inspection/1", "id": fmt.Sprintf("01J%023d", i), "gate": "east-1", "lane": "in-1",
+		"ts": "2026-03-15T09:00:21.5+08:00", "direction": "in", "plate": "浙B12345", "trailer": "浙B6789挂",
+		"people": []map[string]any{{"role": "driver", "id_number": "11010519491231002X", "name": "张三", "face": 0.93},
+			{"role": "escort", "id_number": "110105194912310037", "name": "李四", "face": 0.91}},
+		"waybill": "YD3302002603150001", "goods": []map[string]any{{"un": "UN1077", "name": "丙烯", "class": "2.1", "quantity_kg": 24000}},
+		"checks": map[string]any{
+			"vehicle_documents":       map[string]any{"result": "pass", "reasons": []string{}, "messages": []string{}},
+			"personnel_qualification": map[string]any{"result": "pass", "reasons": []string{}, "messages": []string{}},
+			"inspection_validity":     map[string]any{"result": "pass", "reasons": []string{}, "messages": []string{}},
+			"waybill_consistency":     map[string]any{"result": "pass", "reasons": []string{}, "messages": []string{}},
+			"tank_media":              map[string]any{"result": "pass", "reasons": []string{}, "messages": []string{}},
+			"identity":                map[string]any{"result": "pass", "reasons": []string{}, "messages": []string{}},
+			"park_rules":              map[string]any{"result": "pass", "reasons": []string{}, "messages": []string{}},
+		},
+		"verdict": "pass", "verdict_reasons": []string{}, "decided_by": "system",
+		"arrived_at": "2026-03-15T09:00:00+08:00", "decided_at": "2026-03-15T09:00:21.5+08:00",
+		"timings":  map[string]float64{"plate_s": 1, "driver_card_s": 8, "driver_face_s": 9, "escort_card_s": 14, "escort_face_s": 15, "waybill_s": 20, "decided_s": 21.5},
+		"registry": map[string]any{"version": 42, "synced_at": "2026-03-15T08:00:00+08:00"},
+	})
+	return b
+}
+
+// benchEvents returns n inspection events (made before any timing starts:
+// the producer's JSON encoding is not what is measured).
+func benchEvents(n, from int) []store.OutboxMessage {
+	out := make([]store.OutboxMessage, n)
+	for i := range out {
+		out[i] = store.OutboxMessage{Kind: store.KindInspection, Topic: "events/inspection", Lane: "in-1", Payload: benchPayload(from + i)}
+	}
+	return out
+}
+
+// rawPaho publishes n payloads at QoS 1 with paho directly, at most window
+// awaiting their PUBACK, and returns events/s.
+func rawPaho(b *testing.B, url string, n, window int) float64 {
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("raw-%d", window)).SetWriteTimeout(10 * time.Second))
+	if tok := c.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		b.Fatal(tok.Error())
+	}
+	defer c.Disconnect(0)
+	payloads := make([][]byte, n)
+	for i := range payloads {
+		payloads[i] = benchPayload(i)
+	}
+	toks := make(chan mqtt.Token, window)
+	done := make(chan error, 1)
+	go func() {
+		for t := range toks {
+			if !t.WaitTimeout(wait) || t.Error() != nil {
+				done <- fmt.Errorf("raw publish: %v", t.Error())
+				for range toks {
+				}
+				return
+			}
+		}
+		done <- nil
+	}()
+	start := time.Now()
+	for i := range n {
+		toks <- c.Publish("hazgate/ningbo-chem/raw/events/inspection", 1, false, payloads[i])
+	}
+	close(toks)
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// waitAcked waits until the uplink has marked n messages sent.
+func waitAcked(b testing.TB, u *Uplink, n int64) {
+	deadline := time.NewTimer(10 * time.Minute)
+	defer deadline.Stop()
+	for u.Stats().Acked < n {
+		select {
+		case <-u.marked:
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline.C:
+			b.Fatalf("only %d of %d acknowledged", u.Stats().Acked, n)
+		}
+	}
+}
+
+// BenchmarkUplinkThroughput: QoS 1 events/s through the outbox as a ratio
+// to raw paho QoS 1 publishing of the same payloads to the same Mosquitto,
+// with the same in-flight window, in the same run:
+//
+//   - drain: the outbox holds the events, the uplink sends them (the
+//     uplink's own cost: read, stamp, publish, PUBACK, mark);
+//   - sustained: a producer writes the events (64 per durable commit) while
+//     the uplink sends them: the store's writes share the two cores;
+//   - commit_each: every event its own durable commit, as the gate writes
+//     them (bound by the disk's fsync).
+//
+// Also reported: raw paho with no window at all.
+func BenchmarkUplinkThroughput(b *testing.B) {
+	m := startMosquitto(b)
+	n := b.N
+	cfg := testConfig(m.url())
+	cfg.Poll = 5 * time.Millisecond
+	window := 32
+	cfg.InFlight = window
+	events := benchEvents(n, 0)
+	ctx := context.Background()
+
+	raw := rawPaho(b, m.url(), n, window)
+	rawAll := rawPaho(b, m.url(), n, 65000)
+
+	drain := func() float64 {
+		dir := b.TempDir()
+		st := openStore(b, filepath.Join(dir, "gate.db"))
+		for i := 0; i < n; i += 512 {
+			if err := st.Enqueue(ctx, time.Now(), events[i:min(i+512, n)]...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		st.Close()
+		start := time.Now()
+		r := newRig(b, dir, cfg)
+		defer r.stop()
+		waitAcked(b, r.u, int64(n))
+		return float64(n) / time.Since(start).Seconds()
+	}
+	sustained := func(count, batch int) float64 {
+		r := newRig(b, "", cfg)
+		defer r.stop()
+		waitConn(b, r.u, "connected", func(c ConnState) bool { return c.Connected })
+		start := time.Now()
+		go func() {
+			for i := 0; i < count; i += batch {
+				if err := r.st.Enqueue(ctx, time.Now(), events[i:min(i+batch, count)]...); err != nil {
+					b.Error(err)
+					return
+				}
+				r.u.Kick()
+			}
+		}()
+		waitAcked(b, r.u, int64(count))
+		return float64(count) / time.Since(start).Seconds()
+	}
+	b.ResetTimer()
+	dr := drain()
+	b.StopTimer()
+	su := sustained(n, 64)
+	each := sustained(max(n/10, 1), 1)
+	b.ReportMetric(raw, "raw_paho_events/s")
+	b.ReportMetric(rawAll, "raw_paho_unbounded_events/s")
+	b.ReportMetric(dr, "outbox_drain_events/s")
+	b.ReportMetric(dr/raw, "drain/raw")
+	b.ReportMetric(su, "outbox_sustained_events/s")
+	b.ReportMetric(su/raw, "sustained/raw")
+	b.ReportMetric(each, "outbox_commit_each_events/s")
+}
+
+// BenchmarkBacklogDrain: 100 000 events wait in the outbox while the broker
+// is down; it comes up; how fast they drain (from the broker running to the
+// last PUBACK), how soon the first goes, and how long a fresh event written
+// just after the drain started waits (strict FIFO: behind the backlog).
+func BenchmarkBacklogDrain(b *testing.B) {
+	const backlog = 100000
+	for range b.N {
+		m := newMosquitto(b, "allow_anonymous true")
+		cfg := testConfig(m.url())
+		cfg.ConnectRetry = 50 * time.Millisecond
+		dir := b.TempDir()
+		st := openStore(b, filepath.Join(dir, "gate.db"))
+		ctx := context.Background()
+		for i := 0; i < backlog; i += 1000 {
+			if err := st.Enqueue(ctx, time.Now(), benchEvents(1000, i)...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		st.Close()
+		r := newRig(b, dir, cfg)
+		b.ResetTimer()
+		m.start()
+		up := time.Now()
+		var firstAck atomic.Int64
+		for r.u.Stats().Acked == 0 {
+			<-r.u.marked
+		}
+		firstAck.Store(int64(time.Since(up)))
+		freshAt := time.Now()
+		if err := r.st.Enqueue(ctx, time.Now(), benchEvents(1, backlog)...); err != nil {
+			b.Fatal(err)
+		}
+		r.u.Kick()
+		waitAcked(b, r.u, backlog+1)
+		total := time.Since(up)
+		b.StopTimer()
+		b.ReportMetric(float64(backlog)/total.Seconds(), "drain_events/s")
+		b.ReportMetric(float64(firstAck.Load())/1e6, "first_ack_ms")
+		b.ReportMetric(float64(time.Since(freshAt).Milliseconds()), "fresh_event_wait_ms")
+		r.stop()
+		m.kill()
+	}
+}
+
+// BenchmarkBridgeLoss measures, for the same events, what a gate loses
+// when it is killed mid-stream: (1) the peer design, the gate publishing
+// to a local Mosquitto bridge with persistence (autosave every 60 s) that
+// forwards to the park broker, the local broker killed with SIGKILL (a
+// power cut) while the park link is down, then restarted; and (2) the
+// outbox, the gate process killed the same way. Lost = acknowledged to the
+// gate's publisher but never at the park broker.
+func BenchmarkBridgeLoss(b *testing.B) {
+	n := max(b.N, 100)
+	park := newMosquitto(b, "allow_anonymous true")
+	park.start()
+	s := subscribe(b, park.url(), "platform", nil, "hazgate/#")
+	park.stop() // the park link is down while the events are written
+
+	local := newMosquitto(b, fmt.Sprintf(`allow_anonymous true
+autosave_interval 60
+connection park
+address %s
+topic hazgate/# out 1
+cleansession false
+bridge_protocol_version mqttv311
+try_private false
+notifications false
+restart_timeout 1`, park.addr()))
+	local.start()
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(local.url()).SetClientID("gate-app"))
+	if tok := c.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		b.Fatal(tok.Error())
+	}
+	acked := 0
+	for i := range n {
+		p, _ := json.Marshal(map[string]any{"schema": "hazgate.alarm/1", "id": fmt.Sprintf("bridge-%d", i), "seq": i + 1})
+		if tok := c.Publish("hazgate/ningbo-chem/bridge/events/alarm", 1, false, p); tok.WaitTimeout(wait) && tok.Error() == nil {
+			acked++ // the app would now forget it: the broker has it
+		}
+	}
+	c.Disconnect(0)
+	local.kill()
+	local.start()
+	park.start()
+	// Wait for the bridge to forward what it kept: a marker published
+	// after the restart arrives after everything queued before it.
+	c = mqtt.NewClient(mqtt.NewClientOptions().AddBroker(local.url()).SetClientID("gate-app-2"))
+	if tok := c.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		b.Fatal(tok.Error())
+	}
+	c.Publish("hazgate/ningbo-chem/bridge/events/alarm", 1, false, `{"id":"marker"}`).WaitTimeout(wait)
+	c.Disconnect(0)
+	got := s.waitFor(b, "the bridge's marker", func(ms []msg) bool {
+		for _, m := range ms {
+			if m.id == "marker" {
+				return true
+			}
+		}
+		return false
+	})
+	bridgeGot := map[string]bool{}
+	for _, m := range got {
+		if strings.HasPrefix(m.id, "bridge-") {
+			bridgeGot[m.id] = true
+		}
+	}
+
+	// The outbox: the gate process records every event and is killed while
+	// the park broker is down, then started again with the broker up.
+	park.stop()
+	dir := b.TempDir()
+	child := startChild(b, dir, park.url(), n)
+	child.killAfterProduced(b)
+	park.start()
+	startChild(b, dir, park.url(), n).wait(b)
+	got = s.waitFor(b, "the outbox's events", haveAll(int64(n)))
+	outboxGot := map[int64]bool{}
+	for _, m := range got {
+		if strings.Contains(m.topic, "/east-1/events/") {
+			outboxGot[m.seq] = true
+		}
+	}
+	b.ReportMetric(float64(n), "events")
+	b.ReportMetric(float64(acked-len(bridgeGot)), "bridge_lost")
+	b.ReportMetric(float64(n-len(outboxGot)), "outbox_lost")
+}

@@ -1,0 +1,174 @@
+package uplink
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// OpenArgs are the arguments of cmd/open.
+type OpenArgs struct {
+	Lane string `json:"lane"`
+}
+
+// LockdownArgs are the arguments of cmd/lockdown.
+type LockdownArgs struct {
+	On *bool `json:"on"`
+}
+
+// ReleaseArgs are the arguments of cmd/release.
+type ReleaseArgs struct {
+	Lane         string `json:"lane"`
+	InspectionID string `json:"inspection_id,omitempty"`
+	Operator     string `json:"operator"`
+	Reason       string `json:"reason"`
+}
+
+// handleCommand verifies a command, records its nonce and an audit entry,
+// then carries it out. Anything refused raises a command_refused alarm.
+func (u *Uplink) handleCommand(ctx context.Context, m inboxMsg) {
+	name, _ := strings.CutPrefix(m.topic, u.cfg.Root+"/cmd/")
+	if m.retained {
+		// A retained command would be obeyed again by every new
+		// connection until it expires; the nonce stops that, but a
+		// retained command is a mistake worth refusing outright.
+		u.refused(ctx, name, refuse(RefuseMalformed, "retained commands are not accepted"), 1)
+		return
+	}
+	now := u.clk.Now()
+	c, key, err := u.keys.verify(m.payload, verifyPolicy{
+		name: name, root: u.cfg.Root, now: now, skew: u.cfg.ClockSkew, ttl: u.cfg.CommandMaxTTL,
+		floor: u.nonce.floorTime(),
+	})
+	if err != nil {
+		u.refused(ctx, name, err, 1)
+		return
+	}
+	run, err := u.commandFunc(c)
+	if err != nil {
+		u.refused(ctx, name, err, 1)
+		return
+	}
+	if err := u.nonce.accept(c.Nonce, c.ExpiresAt.Add(u.cfg.ClockSkew), now); err != nil {
+		var re *RefusedError
+		if !errors.As(err, &re) {
+			// The cache could not be written: a command that cannot be
+			// remembered could be replayed, so it is not obeyed.
+			err = refuse(RefuseOverload, "%v", err)
+		}
+		u.refused(ctx, name, err, 1)
+		return
+	}
+	actor := "office"
+	if c.By != "" {
+		actor = "office:" + c.By
+	}
+	detail := map[string]any{
+		"topic": m.topic, "nonce": c.Nonce, "key": key, "target": c.Target, "args": c.Args,
+		"issued_at": c.IssuedAt, "expires_at": c.ExpiresAt,
+	}
+	if err := u.st.Audit(ctx, actor, "command."+c.Name, u.cfg.Root, detail, now); err != nil {
+		u.failed(ctx, c.Name, fmt.Errorf("not audited, so not carried out: %w", err))
+		return
+	}
+	u.log.Info("command accepted", "command", c.Name, "by", c.By, "nonce", c.Nonce)
+	if err := run(ctx); err != nil {
+		u.failed(ctx, c.Name, err)
+	}
+}
+
+// commandFunc checks a verified command's arguments and returns what
+// carries it out.
+func (u *Uplink) commandFunc(c *Command) (func(context.Context) error, error) {
+	decode := func(v any) error {
+		if len(c.Args) == 0 || string(c.Args) == "null" {
+			return refuse(RefuseBadArgs, "%s needs arguments", c.Name)
+		}
+		dec := json.NewDecoder(bytes.NewReader(c.Args))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(v); err != nil {
+			return refuse(RefuseBadArgs, "%s: %v", c.Name, err)
+		}
+		return nil
+	}
+	cmd := u.deps.Commands
+	var run func(context.Context) error
+	switch c.Name {
+	case CmdOpen:
+		var a OpenArgs
+		if err := decode(&a); err != nil {
+			return nil, err
+		}
+		if a.Lane == "" {
+			return nil, refuse(RefuseBadArgs, "open needs a lane")
+		}
+		run = func(ctx context.Context) error { return cmd.Open(ctx, a.Lane, c.By) }
+	case CmdLockdown:
+		var a LockdownArgs
+		if err := decode(&a); err != nil {
+			return nil, err
+		}
+		if a.On == nil {
+			return nil, refuse(RefuseBadArgs, `lockdown needs "on": true or false`)
+		}
+		run = func(ctx context.Context) error { return cmd.Lockdown(ctx, *a.On, c.By) }
+	case CmdRelease:
+		var a ReleaseArgs
+		if err := decode(&a); err != nil {
+			return nil, err
+		}
+		if a.Lane == "" || a.Operator == "" || a.Reason == "" {
+			return nil, refuse(RefuseBadArgs, "release needs lane, operator and reason")
+		}
+		run = func(ctx context.Context) error {
+			return cmd.Release(ctx, a.Lane, a.InspectionID, a.Operator, a.Reason)
+		}
+	case CmdResync:
+		run = func(ctx context.Context) error {
+			u.registry.request("command")
+			u.StatusChanged()
+			return cmd.Resync(ctx)
+		}
+	default:
+		return nil, refuse(RefuseUnknown, "%q", c.Name)
+	}
+	if cmd == nil {
+		return nil, refuse(RefuseNoCommander, "this gate takes no remote commands")
+	}
+	return run, nil
+}
+
+// refused logs a refused command and raises a command_refused alarm,
+// at most RefusalAlarms a minute (the others are counted into the next).
+func (u *Uplink) refused(ctx context.Context, name string, err error, n int) {
+	u.log.Warn("command refused", "command", name, "err", err, "n", n)
+	now := u.clk.Now()
+	ok, suppressed := u.refusals.allow(now)
+	if !ok {
+		return
+	}
+	detail := fmt.Sprintf("cmd/%s: %v", name, strings.TrimPrefix(err.Error(), "uplink: command refused: "))
+	if n > 1 {
+		detail += fmt.Sprintf(" (%d messages)", n)
+	}
+	if suppressed > 0 {
+		detail += fmt.Sprintf("; %d more refused without an alarm since the last one", suppressed)
+	}
+	if aerr := u.deps.Alarms.RaiseAlarm(ctx, "", AlarmCommandRefused, detail, now); aerr != nil {
+		u.log.Error("command_refused alarm not recorded", "err", aerr)
+	}
+	u.Kick()
+}
+
+// failed raises a command_failed alarm for an accepted command that could
+// not be carried out.
+func (u *Uplink) failed(ctx context.Context, name string, err error) {
+	u.log.Error("command failed", "command", name, "err", err)
+	if aerr := u.deps.Alarms.RaiseAlarm(ctx, "", AlarmCommandFailed, fmt.Sprintf("cmd/%s: %v", name, err), u.clk.Now()); aerr != nil {
+		u.log.Error("command_failed alarm not recorded", "err", aerr)
+	}
+	u.Kick()
+}
