@@ -31,6 +31,10 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"config":   cmdConfig,
 	"registry": cmdRegistry,
 	"version":  cmdVersion,
+	"keygen":   cmdKeygen,
+	"cmd":      cmdCommand,
+	"idcard":   cmdIDCard,
+	"operator": cmdOperator,
 }
 
 const usage = `hazgate: hazardous-chemicals vehicle gate (五必查 five mandatory checks)
@@ -40,7 +44,11 @@ usage:
   hazgate sim -scenario FILE [-report FILE] [-speed N] run a scenario; exit 1 if any verdict differs from expect
   hazgate config check FILE                          validate a configuration
   hazgate registry import FILE -db FILE              load registry YAML/JSON into a store
+  hazgate operator add -db FILE -name N -role operator|supervisor  add a kiosk account (password from the terminal or stdin)
+  hazgate idcard read -port DEV [-baud N] [-timeout D] wait for an ID card and print it as JSON
   hazgate version                                    version, commit, build date
+  hazgate keygen -out PREFIX                         an Ed25519 key pair for signing remote commands
+  hazgate cmd sign -key FILE -name NAME [-args JSON] [-target ROOT] [-ttl 5m]  print a signed command
 
 Run "hazgate COMMAND -h" for a command's flags.
 `

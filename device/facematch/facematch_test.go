@@ -1,0 +1,126 @@
+package facematch_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/device/camera/cameratest"
+	"github.com/hazgate/hazgate/device/facematch"
+	"github.com/hazgate/hazgate/device/facematch/facematchtest"
+)
+
+const id = "990001198001010019"
+
+type fakeCam struct{ err error }
+
+func (c fakeCam) Snapshot(context.Context) ([]byte, error) { return cameratest.JPEG(3), c.err }
+
+func setup(t *testing.T, clk clock.Clock) (*facematchtest.Service, *facematch.Matcher) {
+	t.Helper()
+	svc := &facematchtest.Service{Clock: clk}
+	srv := httptest.NewServer(svc)
+	t.Cleanup(srv.Close)
+	photos := facematch.NewPhotos(8)
+	photos.Put("in-1", id, []byte("WLphoto"))
+	photos.Put("in-2", id, []byte("WLphoto"))
+	m := facematch.New(facematch.Config{URL: srv.URL + "/v1/match", Timeout: 3 * time.Second, Clock: clk, Photos: photos,
+		Cameras: func(lane string) facematch.Camera {
+			if lane == "in-1" {
+				return fakeCam{}
+			}
+			return nil
+		}})
+	return svc, m
+}
+
+func TestScore(t *testing.T) {
+	svc, m := setup(t, nil)
+	s := 0.93
+	svc.SetScore(id, &s)
+	got, err := m.Score(context.Background(), "in-1", id)
+	if err != nil || got != 0.93 {
+		t.Fatalf("got %v %v", got, err)
+	}
+	req := svc.Requests()[0]
+	if req.IDNumber != id || string(req.CardPhotoWLT) != "WLphoto" || len(req.LiveJPEG) == 0 || req.RequestID == "" {
+		t.Fatalf("request %+v", req)
+	}
+	// Through the lane's interface: done is called once, from elsewhere.
+	ch := make(chan *float64, 2)
+	m.Match(context.Background(), "in-1", checks.PersonEvidence{IDNumber: id}, func(s *float64) { ch <- s })
+	if got := <-ch; got == nil || *got != 0.93 {
+		t.Fatalf("Match gave %v", got)
+	}
+}
+
+func TestNoScore(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		set      func(*facematchtest.Service)
+		lane, id string
+		want     error
+		requests int
+	}{
+		{"no face found: not retried", func(s *facematchtest.Service) {}, "in-1", id, facematch.ErrNoFace, 1},
+		{"service down: retried once", func(s *facematchtest.Service) { s.SetDown(true) }, "in-1", id, facematch.ErrUnreachable, 0},
+		{"malformed answer: retried once", func(s *facematchtest.Service) { v := 0.9; s.SetScore(id, &v); s.SetMalformed(true) }, "in-1", id, facematch.ErrMalformed, 2},
+		{"no card photo", func(s *facematchtest.Service) {}, "in-1", "990001197506150020", facematch.ErrNoPhoto, 0},
+		{"no camera at the lane", func(s *facematchtest.Service) {}, "in-2", id, facematch.ErrNoLive, 0},
+		{"a card read at another lane", func(s *facematchtest.Service) {}, "in-3", id, facematch.ErrNoPhoto, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			svc, m := setup(t, nil)
+			c.set(svc)
+			_, err := m.Score(context.Background(), c.lane, c.id)
+			if !errors.Is(err, c.want) || !errors.Is(err, facematch.ErrNoScore) {
+				t.Fatalf("err %v, want %v", err, c.want)
+			}
+			if n := len(svc.Requests()); n != c.requests {
+				t.Fatalf("%d requests, want %d", n, c.requests)
+			}
+			ch := make(chan *float64, 1)
+			m.Match(context.Background(), c.lane, checks.PersonEvidence{IDNumber: c.id}, func(s *float64) { ch <- s })
+			if got := <-ch; got != nil {
+				t.Fatalf("Match gave %v, want no score", *got)
+			}
+		})
+	}
+}
+
+// TestSlowTimesOutTwice: a slow service is given the timeout twice on the
+// clock, then there is no score.
+func TestSlowTimesOutTwice(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC))
+	svc, m := setup(t, clk)
+	s := 0.9
+	svc.SetScore(id, &s)
+	svc.SetSlow(time.Minute)
+	done := make(chan error, 1)
+	go func() { _, err := m.Score(context.Background(), "in-1", id); done <- err }()
+	deadline := time.After(10 * time.Second)
+	for attempt := 1; attempt <= 2; attempt++ {
+		// Wait until the service holds the request (its delay and the
+		// matcher's timeout are both on the clock), then time out.
+		for len(svc.Requests()) < attempt || clk.Pending() < 2 {
+			select {
+			case <-deadline:
+				t.Fatalf("attempt %d never reached the service", attempt)
+			case <-time.After(time.Millisecond):
+			}
+		}
+		clk.Advance(3 * time.Second)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, facematch.ErrTimeout) {
+			t.Fatalf("err %v", err)
+		}
+	case <-deadline:
+		t.Fatal("no answer")
+	}
+}
