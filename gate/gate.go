@@ -30,9 +30,16 @@ type Gate struct {
 	mu      sync.Mutex
 	entropy io.Reader
 	exits   map[string]exit // lane -> the exit being let out
-	// OnInspection, when set, is called after an inspection is committed
-	// (the simulator's and kiosk's view of decisions).
-	OnInspection func(*store.Inspection)
+	// OnRecord, when set, is called after every record the gate commits
+	// (inspection, passage, decision, alarm): the uplink's Kick.
+	OnRecord func()
+}
+
+func (g *Gate) recorded(err error) error {
+	if err == nil && g.OnRecord != nil {
+		g.OnRecord()
+	}
+	return err
 }
 
 type exit struct {
@@ -90,11 +97,8 @@ func (g *Gate) Decide(ctx context.Context, laneName string, ev checks.Evidence, 
 	if out.Verdict == checks.VerdictReject {
 		msgs = append(msgs, g.alarmMessage(laneName, AlarmRejection, fmt.Sprintf("%s rejected: %v", ev.Plate, out.Failed()), ins.ID, "", now))
 	}
-	if err := g.Store.CommitInspection(ctx, ins, msgs...); err != nil {
+	if err := g.recorded(g.Store.CommitInspection(ctx, ins, msgs...)); err != nil {
 		return "", out, err
-	}
-	if g.OnInspection != nil {
-		g.OnInspection(ins)
 	}
 	return ins.ID, out, nil
 }

@@ -39,7 +39,7 @@ func (g *Gate) RecordPassage(ctx context.Context, laneName, inspectionID, direct
 		ev.StayS = &s
 	}
 	b, _ := json.Marshal(ev)
-	return g.Store.RecordPassage(ctx, p, store.OutboxMessage{ID: p.ID, Kind: store.KindPassage, Topic: "events/passage", Lane: laneName, Payload: b})
+	return g.recorded(g.Store.RecordPassage(ctx, p, store.OutboxMessage{ID: p.ID, Kind: store.KindPassage, Topic: "events/passage", Lane: laneName, Payload: b}))
 }
 
 // RecordDecision records an operator's release or refusal of a held vehicle,
@@ -53,10 +53,10 @@ func (g *Gate) RecordDecision(ctx context.Context, laneName, inspectionID, opera
 	if inspectionID == "" {
 		// An exit lane's release has no inspection to attach to: the
 		// alarm (audited) is its record.
-		return g.Store.RecordAlarm(ctx, store.Alarm{ID: msg.ID, Gate: g.Name, Lane: laneName, Kind: AlarmOverride, Detail: detail, At: at}, msg)
+		return g.recorded(g.Store.RecordAlarm(ctx, store.Alarm{ID: msg.ID, Gate: g.Name, Lane: laneName, Kind: AlarmOverride, Detail: detail, At: at}, msg))
 	}
 	d := store.Decision{InspectionID: inspectionID, Operator: operator, Action: action, Reason: reason, At: at}
-	return g.Store.RecordDecision(ctx, d, msg)
+	return g.recorded(g.Store.RecordDecision(ctx, d, msg))
 }
 
 // RecordExit looks up the vehicle's entry for an exit lane: which inspection
@@ -80,5 +80,5 @@ func (g *Gate) RecordExit(ctx context.Context, laneName, plate string, at time.T
 // RaiseAlarm records an alarm with its event.
 func (g *Gate) RaiseAlarm(ctx context.Context, laneName, kind, detail string, at time.Time) error {
 	msg := g.alarmMessage(laneName, kind, detail, "", "", at)
-	return g.Store.RecordAlarm(ctx, store.Alarm{ID: msg.ID, Gate: g.Name, Lane: laneName, Kind: kind, Detail: detail, At: at}, msg)
+	return g.recorded(g.Store.RecordAlarm(ctx, store.Alarm{ID: msg.ID, Gate: g.Name, Lane: laneName, Kind: kind, Detail: detail, At: at}, msg))
 }

@@ -74,7 +74,7 @@ type vehicle struct {
 // simLane is a lane with its runner, its simulated devices and the queue of
 // vehicles waiting to pull up.
 type simLane struct {
-	sim    *engine
+	sim    *Engine
 	name   string
 	exit   bool
 	runner *lane.Runner

@@ -17,6 +17,7 @@ import (
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/config"
 	"github.com/hazgate/hazgate/gate"
+	"github.com/hazgate/hazgate/lanes"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/store"
@@ -37,8 +38,11 @@ type Options struct {
 	// Gate names the simulated gate in records (default "sim").
 	Gate string
 	// Store, when set, is used instead of opening DB (the caller keeps it
-	// open afterwards, e.g. for the kiosk).
+	// open afterwards, e.g. for the kiosk). It should use Clock.
 	Store *store.Store
+	// Clock, when set, is the fake clock to run on (it must stand at the
+	// scenario's clock); by default New makes one.
+	Clock *clock.Fake
 }
 
 // Report is a run's result, the JSON that -report writes.
@@ -71,8 +75,9 @@ type ReportCheck struct {
 	Reasons []string      `json:"reasons"`
 }
 
-// engine is one scenario run.
-type engine struct {
+// Engine is one scenario run: the gate, its lanes and the simulated devices
+// on a fake clock. New sets it up; Run plays the arrivals; Close ends it.
+type Engine struct {
 	sc      *Scenario
 	opt     Options
 	clk     *clock.Fake
@@ -80,8 +85,14 @@ type engine struct {
 	start   time.Time
 	loc     *time.Location
 	gate    *gate.Gate
+	all     *lanes.Set
+	st      *store.Store
 	lanes   map[string]*simLane
 	persons map[string]registry.Person
+
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	cleanup []func()
 
 	mu       sync.Mutex
 	vehicles []*vehicle
@@ -91,7 +102,26 @@ type engine struct {
 // Run runs the scenario against the real lane machine, checks and store on a
 // fake clock, and returns the report.
 func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
-	e := &engine{sc: sc, opt: opt, clk: clock.NewFake(sc.Clock.Time), timings: sc.Timings.merged(), start: sc.Clock.Time, lanes: map[string]*simLane{}, persons: map[string]registry.Person{}}
+	e, err := New(ctx, sc, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	return e.Run(ctx)
+}
+
+// New opens the store (or takes Options.Store), loads the scenario's
+// registry and starts one lane runner per lane, idle until Run.
+func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) {
+	e := &Engine{sc: sc, opt: opt, clk: opt.Clock, timings: sc.Timings.merged(), start: sc.Clock.Time, lanes: map[string]*simLane{}, persons: map[string]registry.Person{}}
+	if e.clk == nil {
+		e.clk = clock.NewFake(sc.Clock.Time)
+	}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
 	if opt.Gate == "" {
 		opt.Gate = "sim"
 	}
@@ -107,16 +137,16 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 			if err != nil {
 				return nil, fmt.Errorf("sim: %w", err)
 			}
-			defer os.RemoveAll(dir)
+			e.cleanup = append(e.cleanup, func() { os.RemoveAll(dir) })
 			path = filepath.Join(dir, "sim.db")
 		}
-		var err error
 		st, err = store.Open(ctx, path, store.WithClock(e.clk))
 		if err != nil {
 			return nil, err
 		}
-		defer st.Close()
+		e.cleanup = append(e.cleanup, func() { st.Close() })
 	}
+	e.st = st
 	if err := st.ImportSnapshot(ctx, &sc.Registry, "scenario "+sc.file, e.clk.Now()); err != nil {
 		return nil, fmt.Errorf("sim: registry: %w", err)
 	}
@@ -129,10 +159,10 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 	}
 	e.loc = params.Location
 	e.gate = gate.New(opt.Gate, st, params, log)
+	e.all = lanes.New()
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e.cancel = cancel
 	for _, name := range sc.Lanes() {
 		l := &simLane{sim: e, name: name, exit: IsExit(name), phase: lane.PhaseIdle}
 		l.runner = lane.NewRunner(lane.Config{Name: name, Exit: l.exit, Deadline: deadline}, lane.Deps{
@@ -142,15 +172,45 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 			Faces:    &simFaces{l: l},
 			Recorder: e.gate,
 			Log:      log,
-			OnChange: l.changed,
+			OnChange: func(s lane.Snapshot) { l.changed(s); e.all.Changed(s) },
 		})
 		e.lanes[name] = l
-		wg.Add(1)
-		go func() { defer wg.Done(); l.runner.Run(ctx) }()
+		e.all.Add(l.runner)
+		e.wg.Add(1)
+		go func() { defer e.wg.Done(); l.runner.Run(rctx) }()
 	}
-	defer wg.Wait()
-	defer cancel()
+	return e, nil
+}
 
+// Gate is the simulated gate (its Decider and Recorder).
+func (e *Engine) Gate() *gate.Gate { return e.gate }
+
+// Lanes is the gate's lanes, for the kiosk and the uplink.
+func (e *Engine) Lanes() *lanes.Set { return e.all }
+
+// Clock is the scenario's fake clock.
+func (e *Engine) Clock() *clock.Fake { return e.clk }
+
+// Store is the store the scenario records into.
+func (e *Engine) Store() *store.Store { return e.st }
+
+// Close stops the lanes and closes what New opened. The lanes keep running
+// (and serving the kiosk) until Close.
+func (e *Engine) Close() {
+	if e.cancel != nil {
+		e.cancel()
+	}
+	e.wg.Wait()
+	for i := len(e.cleanup) - 1; i >= 0; i-- {
+		e.cleanup[i]()
+	}
+	e.cleanup = nil
+}
+
+// Run plays the scenario's arrivals until every vehicle has finished and
+// returns the report.
+func (e *Engine) Run(ctx context.Context) (*Report, error) {
+	sc := e.sc
 	for i, a := range sc.Arrivals {
 		v := &vehicle{index: i, a: a}
 		e.vehicles = append(e.vehicles, v)
@@ -165,7 +225,7 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 
 // settings are the checks' parameters and the lane deadline, from the
 // defaults and the scenario's settings.
-func (e *engine) settings() (checks.Params, time.Duration, error) {
+func (e *Engine) settings() (checks.Params, time.Duration, error) {
 	c := config.Default()
 	s := e.sc.Settings
 	if s.Timezone != "" {
@@ -186,7 +246,7 @@ func (e *engine) settings() (checks.Params, time.Duration, error) {
 
 // card is the ID card the simulated reader makes for a presenter: the
 // registry person's card fields, overridden by the arrival's.
-func (e *engine) card(p *Presenter) checks.PersonEvidence {
+func (e *Engine) card(p *Presenter) checks.PersonEvidence {
 	reg := e.persons[p.IDNumber]
 	c := checks.PersonEvidence{IDNumber: p.IDNumber, Name: reg.Name, CardValidFrom: reg.CardValidFrom, CardValidUntil: reg.CardValidUntil}
 	if c.Name == "" {
@@ -206,7 +266,7 @@ func (e *engine) card(p *Presenter) checks.PersonEvidence {
 
 // loop advances the fake clock from event to event, letting every lane
 // settle in between, pacing by Speed, until every vehicle has finished.
-func (e *engine) loop(ctx context.Context) error {
+func (e *Engine) loop(ctx context.Context) error {
 	last := e.sc.Arrivals[0].At.D()
 	for _, a := range e.sc.Arrivals {
 		last = max(last, a.At.D())
@@ -246,13 +306,13 @@ func (e *engine) loop(ctx context.Context) error {
 	}
 }
 
-func (e *engine) allDone() bool {
+func (e *Engine) allDone() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.done == len(e.vehicles)
 }
 
-func (e *engine) unfinished() string {
+func (e *Engine) unfinished() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var s []string
@@ -264,13 +324,13 @@ func (e *engine) unfinished() string {
 	return strings.Join(s, ", ")
 }
 
-func (e *engine) offset(t time.Time) string {
+func (e *Engine) offset(t time.Time) string {
 	d := t.Sub(e.start).Round(time.Second)
 	return fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
 }
 
 // decided notes a vehicle's verdict and prints its progress line.
-func (e *engine) decided(v *vehicle, out checks.Outcome, id string, at time.Time) {
+func (e *Engine) decided(v *vehicle, out checks.Outcome, id string, at time.Time) {
 	e.mu.Lock()
 	v.outcome = &out
 	v.decidedAt = at
@@ -293,13 +353,13 @@ func (e *engine) decided(v *vehicle, out checks.Outcome, id string, at time.Time
 }
 
 // note prints a progress line about a vehicle.
-func (e *engine) note(v *vehicle, what string) {
+func (e *Engine) note(v *vehicle, what string) {
 	if e.opt.Progress != nil {
 		fmt.Fprintf(e.opt.Progress, "[%s] %s %s %s\n", e.offset(e.clk.Now()), pad(v.a.Lane, 6), pad(plateString(v.a), 22), what)
 	}
 }
 
-func (e *engine) finished(v *vehicle) {
+func (e *Engine) finished(v *vehicle) {
 	e.mu.Lock()
 	e.done++
 	e.mu.Unlock()
@@ -357,7 +417,7 @@ func expectString(x *Expect) string {
 }
 
 // entry is a vehicle's line in the report.
-func (e *engine) entry(v *vehicle) ReportEntry {
+func (e *Engine) entry(v *vehicle) ReportEntry {
 	r := ReportEntry{Lane: v.a.Lane, Plate: v.a.Plate, Trailer: v.a.Trailer, Checks: map[string]ReportCheck{}, Expect: v.a.Expect, At: v.a.At.D().Seconds(), Failed: []string{}}
 	switch {
 	case v.outcome != nil:
@@ -397,7 +457,7 @@ func matches(r ReportEntry, x *Expect) bool {
 	return slices.Equal(slices.Compact(want), got)
 }
 
-func (e *engine) report() *Report {
+func (e *Engine) report() *Report {
 	rep := &Report{Scenario: e.sc.Name, Inspections: []ReportEntry{}}
 	for _, v := range e.vehicles {
 		r := e.entry(v)
@@ -413,7 +473,7 @@ func (e *engine) report() *Report {
 
 // decider records each lane's decision for the report, around the gate's.
 type decider struct {
-	e *engine
+	e *Engine
 	l *simLane
 }
 

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/hazgate/hazgate/store"
@@ -51,5 +50,3 @@ func cmdRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "%s: imported into %s (registry version %d, synced %s)\n", file, *db, m.Version, m.SyncedAt.Format(time.RFC3339))
 	return nil
 }
-
-func dirOf(path string) string { return filepath.Dir(path) }

@@ -7,9 +7,23 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
+	"path/filepath"
+	"time"
 
+	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/sim"
+	"github.com/hazgate/hazgate/store"
+	"github.com/hazgate/hazgate/uplink"
+	"github.com/hazgate/hazgate/uplink/broker"
+)
+
+// The simulated gate's names: its MQTT root is hazgate/demo/sim.
+const (
+	simPark = "demo"
+	simGate = "sim"
 )
 
 func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -20,6 +34,7 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	speed := fs.Float64("speed", -1, "run `N` times faster than real time; 0 runs as fast as possible (default 10 for the demo, 0 for -scenario)")
 	once := fs.Bool("once", false, "exit after the demo instead of staying up")
 	db := fs.String("db", "", "record into this SQLite `FILE` (default: a temporary file)")
+	brokerURL := fs.String("broker", "", "publish to the MQTT broker at `URL` (tcp://host:port) instead of an embedded one on loopback")
 	verbose := fs.Bool("v", false, "log the gate's structured log to stderr")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
@@ -47,12 +62,63 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			*speed = 10
 		}
 	}
-	opt := sim.Options{Speed: *speed, DB: *db, Progress: stdout}
+	log := slog.New(slog.DiscardHandler)
 	if *verbose {
-		opt.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+
+	// The store, on the scenario's clock, kept open after the run for the
+	// uplink to drain.
+	clk := clock.NewFake(sc.Clock.Time)
+	path := *db
+	if path == "" {
+		dir, err := os.MkdirTemp("", "hazgate-sim-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "sim.db")
+	}
+	st, err := store.Open(ctx, path, store.WithClock(clk), store.WithOutboxLimit(100000))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	eng, err := sim.New(ctx, sc, sim.Options{Speed: *speed, Store: st, Clock: clk, Progress: stdout, Log: log, Gate: simGate})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+
+	// MQTT: an embedded broker on loopback unless -broker names one.
+	mqttURL := *brokerURL
+	if mqttURL == "" {
+		b, err := broker.Start(ctx, "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		mqttURL = b.URL()
+	}
+	up, err := uplink.New(uplink.Config{Broker: mqttURL, Park: simPark, Gate: simGate, ClientID: "hazgate-sim-" + fmt.Sprint(os.Getpid())}, st, uplink.Deps{
+		Clock: sim.WallTimers{Fake: clk}, Log: log.With("component", "uplink"),
+		Status: eng.Lanes(), Commands: eng.Lanes(), Alarms: eng.Gate(),
+	})
+	if err != nil {
+		return err
+	}
+	eng.Gate().OnRecord = up.Kick
+	eng.Lanes().Watch(func(lane.Snapshot) { up.StatusChanged() })
+	upCtx, stopUplink := context.WithCancel(context.WithoutCancel(ctx))
+	upDone := make(chan struct{})
+	go func() { defer close(upDone); up.Run(upCtx) }()
+	defer func() { stopUplink(); <-upDone }()
+
+	root := "hazgate/" + simPark + "/" + simGate
 	fmt.Fprintf(stdout, "hazgate sim: %s (%d vehicles on %v, speed %s)\n", sc.Name, len(sc.Arrivals), sc.Lanes(), speedString(*speed))
-	rep, err := sim.Run(ctx, sc, opt)
+	fmt.Fprintf(stdout, "MQTT feed: %s under %s/ — watch it with:\n  %s\n", mqttURL, root, subLine(mqttURL, root))
+
+	rep, err := eng.Run(ctx)
 	if err != nil {
 		return err
 	}
@@ -65,11 +131,41 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if demo && !*once {
 		fmt.Fprintln(stderr, "hazgate sim: demo finished; staying up until interrupted (Ctrl-C), or use -once")
 		<-ctx.Done()
+	} else if !drained(ctx, st, 30*time.Second) {
+		fmt.Fprintln(stderr, "hazgate sim: the MQTT outbox did not drain within 30s; the events stay in the store")
 	}
 	if rep.Failed > 0 {
 		return exitError(1)
 	}
 	return nil
+}
+
+// drained waits until the outbox is empty, or for at most limit.
+func drained(ctx context.Context, st *store.Store, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for {
+		depth, _, err := st.OutboxStats(ctx)
+		if err == nil && depth == 0 {
+			return true
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// subLine is the mosquitto_sub command that shows the gate's feed.
+func subLine(broker, root string) string {
+	u, err := url.Parse(broker)
+	if err != nil {
+		return "mosquitto_sub -t '" + root + "/#' -v"
+	}
+	return fmt.Sprintf("mosquitto_sub -h %s -p %s -t '%s/#' -v", u.Hostname(), u.Port(), root)
 }
 
 func speedString(s float64) string {
@@ -85,7 +181,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dirOf(path), ".hazgate-*.tmp")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".hazgate-*.tmp")
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,155 @@
+// Package lanes is a gate's set of lane runners as the outside sees it: the
+// kiosk lists and commands them, the uplink reports them in status and
+// carries out the safety office's signed commands on them.
+package lanes
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/uplink"
+)
+
+// Set is a gate's lanes.
+type Set struct {
+	mu      sync.Mutex
+	runners []*lane.Runner
+	health  map[string]uplink.DeviceHealth // by device name
+	watch   []func(lane.Snapshot)
+}
+
+var (
+	_ uplink.Commander    = (*Set)(nil)
+	_ uplink.StatusSource = (*Set)(nil)
+)
+
+// New returns an empty set; Add the runners in display order.
+func New() *Set { return &Set{health: map[string]uplink.DeviceHealth{}} }
+
+// Add appends a runner.
+func (l *Set) Add(r *lane.Runner) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.runners = append(l.runners, r)
+}
+
+// Watch registers f to be called with every lane change (see Changed).
+func (l *Set) Watch(f func(lane.Snapshot)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.watch = append(l.watch, f)
+}
+
+// Changed is the lanes' lane.Deps.OnChange: it passes the snapshot to every
+// watcher. Watchers must not block.
+func (l *Set) Changed(s lane.Snapshot) {
+	l.mu.Lock()
+	ws := l.watch
+	l.mu.Unlock()
+	for _, f := range ws {
+		f(s)
+	}
+}
+
+// Snapshots returns every lane's view, in display order.
+func (l *Set) Snapshots() []lane.Snapshot {
+	l.mu.Lock()
+	rs := l.runners
+	l.mu.Unlock()
+	out := make([]lane.Snapshot, len(rs))
+	for i, r := range rs {
+		out[i] = r.Snapshot()
+	}
+	return out
+}
+
+func (l *Set) runner(name string) *lane.Runner {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.runners {
+		if r.Name() == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// Send queues e for the lane named name; false when there is none.
+func (l *Set) Send(name string, e lane.Event) bool {
+	r := l.runner(name)
+	if r == nil {
+		return false
+	}
+	r.Send(e)
+	return true
+}
+
+// SetDevice records a device's health for the status feed and the kiosk.
+func (l *Set) SetDevice(d uplink.DeviceHealth) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.health[d.Name] = d
+}
+
+// Devices returns every device's last health, by name.
+func (l *Set) Devices() []uplink.DeviceHealth {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]uplink.DeviceHealth, 0, len(l.health))
+	for _, d := range l.health {
+		out = append(out, d)
+	}
+	return out
+}
+
+// Status reports the lanes and devices for the uplink's status topic.
+func (l *Set) Status() uplink.StatusReport {
+	var r uplink.StatusReport
+	for _, s := range l.Snapshots() {
+		r.Lanes = append(r.Lanes, uplink.LaneStatusOf(s))
+	}
+	r.Devices = l.Devices()
+	return r
+}
+
+// Open carries out the safety office's signed "open": it releases the
+// vehicle held at the lane, recorded as a remote decision. With no held
+// vehicle there is nothing the gate could record the opening against, so
+// it refuses (the uplink raises command_failed).
+func (l *Set) Open(_ context.Context, name, by string) error {
+	r := l.runner(name)
+	if r == nil {
+		return fmt.Errorf("lanes: open: no lane %q", name)
+	}
+	s := r.Snapshot()
+	if s.Phase != lane.PhaseHeld || s.InspectionID == "" {
+		return fmt.Errorf("lanes: open: lane %s holds no inspected vehicle (phase %s)", name, s.Phase)
+	}
+	r.Send(lane.OperatorRelease{Operator: "remote:" + by, Reason: "signed open command from the safety office", InspectionID: s.InspectionID})
+	return nil
+}
+
+// Lockdown puts every lane in lock-down, or lifts it.
+func (l *Set) Lockdown(_ context.Context, on bool, _ string) error {
+	l.mu.Lock()
+	rs := l.runners
+	l.mu.Unlock()
+	for _, r := range rs {
+		r.Send(lane.Lockdown{On: on})
+	}
+	return nil
+}
+
+// Release lets the held inspection through, as an operator's release does.
+func (l *Set) Release(_ context.Context, name, inspectionID, operator, reason string) error {
+	if !l.Send(name, lane.OperatorRelease{Operator: operator, Reason: reason, InspectionID: inspectionID}) {
+		return fmt.Errorf("lanes: release: no lane %q", name)
+	}
+	return nil
+}
+
+// Resync has nothing cached to drop: the registry is swapped whole on every
+// import or delta, and devices reopen themselves.
+func (l *Set) Resync(context.Context) error { return nil }
