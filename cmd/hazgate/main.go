@@ -27,6 +27,7 @@ func (e usageError) Error() string { return e.msg }
 
 // commands maps a command word to its implementation.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"run":      cmdRun,
 	"sim":      cmdSim,
 	"config":   cmdConfig,
 	"registry": cmdRegistry,
@@ -40,6 +41,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 const usage = `hazgate: hazardous-chemicals vehicle gate (五必查 five mandatory checks)
 
 usage:
+  hazgate run -config FILE                           the appliance: real devices, checks, store, uplink
   hazgate sim [-once] [-speed N] [-db FILE]          the whole gate on simulated hardware, running the built-in demo
   hazgate sim -scenario FILE [-report FILE] [-speed N] run a scenario; exit 1 if any verdict differs from expect
   hazgate config check FILE                          validate a configuration
