@@ -1,0 +1,86 @@
+package lanes
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/lane/lanetest"
+	"github.com/hazgate/hazgate/uplink"
+)
+
+// newSet runs one entry lane whose decisions are always review.
+func newSet(t *testing.T) (*Set, *lane.Runner, *lanetest.Barrier) {
+	t.Helper()
+	clk := clock.NewFake(time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC))
+	s := New()
+	b := &lanetest.Barrier{}
+	r := lane.NewRunner(lane.Config{Name: "in-1"}, lane.Deps{
+		Clock: clk, Barrier: b, Decider: &lanetest.Decider{Outcome: lanetest.Outcome(checks.VerdictReview)},
+		Recorder: &lanetest.Recorder{}, OnChange: s.Changed,
+	})
+	s.Add(r)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return s, r, b
+}
+
+func held(t *testing.T, s *Set, r *lane.Runner) lane.Snapshot {
+	t.Helper()
+	s.Send("in-1", lane.VehiclePresent{})
+	s.Send("in-1", lane.DeadlinePassed{Gen: 1})
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	snap := r.Snapshot()
+	if snap.Phase != lane.PhaseHeld || snap.InspectionID == "" {
+		t.Fatalf("phase %s, inspection %q: want held", snap.Phase, snap.InspectionID)
+	}
+	return snap
+}
+
+func TestOpenReleasesOnlyAHeldVehicle(t *testing.T) {
+	ctx := context.Background()
+	s, r, b := newSet(t)
+	if err := s.Open(ctx, "in-1", "office"); err == nil {
+		t.Fatal("open of an idle lane was accepted")
+	}
+	if err := s.Open(ctx, "in-9", "office"); err == nil {
+		t.Fatal("open of an unknown lane was accepted")
+	}
+	held(t, s, r)
+	if err := s.Open(ctx, "in-1", "office"); err != nil {
+		t.Fatal(err)
+	}
+	r.Sync(ctx)
+	if got := b.Log(); len(got) == 0 || got[len(got)-1] != lane.CommandUp {
+		t.Fatalf("barrier commands %v: want the release to open", got)
+	}
+}
+
+func TestLockdownAndStatus(t *testing.T) {
+	ctx := context.Background()
+	s, r, _ := newSet(t)
+	var seen int
+	s.Watch(func(lane.Snapshot) { seen++ })
+	if err := s.Lockdown(ctx, true, "office"); err != nil {
+		t.Fatal(err)
+	}
+	r.Sync(ctx)
+	s.SetDevice(uplink.DeviceHealth{Name: "in-1/idcard", Kind: "idcard", Lane: "in-1", OK: false, State: "fault"})
+	st := s.Status()
+	if len(st.Lanes) != 1 || !st.Lanes[0].Lockdown || len(st.Devices) != 1 || st.Devices[0].OK {
+		t.Fatalf("status %+v", st)
+	}
+	if seen == 0 {
+		t.Fatal("watchers saw no change")
+	}
+	if s.Send("nope", lane.VehiclePresent{}) {
+		t.Fatal("Send to an unknown lane reported true")
+	}
+}
