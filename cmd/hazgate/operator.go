@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/hazgate/hazgate/kiosk"
+	"github.com/hazgate/hazgate/store"
+)
+
+// operatorInput is where `hazgate operator add` reads the password: the
+// terminal (without echo, asked twice) or a pipe (its first line).
+var operatorInput = os.Stdin
+
+const operatorUsage = "usage: hazgate operator add -db FILE -name NAME -role operator|supervisor [-replace]   (the password is read from the terminal or stdin)"
+
+// cmdOperator manages the kiosk's accounts. There is no default account and
+// no password flag: a password on the command line would end up in the
+// shell's history and the process list.
+func cmdOperator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		return usageError{operatorUsage}
+	}
+	fs := flag.NewFlagSet("operator add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "the SQLite `FILE` (created when missing)")
+	name := fs.String("name", "", "the account `NAME` (letters, digits, '.', '-', '_')")
+	role := fs.String("role", "", "operator or supervisor (a supervisor also decides rejected vehicles and lifts a lock-down)")
+	replace := fs.Bool("replace", false, "replace an existing account's role and password")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q (the password is not a flag: it is read from the terminal or stdin)", fs.Arg(0))}
+	}
+	if *db == "" || *name == "" || *role == "" {
+		return usageError{operatorUsage}
+	}
+	if err := kiosk.CheckName(*name); err != nil {
+		return usageError{err.Error()}
+	}
+	if err := kiosk.CheckRole(*role); err != nil {
+		return usageError{err.Error()}
+	}
+	pw, err := readPassword(operatorInput, stderr)
+	if err != nil {
+		return err
+	}
+	op, err := kiosk.NewOperator(*name, *role, pw)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.AddOperator(ctx, op, *replace, time.Now()); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return fmt.Errorf("operator %q already exists: use -replace to give it a new password", *name)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %s %q added (the audit log records it)\n", *db, *role, *name)
+	return nil
+}
+
+// readPassword reads a password: from a terminal without echo, twice; from
+// anything else, its first line.
+func readPassword(f *os.File, prompt io.Writer) (string, error) {
+	if term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(prompt, "password (at least %d characters): ", kiosk.MinPasswordLen)
+		a, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(prompt)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		fmt.Fprint(prompt, "again: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(prompt)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		if string(a) != string(b) {
+			return "", errors.New("the passwords differ")
+		}
+		return string(a), nil
+	}
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from stdin: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", errors.New("no password on stdin (give it on the first line, or run in a terminal)")
+	}
+	return pw, nil
+}

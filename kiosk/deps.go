@@ -1,0 +1,159 @@
+package kiosk
+
+import (
+	"context"
+	"time"
+
+	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/registry"
+	"github.com/hazgate/hazgate/store"
+)
+
+// Lanes is the gate's lanes as the kiosk sees them.
+type Lanes interface {
+	// Snapshots returns every lane's current view, in display order.
+	Snapshots() []lane.Snapshot
+	// Send queues an event for the lane with this name; it reports
+	// false when there is no such lane. It must not block.
+	Send(name string, e lane.Event) bool
+}
+
+// RunnerLanes is Lanes over lane runners, in display order.
+type RunnerLanes []*lane.Runner
+
+var _ Lanes = RunnerLanes(nil)
+
+// Snapshots returns each runner's view.
+func (rs RunnerLanes) Snapshots() []lane.Snapshot {
+	out := make([]lane.Snapshot, len(rs))
+	for i, r := range rs {
+		out[i] = r.Snapshot()
+	}
+	return out
+}
+
+// Send sends e to the runner named name.
+func (rs RunnerLanes) Send(name string, e lane.Event) bool {
+	for _, r := range rs {
+		if r.Name() == name {
+			r.Send(e)
+			return true
+		}
+	}
+	return false
+}
+
+// Records is the history the kiosk reads.
+type Records interface {
+	ListInspections(ctx context.Context, f store.Filter) ([]store.Inspection, error)
+	GetInspection(ctx context.Context, id string) (*store.Inspection, error)
+	Decisions(ctx context.Context, inspectionID string) ([]store.Decision, error)
+	AuditFor(ctx context.Context, subject string) ([]store.AuditEntry, error)
+	VerifyAudit(ctx context.Context) error
+}
+
+// Auditor appends to the audit log.
+type Auditor interface {
+	Audit(ctx context.Context, actor, action, subject string, detail any, at time.Time) error
+}
+
+// Accounts looks up kiosk accounts; an unknown name is an error matching
+// store.ErrNotFound.
+type Accounts interface {
+	Operator(ctx context.Context, name string) (store.Operator, error)
+}
+
+// Store is what the kiosk needs of the gate's store.
+type Store interface {
+	Records
+	Auditor
+	Accounts
+}
+
+var _ Store = (*store.Store)(nil)
+
+// DeviceStatus is one device's health.
+type DeviceStatus struct {
+	Name   string    `json:"name"`           // e.g. "idcard-in-1"
+	Kind   string    `json:"kind"`           // idcard, scanner, loop, barrier, camera, facematch...
+	Lane   string    `json:"lane,omitempty"` // "" for gate-wide devices
+	OK     bool      `json:"ok"`
+	State  string    `json:"state"`            // a word: ok, fault, disconnected, timeout...
+	Detail string    `json:"detail,omitempty"` // what is wrong, for the installer
+	Since  time.Time `json:"since,omitzero"`   // when State began
+}
+
+// DeviceHealth reports the devices.
+type DeviceHealth interface {
+	Devices() []DeviceStatus
+}
+
+// BrokerStatus is the MQTT connection's health.
+type BrokerStatus struct {
+	URL       string    `json:"url"`
+	Connected bool      `json:"connected"`
+	Since     time.Time `json:"since,omitzero"` // when it connected or dropped
+	LastError string    `json:"last_error,omitempty"`
+}
+
+// BrokerHealth reports the MQTT connection.
+type BrokerHealth interface {
+	Broker() BrokerStatus
+}
+
+// BrokerFunc adapts a func to BrokerHealth (the uplink's Connection, for
+// one).
+type BrokerFunc func() BrokerStatus
+
+// Broker calls f.
+func (f BrokerFunc) Broker() BrokerStatus { return f() }
+
+// DevicesFunc adapts a func to DeviceHealth.
+type DevicesFunc func() []DeviceStatus
+
+// Devices calls f.
+func (f DevicesFunc) Devices() []DeviceStatus { return f() }
+
+// OutboxHealth reports the outbox (a *store.Store does).
+type OutboxHealth interface {
+	OutboxStats(ctx context.Context) (depth int, oldest time.Time, err error)
+}
+
+// RegistryHealth reports the registry's version and last sync (a
+// *store.Store does).
+type RegistryHealth interface {
+	RegistryMeta(ctx context.Context) (registry.Meta, error)
+}
+
+var (
+	_ OutboxHealth   = (*store.Store)(nil)
+	_ RegistryHealth = (*store.Store)(nil)
+)
+
+// DiskStatus is the free space where the database lives.
+type DiskStatus struct {
+	Path  string `json:"path"`
+	Free  uint64 `json:"free_bytes"`
+	Total uint64 `json:"total_bytes"`
+}
+
+// DiskHealth reports disk space.
+type DiskHealth interface {
+	Disk() (DiskStatus, error)
+}
+
+// DiskAt reports the space of the file system holding path (the database's
+// directory).
+type DiskAt string
+
+var _ DiskHealth = DiskAt("")
+
+// Disk returns the file system's free (to unprivileged users) and total
+// bytes.
+func (p DiskAt) Disk() (DiskStatus, error) {
+	free, total, err := statfs(string(p))
+	if err != nil {
+		return DiskStatus{Path: string(p)}, err
+	}
+	return DiskStatus{Path: string(p), Free: free, Total: total}, nil
+}

@@ -1,0 +1,298 @@
+package kiosk
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/hazgate/hazgate/lane"
+)
+
+// lanesAnswer is GET /api/v1/lanes.
+type lanesAnswer struct {
+	Gate       string     `json:"gate"`
+	ServerTime time.Time  `json:"server_time"`
+	Lanes      []laneView `json:"lanes"`
+}
+
+func (s *Server) lanesAnswer() lanesAnswer {
+	now := s.deps.GateClock.Now()
+	a := lanesAnswer{Gate: s.cfg.Gate, ServerTime: now, Lanes: []laneView{}}
+	for _, snap := range s.deps.Lanes.Snapshots() {
+		a.Lanes = append(a.Lanes, newLaneView(snap, now))
+	}
+	return a
+}
+
+func (s *Server) handleLanes(w http.ResponseWriter, r *http.Request, _ *session) {
+	writeJSON(w, http.StatusOK, s.lanesAnswer())
+}
+
+// Event-stream timing: a comment every heartbeat keeps proxies and the
+// browser from giving up on a quiet stream, and keeps the screen's session
+// alive; a write that takes longer than writeWait ends the stream.
+const (
+	heartbeat = 15 * time.Second
+	writeWait = 10 * time.Second
+)
+
+// handleEvents streams the lanes as server-sent events: "hello" with the
+// gate's time, then a "lane" event with each lane's view, then one for
+// every change; "signed_out" when the session ends.
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, sess *session) {
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	sub, cancel := s.hub.subscribe()
+	defer cancel()
+	send := func(event string, v any) bool {
+		b, err := json.Marshal(v)
+		if err != nil {
+			s.log.Error("event not encoded", "event", event, "err", err)
+			return true
+		}
+		rc.SetWriteDeadline(time.Now().Add(writeWait)) // not every writer supports it; the stream still works
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+			return false
+		}
+		return true
+	}
+	flush := func() bool { return rc.Flush() == nil }
+
+	// Subscribed first, then read: a change in between is sent twice,
+	// never lost.
+	a := s.lanesAnswer()
+	if !send("hello", map[string]any{"gate": a.Gate, "server_time": a.ServerTime}) {
+		return
+	}
+	for _, v := range a.Lanes {
+		if !send("lane", v) {
+			return
+		}
+	}
+	if !flush() {
+		return
+	}
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.hub.closing:
+			return
+		case <-sess.done:
+			send("signed_out", map[string]string{})
+			flush()
+			return
+		case <-sub.wake:
+			now := s.deps.GateClock.Now()
+			for _, snap := range sub.take() {
+				if !send("lane", newLaneView(snap, now)) {
+					return
+				}
+			}
+			if !flush() {
+				return
+			}
+		case <-tick.C:
+			if !s.auth.touch(sess) {
+				continue // sess.done is closed: said on the next turn
+			}
+			rc.SetWriteDeadline(time.Now().Add(writeWait))
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil || !flush() {
+				return
+			}
+		}
+	}
+}
+
+// snapshot returns the named lane's current view.
+func (s *Server) snapshot(name string) (lane.Snapshot, bool) {
+	for _, snap := range s.deps.Lanes.Snapshots() {
+		if snap.Lane == name {
+			return snap, true
+		}
+	}
+	return lane.Snapshot{}, false
+}
+
+// cleanText trims s and reports whether it is 1..maxLen characters with no
+// control characters.
+func cleanText(s string, maxLen int) (string, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || utf8.RuneCountInString(s) > maxLen || !utf8.ValidString(s) {
+		return s, false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' {
+			return s, false
+		}
+	}
+	return s, true
+}
+
+// handleDecision releases or refuses the vehicle held on a lane: POST
+// {"inspection_id", "reason"}. The inspection must be the one held now; a
+// reason is required; a rejection is decided by a supervisor only. The
+// action is audited and sent to the lane, which records the decision (with
+// the operator) before it opens anything; the answer (202) does not wait
+// for that: the lane's view shows it.
+func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request, sess *session) {
+	action := lane.ActionRelease
+	if strings.HasSuffix(r.URL.Path, "/refuse") {
+		action = lane.ActionRefuse
+	}
+	var req struct {
+		InspectionID string `json:"inspection_id"`
+		Reason       string `json:"reason"`
+	}
+	if e := decodeJSON(w, r, maxDecisionBody, &req); e != nil {
+		writeError(w, e)
+		return
+	}
+	name := r.PathValue("lane")
+	snap, ok := s.snapshot(name)
+	if !ok {
+		writeError(w, newError(http.StatusNotFound, errNotFound, "no lane "+name))
+		return
+	}
+	reason, ok := cleanText(req.Reason, maxReasonLen)
+	if !ok {
+		writeError(w, newError(http.StatusUnprocessableEntity, errInvalid, fmt.Sprintf("a reason of 1 to %d characters is required", maxReasonLen)))
+		return
+	}
+	kind := decidable(snap)
+	switch {
+	case kind == "":
+		writeError(w, newError(http.StatusConflict, errConflict, "no vehicle is waiting for a decision on lane "+name))
+		return
+	case !snap.Exit && req.InspectionID != snap.InspectionID:
+		writeError(w, newError(http.StatusConflict, errConflict, "that inspection is no longer held on lane "+name+": look again"))
+		return
+	case kind == "reject" && !sess.supervisor():
+		writeError(w, newError(http.StatusForbidden, errForbidden, "only a supervisor may decide a rejected vehicle"))
+		return
+	case action == lane.ActionRelease && snap.Lockdown:
+		writeError(w, newError(http.StatusConflict, errConflict, "the gate is locked down: nothing is released until it is lifted"))
+		return
+	}
+	subject := snap.InspectionID
+	if subject == "" {
+		subject = "lane:" + name
+	}
+	detail := map[string]any{"lane": name, "reason": reason, "plate": snap.Evidence.Plate}
+	if snap.Outcome != nil {
+		detail["verdict"] = snap.Outcome.Verdict
+	}
+	if e := s.audit(r.Context(), sess.actor(), "kiosk."+action, subject, detail); e != nil {
+		writeError(w, e)
+		return
+	}
+	var ev lane.Event = lane.OperatorRelease{Operator: sess.operator, Reason: reason, InspectionID: snap.InspectionID}
+	if action == lane.ActionRefuse {
+		ev = lane.OperatorRefuse{Operator: sess.operator, Reason: reason, InspectionID: snap.InspectionID}
+	}
+	if !s.deps.Lanes.Send(name, ev) {
+		writeError(w, newError(http.StatusNotFound, errNotFound, "no lane "+name))
+		return
+	}
+	s.metrics.decided(name, action, s.deps.GateClock.Now())
+	s.log.Info("operator decision sent", "lane", name, "inspection", snap.InspectionID, "operator", sess.operator, "action", action)
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "sent", "lane": name, "action": action, "inspection_id": snap.InspectionID})
+}
+
+// handlePlate takes a plate typed by the operator while the lane waits for
+// one (none read, or a read below the confidence threshold): POST
+// {"plate", "trailer"}. It is audited and sent as a confirmed read.
+func (s *Server) handlePlate(w http.ResponseWriter, r *http.Request, sess *session) {
+	var req struct {
+		Plate   string `json:"plate"`
+		Trailer string `json:"trailer"`
+	}
+	if e := decodeJSON(w, r, 4<<10, &req); e != nil {
+		writeError(w, e)
+		return
+	}
+	name := r.PathValue("lane")
+	snap, ok := s.snapshot(name)
+	if !ok {
+		writeError(w, newError(http.StatusNotFound, errNotFound, "no lane "+name))
+		return
+	}
+	plate, ok := cleanText(req.Plate, maxPlateLen)
+	if !ok || strings.ContainsRune(plate, '\n') {
+		writeError(w, newError(http.StatusUnprocessableEntity, errInvalid, fmt.Sprintf("a plate of 1 to %d characters is required", maxPlateLen)))
+		return
+	}
+	trailer := strings.TrimSpace(req.Trailer)
+	if trailer != "" {
+		if trailer, ok = cleanText(trailer, maxPlateLen); !ok || strings.ContainsRune(trailer, '\n') {
+			writeError(w, newError(http.StatusUnprocessableEntity, errInvalid, fmt.Sprintf("a trailer plate has at most %d characters", maxPlateLen)))
+			return
+		}
+	}
+	if !newLaneView(snap, time.Time{}).PlateEntry {
+		writeError(w, newError(http.StatusConflict, errConflict, "lane "+name+" is not waiting for a plate"))
+		return
+	}
+	detail := map[string]any{"lane": name, "plate": plate, "trailer": trailer, "camera_plate": snap.Evidence.Plate}
+	if e := s.audit(r.Context(), sess.actor(), "kiosk.plate_entered", "lane:"+name, detail); e != nil {
+		writeError(w, e)
+		return
+	}
+	s.deps.Lanes.Send(name, lane.PlateRead{Plate: plate, Trailer: trailer, Confidence: 1})
+	s.log.Info("plate typed by the operator", "lane", name, "operator", sess.operator, "plate", plate)
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "sent", "lane": name})
+}
+
+// handleLockdown locks every lane down, or lifts it: POST {"on", "reason"}.
+// Any operator may lock down; only a supervisor may lift it. A reason is
+// required either way.
+func (s *Server) handleLockdown(w http.ResponseWriter, r *http.Request, sess *session) {
+	var req struct {
+		On     *bool  `json:"on"`
+		Reason string `json:"reason"`
+	}
+	if e := decodeJSON(w, r, maxDecisionBody, &req); e != nil {
+		writeError(w, e)
+		return
+	}
+	if req.On == nil {
+		writeError(w, newError(http.StatusUnprocessableEntity, errInvalid, `"on" (true or false) is required`))
+		return
+	}
+	reason, ok := cleanText(req.Reason, maxReasonLen)
+	if !ok {
+		writeError(w, newError(http.StatusUnprocessableEntity, errInvalid, fmt.Sprintf("a reason of 1 to %d characters is required", maxReasonLen)))
+		return
+	}
+	on := *req.On
+	if !on && !sess.supervisor() {
+		writeError(w, newError(http.StatusForbidden, errForbidden, "only a supervisor may lift a lock-down"))
+		return
+	}
+	action := "kiosk.lockdown"
+	if !on {
+		action = "kiosk.lockdown_lifted"
+	}
+	var names []string
+	for _, snap := range s.deps.Lanes.Snapshots() {
+		names = append(names, snap.Lane)
+	}
+	if e := s.audit(r.Context(), sess.actor(), action, "gate", map[string]any{"reason": reason, "lanes": names}); e != nil {
+		writeError(w, e)
+		return
+	}
+	for _, n := range names {
+		s.deps.Lanes.Send(n, lane.Lockdown{On: on})
+	}
+	s.log.Warn("lock-down switched at the kiosk", "on", on, "operator", sess.operator, "reason", reason)
+	writeJSON(w, http.StatusAccepted, map[string]any{"status": "sent", "on": on, "lanes": names})
+}

@@ -1,0 +1,60 @@
+package kiosk
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"strings"
+)
+
+// uiFS holds the operator UI: one page, its script, its styles.
+//
+//go:embed ui
+var uiFS embed.FS
+
+// routes builds the kiosk's own ServeMux.
+func (s *Server) buildRoutes() http.Handler {
+	mux := http.NewServeMux()
+	ui, err := fs.Sub(uiFS, "ui")
+	if err != nil {
+		panic("kiosk: embedded UI: " + err.Error()) // the embed pattern is fixed at build time
+	}
+	files := http.FileServerFS(ui)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeFileFS(w, r, ui, "index.html")
+	})
+	mux.Handle("GET /ui/", http.StripPrefix("/ui/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") || r.URL.Path == "index.html" {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		w.Header().Set("Cache-Control", "no-cache")
+		files.ServeHTTP(w, r)
+	})))
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.Handle("GET /metrics", s.metrics.handler())
+
+	s.routes = append(s.routes, route{method: http.MethodPost, path: []string{"api", "v1", "login"}})
+	mux.HandleFunc("POST /api/v1/login", s.handleLogin)
+	s.api(mux, http.MethodPost, "/api/v1/logout", s.handleLogout)
+	s.routes = append(s.routes, route{method: http.MethodGet, path: []string{"api", "v1", "session"}})
+	mux.HandleFunc("GET /api/v1/session", s.handleSession)
+
+	s.api(mux, http.MethodGet, "/api/v1/lanes", s.handleLanes)
+	s.api(mux, http.MethodGet, "/api/v1/events", s.handleEvents)
+	s.api(mux, http.MethodPost, "/api/v1/lanes/{lane}/release", s.handleDecision)
+	s.api(mux, http.MethodPost, "/api/v1/lanes/{lane}/refuse", s.handleDecision)
+	s.api(mux, http.MethodPost, "/api/v1/lanes/{lane}/plate", s.handlePlate)
+	s.api(mux, http.MethodPost, "/api/v1/lockdown", s.handleLockdown)
+
+	s.api(mux, http.MethodGet, "/api/v1/inspections", s.handleSearch)
+	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}", s.handleInspection)
+	s.api(mux, http.MethodGet, "/api/v1/export", s.handleExport)
+
+	s.api(mux, http.MethodGet, "/api/v1/health", s.handleHealth)
+	s.api(mux, http.MethodGet, "/api/v1/audit/verify", s.handleVerifyAudit)
+
+	mux.HandleFunc("/api/", s.notFound)
+	return securityHeaders(mux)
+}

@@ -1,0 +1,73 @@
+// The health page: devices, the MQTT connection, the outbox, the registry,
+// disk space and the lanes' barriers, refreshed every five seconds. A source
+// that is not connected shows as "not reported", never as healthy.
+
+import { t } from './i18n.js';
+import { h, api, badge, fmtAge, fmtDateTime, fmtBytes } from './util.js';
+
+/** The health page: [node, cleanup]. */
+export function healthPage() {
+  const body = h('div', { id: 'health-body' });
+  const verify = h('p', { class: 'status', id: 'audit-status', role: 'status' });
+  const page = h('div', { class: 'page health', id: 'health' },
+    h('h1', {}, t('health.title')), body,
+    h('button', { type: 'button', id: 'verify-audit', onclick: async () => {
+      verify.textContent = '…';
+      try {
+        const r = await api('/audit/verify');
+        verify.textContent = r.ok ? t('auditOK') : t('auditBad') + r.error;
+        verify.className = 'status ' + (r.ok ? 'status-ok' : 'status-fault');
+      } catch (e) { verify.textContent = t('error') + e.message; }
+    } }, t('verifyAudit')),
+    verify);
+  const load = async () => {
+    try {
+      body.replaceChildren(...sections(await api('/health')));
+    } catch (e) {
+      body.replaceChildren(h('p', { class: 'error' }, t('error') + e.message));
+    }
+  };
+  load();
+  const timer = setInterval(load, 5000);
+  return [page, () => clearInterval(timer)];
+}
+
+function section(title, status, ...content) {
+  return h('section', { class: 'health-item status-border-' + status },
+    h('h2', {}, title, ' ', badge(status)), ...content);
+}
+
+function sections(r) {
+  const out = [h('p', { class: 'overall' }, badge(r.status))];
+  const d = r.devices;
+  out.push(section(t('devices'), d.status, !d.reported ? h('p', {}, t('notReported')) :
+    h('table', {}, h('tbody', {}, d.items.map((x) => h('tr', {},
+      h('td', {}, badge(x.ok ? 'ok' : 'fault')), h('td', {}, x.name), h('td', {}, x.kind),
+      h('td', {}, x.lane || ''), h('td', {}, x.state + (x.detail ? ' — ' + x.detail : '')),
+      h('td', {}, x.since ? fmtDateTime(x.since) : '')))))));
+  const b = r.broker;
+  out.push(section(t('broker'), b.status, !b.reported ? h('p', {}, t('notReported')) :
+    h('p', {}, (b.connected ? t('connected') : t('disconnected')) + ' · ' + b.url +
+      (b.since ? ' · ' + fmtDateTime(b.since) : '') + (b.last_error ? ' · ' + b.last_error : ''))));
+  const o = r.outbox;
+  out.push(section(t('outbox'), o.status, !o.reported ? h('p', {}, t('notReported')) :
+    h('p', {}, o.error ? o.error : o.depth + ' ' + t('depth') + (o.depth ? ' · ' + t('oldest') + ' ' + fmtAge(o.oldest_age_s) : ''))));
+  const g = r.registry;
+  out.push(section(t('registry'), g.status, !g.reported ? h('p', {}, t('notReported')) :
+    h('p', {}, g.error ? g.error : t('version') + ' ' + g.version + ' · ' + t('synced') + ' ' + (g.synced_at ? fmtDateTime(g.synced_at) + ' (' + fmtAge(g.age_s) + ' ' + t('age') + ')' : '—'))));
+  const k = r.disk;
+  out.push(section(t('disk'), k.status, !k.reported ? h('p', {}, t('notReported')) :
+    h('p', {}, k.error ? k.error : fmtBytes(k.free_bytes) + ' ' + t('free') + ' ' + t('of') + ' ' + fmtBytes(k.total_bytes) + ' · ' + k.path)));
+  out.push(section(t('lanes'), r.lanes.reduce((s, l) => worse(s, l.status), 'ok'),
+    h('table', {}, h('tbody', {}, r.lanes.map((l) => h('tr', {},
+      h('td', {}, badge(l.status)), h('td', {}, l.lane), h('td', {}, t('phase.' + l.phase)),
+      h('td', {}, t('barrier') + '：' + t('barrier.' + l.barrier_reported) + '（' + t('cmd.' + l.barrier_commanded) + '）'),
+      h('td', {}, l.lockdown ? '⛔ ' + t('lockdown') : ''),
+      h('td', {}, l.faults.length ? '✖ ' + t('deviceFault') + l.faults.join('、') : '')))))));
+  return out;
+}
+
+function worse(a, b) {
+  const rank = { ok: 0, unknown: 1, warn: 2, fault: 3 };
+  return rank[b] > rank[a] ? b : a;
+}

@@ -1,0 +1,132 @@
+// The history: search the inspections, export a day as CSV, and an
+// inspection's page with every check, the evidence, the operator's
+// decisions and the audit trail.
+
+import { t, msg } from './i18n.js';
+import { h, api, fmtDateTime } from './util.js';
+
+const fields = [
+  ['plate', 'plate'], ['id_number', 'idNumber'], ['waybill', 'waybill'],
+];
+
+/** The history page for the search in params: [node, cleanup]. */
+export function historyPage(params) {
+  const inputs = {};
+  for (const [name, label] of fields) {
+    inputs[name] = h('input', { id: 'search-' + name, name, value: params.get(name) || '', maxlength: 64, 'aria-label': t(label) });
+  }
+  const verdict = h('select', { id: 'search-verdict', name: 'verdict', 'aria-label': t('verdict') },
+    ['', 'pass', 'reject', 'review'].map((v) => h('option', { value: v, selected: params.get('verdict') === v },
+      v ? t('verdict.' + v) : t('any'))));
+  const date = h('input', { id: 'search-date', name: 'date', type: 'date', value: params.get('date') || '', 'aria-label': t('date') });
+  const status = h('p', { class: 'status', role: 'status' });
+  const results = h('div', { id: 'results' });
+  const form = h('form', { class: 'search', id: 'search' },
+    fields.map(([name, label]) => h('label', {}, t(label), inputs[name])),
+    h('label', {}, t('verdict'), verdict),
+    h('label', {}, t('date'), date),
+    h('button', { type: 'submit', id: 'search-submit' }, t('search')),
+    h('button', { type: 'button', id: 'export', onclick: () => {
+      if (!date.value) { status.textContent = t('exportNeedsDate'); return; }
+      window.location.assign('/api/v1/export?date=' + encodeURIComponent(date.value));
+    } }, t('export')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const name of Object.keys(inputs)) if (inputs[name].value.trim()) q.set(name, inputs[name].value.trim());
+    if (verdict.value) q.set('verdict', verdict.value);
+    if (date.value) q.set('date', date.value);
+    const hash = '#/history/' + q.toString();
+    if (location.hash === hash) search(q, results, status); else location.hash = hash;
+  });
+  search(params, results, status);
+  return [h('div', { class: 'page history' }, form, status, results)];
+}
+
+async function search(params, results, status) {
+  status.textContent = '';
+  try {
+    const a = await api('/inspections?' + params.toString());
+    results.replaceChildren(table(a.inspections));
+  } catch (e) {
+    status.textContent = t('error') + e.message;
+  }
+}
+
+function table(list) {
+  if (!list.length) return h('p', { class: 'empty' }, t('noResults'));
+  return h('table', { class: 'results' },
+    h('thead', {}, h('tr', {}, [t('time'), t('lane'), t('plate'), t('trailer'), t('driver'), t('waybill'), t('verdict'), t('failed')].map((c) => h('th', {}, c)))),
+    h('tbody', {}, list.map((i) => h('tr', { class: 'row verdict-' + i.verdict, dataset: { id: i.id } },
+      h('td', {}, fmtDateTime(i.decided_at)),
+      h('td', {}, i.lane),
+      h('td', {}, h('a', { href: '#/inspection/' + encodeURIComponent(i.id) }, i.plate || '—')),
+      h('td', {}, i.trailer),
+      h('td', {}, i.driver ? i.driver.name + ' ' + i.driver.id_masked : ''),
+      h('td', {}, i.waybill),
+      h('td', {}, h('span', { class: 'verdict-tag verdict-' + i.verdict }, t('verdict.' + i.verdict))),
+      h('td', {}, i.failed.map((c) => t('check.' + c)).join('、'))))),
+    h('caption', {}, list.length + ' ' + t('results')));
+}
+
+/** An inspection's page: [node, cleanup]. */
+export function inspectionPage(id) {
+  const page = h('div', { class: 'page inspection', id: 'inspection' });
+  api('/inspections/' + encodeURIComponent(id)).then((d) => page.replaceChildren(...detail(d)))
+    .catch((e) => page.replaceChildren(h('p', { class: 'error' }, t('error') + e.message)));
+  return [page];
+}
+
+function row(label, ...value) {
+  return h('tr', {}, h('th', {}, label), h('td', {}, ...value));
+}
+
+function personRow(label, p) {
+  if (!p) return row(label, '—');
+  const face = p.face === null || p.face === undefined ? t('faceNone') : p.face.toFixed(2);
+  const valid = [p.card_valid_from, p.card_valid_until].filter(Boolean).join(' — ');
+  return row(label, p.name + '  ' + p.id_masked + '  · ' + t('face') + ' ' + face + (valid ? '  · ' + t('cardValid') + ' ' + valid : ''));
+}
+
+function detail(d) {
+  const steps = Object.entries(d.timings_s).sort((a, b) => a[1] - b[1]);
+  const nodes = [
+    h('p', {}, h('a', { href: '#/history/', class: 'back' }, '← ' + t('back'))),
+    h('h1', {}, t('inspection') + ' ', h('span', { class: 'plate' }, d.plate || '—'), ' ',
+      h('span', { class: 'verdict-tag verdict-' + d.verdict }, t('verdict.' + d.verdict))),
+    d.verdict_reasons.length ? h('ul', { class: 'verdict-reasons' }, d.verdict_reasons.map((r) => h('li', {}, msg(r)))) : null,
+    h('h2', {}, t('evidence')),
+    h('table', { class: 'facts' }, h('tbody', {},
+      row('ID', h('code', {}, d.id)),
+      row(t('lane'), d.lane + ' (' + d.direction + ')'),
+      row(t('plate'), d.plate || '—'),
+      row(t('trailer'), d.trailer || '—'),
+      personRow(t('driver'), d.driver),
+      personRow(t('escort'), d.escort),
+      row(t('waybill'), d.waybill || '—'),
+      row(t('arrived'), fmtDateTime(d.arrived_at)),
+      row(t('decided'), fmtDateTime(d.decided_at) + (d.deadline_exceeded ? ' · ' + t('deadlineExceeded') : '')),
+      row(t('decidedBy'), d.decided_by),
+      row(t('timings'), steps.map(([k, v]) => k + ' ' + v.toFixed(1)).join(' · ')))),
+    h('h2', {}, t('checks')),
+    h('ul', { class: 'checks wide' }, d.checks.map((c) => h('li', { class: 'check state-' + c.state, dataset: { check: c.id } },
+      h('span', { class: 'check-state' }, t('state.' + c.state)),
+      h('span', { class: 'check-name' }, t('check.' + c.id)),
+      c.reasons.map((r) => h('div', { class: 'reason' }, msg(r)))))),
+    h('h2', {}, t('decisions')),
+    d.decisions.length
+      ? h('ul', { class: 'decisions', id: 'decisions' }, d.decisions.map((x) => h('li', { class: 'decision-' + x.action },
+        fmtDateTime(x.at) + '  ' + x.operator + ' ' + t('action.' + x.action) + '：' + x.reason)))
+      : h('p', { id: 'decisions' }, t('noDecisions')),
+    h('h2', {}, t('audit')),
+    h('table', { class: 'audit', id: 'audit' },
+      h('thead', {}, h('tr', {}, ['#', t('time'), t('actor'), t('action'), t('detail')].map((c) => h('th', {}, c)))),
+      h('tbody', {}, d.audit.map((a) => h('tr', { dataset: { action: a.action } },
+        h('td', {}, String(a.seq)),
+        h('td', {}, fmtDateTime(a.at)),
+        h('td', {}, a.actor),
+        h('td', {}, a.action),
+        h('td', { class: 'detail' }, JSON.stringify(a.detail), h('div', { class: 'hash' }, a.hash.slice(0, 16) + '…')))))),
+  ];
+  return nodes.filter(Boolean);
+}

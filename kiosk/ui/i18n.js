@@ -1,0 +1,157 @@
+// The kiosk's words in Chinese (the default) and English. Reason messages
+// come from the server in both languages; everything else is here.
+
+const zh = {
+  title: '危化品车辆入园核查',
+  'nav.lanes': '车道', 'nav.history': '历史记录', 'nav.health': '系统状态',
+  signin: '登录', signout: '退出', name: '账号', password: '密码',
+  'signin.failed': '账号或密码错误', 'signin.limited': '失败次数过多，请稍后再试',
+  'signin.title': '操作员登录',
+  role_operator: '操作员', role_supervisor: '主管',
+  live: '● 实时', offline: '✖ 连接中断：画面可能不是最新',
+  lang: 'English',
+  // lanes
+  entry: '入口', exit: '出口',
+  'phase.idle': '空闲', 'phase.collecting': '采集证据', 'phase.deciding': '核查中',
+  'phase.held': '等待处理', 'phase.open': '道闸已开',
+  lastVehicle: '上一辆车', noVehicle: '无车辆',
+  plate: '车牌', trailer: '挂车', unconfirmed: '识别未确认',
+  driver: '驾驶员', escort: '押运员', waybill: '电子运单', notPresented: '未刷卡',
+  idNo: '证件号', face: '人脸比对', faceWaiting: '比对中…', faceNone: '无结果',
+  'verdict.pass': '✔ 通过', 'verdict.reject': '✖ 拒绝进入', 'verdict.review': '⚠ 待人工审核',
+  'verdict.none': '尚未判定',
+  'state.pass': '✔ 通过', 'state.fail': '✖ 不通过', 'state.unknown': '? 无法确认',
+  'state.waiting': '… 等待证据', 'state.ready': '○ 证据齐全', 'state.running': '⟳ 核查中',
+  waitingFor: '等待：',
+  'missing.plate': '车牌', 'missing.driver_card': '驾驶员身份证', 'missing.driver_face': '驾驶员人脸',
+  'missing.escort_card': '押运员身份证', 'missing.escort_face': '押运员人脸', 'missing.waybill': '电子运单',
+  'check.vehicle_documents': '车辆证件', 'check.personnel_qualification': '人员资格',
+  'check.inspection_validity': '检验有效期', 'check.waybill_consistency': '运单一致',
+  'check.tank_media': '罐体适装介质', 'check.identity': '人证核验', 'check.park_rules': '园区规定',
+  barrier: '道闸', 'barrier.closed': '关闭', 'barrier.opening': '正在打开', 'barrier.open': '打开',
+  'barrier.closing': '正在关闭', 'barrier.fault': '故障', 'barrier.unknown': '状态未知', 'barrier.': '无反馈',
+  'cmd.up': '指令抬杆', 'cmd.down': '指令落杆', 'cmd.unknown': '指令失败', 'cmd.': '未发指令',
+  deadline: '剩余时间', overdue: '已超时',
+  lockdown: '车道已封锁', deviceFault: '设备故障：',
+  // decisions
+  reason: '原因（必填）', release: '放行', refuse: '拒绝放行',
+  reasonRequired: '请填写原因', sent: '已提交，等待车道记录…',
+  supervisorOnly: '拒绝进入的车辆只能由主管处理',
+  releasing: '放行正在记录…',
+  plateEntry: '手工录入车牌', plateSubmit: '提交车牌',
+  stay: '停留',
+  // lockdown
+  'lockdown.on': '全部封锁', 'lockdown.off': '解除封锁',
+  'lockdown.banner': '⛔ 封锁中：所有道闸保持关闭，直到解除',
+  'lockdown.supervisor': '（需主管解除）',
+  'lockdown.confirm.on': '封锁所有车道', 'lockdown.confirm.off': '解除所有车道的封锁',
+  confirm: '确认', cancel: '取消',
+  // history
+  search: '查询', idNumber: '身份证号', verdict: '结论', date: '日期', any: '全部',
+  export: '导出当日 CSV', exportNeedsDate: '导出前请选择日期',
+  time: '时间', lane: '车道', failed: '不通过项', results: '条记录', noResults: '没有找到记录',
+  // inspection
+  inspection: '检查记录', evidence: '证据', checks: '核查项', decisions: '操作员处理',
+  audit: '审计记录', arrived: '到达', decided: '判定', decidedBy: '判定者', timings: '各步骤用时（秒）',
+  noDecisions: '无人工处理', deadlineExceeded: '超过检查时限', back: '返回',
+  cardValid: '证件有效期', actor: '操作者', action: '操作', detail: '详情',
+  'action.release': '放行', 'action.refuse': '拒绝放行',
+  // health
+  'health.title': '系统状态', devices: '设备', broker: 'MQTT 连接', outbox: '待发送消息',
+  registry: '登记库', disk: '磁盘空间', lanes: '车道道闸',
+  'status.ok': '✔ 正常', 'status.warn': '⚠ 注意', 'status.fault': '✖ 故障', 'status.unknown': '? 未上报',
+  notReported: '未接入，无法确认', connected: '已连接', disconnected: '未连接',
+  depth: '条待发送', oldest: '最早一条已等待', version: '版本', synced: '最后同步', age: '已过去',
+  free: '可用', of: '共', verifyAudit: '校验审计链', auditOK: '✔ 审计链完整', auditBad: '✖ 审计链被篡改：',
+  seconds: '秒', minutes: '分钟', hours: '小时',
+  error: '出错了：',
+};
+
+const en = {
+  title: 'Hazmat gate',
+  'nav.lanes': 'Lanes', 'nav.history': 'History', 'nav.health': 'Health',
+  signin: 'Sign in', signout: 'Sign out', name: 'Account', password: 'Password',
+  'signin.failed': 'Wrong account or password', 'signin.limited': 'Too many failures: try again later',
+  'signin.title': 'Operator sign-in',
+  role_operator: 'operator', role_supervisor: 'supervisor',
+  live: '● LIVE', offline: '✖ DISCONNECTED: the screen may be out of date',
+  lang: '中文',
+  entry: 'Entry', exit: 'Exit',
+  'phase.idle': 'Idle', 'phase.collecting': 'Collecting evidence', 'phase.deciding': 'Checking',
+  'phase.held': 'Waiting for operator', 'phase.open': 'Barrier open',
+  lastVehicle: 'Last vehicle', noVehicle: 'No vehicle',
+  plate: 'Plate', trailer: 'Trailer', unconfirmed: 'read not confirmed',
+  driver: 'Driver', escort: 'Escort', waybill: 'Waybill', notPresented: 'no card yet',
+  idNo: 'ID', face: 'Face match', faceWaiting: 'matching…', faceNone: 'no score',
+  'verdict.pass': '✔ PASS', 'verdict.reject': '✖ REJECT', 'verdict.review': '⚠ REVIEW',
+  'verdict.none': 'Not decided yet',
+  'state.pass': '✔ pass', 'state.fail': '✖ fail', 'state.unknown': '? unknown',
+  'state.waiting': '… waiting', 'state.ready': '○ ready', 'state.running': '⟳ checking',
+  waitingFor: 'waiting for: ',
+  'missing.plate': 'plate', 'missing.driver_card': "driver's card", 'missing.driver_face': "driver's face",
+  'missing.escort_card': "escort's card", 'missing.escort_face': "escort's face", 'missing.waybill': 'waybill',
+  'check.vehicle_documents': 'Vehicle documents', 'check.personnel_qualification': 'Personnel qualification',
+  'check.inspection_validity': 'Inspection validity', 'check.waybill_consistency': 'Waybill consistency',
+  'check.tank_media': 'Tank media', 'check.identity': 'Identity', 'check.park_rules': 'Park rules',
+  barrier: 'Barrier', 'barrier.closed': 'closed', 'barrier.opening': 'opening', 'barrier.open': 'open',
+  'barrier.closing': 'closing', 'barrier.fault': 'FAULT', 'barrier.unknown': 'unknown', 'barrier.': 'no feedback',
+  'cmd.up': 'cmd: up', 'cmd.down': 'cmd: down', 'cmd.unknown': 'cmd failed', 'cmd.': 'no cmd yet',
+  deadline: 'Time left', overdue: 'overdue',
+  lockdown: 'Lane locked down', deviceFault: 'Device fault: ',
+  reason: 'Reason (required)', release: 'Release', refuse: 'Refuse',
+  reasonRequired: 'A reason is required', sent: 'Sent: waiting for the lane to record it…',
+  supervisorOnly: 'Only a supervisor may decide a rejected vehicle',
+  releasing: 'Release being recorded…',
+  plateEntry: 'Type the plate', plateSubmit: 'Submit plate',
+  stay: 'Stayed',
+  'lockdown.on': 'LOCK DOWN', 'lockdown.off': 'Lift lock-down',
+  'lockdown.banner': '⛔ LOCKED DOWN: every barrier stays closed until lifted',
+  'lockdown.supervisor': '(a supervisor lifts it)',
+  'lockdown.confirm.on': 'Lock down every lane', 'lockdown.confirm.off': 'Lift the lock-down of every lane',
+  confirm: 'Confirm', cancel: 'Cancel',
+  search: 'Search', idNumber: 'ID number', verdict: 'Verdict', date: 'Date', any: 'any',
+  export: "Export the day's CSV", exportNeedsDate: 'Choose a date to export',
+  time: 'Time', lane: 'Lane', failed: 'Failed', results: 'records', noResults: 'No records found',
+  inspection: 'Inspection', evidence: 'Evidence', checks: 'Checks', decisions: 'Operator decisions',
+  audit: 'Audit trail', arrived: 'Arrived', decided: 'Decided', decidedBy: 'Decided by', timings: 'Step times (s)',
+  noDecisions: 'No operator decision', deadlineExceeded: 'Deadline exceeded', back: 'Back',
+  cardValid: 'Card valid', actor: 'Actor', action: 'Action', detail: 'Detail',
+  'action.release': 'released', 'action.refuse': 'refused',
+  'health.title': 'Health', devices: 'Devices', broker: 'MQTT connection', outbox: 'Outbox',
+  registry: 'Registry', disk: 'Disk space', lanes: 'Lane barriers',
+  'status.ok': '✔ OK', 'status.warn': '⚠ WARNING', 'status.fault': '✖ FAULT', 'status.unknown': '? NOT REPORTED',
+  notReported: 'not connected: cannot tell', connected: 'connected', disconnected: 'not connected',
+  depth: 'waiting', oldest: 'oldest waiting for', version: 'version', synced: 'last sync', age: 'ago',
+  free: 'free', of: 'of', verifyAudit: 'Verify the audit chain', auditOK: '✔ Audit chain intact', auditBad: '✖ Audit chain broken: ',
+  seconds: 's', minutes: 'min', hours: 'h',
+  error: 'Error: ',
+};
+
+const dicts = { zh, en };
+
+let lang = 'zh';
+try {
+  if (localStorage.getItem('hazgate.lang') === 'en') lang = 'en';
+} catch (e) { /* storage may be off: stay in Chinese */ }
+
+/** The current language, "zh" or "en". */
+export function language() { return lang; }
+
+/** Switches the language and remembers it. */
+export function setLanguage(l) {
+  lang = l === 'en' ? 'en' : 'zh';
+  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
+  try { localStorage.setItem('hazgate.lang', lang); } catch (e) { /* not remembered */ }
+}
+
+/** The word for key in the current language (the key itself when unknown). */
+export function t(key) {
+  const d = dicts[lang];
+  return key in d ? d[key] : (key in zh ? zh[key] : key);
+}
+
+/** A server message {zh, en} in the current language. */
+export function msg(m) {
+  if (!m) return '';
+  return lang === 'en' ? (m.en || m.zh || '') : (m.zh || m.en || '');
+}

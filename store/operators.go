@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Kiosk roles. A supervisor may also decide rejected vehicles and lift a
+// lock-down.
+const (
+	RoleOperator   = "operator"
+	RoleSupervisor = "supervisor"
+)
+
+// ErrExists: the record to add is already there.
+var ErrExists = errors.New("already exists")
+
+// Operator is a kiosk account. PasswordHash is a bcrypt hash; the store
+// never sees a password.
+type Operator struct {
+	Name         string
+	Role         string // RoleOperator or RoleSupervisor
+	PasswordHash string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// AddOperator durably records an account with an "operator.added" (or,
+// replacing one, "operator.replaced") audit entry, stamped at. An existing
+// name is an error matching ErrExists unless replace is set, when its role
+// and password hash are replaced (and it is enabled again). The audit entry
+// names the account and its role, never the hash.
+func (s *Store) AddOperator(ctx context.Context, op Operator, replace bool, at time.Time) error {
+	var bad []string
+	if strings.TrimSpace(op.Name) == "" {
+		bad = append(bad, "no name")
+	}
+	if op.Role != RoleOperator && op.Role != RoleSupervisor {
+		bad = append(bad, fmt.Sprintf("role %q is not operator or supervisor", op.Role))
+	}
+	if !strings.HasPrefix(op.PasswordHash, "$2") {
+		bad = append(bad, "password hash is not a bcrypt hash")
+	}
+	if at.IsZero() {
+		bad = append(bad, "at is zero")
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("store: add operator: %w: %s", ErrInvalid, strings.Join(bad, "; "))
+	}
+	return s.write(ctx, "add operator "+op.Name, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM operators WHERE name = ?`, op.Name).Scan(&n); err != nil {
+			return err
+		}
+		action := "operator.added"
+		switch {
+		case n > 0 && !replace:
+			return fmt.Errorf("operator %q: %w", op.Name, ErrExists)
+		case n > 0:
+			action = "operator.replaced"
+			if _, err := tx.ExecContext(ctx, `UPDATE operators SET role = ?, password_hash = ?, disabled = 0, updated_at = ? WHERE name = ?`,
+				op.Role, op.PasswordHash, fmtTime(at), op.Name); err != nil {
+				return err
+			}
+		default:
+			if _, err := tx.ExecContext(ctx, `INSERT INTO operators (name, role, password_hash, disabled, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?)`,
+				op.Name, op.Role, op.PasswordHash, fmtTime(at), fmtTime(at)); err != nil {
+				return err
+			}
+		}
+		return s.appendAudit(ctx, tx, ActorSystem, action, "operator:"+op.Name, map[string]any{"name": op.Name, "role": op.Role}, at)
+	})
+}
+
+const operatorColumns = `name, role, password_hash, disabled, created_at, updated_at`
+
+func scanOperator(sc interface{ Scan(...any) error }) (Operator, error) {
+	var op Operator
+	var created, updated string
+	if err := sc.Scan(&op.Name, &op.Role, &op.PasswordHash, &op.Disabled, &created, &updated); err != nil {
+		return Operator{}, err
+	}
+	var err error
+	if op.CreatedAt, err = parseTime(created); err != nil {
+		return Operator{}, err
+	}
+	if op.UpdatedAt, err = parseTime(updated); err != nil {
+		return Operator{}, err
+	}
+	return op, nil
+}
+
+// Operator returns the account with this name, or an error matching
+// ErrNotFound.
+func (s *Store) Operator(ctx context.Context, name string) (Operator, error) {
+	op, err := scanOperator(s.reader.QueryRowContext(ctx, `SELECT `+operatorColumns+` FROM operators WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Operator{}, fmt.Errorf("store: operator %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return Operator{}, fmt.Errorf("store: operator %q: %w", name, err)
+	}
+	return op, nil
+}
+
+// Operators returns every account, by name.
+func (s *Store) Operators(ctx context.Context) ([]Operator, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+operatorColumns+` FROM operators ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("store: operators: %w", err)
+	}
+	defer rows.Close()
+	var out []Operator
+	for rows.Next() {
+		op, err := scanOperator(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: operators: %w", err)
+		}
+		out = append(out, op)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: operators: %w", err)
+	}
+	return out, nil
+}
