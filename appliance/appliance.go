@@ -24,6 +24,7 @@ import (
 	"github.com/hazgate/hazgate/device/facematch"
 	"github.com/hazgate/hazgate/device/plate"
 	"github.com/hazgate/hazgate/gate"
+	"github.com/hazgate/hazgate/kiosk"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/lanes"
 	"github.com/hazgate/hazgate/store"
@@ -39,7 +40,7 @@ type Appliance struct {
 	gate  *gate.Gate
 	lanes *lanes.Set
 	up    *uplink.Uplink
-	mux   *http.ServeMux
+	kiosk *kiosk.Server
 	faces *facematch.Matcher
 
 	photos *facematch.Photos
@@ -65,7 +66,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*Appliance, erro
 	if opt.Clock == nil {
 		opt.Clock = clock.Real{}
 	}
-	a := &Appliance{cfg: cfg, log: opt.Log, clk: opt.Clock, lanes: lanes.New(), mux: http.NewServeMux(), photos: facematch.NewPhotos(64)}
+	a := &Appliance{cfg: cfg, log: opt.Log, clk: opt.Clock, lanes: lanes.New(), photos: facematch.NewPhotos(64)}
 	if err := os.MkdirAll(filepath.Dir(cfg.Database), 0o750); err != nil {
 		return nil, fmt.Errorf("appliance: database directory: %w", err)
 	}
@@ -113,13 +114,28 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*Appliance, erro
 			tokens[lc.Name] = lc.PlateToken
 		}
 	}
-	a.mux.Handle(plate.Pattern, plate.NewHandler(plate.Config{Tokens: tokens, Deliver: func(name string, r lane.PlateRead) error {
+	push := plate.NewHandler(plate.Config{Tokens: tokens, Deliver: func(name string, r lane.PlateRead) error {
 		if !a.lanes.Send(name, r) {
 			return fmt.Errorf("no lane %q", name)
 		}
 		return nil
-	}}))
-	a.mux.HandleFunc("GET /healthz", a.healthz)
+	}})
+	kdeps := kiosk.Deps{
+		Lanes: a.lanes, Store: st, Devices: kiosk.DevicesOf(a.lanes.Devices),
+		Disk: kiosk.DiskAt(filepath.Dir(cfg.Database)), Clock: opt.Clock, Log: opt.Log.With("component", "kiosk"),
+	}
+	if a.up != nil {
+		kdeps.Broker = kiosk.UplinkBroker(a.up)
+	}
+	a.kiosk, err = kiosk.New(kiosk.Config{
+		Addr: cfg.Kiosk.Listen, TLSCertFile: cfg.Kiosk.TLSCert, TLSKeyFile: cfg.Kiosk.TLSKey,
+		Gate: cfg.Gate, Location: cfg.Location(), RegistryMaxAge: cfg.RegistryMaxAge.D(), PlatePush: push,
+	}, kdeps)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a.lanes.Watch(a.kiosk.Publish)
 	return a, nil
 }
 
@@ -129,9 +145,9 @@ func (a *Appliance) Store() *store.Store { return a.st }
 // Lanes is the appliance's lanes.
 func (a *Appliance) Lanes() *lanes.Set { return a.lanes }
 
-// Mux is the appliance's HTTP mux (the plate push endpoint, /healthz); the
-// kiosk mounts its own routes on it.
-func (a *Appliance) Mux() *http.ServeMux { return a.mux }
+// Handler is the appliance's HTTP handler: the kiosk, its API, the plate
+// push endpoint, /healthz and /metrics.
+func (a *Appliance) Handler() http.Handler { return a.kiosk.Handler() }
 
 // Run runs every lane, its devices, the uplink and the HTTP server until ctx
 // ends; then the barriers are halted in the fail-secure position, the uplink
@@ -150,16 +166,13 @@ func (a *Appliance) Run(ctx context.Context) error {
 		go1(func(ctx context.Context) { a.up.Run(ctx) })
 	}
 	go1(a.purge)
-	srv := &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", a.cfg.Kiosk.Listen)
 	if err != nil {
-		a.log.Error("HTTP listener unavailable: plate pushes and the kiosk are off", "listen", a.cfg.Kiosk.Listen, "err", err)
+		a.log.Error("HTTP listener unavailable: the kiosk and plate pushes are off", "listen", a.cfg.Kiosk.Listen, "err", err)
 	} else {
-		a.log.Info("serving HTTP", "addr", ln.Addr().String())
 		go1(func(ctx context.Context) {
-			go func() { <-ctx.Done(); srv.Close() }()
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				a.log.Error("HTTP server stopped", "err", err)
+			if err := a.kiosk.Serve(ctx, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("kiosk stopped", "err", err)
 			}
 		})
 	}
@@ -186,18 +199,6 @@ func (a *Appliance) purge(ctx context.Context) {
 		case <-done:
 		}
 	}
-}
-
-func (a *Appliance) healthz(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	for _, d := range a.lanes.Devices() {
-		if !d.OK {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "fault: %s %s\n", d.Name, d.Detail)
-			return
-		}
-	}
-	fmt.Fprintln(w, "ok")
 }
 
 // camera returns the camera that sees the people at a lane.

@@ -47,6 +47,10 @@ type Config struct {
 	// RegistryMaxAge is when the health page calls the registry stale
 	// (default DefaultRegistryMaxAge; pass the checks' registry_max_age).
 	RegistryMaxAge time.Duration
+	// PlatePush, when set, takes the plate cameras' pushes: requests to
+	// POST /api/v1/lanes/{lane}/plate that carry a bearer token
+	// (device/plate's handler checks it).
+	PlatePush http.Handler
 }
 
 // LoginLimit bounds failed sign-ins: after PerAccount failures for one

@@ -56,5 +56,21 @@ func (s *Server) buildRoutes() http.Handler {
 	s.api(mux, http.MethodGet, "/api/v1/audit/verify", s.handleVerifyAudit)
 
 	mux.HandleFunc("/api/", s.notFound)
-	return securityHeaders(mux)
+	if s.cfg.PlatePush == nil {
+		return securityHeaders(mux)
+	}
+	// The plate cameras push to the same path the operator types plates
+	// into (DESIGN.md): a request with a camera's bearer token goes to the
+	// push handler, which checks the token; any other to the kiosk's own,
+	// which wants a session and its CSRF token.
+	outer := http.NewServeMux()
+	outer.Handle("/", mux)
+	outer.HandleFunc("POST /api/v1/lanes/{lane}/plate", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+			s.cfg.PlatePush.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	return securityHeaders(outer)
 }

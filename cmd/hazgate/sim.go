@@ -2,17 +2,22 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/kiosk"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/sim"
 	"github.com/hazgate/hazgate/store"
@@ -35,6 +40,7 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	once := fs.Bool("once", false, "exit after the demo instead of staying up")
 	db := fs.String("db", "", "record into this SQLite `FILE` (default: a temporary file)")
 	brokerURL := fs.String("broker", "", "publish to the MQTT broker at `URL` (tcp://host:port) instead of an embedded one on loopback")
+	kioskAddr := fs.String("kiosk", "", "serve the operator kiosk on `ADDR` (default 127.0.0.1:8080 for the demo, off for -scenario)")
 	verbose := fs.Bool("v", false, "log the gate's structured log to stderr")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
@@ -117,6 +123,17 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	root := "hazgate/" + simPark + "/" + simGate
 	fmt.Fprintf(stdout, "hazgate sim: %s (%d vehicles on %v, speed %s)\n", sc.Name, len(sc.Arrivals), sc.Lanes(), speedString(*speed))
 	fmt.Fprintf(stdout, "MQTT feed: %s under %s/ — watch it with:\n  %s\n", mqttURL, root, subLine(mqttURL, root))
+	if demo && *kioskAddr == "" {
+		*kioskAddr = "127.0.0.1:8080"
+	}
+	if *kioskAddr != "" {
+		kctx, stopKiosk := context.WithCancel(ctx)
+		defer stopKiosk()
+		if err := serveKiosk(kctx, stdout, *kioskAddr, eng, st, up, filepath.Dir(path), log); err != nil {
+			return err
+		}
+	}
+
 
 	rep, err := eng.Run(ctx)
 	if err != nil {
@@ -137,6 +154,41 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if rep.Failed > 0 {
 		return exitError(1)
 	}
+	return nil
+}
+
+// serveKiosk serves the kiosk over the simulated gate with a demo
+// supervisor whose password is new every run, and prints how to sign in.
+func serveKiosk(ctx context.Context, stdout io.Writer, addr string, eng *sim.Engine, st *store.Store, up *uplink.Uplink, dbDir string, log *slog.Logger) error {
+	var b [10]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return err
+	}
+	password := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+	op, err := kiosk.NewOperator("demo", kiosk.RoleSupervisor, password)
+	if err != nil {
+		return err
+	}
+	if err := st.AddOperator(ctx, op, true, eng.Clock().Now()); err != nil {
+		return err
+	}
+	k, err := kiosk.New(kiosk.Config{Gate: simGate}, kiosk.Deps{
+		Lanes: eng.Lanes(), Store: st, GateClock: eng.Clock(), Disk: kiosk.DiskAt(dbDir),
+		Devices: kiosk.DevicesOf(eng.Lanes().Devices), Broker: kiosk.UplinkBroker(up), Log: log.With("component", "kiosk"),
+	})
+	if err != nil {
+		return err
+	}
+	eng.Lanes().Watch(k.Publish)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		// Another program (another demo) has the port: take a free one.
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return err
+		}
+	}
+	go k.Serve(ctx, ln)
+	fmt.Fprintf(stdout, "kiosk: http://%s  sign in as demo / %s\n", ln.Addr(), password)
 	return nil
 }
 
