@@ -9,7 +9,7 @@ LDFLAGS  := -s -w -X github.com/hazgate/hazgate/buildinfo.Version=$(VERSION) \
             -X github.com/hazgate/hazgate/buildinfo.Date=$(DATE)
 PKGS     := ./...
 
-.PHONY: all build test unit race test386 cross lint bench dist clean
+.PHONY: all build test unit race test386 cross fuzz lint bench dist clean
 
 all: build
 
@@ -18,7 +18,7 @@ build:
 
 # The whole gate: formatting, vet, the race-checked suite (scenarios included),
 # a 32-bit run for the armv7 gates, and the CGO-free ARM cross-builds.
-test: lint race test386 cross
+test: lint race test386 cross fuzz
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -34,6 +34,11 @@ unit:
 test386:
 	GOARCH=386 $(GO) test -short -count=1 $(PKGS)
 
+# A minute of coverage-guided fuzzing of the GA 467 frame scanner (the corpus
+# is seeded from the protocol notes' replies).
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzFrameScan -fuzztime 60s ./device/idcard/
+
 cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -o /dev/null ./cmd/hazgate
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -o /dev/null ./cmd/hazgate
@@ -43,7 +48,12 @@ cross:
 # barrier command out) and one bare durable commit, p50/p99 and their ratios.
 bench:
 	$(GO) test -run '^$$' -bench 'DecisionLatency' -benchtime 2000x -count 3 ./gate/
-	$(GO) test -run '^$$' -bench . -benchtime 2000x -count 1 ./store/
+	$(GO) test -run '^$$' -bench 'DurableCommit|CommitInspection|Lookup' -benchtime 2000x -count 1 ./store/
+	$(GO) test -run '^$$' -bench 'RegistryMemory' -benchtime 1x -count 1 -v ./store/ | grep -E 'MiB|Benchmark'
+	$(GO) test -run '^$$' -bench CardRead -benchtime 30x -count 3 ./sim/simreader/
+	$(GO) test -run '^$$' -bench 'UplinkThroughput' -benchtime 20000x -count 3 ./uplink/
+	$(GO) test -run '^$$' -bench 'BacklogDrain' -benchtime 1x -count 1 ./uplink/
+	$(GO) test -run '^$$' -bench 'BridgeLoss' -benchtime 2000x -count 1 ./uplink/
 	@CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '-s -w' -o /tmp/hazgate-arm64 ./cmd/hazgate && \
 	  echo "stripped linux/arm64 binary: $$(stat -c %s /tmp/hazgate-arm64) bytes" && rm -f /tmp/hazgate-arm64
 

@@ -17,8 +17,8 @@ import (
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/config"
 	"github.com/hazgate/hazgate/gate"
-	"github.com/hazgate/hazgate/lanes"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/lanes"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/store"
 )

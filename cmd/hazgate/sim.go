@@ -134,7 +134,6 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 
-
 	rep, err := eng.Run(ctx)
 	if err != nil {
 		return err
