@@ -1,62 +1,18 @@
 package sim
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/device/facematch"
+	devgpio "github.com/hazgate/hazgate/device/gpio"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/sim/simgpio"
+	"github.com/hazgate/hazgate/sim/simhttp"
 )
-
-// simBarrier is a barrier on the fake clock: it reports open (or closed)
-// after its travel time, and on opening the waiting vehicle drives through.
-type simBarrier struct {
-	l *simLane
-}
-
-var _ lane.Barrier = (*simBarrier)(nil)
-
-func (b *simBarrier) Open() error {
-	l := b.l
-	travel := l.sim.timings.BarrierOpen.D()
-	l.sim.clk.AfterFunc(0, func() { l.runner.Send(lane.BarrierFeedback{State: lane.BarrierOpening}) })
-	l.sim.clk.AfterFunc(travel, func() {
-		l.runner.Send(lane.BarrierFeedback{State: lane.BarrierOpen})
-		l.vehicleDrivesThrough()
-	})
-	return nil
-}
-
-func (b *simBarrier) Close() error {
-	l := b.l
-	l.sim.clk.AfterFunc(0, func() { l.runner.Send(lane.BarrierFeedback{State: lane.BarrierClosing}) })
-	l.sim.clk.AfterFunc(l.sim.timings.BarrierOpen.D(), func() { l.runner.Send(lane.BarrierFeedback{State: lane.BarrierClosed}) })
-	return nil
-}
-
-// simFaces answers face matches with the scores the scenario gives the
-// person presenting the card, one face-capture time after the card.
-type simFaces struct {
-	l *simLane
-}
-
-var _ lane.FaceMatcher = (*simFaces)(nil)
-
-func (f *simFaces) Match(_ context.Context, _ string, p checks.PersonEvidence, done func(*float64)) {
-	var score *float64
-	if v := f.l.current(); v != nil {
-		for _, pr := range []*Presenter{v.a.Driver, v.a.Escort} {
-			if pr != nil && pr.IDNumber == p.IDNumber && pr.Face != nil {
-				s := *pr.Face
-				score = &s
-			}
-		}
-	}
-	f.l.sim.clk.AfterFunc(f.l.sim.timings.Face.D(), func() { done(score) })
-}
 
 // vehicle is one arrival as it goes through its lane.
 type vehicle struct {
@@ -65,10 +21,11 @@ type vehicle struct {
 	arrived   time.Time
 	decidedAt time.Time
 	outcome   *checks.Outcome
-	opened    bool
+	opened    bool // drove through the barrier
 	operated  bool
 	finished  bool
 	leave     clock.Timer
+	alarms    []string // kinds committed on the lane while it was there
 }
 
 // simLane is a lane with its runner, its simulated devices and the queue of
@@ -78,6 +35,17 @@ type simLane struct {
 	name   string
 	exit   bool
 	runner *lane.Runner
+
+	// Its hardware (hardware.go): pins and their drivers on every lane;
+	// readers, scanner, camera and face service on entry lanes.
+	gpio            *simgpio.Lane
+	arrival, safety *devgpio.Loop
+	barrier         *devgpio.Barrier
+	readers         []*cardReader // the driver's, then the escort's
+	scanner         *waybillScanner
+	camera          *simhttp.Camera
+	face            *simhttp.Face
+	matcher         *facematch.Matcher
 
 	mu      sync.Mutex
 	cur     *vehicle
@@ -103,9 +71,10 @@ func (l *simLane) arrive(v *vehicle) {
 	}
 }
 
-// pullUp starts the next waiting vehicle's inspection: the arrival loop, then
-// the plate, the cards, the faces (via simFaces) and the waybill in the
-// scenario's timings.
+// pullUp starts the next waiting vehicle's inspection: it rolls onto the
+// arrival loop; the plate camera pushes its read; the driver and the escort
+// hold their cards to their readers and the waybill under the scanner in the
+// scenario's timings (their faces are captured by the lane's faces).
 func (l *simLane) pullUp() {
 	l.mu.Lock()
 	if l.cur != nil || len(l.waiting) == 0 {
@@ -120,42 +89,45 @@ func (l *simLane) pullUp() {
 	s := l.sim
 	t := s.timings
 	v.arrived = s.clk.Now()
-	l.runner.Send(lane.VehiclePresent{})
-	at := func(d time.Duration, e lane.Event) { s.clk.AfterFunc(d, func() { l.runner.Send(e) }) }
+	l.gpio.SetArrival(true)
 	if v.a.Plate != "" {
-		at(t.Plate.D(), lane.PlateRead{Plate: v.a.Plate, Trailer: v.a.Trailer, Confidence: 1})
+		s.clk.AfterFunc(t.Plate.D(), func() { l.pushPlate(v) })
 	}
 	if l.exit {
 		return
 	}
+	step := func(d time.Duration, f func()) { s.clk.AfterFunc(d, func() { s.act(f) }) }
 	driverAt := t.DriverCard.D()
 	escortAt := driverAt + t.Face.D() + t.EscortCard.D()
 	waybillAt := escortAt + t.Face.D() + t.Waybill.D()
 	if p := v.a.Driver; p != nil {
-		at(driverAt, lane.CardRead{Person: s.card(p), Role: "driver"})
+		step(driverAt, func() { l.readers[0].present(p) })
 	}
 	if p := v.a.Escort; p != nil {
-		at(escortAt, lane.CardRead{Person: s.card(p), Role: "escort"})
+		step(escortAt, func() { l.readers[1].present(p) })
 	}
 	if v.a.Waybill != "" {
-		at(waybillAt, lane.WaybillScanned{Number: v.a.Waybill})
+		step(waybillAt, func() { l.scanner.scan(v.a.Waybill) })
 	}
 }
 
 // vehicleDrivesThrough moves the vehicle from the arrival loop onto the loop
 // under the open barrier, and off it after the clear time.
 func (l *simLane) vehicleDrivesThrough() {
-	v := l.current()
+	l.mu.Lock()
+	v := l.cur
 	if v == nil || v.opened {
+		l.mu.Unlock()
 		return
 	}
 	v.opened = true
+	l.mu.Unlock()
 	if v.leave != nil {
 		v.leave.Stop()
 	}
-	l.runner.Send(lane.SafetyLoop{Occupied: true})
-	l.runner.Send(lane.VehicleGone{})
-	l.sim.clk.AfterFunc(l.sim.timings.Clear.D(), func() { l.runner.Send(lane.SafetyLoop{Occupied: false}) })
+	l.gpio.SetSafety(true)
+	l.gpio.SetArrival(false)
+	l.sim.clk.AfterFunc(max(l.sim.timings.Clear.D(), minOnLoop), func() { l.gpio.SetSafety(false) })
 }
 
 // changed follows the lane's phase: a held vehicle gets its operator step or
@@ -211,7 +183,7 @@ func (l *simLane) held(v *vehicle, snap lane.Snapshot) {
 	if v.leave == nil {
 		v.leave = s.clk.AfterFunc(wait+s.timings.Leave.D(), func() {
 			if !v.opened {
-				l.runner.Send(lane.VehicleGone{})
+				l.gpio.SetArrival(false) // it drives off the arrival loop
 			}
 		})
 	}
@@ -230,6 +202,24 @@ func (l *simLane) finish(v *vehicle) {
 	if v.leave != nil {
 		v.leave.Stop()
 	}
+	if !l.exit {
+		// The people take back what they still held to a device.
+		l.sim.act(func() {
+			for _, r := range l.readers {
+				r.takeAway()
+			}
+			l.scanner.takeAway()
+		})
+	}
 	l.sim.finished(v)
 	l.pullUp()
+}
+
+// alarm notes an alarm committed on the lane, for its current vehicle.
+func (l *simLane) alarm(kind string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if v := l.cur; v != nil {
+		v.alarms = append(v.alarms, kind)
+	}
 }

@@ -11,11 +11,14 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/config"
+	"github.com/hazgate/hazgate/device/facematch"
+	"github.com/hazgate/hazgate/device/plate"
 	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/lanes"
@@ -66,6 +69,8 @@ type ReportEntry struct {
 	At           float64                    `json:"at_s"`
 	DecidedAfter float64                    `json:"decided_after_s"`
 	Failed       []string                   `json:"failed"`
+	Crossed      bool                       `json:"crossed"`
+	Alarms       []string                   `json:"alarms"`
 	Messages     map[string][]checks.Reason `json:"-"`
 }
 
@@ -89,15 +94,34 @@ type Engine struct {
 	st      *store.Store
 	lanes   map[string]*simLane
 	persons map[string]registry.Person
+	log     *slog.Logger
+	id      int64  // tells apart the pins of engines in one process
+	devDir  string // where the serial devices' paths are
+	photos  *facematch.Photos
+	plates  *plate.Handler
 
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	cleanup []func()
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	devCancel context.CancelFunc
+	devWG     sync.WaitGroup
+	cleanup   []func()
+
+	// The real-time devices' deliveries (hardware.go).
+	dev        sync.Mutex
+	devChanged chan struct{}
+	faceBusy   int
+	actions    []func()
+	faultErr   error // loop goroutine only
+	closing    atomic.Bool
 
 	mu       sync.Mutex
 	vehicles []*vehicle
 	done     int
+
+	out sync.Mutex // serialises progress lines
 }
+
+var engines atomic.Int64
 
 // Run runs the scenario against the real lane machine, checks and store on a
 // fake clock, and returns the report.
@@ -113,7 +137,8 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 // New opens the store (or takes Options.Store), loads the scenario's
 // registry and starts one lane runner per lane, idle until Run.
 func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) {
-	e := &Engine{sc: sc, opt: opt, clk: opt.Clock, timings: sc.Timings.merged(), start: sc.Clock.Time, lanes: map[string]*simLane{}, persons: map[string]registry.Person{}}
+	e := &Engine{sc: sc, opt: opt, clk: opt.Clock, timings: sc.Timings.merged(), start: sc.Clock.Time, lanes: map[string]*simLane{}, persons: map[string]registry.Person{},
+		id: engines.Add(1), photos: facematch.NewPhotos(64), devChanged: make(chan struct{})}
 	if e.clk == nil {
 		e.clk = clock.NewFake(sc.Clock.Time)
 	}
@@ -129,6 +154,13 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	e.log = log
+	devDir, err := os.MkdirTemp("", "hazgate-sim-dev-")
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	e.cleanup = append(e.cleanup, func() { os.RemoveAll(devDir) })
+	e.devDir = devDir
 	st := opt.Store
 	if st == nil {
 		path := opt.DB
@@ -163,14 +195,24 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.cancel = cancel
+	dctx, dcancel := context.WithCancel(context.WithoutCancel(ctx))
+	e.devCancel = dcancel
+	e.plates = e.plateEndpoint()
 	for _, name := range sc.Lanes() {
 		l := &simLane{sim: e, name: name, exit: IsExit(name), phase: lane.PhaseIdle}
+		if err := e.wire(l); err != nil {
+			return nil, err
+		}
+		var faces lane.FaceMatcher
+		if !l.exit {
+			faces = facesOf(l)
+		}
 		l.runner = lane.NewRunner(lane.Config{Name: name, Exit: l.exit, Deadline: deadline}, lane.Deps{
 			Clock:    e.clk,
-			Barrier:  &simBarrier{l: l},
+			Barrier:  l.barrier,
 			Decider:  &decider{e: e, l: l},
-			Faces:    &simFaces{l: l},
-			Recorder: e.gate,
+			Faces:    faces,
+			Recorder: recorder{Gate: e.gate, l: l},
 			Log:      log,
 			OnChange: func(s lane.Snapshot) { l.changed(s); e.all.Changed(s) },
 		})
@@ -178,9 +220,13 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 		e.all.Add(l.runner)
 		e.wg.Add(1)
 		go func() { defer e.wg.Done(); l.runner.Run(rctx) }()
+		e.startDevices(dctx, l)
 	}
 	return e, nil
 }
+
+// facesOf is an entry lane's face matcher (a nil interface on exit lanes).
+func facesOf(l *simLane) lane.FaceMatcher { return faces{l: l} }
 
 // Gate is the simulated gate (its Decider and Recorder).
 func (e *Engine) Gate() *gate.Gate { return e.gate }
@@ -201,6 +247,20 @@ func (e *Engine) Close() {
 		e.cancel()
 	}
 	e.wg.Wait()
+	e.closing.Store(true)
+	if e.devCancel != nil {
+		e.devCancel()
+	}
+	// Unplugged, the serial devices wake their drivers at once.
+	for _, l := range e.lanes {
+		for _, r := range l.readers {
+			r.sim.Close()
+		}
+		if l.scanner != nil {
+			l.scanner.sim.Close()
+		}
+	}
+	e.devWG.Wait()
 	for i := len(e.cleanup) - 1; i >= 0; i-- {
 		e.cleanup[i]()
 	}
@@ -217,8 +277,12 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 		l := e.lanes[a.Lane]
 		e.clk.AfterFunc(a.At.D(), func() { l.arrive(v) })
 	}
+	e.scheduleFaults()
 	if err := e.loop(ctx); err != nil {
 		return nil, err
+	}
+	if e.faultErr != nil {
+		return nil, e.faultErr
 	}
 	return e.report(), nil
 }
@@ -264,8 +328,10 @@ func (e *Engine) card(p *Presenter) checks.PersonEvidence {
 	return c
 }
 
-// loop advances the fake clock from event to event, letting every lane
-// settle in between, pacing by Speed, until every vehicle has finished.
+// loop advances the fake clock from event to event, pacing by Speed, until
+// every vehicle has finished. Between two steps it lets the devices deliver
+// what the step caused and every lane settle (settle), so that nothing that
+// happens in real time decides what happens at which simulated instant.
 func (e *Engine) loop(ctx context.Context) error {
 	last := e.sc.Arrivals[0].At.D()
 	for _, a := range e.sc.Arrivals {
@@ -274,10 +340,8 @@ func (e *Engine) loop(ctx context.Context) error {
 	limit := e.start.Add(last + 24*time.Hour)
 	wallStart, simStart := time.Now(), e.clk.Now()
 	for {
-		for _, name := range e.sc.Lanes() {
-			if err := e.lanes[name].runner.Sync(ctx); err != nil {
-				return fmt.Errorf("sim: lane %s: %w", name, err)
-			}
+		if err := e.settle(ctx); err != nil {
+			return err
 		}
 		if e.allDone() {
 			return nil
@@ -338,9 +402,10 @@ func (e *Engine) decided(v *vehicle, out checks.Outcome, id string, at time.Time
 	if e.opt.Progress == nil {
 		return
 	}
+	// Whether it crosses, and its alarms, are judged when it has left.
 	entry := e.entry(v)
 	mark := "ok"
-	if !entry.OK {
+	if x := v.a.Expect; x != nil && !matches(entry, &Expect{Verdict: x.Verdict, Failed: x.Failed}) {
 		mark = "DIFFERS from expected " + expectString(v.a.Expect)
 	}
 	detail := ""
@@ -349,21 +414,38 @@ func (e *Engine) decided(v *vehicle, out checks.Outcome, id string, at time.Time
 	} else if out.Verdict == checks.VerdictReview {
 		detail = " " + strings.Join(unknownCodes(out), ",")
 	}
-	fmt.Fprintf(e.opt.Progress, "[%s] %s %s %-6s after %4.0fs  %s%s\n", e.offset(at), pad(v.a.Lane, 6), pad(plateString(v.a), 22), out.Verdict, at.Sub(v.arrived).Seconds(), mark, detail)
+	e.printf("[%s] %s %s %-6s after %4.0fs  %s%s\n", e.offset(at), pad(v.a.Lane, 6), pad(plateString(v.a), 22), out.Verdict, at.Sub(v.arrived).Seconds(), mark, detail)
+}
+
+// printf prints a progress line (from any goroutine).
+func (e *Engine) printf(format string, args ...any) {
+	if e.opt.Progress == nil {
+		return
+	}
+	e.out.Lock()
+	defer e.out.Unlock()
+	fmt.Fprintf(e.opt.Progress, format, args...)
 }
 
 // note prints a progress line about a vehicle.
 func (e *Engine) note(v *vehicle, what string) {
-	if e.opt.Progress != nil {
-		fmt.Fprintf(e.opt.Progress, "[%s] %s %s %s\n", e.offset(e.clk.Now()), pad(v.a.Lane, 6), pad(plateString(v.a), 22), what)
-	}
+	e.printf("[%s] %s %s %s\n", e.offset(e.clk.Now()), pad(v.a.Lane, 6), pad(plateString(v.a), 22), what)
 }
 
 func (e *Engine) finished(v *vehicle) {
 	e.mu.Lock()
 	e.done++
+	decided := v.outcome != nil
 	e.mu.Unlock()
-	if v.outcome == nil && e.opt.Progress != nil {
+	if decided {
+		if x := v.a.Expect; x != nil && (x.Crossed != nil || x.Alarms != nil) {
+			if entry := e.entry(v); !entry.OK {
+				e.printf("[%s] %s %s left (crossed %t, alarms %v)  DIFFERS from expected %s\n", e.offset(e.clk.Now()), pad(v.a.Lane, 6), pad(plateString(v.a), 22), entry.Crossed, entry.Alarms, expectString(x))
+			}
+		}
+		return
+	}
+	if e.opt.Progress != nil {
 		// An exit, or a vehicle that left before any verdict.
 		entry := e.entry(v)
 		mark := "ok"
@@ -374,7 +456,7 @@ func (e *Engine) finished(v *vehicle) {
 		if v.opened {
 			what = "exit   opened"
 		}
-		fmt.Fprintf(e.opt.Progress, "[%s] %s %s %s  %s\n", e.offset(e.clk.Now()), pad(v.a.Lane, 6), pad(plateString(v.a), 22), what, mark)
+		e.printf("[%s] %s %s %s  %s\n", e.offset(e.clk.Now()), pad(v.a.Lane, 6), pad(plateString(v.a), 22), what, mark)
 	}
 }
 
@@ -413,12 +495,27 @@ func expectString(x *Expect) string {
 	if x.Failed != nil {
 		s += " failed [" + strings.Join(*x.Failed, ",") + "]"
 	}
+	if x.Crossed != nil {
+		s += map[bool]string{true: " crossed", false: " not crossed"}[*x.Crossed]
+	}
+	if x.Alarms != nil {
+		s += " alarms [" + strings.Join(*x.Alarms, ",") + "]"
+	}
 	return s
 }
 
 // entry is a vehicle's line in the report.
 func (e *Engine) entry(v *vehicle) ReportEntry {
 	r := ReportEntry{Lane: v.a.Lane, Plate: v.a.Plate, Trailer: v.a.Trailer, Checks: map[string]ReportCheck{}, Expect: v.a.Expect, At: v.a.At.D().Seconds(), Failed: []string{}}
+	if l := e.lanes[v.a.Lane]; l != nil {
+		l.mu.Lock()
+		r.Crossed = v.opened
+		r.Alarms = slices.Compact(slices.Sorted(slices.Values(v.alarms)))
+		l.mu.Unlock()
+	}
+	if r.Alarms == nil {
+		r.Alarms = []string{}
+	}
 	switch {
 	case v.outcome != nil:
 		r.Verdict = v.outcome.Verdict
@@ -447,14 +544,21 @@ func matches(r ReportEntry, x *Expect) bool {
 	if r.Verdict != x.Verdict {
 		return false
 	}
-	if x.Failed == nil {
-		return true
+	if x.Crossed != nil && *x.Crossed != r.Crossed {
+		return false
 	}
-	want := slices.Clone(*x.Failed)
-	got := slices.Clone(r.Failed)
-	sort.Strings(want)
-	sort.Strings(got)
-	return slices.Equal(slices.Compact(want), got)
+	if x.Alarms != nil && !sameSet(*x.Alarms, r.Alarms) {
+		return false
+	}
+	return x.Failed == nil || sameSet(*x.Failed, r.Failed)
+}
+
+// sameSet compares two lists as sets.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	sort.Strings(a)
+	sort.Strings(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 func (e *Engine) report() *Report {
@@ -482,8 +586,34 @@ func (d *decider) Decide(ctx context.Context, laneName string, ev checks.Evidenc
 	if err != nil {
 		return id, out, err
 	}
+	if out.Verdict == checks.VerdictReject {
+		d.l.alarm(lane.AlarmRejection) // committed with the inspection
+	}
 	if v := d.l.current(); v != nil {
 		d.e.decided(v, out, id, now)
 	}
 	return id, out, nil
+}
+
+// recorder is the gate's Recorder for one lane, noting the alarms it
+// commits for the report.
+type recorder struct {
+	*gate.Gate
+	l *simLane
+}
+
+func (r recorder) RaiseAlarm(ctx context.Context, laneName, kind, detail string, at time.Time) error {
+	err := r.Gate.RaiseAlarm(ctx, laneName, kind, detail, at)
+	if err == nil {
+		r.l.alarm(kind)
+	}
+	return err
+}
+
+func (r recorder) RecordDecision(ctx context.Context, laneName, inspectionID, operator, action, reason string, at time.Time) error {
+	err := r.Gate.RecordDecision(ctx, laneName, inspectionID, operator, action, reason, at)
+	if err == nil {
+		r.l.alarm(lane.AlarmOperatorOpen) // committed with the decision
+	}
+	return err
 }

@@ -1,11 +1,16 @@
 // Package sim runs whole gates on simulated hardware from scenario files: the
-// real lane state machine, checks and store, driven by a fake clock so that
-// verdicts never depend on how fast the machine or the -speed flag is.
+// real lane state machine, checks and store, and the gate's real device
+// drivers on simulated devices that speak the real protocols (GA 467 readers
+// and a scanner on ptys, periph pins, a camera and a face-match service on
+// loopback; hardware.go), driven by a fake clock so that verdicts never
+// depend on how fast the machine or the -speed flag is. A scenario can break
+// the devices (Scenario.Faults).
 package sim
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -28,7 +33,12 @@ type Scenario struct {
 	Registry registry.Snapshot `yaml:"registry"`
 	Timings  Timings           `yaml:"timings"`
 	Settings Settings          `yaml:"settings"`
-	Arrivals []Arrival         `yaml:"arrivals"`
+	// Face is the park's face-match service for the whole run: "" (it
+	// works), "down" or "slow".
+	Face string `yaml:"face"`
+	// Faults are device faults injected during the run.
+	Faults   []Fault   `yaml:"faults"`
+	Arrivals []Arrival `yaml:"arrivals"`
 
 	file string
 }
@@ -154,6 +164,89 @@ type OperatorStep struct {
 type Expect struct {
 	Verdict checks.Verdict `yaml:"verdict" json:"verdict"`
 	Failed  *[]string      `yaml:"failed" json:"failed,omitempty"`
+	// Crossed, when given, is whether the vehicle drove through the
+	// barrier.
+	Crossed *bool `yaml:"crossed" json:"crossed,omitempty"`
+	// Alarms, when given, is the exact set of alarm kinds committed on the
+	// vehicle's lane while it was there (from pulling up to leaving).
+	Alarms *[]string `yaml:"alarms" json:"alarms,omitempty"`
+}
+
+// Fault is a device fault injected during the run: the scenario's
+// `faults: [{at, device, kind, for}]`.
+type Fault struct {
+	At     *Offset `yaml:"at"`     // from the scenario start
+	Device string  `yaml:"device"` // <lane>/idcard, <lane>/escort_idcard, <lane>/scanner, <lane>/camera, <lane>/barrier, or face
+	Kind   string  `yaml:"kind"`   // per device: see FaultKinds
+	For    *Offset `yaml:"for"`    // how long it lasts (absent: to the end of the run)
+}
+
+// FaceDevice is the device name of the park's face-match service in faults.
+const FaceDevice = "face"
+
+// FaultKinds are the fault kinds each kind of device takes: a device is
+// <lane>/<kind of device> (entry lanes only, but for the barrier), or face.
+var FaultKinds = map[string][]string{
+	"idcard":        {"unplug", "noise", "silence"},
+	"escort_idcard": {"unplug", "noise", "silence"},
+	"scanner":       {"unplug"},
+	"camera":        {"down"},
+	"barrier":       {"jam"},
+	FaceDevice:      {"down", "slow"},
+}
+
+// AlarmKinds are the alarm kinds an expectation may name.
+var AlarmKinds = []string{"barrier_command_failed", "barrier_fault", "barrier_forced", "decide_failed", "device_fault", "no_passage", "operator_override", "record_failed", "rejection"}
+
+// splitDevice splits a fault's device into its lane ("" for the face
+// service) and its kind of device.
+func splitDevice(dev string) (laneName, kind string) {
+	if dev == FaceDevice {
+		return "", FaceDevice
+	}
+	laneName, kind, ok := strings.Cut(dev, "/")
+	if !ok {
+		return "", ""
+	}
+	return laneName, kind
+}
+
+// end is when the fault ends, or false when it lasts to the end of the run.
+func (f Fault) end() (time.Duration, bool) {
+	if f.For == nil {
+		return 0, false
+	}
+	return f.At.D() + f.For.D(), true
+}
+
+// AllFaults returns the faults with the top-level face setting as a fault
+// on the face service from the start, in order of their start.
+func (s *Scenario) AllFaults() []Fault {
+	var out []Fault
+	if s.Face != "" {
+		zero := Offset(0)
+		out = append(out, Fault{At: &zero, Device: FaceDevice, Kind: s.Face})
+	}
+	out = append(out, s.Faults...)
+	slices.SortStableFunc(out, func(a, b Fault) int { return cmpOffset(a.At, b.At) })
+	return out
+}
+
+func cmpOffset(a, b *Offset) int {
+	var x, y Offset
+	if a != nil {
+		x = *a
+	}
+	if b != nil {
+		y = *b
+	}
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
 }
 
 // Load reads a scenario file strictly.
@@ -209,6 +302,10 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 	if len(s.Arrivals) == 0 {
 		bad("arrivals", "at least one arrival")
 	}
+	if s.Face != "" && !slices.Contains(FaultKinds[FaceDevice], s.Face) {
+		bad("face", "%q is not down or slow", s.Face)
+	}
+	s.validateFaults(bad)
 	for i, a := range s.Arrivals {
 		f := fmt.Sprintf("arrivals[%d]", i)
 		if a.Lane == "" {
@@ -255,12 +352,83 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 					}
 				}
 			}
+			if e.Alarms != nil {
+				for j, k := range *e.Alarms {
+					if !slices.Contains(AlarmKinds, k) {
+						bad(fmt.Sprintf("%s.expect.alarms[%d]", f, j), "%q is not an alarm kind (%s)", k, strings.Join(AlarmKinds, ", "))
+					}
+				}
+			}
 		}
 	}
 	if len(errs) == 0 {
 		return nil
 	}
 	return errors.Join(errs...)
+}
+
+// validateFaults checks each fault's device, kind and times, and that two
+// faults of one device do not overlap (the face setting counts as a fault
+// of the face service for the whole run).
+func (s *Scenario) validateFaults(bad func(field, format string, args ...any)) {
+	lanes := s.Lanes()
+	type span struct {
+		i        int
+		from, to time.Duration
+		open     bool
+	}
+	spans := map[string][]span{}
+	if s.Face != "" {
+		spans[FaceDevice] = append(spans[FaceDevice], span{i: -1, open: true})
+	}
+	for i, fl := range s.Faults {
+		f := fmt.Sprintf("faults[%d]", i)
+		laneName, kind := splitDevice(fl.Device)
+		kinds, known := FaultKinds[kind]
+		switch {
+		case fl.Device == "":
+			bad(f+".device", "missing: <lane>/idcard, <lane>/escort_idcard, <lane>/scanner, <lane>/camera, <lane>/barrier or face")
+			continue
+		case !known || (kind != FaceDevice && laneName == ""):
+			bad(f+".device", "%q is not <lane>/idcard, <lane>/escort_idcard, <lane>/scanner, <lane>/camera, <lane>/barrier or face", fl.Device)
+			continue
+		case kind != FaceDevice && !slices.Contains(lanes, laneName):
+			bad(f+".device", "%q: no arrival uses lane %q", fl.Device, laneName)
+			continue
+		case kind != FaceDevice && kind != "barrier" && IsExit(laneName):
+			bad(f+".device", "%q: exit lane %s has no %s", fl.Device, laneName, kind)
+			continue
+		}
+		if !slices.Contains(kinds, fl.Kind) {
+			bad(f+".kind", "%q is not a fault of %s (%s)", fl.Kind, fl.Device, strings.Join(kinds, ", "))
+		}
+		if fl.At == nil {
+			bad(f+".at", "missing: when the fault starts, from the scenario start")
+			continue
+		}
+		if fl.For != nil && *fl.For <= 0 {
+			bad(f+".for", "must be more than 0 (leave it out for a fault that lasts to the end)")
+			continue
+		}
+		to, ends := fl.end()
+		spans[fl.Device] = append(spans[fl.Device], span{i: i, from: fl.At.D(), to: to, open: !ends})
+	}
+	for _, dev := range slices.Sorted(maps.Keys(spans)) {
+		ss := spans[dev]
+		for a := range ss {
+			for b := a + 1; b < len(ss); b++ {
+				x, y := ss[a], ss[b]
+				if (x.open || y.from < x.to) && (y.open || x.from < y.to) {
+					where := fmt.Sprintf("faults[%d]", y.i)
+					other := fmt.Sprintf("faults[%d]", x.i)
+					if x.i < 0 {
+						other = "the top-level face setting"
+					}
+					bad(where, "overlaps %s: one fault of %s at a time", other, dev)
+				}
+			}
+		}
+	}
 }
 
 // Lanes returns the distinct lane names in order of first appearance.

@@ -110,7 +110,7 @@ func TestScenarios(t *testing.T) {
 func outcomeKey(rep *Report) []string {
 	var out []string
 	for i, e := range rep.Inspections {
-		s := fmt.Sprintf("%d %s %s %s failed=%v", i, e.Lane, e.Plate, e.Verdict, e.Failed)
+		s := fmt.Sprintf("%d %s %s %s failed=%v crossed=%t alarms=%v decided_after=%v", i, e.Lane, e.Plate, e.Verdict, e.Failed, e.Crossed, e.Alarms, e.DecidedAfter)
 		for _, id := range checks.IDs {
 			if c, ok := e.Checks[id]; ok {
 				s += fmt.Sprintf(" %s=%s%v", id, c.Result, c.Reasons)
@@ -121,9 +121,12 @@ func outcomeKey(rep *Report) []string {
 	return out
 }
 
+// The serial devices and the HTTP services run in real time: their faults
+// and recoveries must not make the outcome depend on the speed either.
 func TestScenarioVerdictsIndependentOfSpeed(t *testing.T) {
-	for _, f := range []string{"testdata/44-queue-one-lane.yaml", "testdata/45-two-lanes-parallel.yaml"} {
+	for _, f := range []string{"testdata/44-queue-one-lane.yaml", "testdata/45-two-lanes-parallel.yaml", "testdata/83-same-crew-again.yaml", "testdata/84-faults-on-two-lanes.yaml"} {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
 			fast := runScenario(t, f, Options{Speed: 0})
 			paced := runScenario(t, f, Options{Speed: 2000})
 			reportFailures(t, fast)
@@ -133,7 +136,7 @@ func TestScenarioVerdictsIndependentOfSpeed(t *testing.T) {
 				t.Errorf("outcomes differ between speed 0 and speed 2000:\nspeed 0:\n\t%s\nspeed 2000:\n\t%s",
 					strings.Join(a, "\n\t"), strings.Join(b, "\n\t"))
 			}
-			if len(a) < 4 {
+			if len(a) < 3 {
 				t.Errorf("want a multi-vehicle scenario, got %d entries", len(a))
 			}
 		})

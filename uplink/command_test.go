@@ -206,11 +206,15 @@ func TestCommandsOverMQTT(t *testing.T) {
 func waitRefusals(t *testing.T, s *sub, want []struct{ name, reason string }) {
 	t.Helper()
 	s.waitFor(t, "the refusal alarms", func(ms []msg) bool {
+		// A message may arrive twice (resent with the same id after a
+		// restart whose PUBACK had not come back): count each id once.
 		var got []string
+		seen := map[string]bool{}
 		for _, m := range ms {
-			var a struct{ Kind, Detail string }
+			var a struct{ ID, Kind, Detail string }
 			json.Unmarshal(m.payload, &a)
-			if a.Kind == AlarmCommandRefused {
+			if a.Kind == AlarmCommandRefused && !seen[a.ID] {
+				seen[a.ID] = true
 				got = append(got, a.Detail)
 			}
 		}

@@ -1,0 +1,80 @@
+package sim
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hazgate/hazgate/checks"
+)
+
+// The fault scenarios (testdata/70-*..84-*) give verdicts, crossings and
+// alarms; these tests hold them to the reasons too: a review must be the one
+// the fault causes.
+func TestFaultScenarioReasons(t *testing.T) {
+	tests := []struct {
+		file  string
+		check string
+		codes []string
+	}{
+		{"70-reader-unplugged-whole-presentation", checks.PersonnelQualification, []string{"driver_missing"}},
+		{"75-reader-silent-past-deadline", checks.PersonnelQualification, []string{"escort_missing"}},
+		{"76-scanner-unplugged", checks.WaybillConsistency, []string{"waybill_missing"}},
+		{"78-face-service-down", checks.Identity, []string{"face_unavailable"}},
+		{"79-face-service-slow", checks.Identity, []string{"face_unavailable"}},
+		{"80-face-service-down-briefly", checks.Identity, []string{"face_unavailable"}},
+		{"81-camera-down", checks.Identity, []string{"face_unavailable"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			rep := runScenario(t, "testdata/"+tt.file+".yaml", Options{})
+			reportFailures(t, rep)
+			c := rep.Inspections[0].Checks[tt.check]
+			if c.Result != checks.Unknown {
+				t.Fatalf("%s: %s %v, want unknown %v", tt.check, c.Result, c.Reasons, tt.codes)
+			}
+			for _, code := range tt.codes {
+				if !slices.Contains(c.Reasons, code) {
+					t.Errorf("%s: reasons %v, want %s among them", tt.check, c.Reasons, code)
+				}
+			}
+		})
+	}
+}
+
+// A device still in fault at the end shows on its lane; one that came back
+// does not.
+func TestDeviceFaultShowsOnTheLane(t *testing.T) {
+	for _, tt := range []struct {
+		file   string
+		faults []string
+	}{
+		{"76-scanner-unplugged", []string{"in-1/scanner"}},
+		{"72-reader-back-in-time", nil},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			sc, err := Load("testdata/" + tt.file + ".yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			e, err := New(ctx, sc, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			rep, err := e.Run(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reportFailures(t, rep)
+			if got := e.lanes["in-1"].runner.Snapshot().Faults; !slices.Equal(got, tt.faults) {
+				t.Errorf("lane faults %v, want %v", got, tt.faults)
+			}
+		})
+	}
+}
