@@ -228,7 +228,7 @@ func genEvent(r *rand.Rand, m *interlock, n int) lane.Event {
 		return lane.BarrierFailed{Command: pick(r, []string{lane.CommandUp, lane.CommandDown}), Err: errDisk}
 	case k < 96:
 		return lane.RecordFailed{What: pick(r, whats), InspectionID: m.lastID, Err: errDisk}
-	case k < 98:
+	case k < 97:
 		return lane.DeviceFault{Device: pick(r, []string{"in-1/idcard", "in-1/scanner"}), Fault: r.IntN(2) == 0, Detail: "unplugged"}
 	}
 	return stray(r, m, fmt.Sprintf("stray-%d", n))
@@ -347,7 +347,9 @@ func TestInterlockProperty(t *testing.T) {
 				passages += m.passages
 			}
 			t.Logf("%d sequences: %d openings, %d passages", tc.seqs, opens, passages)
-			if opens < tc.seqs/2 || passages < tc.seqs/4 {
+			// A guard on the generator, not on the lane: about half the
+			// sequences open the barrier; a third is the floor.
+			if opens < tc.seqs/3 || passages < tc.seqs/5 {
 				t.Fatalf("the generator barely exercises the barrier: %d openings, %d passages in %d sequences", opens, passages, tc.seqs)
 			}
 		})
