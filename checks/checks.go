@@ -405,7 +405,7 @@ func (j *judge) identity() *judgement {
 			jd.unsure(p.missing, "", "")
 			continue
 		}
-		if idnumber.Validate(p.ev.IDNumber) != nil {
+		if idnumber.Check(p.ev.IDNumber) != nil {
 			jd.fail(ReasonIDChecksum, p.role, p.ev.IDNumber)
 		}
 		if !j.validUntil(p.ev.CardValidUntil) {

@@ -331,3 +331,15 @@ func TestNoPlateReadIsNotATrailerMismatch(t *testing.T) {
 		t.Fatalf("verdict %s, want review", out.Verdict)
 	}
 }
+
+func TestForeignPermanent2017HasNoCheckDigit(t *testing.T) {
+	snap := baseRegistry()
+	snap.Persons[1].IDNumber = "USA990001000011"
+	snap.Waybills[0].Escort = "USA990001000011"
+	ev := baseEvidence()
+	ev.Escort.IDNumber = "USA990001000011"
+	out := Run(ev, registry.NewIndex(snap, time.Time{}), now, params())
+	if out.Verdict != VerdictPass {
+		t.Fatalf("verdict %s, failed %v", out.Verdict, out.Failed())
+	}
+}

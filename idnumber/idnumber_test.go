@@ -39,3 +39,14 @@ func TestComplete(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckForeign2017(t *testing.T) {
+	for _, tt := range []struct {
+		in string
+		ok bool
+	}{{"USA990001000011", true}, {"usa990001000011", false}, {"USA99000100001", false}, {"11010519491231002X", true}, {"110105194912310037", false}} {
+		if err := Check(tt.in); (err == nil) != tt.ok {
+			t.Errorf("Check(%q) = %v, want ok=%v", tt.in, err, tt.ok)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hazgate/hazgate/idnumber"
 	"github.com/hazgate/hazgate/strictyaml"
 )
 
@@ -188,8 +189,8 @@ func (s *Snapshot) Validate() []Problem {
 		switch {
 		case p.IDNumber == "":
 			add(f+".id_number", "missing")
-		case len(p.IDNumber) != 18:
-			add(f+".id_number", "%q is not 18 characters", p.IDNumber)
+		case len(p.IDNumber) != 18 && !idnumber.IsForeignPermanent2017(p.IDNumber):
+			add(f+".id_number", "%q is neither 18 characters nor a 2017 foreigner's number (3 letters, 12 digits)", p.IDNumber)
 		default:
 			if j, dup := persons[p.IDNumber]; dup {
 				add(f+".id_number", "%s is already persons[%d]", p.IDNumber, j)
