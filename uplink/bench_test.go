@@ -7,11 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/store"
 )
 
@@ -54,40 +58,84 @@ func benchEvents(n, from int) []store.OutboxMessage {
 	return out
 }
 
-// rawPaho publishes n payloads at QoS 1 with paho directly, at most window
-// awaiting their PUBACK, and returns events/s.
-func rawPaho(b *testing.B, url string, n, window int) float64 {
-	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("raw-%d", window)).SetWriteTimeout(10 * time.Second))
+// rawPaho publishes the payloads at QoS 1 with paho directly, at most
+// window awaiting their PUBACK, and returns events/s and the CPU time this
+// process spent per event. Like with like: the client has the uplink's own
+// paho options (options()), publishes the bytes the uplink would send
+// (payloads stamped with their seq) to the topic the uplink sends them to,
+// and takes the PUBACKs in order from the one goroutine that publishes, as
+// the uplink does.
+func rawPaho(b *testing.B, url string, payloads [][]byte, window int) (rate, cpu float64) {
+	// An uplink that never runs: for its options and topic only.
+	st := openStore(b, filepath.Join(b.TempDir(), "raw.db"))
+	defer st.Close()
+	u, err := New(testConfig(url), st, Deps{Alarms: nopAlarms{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	o := (&session{u: u, lost: make(chan struct{})}).options().
+		SetClientID(fmt.Sprintf("raw-%d", window)).UnsetWill().
+		SetConnectionLostHandler(func(mqtt.Client, error) {})
+	c := mqtt.NewClient(o)
 	if tok := c.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
 		b.Fatal(tok.Error())
 	}
 	defer c.Disconnect(0)
-	payloads := make([][]byte, n)
-	for i := range payloads {
-		payloads[i] = benchPayload(i)
-	}
-	toks := make(chan mqtt.Token, window)
-	done := make(chan error, 1)
-	go func() {
-		for t := range toks {
-			if !t.WaitTimeout(wait) || t.Error() != nil {
-				done <- fmt.Errorf("raw publish: %v", t.Error())
-				for range toks {
-				}
-				return
-			}
+	topic := u.topic("events/inspection")
+	n := len(payloads)
+	toks := make([]mqtt.Token, n)
+	waitFor := func(t mqtt.Token) {
+		<-t.Done()
+		if err := t.Error(); err != nil {
+			b.Fatalf("raw publish: %v", err)
 		}
-		done <- nil
-	}()
-	start := time.Now()
-	for i := range n {
-		toks <- c.Publish("hazgate/ningbo-chem/raw/events/inspection", 1, false, payloads[i])
 	}
-	close(toks)
-	if err := <-done; err != nil {
+	cpu0 := processCPU()
+	start := time.Now()
+	// As the uplink's drain: one goroutine publishes in order and, when
+	// the window is full, waits for the oldest PUBACK.
+	oldest := 0
+	for i := range n {
+		for ; i-oldest >= window; oldest++ {
+			waitFor(toks[oldest])
+		}
+		toks[i] = c.Publish(topic, 1, false, payloads[i])
+	}
+	for ; oldest < n; oldest++ {
+		waitFor(toks[oldest])
+	}
+	return float64(n) / time.Since(start).Seconds(), perEvent(processCPU()-cpu0, n)
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// perEvent is d per event, in µs.
+func perEvent(d time.Duration, n int) float64 { return float64(d.Microseconds()) / float64(n) }
+
+// startUplink runs an uplink with cfg on an open store, with a gate as its
+// alarm sink, until the returned stop is called.
+func startUplink(b *testing.B, st *store.Store, cfg Config) (*Uplink, func()) {
+	cfg.NonceFile = filepath.Join(b.TempDir(), "nonces.json")
+	u, err := New(cfg, st, Deps{Log: testLog(b), Alarms: gate.New(cfg.Gate, st, checks.Params{}, nil), Clock: clock.Real{}})
+	if err != nil {
 		b.Fatal(err)
 	}
-	return float64(n) / time.Since(start).Seconds()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- u.Run(ctx) }()
+	return u, func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Error(err)
+		}
+	}
 }
 
 // waitAcked waits until the uplink has marked n messages sent.
@@ -104,18 +152,30 @@ func waitAcked(b testing.TB, u *Uplink, n int64) {
 	}
 }
 
+// sustainedBatch is how many events the sustained producer writes per
+// durable commit: the batch at which this store writes events fastest
+// (fewer means more fsyncs; more, longer transactions).
+const sustainedBatch = 64
+
 // BenchmarkUplinkThroughput: QoS 1 events/s through the outbox as a ratio
-// to raw paho QoS 1 publishing of the same payloads to the same Mosquitto,
-// with the same in-flight window, in the same run:
+// to raw paho QoS 1 publishing (rawPaho: the same paho options, window,
+// payload bytes and topic) to the same Mosquitto, in the same run. Raw
+// paho is measured just before and just after the drain, and the ratios
+// are to the mean of the two, so that a change in the machine's load
+// during the run weighs on both sides alike.
 //
-//   - drain: the outbox holds the events, the uplink sends them (the
-//     uplink's own cost: read, stamp, publish, PUBACK, mark);
-//   - sustained: a producer writes the events (64 per durable commit) while
-//     the uplink sends them: the store's writes share the two cores;
+//   - drain: the outbox holds the events (written, the store closed and
+//     opened again, as after a restart), the uplink sends them: its own
+//     cost, from Run to the last PUBACK marked: read, stamp, publish,
+//     PUBACK, mark;
+//   - sustained: a producer writes the events (sustainedBatch per durable
+//     commit) while the uplink sends them; the producer alone, without an
+//     uplink, is measured too: the store's writes bound this figure;
 //   - commit_each: every event its own durable commit, as the gate writes
 //     them (bound by the disk's fsync).
 //
-// Also reported: raw paho with no window at all.
+// Also reported: raw paho with no window at all, and the CPU time of this
+// process per event (µs) for raw paho and for the drain.
 func BenchmarkUplinkThroughput(b *testing.B) {
 	m := startMosquitto(b)
 	n := b.N
@@ -124,12 +184,16 @@ func BenchmarkUplinkThroughput(b *testing.B) {
 	window := 32
 	cfg.InFlight = window
 	events := benchEvents(n, 0)
+	payloads := make([][]byte, n)
+	for i, e := range events {
+		payloads[i] = stamp(append([]byte(nil), e.Payload...), int64(i+1), 0, cfg.QueuedAfter)
+	}
 	ctx := context.Background()
 
-	raw := rawPaho(b, m.url(), n, window)
-	rawAll := rawPaho(b, m.url(), n, 65000)
+	rawAll, _ := rawPaho(b, m.url(), payloads, 65000)
+	raw1, rawCPU1 := rawPaho(b, m.url(), payloads, window)
 
-	drain := func() float64 {
+	drain := func() (rate, cpu float64) {
 		dir := b.TempDir()
 		st := openStore(b, filepath.Join(dir, "gate.db"))
 		for i := 0; i < n; i += 512 {
@@ -138,40 +202,58 @@ func BenchmarkUplinkThroughput(b *testing.B) {
 			}
 		}
 		st.Close()
+		st = openStore(b, filepath.Join(dir, "gate.db"))
+		defer st.Close()
+		cpu0 := processCPU()
 		start := time.Now()
-		r := newRig(b, dir, cfg)
-		defer r.stop()
-		waitAcked(b, r.u, int64(n))
-		return float64(n) / time.Since(start).Seconds()
+		u, stop := startUplink(b, st, cfg)
+		defer stop()
+		waitAcked(b, u, int64(n))
+		return float64(n) / time.Since(start).Seconds(), perEvent(processCPU()-cpu0, n)
+	}
+	produce := func(st *store.Store, count, batch int, kick func()) {
+		for i := 0; i < count; i += batch {
+			if err := st.Enqueue(ctx, time.Now(), events[i:min(i+batch, count)]...); err != nil {
+				b.Error(err)
+				return
+			}
+			kick()
+		}
+	}
+	producerAlone := func(count, batch int) float64 {
+		st := openStore(b, filepath.Join(b.TempDir(), "gate.db"))
+		defer st.Close()
+		start := time.Now()
+		produce(st, count, batch, func() {})
+		return float64(count) / time.Since(start).Seconds()
 	}
 	sustained := func(count, batch int) float64 {
 		r := newRig(b, "", cfg)
 		defer r.stop()
 		waitConn(b, r.u, "connected", func(c ConnState) bool { return c.Connected })
 		start := time.Now()
-		go func() {
-			for i := 0; i < count; i += batch {
-				if err := r.st.Enqueue(ctx, time.Now(), events[i:min(i+batch, count)]...); err != nil {
-					b.Error(err)
-					return
-				}
-				r.u.Kick()
-			}
-		}()
+		go produce(r.st, count, batch, r.u.Kick)
 		waitAcked(b, r.u, int64(count))
 		return float64(count) / time.Since(start).Seconds()
 	}
 	b.ResetTimer()
-	dr := drain()
+	dr, drCPU := drain()
 	b.StopTimer()
-	su := sustained(n, 64)
+	raw2, rawCPU2 := rawPaho(b, m.url(), payloads, window)
+	raw, rawCPU := (raw1+raw2)/2, (rawCPU1+rawCPU2)/2
+	alone := producerAlone(n, sustainedBatch)
+	su := sustained(n, sustainedBatch)
 	each := sustained(max(n/10, 1), 1)
 	b.ReportMetric(raw, "raw_paho_events/s")
 	b.ReportMetric(rawAll, "raw_paho_unbounded_events/s")
+	b.ReportMetric(rawCPU, "raw_paho_cpu_us/event")
 	b.ReportMetric(dr, "outbox_drain_events/s")
+	b.ReportMetric(drCPU, "outbox_drain_cpu_us/event")
 	b.ReportMetric(dr/raw, "drain/raw")
+	b.ReportMetric(alone, "producer_alone_events/s")
 	b.ReportMetric(su, "outbox_sustained_events/s")
 	b.ReportMetric(su/raw, "sustained/raw")
+	b.ReportMetric(su/alone, "sustained/producer_alone")
 	b.ReportMetric(each, "outbox_commit_each_events/s")
 }
 
@@ -300,4 +382,63 @@ restart_timeout 1`, park.addr()))
 	b.ReportMetric(float64(n), "events")
 	b.ReportMetric(float64(acked-len(bridgeGot)), "bridge_lost")
 	b.ReportMetric(float64(n-len(outboxGot)), "outbox_lost")
+}
+
+// Tests of what the throughput work changed in the drain (kept with the
+// benchmarks that drove it).
+
+// stamp writes into the spare capacity the store leaves, and gives the
+// same bytes as when it has to allocate.
+func TestStampInPlace(t *testing.T) {
+	for _, in := range []string{`{"id":"A"}`, `{ }`, " {\"id\":\"A\"} \n"} {
+		for _, queued := range []time.Duration{0, 3 * time.Second, 100 * 365 * 24 * time.Hour} {
+			want := string(stamp([]byte(in), 9223372036854775807, queued, 2*time.Second))
+			buf := append(make([]byte, 0, len(in)+store.PayloadRoom), in...)
+			got := stamp(buf, 9223372036854775807, queued, 2*time.Second)
+			if string(got) != want {
+				t.Fatalf("in place: %s, allocating: %s", got, want)
+			}
+			if &got[0] != &buf[:1][0] && strings.TrimSpace(in)[0] == '{' && in[0] == '{' {
+				t.Fatalf("stamp of %q allocated with %d bytes of room", in, store.PayloadRoom)
+			}
+			if !json.Valid(got) {
+				t.Fatalf("%s is not JSON", got)
+			}
+		}
+	}
+}
+
+// A broker that stops answering (here: stopped with SIGSTOP) is dropped
+// after the ack timeout, and what it did not acknowledge is sent again
+// once it answers.
+func TestAckTimeoutDropsConnection(t *testing.T) {
+	m := startMosquitto(t)
+	s := subscribe(t, m.url(), "platform", nil, "hazgate/#")
+	cfg := testConfig(m.url())
+	cfg.AckTimeout = 400 * time.Millisecond
+	cfg.Keepalive = time.Minute // only the ack timeout may notice
+	r := newRig(t, "", cfg)
+	waitConn(t, r.u, "connected", func(c ConnState) bool { return c.Connected })
+	r.alarm(t, 0)
+	s.waitFor(t, "the first event", haveAll(1))
+	m.mu.Lock()
+	broker := m.cmd.Process
+	m.mu.Unlock()
+	if err := broker.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	r.alarm(t, 1)
+	c := waitConn(t, r.u, "the connection dropped", func(c ConnState) bool { return !c.Connected })
+	if took := time.Since(stopped); took < cfg.AckTimeout || took > cfg.AckTimeout+2*time.Second {
+		t.Fatalf("dropped %v after the broker stopped answering, ack timeout %v", took, cfg.AckTimeout)
+	}
+	if !strings.Contains(c.LastError, "ack timeout") {
+		t.Fatalf("last error %q", c.LastError)
+	}
+	if err := broker.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	checkEvents(t, s.waitFor(t, "the event sent again", haveAll(2)), 2)
+	r.waitDrained(t)
 }

@@ -16,133 +16,197 @@ import (
 // flight is a message handed to the connection, awaiting its PUBACK.
 type flight struct {
 	seq int64
-	gen uint64
 	tok mqtt.Token
 	at  time.Time // real time it was handed over
 }
 
 // drain sends the outbox over this session's connection until it drops or
 // ctx is done. It starts from the first unsent row (everything the last
-// connection did not get acknowledged), reads on from a cursor, keeps at
-// most InFlight messages awaiting their PUBACK, and hands each PUBACK to
-// the marker. Messages go out strictly in outbox order: a publish that
-// fails ends the connection before anything after it is sent.
+// connection did not get acknowledged), keeps at most InFlight messages
+// awaiting their PUBACK, and hands the PUBACKs, in order, to the marker.
+// Messages go out strictly in outbox order: a publish that fails ends the
+// connection before anything after it is sent.
+//
+// read fetches the next rows in another goroutine (reading the outbox
+// overlaps with publishing); this one publishes them and takes their
+// PUBACKs in order, waiting for the oldest when the window is full: one
+// hand-over per message, paho completing its token.
 func (s *session) drain(ctx context.Context) {
 	u := s.u
 	// Marks of the previous connection first, so that what it delivered
 	// is not sent again.
 	u.marks.flush(ctx)
 
-	slots := make(chan struct{}, u.cfg.InFlight)
-	flights := make(chan flight, u.cfg.InFlight)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); s.collect(ctx, flights, slots) }()
+	// One batch waits here while read fetches the next: enough to keep
+	// the window full, and a bound on what is read ahead.
+	batches := make(chan []store.OutboxRow, 1)
+	readCtx, stopReading := context.WithCancel(ctx)
+	readDone := make(chan struct{})
+	go func() { defer close(readDone); s.read(readCtx, batches) }()
 	defer func() {
-		close(flights)
-		wg.Wait()
+		stopReading()
+		<-readDone
 	}()
 
-	poll := time.NewTimer(u.cfg.Poll)
-	defer poll.Stop()
-	var (
-		cursor int64
-		rows   []store.OutboxRow
-		errLog = newLogLimiter(time.Minute)
-	)
+	// The oldest flight's wait is checked against the ack timeout on a
+	// tick (so the connection drops within a quarter of it, at most a
+	// second, after), not with a timer per message.
+	tick := time.NewTicker(max(min(u.cfg.AckTimeout/4, time.Second), time.Millisecond))
+	defer tick.Stop()
+	window := make([]flight, 0, u.cfg.InFlight) // in seq order
+	topics := map[string]string{}               // suffix -> full topic
+	var rows []store.OutboxRow
 	for {
-		if s.isLost() || ctx.Err() != nil {
-			return
-		}
-		if len(rows) == 0 {
-			var err error
-			rows, err = u.st.PendingOutbox(ctx, cursor, u.cfg.Batch)
-			if err != nil && ctx.Err() == nil && errLog.ok() {
-				u.log.Error("outbox read failed", "err", err)
-			}
-			if len(rows) == 0 {
-				poll.Reset(u.cfg.Poll)
-				select {
-				case <-u.kick:
-				case <-poll.C:
-				case <-s.lost:
-					return
-				case <-ctx.Done():
-					return
-				}
-				continue
-			}
-		}
-		r := rows[0]
-		select {
-		case slots <- struct{}{}:
-		case <-s.lost:
-			return
-		case <-ctx.Done():
-			return
-		}
-		qos, retain := byte(1), false
-		switch r.Kind {
-		case store.KindTelemetry:
-			qos = 0
-		case store.KindStatus:
-			retain = true
-		}
-		payload := stamp(r.Payload, r.EventSeq, u.clk.Now().Sub(r.CreatedAt), u.cfg.QueuedAfter)
-		tok := s.cli.Publish(u.topic(r.Topic), qos, retain, payload)
-		select {
-		case <-tok.Done():
-			// Done already: only a failure (not connected, the hand-over
-			// timed out) or a QoS 0 write. A failure ends the
-			// connection before anything later goes out.
-			if err := tok.Error(); err != nil {
+		// Take the PUBACKs that came, in order.
+		done := 0
+		for done < len(window) && isDone(window[done].tok) {
+			if err := window[done].tok.Error(); err != nil {
 				s.drop(err)
 				return
 			}
-		default:
+			done++
 		}
-		u.published.Add(1)
-		flights <- flight{seq: r.Seq, gen: s.gen, tok: tok, at: time.Now()}
-		rows, cursor = rows[1:], r.Seq
-	}
-}
-
-// collect waits for each flight's acknowledgement in order and hands the
-// acknowledged seqs to the marker. An error, a lost connection or the ack
-// timeout ends the connection.
-func (s *session) collect(ctx context.Context, flights <-chan flight, slots <-chan struct{}) {
-	u := s.u
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for f := range flights {
-		timer.Reset(time.Until(f.at.Add(u.cfg.AckTimeout)))
+		if done > 0 {
+			// A PUBACK of this client is a PUBACK on this connection
+			// (one client per connection, AutoReconnect off): unless the
+			// connection is gone, they are marked.
+			if s.isLost() {
+				return
+			}
+			u.marks.add(s.gen, window[0].seq, window[done-1].seq, int64(done))
+			window = window[:copy(window, window[done:])]
+		}
+		if s.isLost() || ctx.Err() != nil {
+			return
+		}
+		if len(rows) > 0 && len(window) < cap(window) {
+			f, ok := s.publish(topics, &rows[0])
+			if !ok {
+				return
+			}
+			window = append(window, f)
+			rows = rows[1:]
+			continue
+		}
+		// Wait: for the oldest PUBACK, or for rows when there are none.
+		var oldest <-chan struct{}
+		if len(window) > 0 {
+			oldest = window[0].tok.Done()
+		}
+		var more <-chan []store.OutboxRow
+		if len(rows) == 0 {
+			more = batches
+		}
 		select {
-		case <-f.tok.Done():
+		case <-oldest:
+		case rows = <-more:
+		case <-tick.C:
+			if len(window) > 0 && time.Since(window[0].at) > u.cfg.AckTimeout {
+				s.drop(errors.New("uplink: no PUBACK within the ack timeout"))
+				return
+			}
 		case <-s.lost:
 			return
 		case <-ctx.Done():
 			return
-		case <-timer.C:
-			s.drop(errors.New("uplink: no PUBACK within the ack timeout"))
-			return
 		}
-		if err := f.tok.Error(); err != nil {
+	}
+}
+
+// publish hands one row to the connection. It reports false when the
+// publish failed at once (not connected, the hand-over timed out): the
+// connection is then dropped, before anything later goes out.
+func (s *session) publish(topics map[string]string, r *store.OutboxRow) (flight, bool) {
+	u := s.u
+	qos, retain := byte(1), false
+	switch r.Kind {
+	case store.KindTelemetry:
+		qos = 0
+	case store.KindStatus:
+		retain = true
+	}
+	topic, ok := topics[r.Topic]
+	if !ok {
+		topic = u.topic(r.Topic)
+		topics[r.Topic] = topic
+	}
+	// The row is not used again: stamp may write into its payload's
+	// spare capacity.
+	payload := stamp(r.Payload, r.EventSeq, u.clk.Now().Sub(r.CreatedAt), u.cfg.QueuedAfter)
+	tok := s.cli.Publish(topic, qos, retain, payload)
+	if isDone(tok) {
+		// Done already: a failure, or a QoS 0 write.
+		if err := tok.Error(); err != nil {
 			s.drop(err)
+			return flight{}, false
+		}
+	}
+	u.published.Add(1)
+	return flight{seq: r.Seq, tok: tok, at: time.Now()}, true
+}
+
+// isDone reports whether tok has completed, without waiting.
+func isDone(tok mqtt.Token) bool {
+	select {
+	case <-tok.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// read fetches the unsent rows in outbox order, from the first one (what
+// the last connection did not get acknowledged) on, and hands them to the
+// drain a batch at a time, until the connection drops or ctx is done. When
+// there is nothing to send it waits for Kick or the next poll.
+func (s *session) read(ctx context.Context, out chan<- []store.OutboxRow) {
+	u := s.u
+	errLog := newLogLimiter(time.Minute)
+	pending := u.st.PendingOutbox
+	if r, err := u.st.OutboxReader(ctx); err != nil {
+		if ctx.Err() == nil {
+			u.log.Error("outbox reader not prepared; reading without", "err", err)
+		}
+	} else {
+		defer r.Close()
+		pending = r.Pending
+	}
+	poll := time.NewTimer(u.cfg.Poll)
+	defer poll.Stop()
+	var cursor int64
+	for {
+		rows, err := pending(ctx, cursor, u.cfg.Batch)
+		if err != nil && ctx.Err() == nil && errLog.ok() {
+			u.log.Error("outbox read failed", "err", err)
+		}
+		if len(rows) > 0 {
+			select {
+			case out <- rows:
+				cursor = rows[len(rows)-1].Seq
+				continue
+			case <-s.lost:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+		poll.Reset(u.cfg.Poll)
+		select {
+		case <-u.kick:
+		case <-poll.C:
+		case <-s.lost:
+			return
+		case <-ctx.Done():
 			return
 		}
-		// A PUBACK of this client is a PUBACK on this connection; the
-		// generation check keeps it so should that ever change.
-		if f.gen != s.gen || s.isLost() {
-			return
-		}
-		u.marks.add(f.seq)
-		<-slots
 	}
 }
 
 // stamp adds "seq" (for events) and "queued_s" (when the message waited
 // longer than after) to a stored JSON object payload. A payload that is not
-// an object is sent as stored.
+// an object is sent as stored. stamp writes into payload's spare capacity
+// when there is enough (the store leaves store.PayloadRoom), and allocates
+// otherwise: the caller must not use payload afterwards.
 func stamp(payload []byte, eventSeq int64, queued, after time.Duration) []byte {
 	withQueued := queued > after
 	if eventSeq <= 0 && !withQueued {
@@ -152,12 +216,16 @@ func stamp(payload []byte, eventSeq int64, queued, after time.Duration) []byte {
 	if len(p) < 2 || p[0] != '{' || p[len(p)-1] != '}' {
 		return payload
 	}
-	out := make([]byte, 0, len(p)+40)
 	sep := len(bytes.TrimSpace(p[1:len(p)-1])) > 0
-	if sep {
-		out = append(out, p[:len(p)-1]...)
+	var out []byte
+	const most = len(`,"seq":-9223372036854775808,"queued_s":}`) + 24 // 24: a float64 with 3 decimals
+	if cap(p)-len(p) >= most {
+		out = p[:len(p)-1] // in place: the closing brace is written again
 	} else {
-		out = append(out, '{')
+		out = append(make([]byte, 0, len(p)+most), p[:len(p)-1]...)
+	}
+	if !sep {
+		out = out[:1] // "{", without the blanks inside
 	}
 	if eventSeq > 0 {
 		if sep {
@@ -178,26 +246,49 @@ func stamp(payload []byte, eventSeq int64, queued, after time.Duration) []byte {
 }
 
 // marker writes PUBACKed seqs to the store in batches, off the path that
-// waits for the acknowledgements.
+// waits for the acknowledgements. What one connection delivered is a
+// range of seqs: every unsent row from the first it sent to the last it
+// had acknowledged (drain sends them in order, from the first unsent row,
+// and hands over the acknowledgements in that order, stopping at the first
+// that fails). So a batch is one range per connection, and the store marks
+// a range by moving its low-water mark (store.MarkSentRange); the rows'
+// sent_at is written when the uplink is idle (store.StampSent).
 type marker struct {
 	u        *Uplink
 	mu       sync.Mutex
-	pending  []int64
+	pending  []markRange
 	wake     chan struct{}
 	flushNow chan struct{} // write without gathering (flush waits)
 	idle     *sync.Cond    // signalled when pending was written
 	busy     bool
+	stampLog *logLimiter
+}
+
+// markRange is what one connection (gen) had acknowledged: every unsent
+// row from first to last, n of them.
+type markRange struct {
+	gen         uint64
+	first, last int64
+	n           int64
 }
 
 func newMarker(u *Uplink) *marker {
-	m := &marker{u: u, wake: make(chan struct{}, 1), flushNow: make(chan struct{}, 1)}
+	m := &marker{u: u, wake: make(chan struct{}, 1), flushNow: make(chan struct{}, 1), stampLog: newLogLimiter(time.Minute)}
 	m.idle = sync.NewCond(&m.mu)
 	return m
 }
 
-func (m *marker) add(seq int64) {
+// add records the PUBACKs of n messages on connection gen, from seq first
+// to last: every unsent row in between. A connection's PUBACKs come in
+// seq order.
+func (m *marker) add(gen uint64, first, last, n int64) {
 	m.mu.Lock()
-	m.pending = append(m.pending, seq)
+	if k := len(m.pending) - 1; k >= 0 && m.pending[k].gen == gen {
+		m.pending[k].last = last
+		m.pending[k].n += n
+	} else {
+		m.pending = append(m.pending, markRange{gen: gen, first: first, last: last, n: n})
+	}
 	m.mu.Unlock()
 	select {
 	case m.wake <- struct{}{}:
@@ -211,13 +302,27 @@ func (m *marker) add(seq int64) {
 // duplicate with the same id.
 const markEvery = 20 * time.Millisecond
 
+// stampIdle is how long the marker waits without PUBACKs before it writes
+// the sent_at of what it marked (stampRows rows to a transaction, stopping
+// as soon as PUBACKs come again): bookkeeping, kept off the busy path.
+const (
+	stampIdle = time.Second
+	stampRows = 256
+)
+
 // run writes marks until ctx is done, then writes what is left.
 func (m *marker) run(ctx context.Context) {
 	gather := time.NewTimer(markEvery)
 	defer gather.Stop()
+	// Also at start: what an earlier run marked and did not stamp.
+	idle := time.NewTimer(stampIdle)
+	defer idle.Stop()
 	for {
 		select {
 		case <-m.wake:
+		case <-idle.C:
+			m.stamp(ctx)
+			continue
 		case <-ctx.Done():
 			m.write(context.WithoutCancel(ctx))
 			return
@@ -229,6 +334,7 @@ func (m *marker) run(ctx context.Context) {
 		case <-ctx.Done():
 		}
 		m.write(ctx)
+		idle.Reset(stampIdle)
 	}
 }
 
@@ -238,23 +344,46 @@ func (m *marker) write(ctx context.Context) {
 	m.pending = nil
 	m.busy = len(batch) > 0
 	m.mu.Unlock()
-	if len(batch) > 0 {
-		if err := m.u.st.MarkSent(ctx, batch...); err != nil {
+	wrote := false
+	for _, r := range batch {
+		if err := m.u.st.MarkSentRange(ctx, r.first, r.last); err != nil {
 			// The rows stay unsent: the next connection sends them again,
-			// with the same ids.
-			m.u.log.Error("outbox mark sent failed", "rows", len(batch), "err", err)
-		} else {
-			m.u.acked.Add(int64(len(batch)))
-			select {
-			case m.u.marked <- struct{}{}:
-			default:
-			}
+			// with the same ids. A later range is still marked (the
+			// store then writes its rows, as the mark cannot pass the
+			// unsent ones).
+			m.u.log.Error("outbox mark sent failed", "rows", r.n, "first", r.first, "last", r.last, "err", err)
+			continue
+		}
+		m.u.acked.Add(r.n)
+		wrote = true
+	}
+	if wrote {
+		select {
+		case m.u.marked <- struct{}{}:
+		default:
 		}
 	}
 	m.mu.Lock()
 	m.busy = false
 	m.idle.Broadcast()
 	m.mu.Unlock()
+}
+
+// stamp writes the sent_at of marked rows until none is left, ctx is done,
+// or PUBACKs are waiting to be marked.
+func (m *marker) stamp(ctx context.Context) {
+	for ctx.Err() == nil && len(m.wake) == 0 && len(m.flushNow) == 0 {
+		more, err := m.u.st.StampSent(ctx, stampRows)
+		if err != nil {
+			if ctx.Err() == nil && m.stampLog.ok() {
+				m.u.log.Warn("outbox: writing sent_at failed; retried when idle", "err", err)
+			}
+			return
+		}
+		if !more {
+			return
+		}
+	}
 }
 
 // flush waits until every mark added so far is written (or ctx is done).
