@@ -205,7 +205,7 @@ func Parse(data []byte, file string) (*Config, error) {
 		return nil, err
 	}
 	if errs := c.Validate(doc); len(errs) > 0 {
-		return nil, joinErrors(errs)
+		return nil, errors.Join(errs...)
 	}
 	for i := range c.Lanes {
 		c.Lanes[i].applyDefaults(c)
@@ -484,5 +484,3 @@ func checkURL(bad func(string, string, ...any), field, raw string, schemes ...st
 	}
 	bad(field, "scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", "))
 }
-
-func joinErrors(errs []error) error { return errors.Join(errs...) }

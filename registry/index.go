@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"errors"
 	"time"
 )
 
@@ -97,5 +96,3 @@ func (ix *Index) Blacklisted(kind, value string) (BlacklistEntry, bool) {
 
 // Meta is the registry's version and sync time.
 func (ix *Index) Meta() Meta { return ix.meta }
-
-func joinErrors(errs []error) error { return errors.Join(errs...) }

@@ -4,6 +4,7 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -324,5 +325,5 @@ func ProblemsError(doc *strictyaml.Doc, prefix string, ps []Problem) error {
 		}
 		errs = append(errs, doc.Errorf(field, "%s", p.Msg))
 	}
-	return joinErrors(errs)
+	return errors.Join(errs...)
 }

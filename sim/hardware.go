@@ -221,6 +221,23 @@ func (e *Engine) busyLocked() string {
 }
 
 // deviceNote prints a progress line about a device.
+// deviceHealth reports a device's fault (with err) or recovery to its lane,
+// applies update to the simulated device's state under the device lock, and
+// notes it in the progress.
+func (e *Engine) deviceHealth(l *simLane, device string, fault bool, err error, update func()) {
+	detail, note := "recovered", "recovered"
+	if fault {
+		detail = errText(err)
+		note = "fault: " + detail
+	}
+	l.runner.Send(lane.DeviceFault{Device: device, Fault: fault, Detail: detail})
+	e.dev.Lock()
+	update()
+	e.changedLocked()
+	e.dev.Unlock()
+	e.deviceNote(l.name, device, note)
+}
+
 func (e *Engine) deviceNote(laneName, device, what string) {
 	e.printf("[%s] %s device %s %s\n", e.offset(e.clk.Now()), pad(laneName, 6), device, what)
 }
@@ -533,19 +550,9 @@ func (r *cardReader) event(ev idcard.Event) {
 		e.dev.Unlock()
 		e.deviceNote(l.name, r.name, fmt.Sprintf("could not read a card: %v", ev.Err))
 	case idcard.EventFault:
-		l.runner.Send(lane.DeviceFault{Device: r.name, Fault: true, Detail: errText(ev.Err)})
-		e.dev.Lock()
-		r.faulted = true
-		e.changedLocked()
-		e.dev.Unlock()
-		e.deviceNote(l.name, r.name, "fault: "+errText(ev.Err))
+		e.deviceHealth(l, r.name, true, ev.Err, func() { r.faulted = true })
 	case idcard.EventRecovered:
-		l.runner.Send(lane.DeviceFault{Device: r.name, Fault: false, Detail: "recovered"})
-		e.dev.Lock()
-		r.faulted = false
-		e.changedLocked()
-		e.dev.Unlock()
-		e.deviceNote(l.name, r.name, "recovered")
+		e.deviceHealth(l, r.name, false, nil, func() { r.faulted = false })
 	}
 }
 
@@ -716,19 +723,9 @@ func (s *waybillScanner) event(ev scanner.Event) {
 		e.changedLocked()
 		e.dev.Unlock()
 	case scanner.EventFault:
-		l.runner.Send(lane.DeviceFault{Device: s.name, Fault: true, Detail: errText(ev.Err)})
-		e.dev.Lock()
-		s.faulted, s.open = true, false
-		e.changedLocked()
-		e.dev.Unlock()
-		e.deviceNote(l.name, s.name, "fault: "+errText(ev.Err))
+		e.deviceHealth(l, s.name, true, ev.Err, func() { s.faulted, s.open = true, false })
 	case scanner.EventRecovered:
-		l.runner.Send(lane.DeviceFault{Device: s.name, Fault: false, Detail: "recovered"})
-		e.dev.Lock()
-		s.faulted = false
-		e.changedLocked()
-		e.dev.Unlock()
-		e.deviceNote(l.name, s.name, "recovered")
+		e.deviceHealth(l, s.name, false, nil, func() { s.faulted = false })
 	}
 }
 
