@@ -43,8 +43,9 @@ type Appliance struct {
 	kiosk *kiosk.Server
 	faces *facematch.Matcher
 
-	photos *facematch.Photos
-	lanesS []*laneDevices
+	photos   *facematch.Photos
+	gpioInit func() error
+	lanesS   []*laneDevices
 }
 
 // Options are what the command line adds to the configuration.
@@ -94,11 +95,11 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*Appliance, erro
 			Cameras: a.camera, Log: opt.Log.With("component", "facematch"),
 		})
 	}
-	gpioInit := opt.GPIOInit
-	if gpioInit == nil {
-		gpioInit = defaultGPIOInit
+	a.gpioInit = opt.GPIOInit
+	if a.gpioInit == nil {
+		a.gpioInit = defaultGPIOInit
 	}
-	gpioErr := gpioInit()
+	gpioErr := a.retryGPIOInit()
 	if gpioErr != nil {
 		a.log.Error("GPIO unavailable: every lane's loops and barrier are in fault and retried", "err", gpioErr)
 	}

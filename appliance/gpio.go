@@ -54,11 +54,12 @@ func (ld *laneDevices) wait(ctx context.Context, d time.Duration) bool {
 
 var gpioInitMu sync.Mutex
 
-// retryGPIOInit tries the GPIO driver again (a chip that appeared late).
+// retryGPIOInit loads the GPIO driver (the configured one: Options.GPIOInit),
+// at start-up and again when a lane retries (a chip that appeared late).
 func (a *Appliance) retryGPIOInit() error {
 	gpioInitMu.Lock()
 	defer gpioInitMu.Unlock()
-	return defaultGPIOInit()
+	return a.gpioInit()
 }
 
 // runGPIO opens the lines and runs the loops and the barrier until ctx ends
