@@ -288,6 +288,25 @@ func TestOutboxIDUnique(t *testing.T) {
 	if _, err := s.GetInspection(ctx, ins.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("the inspection of the failed commit is there: %v", err)
 	}
+	// A batch longer than deriveEvery catches outbox_ids up as it goes;
+	// a duplicate is refused wherever in it the first one is, and the
+	// batch leaves nothing behind.
+	for _, first := range []int{0, deriveEvery - 1, deriveEvery, 2*deriveEvery + 1} {
+		batch := make([]OutboxMessage, 3*deriveEvery)
+		for i := range batch {
+			batch[i] = status(fmt.Sprintf("batch-%d-%d", first, i))
+		}
+		batch[len(batch)-1].ID = batch[first].ID
+		if err := s.Enqueue(ctx, t0, batch...); err == nil {
+			t.Fatalf("a batch with message %d's ID twice was queued", first)
+		}
+		if n := queryInt(t, s, `SELECT count(*) FROM outbox WHERE id LIKE 'batch-%'`); n != 0 {
+			t.Fatalf("a refused batch left %d rows", n)
+		}
+	}
+	if n := queryInt(t, s, `SELECT count(*) FROM outbox_ids WHERE id LIKE 'batch-%'`); n != 0 {
+		t.Fatalf("a refused batch left %d outbox_ids rows", n)
+	}
 	if _, err := s.writer.Exec(`UPDATE outbox SET id = 'B' WHERE id = 'A'`); err == nil {
 		t.Fatal("an outbox ID was changed")
 	}

@@ -214,3 +214,33 @@ func TestMarkSentUsesClock(t *testing.T) {
 		t.Fatalf("sent_at = %q (%v), want %s", sent, err, fmtTime(t0.Add(time.Hour)))
 	}
 }
+
+// The outbox bound holds inside one batch as it does across commits: the
+// depth is read once and counted on message by message.
+func TestOutboxLimitBatch(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t, WithOutboxLimit(3))
+	kinds := []string{KindTelemetry, KindStatus, KindInspection, KindTelemetry, KindAlarm, KindPassage, KindInspection, KindStatus}
+	var msgs []OutboxMessage
+	for _, k := range kinds {
+		msgs = append(msgs, msg(k))
+	}
+	if err := s.Enqueue(ctx, t0, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.PendingOutbox(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Kind)
+	}
+	want := []string{KindInspection, KindAlarm, KindPassage, KindInspection}
+	if jsonOf(t, got) != jsonOf(t, want) {
+		t.Fatalf("pending %v, want %v", got, want)
+	}
+	if depth, _, _ := s.OutboxStats(ctx); depth != len(want) {
+		t.Fatalf("depth %d, want %d", depth, len(want))
+	}
+}
