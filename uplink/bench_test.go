@@ -64,8 +64,9 @@ func benchEvents(n, from int) []store.OutboxMessage {
 // paho options (options()), publishes the bytes the uplink would send
 // (payloads stamped with their seq) to the topic the uplink sends them to,
 // and takes the PUBACKs in order from the one goroutine that publishes, as
-// the uplink does.
-func rawPaho(b *testing.B, url string, payloads [][]byte, window int) (rate, cpu float64) {
+// the uplink does. It opens its connection as paho does, unless buffered:
+// then as the uplink does (dial, reading through a buffer).
+func rawPaho(b *testing.B, url string, payloads [][]byte, window int, buffered bool) (rate, cpu float64) {
 	// An uplink that never runs: for its options and topic only.
 	st := openStore(b, filepath.Join(b.TempDir(), "raw.db"))
 	defer st.Close()
@@ -76,6 +77,9 @@ func rawPaho(b *testing.B, url string, payloads [][]byte, window int) (rate, cpu
 	o := (&session{u: u, lost: make(chan struct{})}).options().
 		SetClientID(fmt.Sprintf("raw-%d", window)).UnsetWill().
 		SetConnectionLostHandler(func(mqtt.Client, error) {})
+	if !buffered {
+		o.CustomOpenConnectionFn = nil // paho's own
+	}
 	c := mqtt.NewClient(o)
 	if tok := c.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
 		b.Fatal(tok.Error())
@@ -174,7 +178,9 @@ const sustainedBatch = 64
 //   - commit_each: every event its own durable commit, as the gate writes
 //     them (bound by the disk's fsync).
 //
-// Also reported: raw paho with no window at all, and the CPU time of this
+// Also reported: raw paho with no window at all; raw paho reading its
+// connection through the uplink's buffer (dial), which shows the uplink's
+// own cost apart from what its connection saves; and the CPU time of this
 // process per event (µs) for raw paho and for the drain.
 func BenchmarkUplinkThroughput(b *testing.B) {
 	m := startMosquitto(b)
@@ -190,8 +196,8 @@ func BenchmarkUplinkThroughput(b *testing.B) {
 	}
 	ctx := context.Background()
 
-	rawAll, _ := rawPaho(b, m.url(), payloads, 65000)
-	raw1, rawCPU1 := rawPaho(b, m.url(), payloads, window)
+	rawAll, _ := rawPaho(b, m.url(), payloads, 65000, false)
+	raw1, rawCPU1 := rawPaho(b, m.url(), payloads, window, false)
 
 	drain := func() (rate, cpu float64) {
 		dir := b.TempDir()
@@ -239,8 +245,9 @@ func BenchmarkUplinkThroughput(b *testing.B) {
 	b.ResetTimer()
 	dr, drCPU := drain()
 	b.StopTimer()
-	raw2, rawCPU2 := rawPaho(b, m.url(), payloads, window)
+	raw2, rawCPU2 := rawPaho(b, m.url(), payloads, window, false)
 	raw, rawCPU := (raw1+raw2)/2, (rawCPU1+rawCPU2)/2
+	rawBuf, rawBufCPU := rawPaho(b, m.url(), payloads, window, true)
 	alone := producerAlone(n, sustainedBatch)
 	su := sustained(n, sustainedBatch)
 	each := sustained(max(n/10, 1), 1)
@@ -250,6 +257,9 @@ func BenchmarkUplinkThroughput(b *testing.B) {
 	b.ReportMetric(dr, "outbox_drain_events/s")
 	b.ReportMetric(drCPU, "outbox_drain_cpu_us/event")
 	b.ReportMetric(dr/raw, "drain/raw")
+	b.ReportMetric(rawBuf, "raw_paho_buffered_events/s")
+	b.ReportMetric(rawBufCPU, "raw_paho_buffered_cpu_us/event")
+	b.ReportMetric(dr/rawBuf, "drain/raw_buffered")
 	b.ReportMetric(alone, "producer_alone_events/s")
 	b.ReportMetric(su, "outbox_sustained_events/s")
 	b.ReportMetric(su/raw, "sustained/raw")

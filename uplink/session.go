@@ -134,7 +134,8 @@ func (s *session) options() *mqtt.ClientOptions {
 		SetKeepAlive(c.Keepalive).
 		SetPingTimeout(min(c.Keepalive, 10*time.Second)).
 		SetWriteTimeout(c.WriteTimeout).
-		SetOrderMatters(true). // handlers only queue, so they never block
+		SetCustomOpenConnectionFn(dial). // reads through a buffer (conn.go)
+		SetOrderMatters(true).           // handlers only queue, so they never block
 		SetWill(c.Root+"/availability", "offline", 1, true).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) { s.drop(err) }).
 		SetConnectionNotificationHandler(func(_ mqtt.Client, n mqtt.ConnectionNotification) {
