@@ -76,7 +76,11 @@ func (s *session) drain(ctx context.Context) {
 			u.marks.add(s.gen, window[0].seq, window[done-1].seq, int64(done))
 			window = window[:copy(window, window[done:])]
 		}
-		if s.isLost() || ctx.Err() != nil {
+		if s.isLost() {
+			return
+		}
+		if ctx.Err() != nil {
+			s.settle(window)
 			return
 		}
 		if len(rows) > 0 && len(window) < cap(window) {
@@ -108,8 +112,47 @@ func (s *session) drain(ctx context.Context) {
 		case <-s.lost:
 			return
 		case <-ctx.Done():
+			s.settle(window)
 			return
 		}
+	}
+}
+
+// stopGrace bounds how long a clean stop waits for the PUBACKs of what is
+// in flight (and the ack timeout, when shorter).
+const stopGrace = 2 * time.Second
+
+// settle waits, when the uplink stops, for the PUBACKs of the messages in
+// flight (window, in seq order), at most stopGrace, and marks those that
+// came, in order up to the first that did not: a restart then does not
+// send them again. Nothing more is published.
+func (s *session) settle(window []flight) {
+	if len(window) == 0 {
+		return
+	}
+	grace := time.NewTimer(min(stopGrace, s.u.cfg.AckTimeout))
+	defer grace.Stop()
+	done := 0
+wait:
+	for done < len(window) {
+		select {
+		case <-window[done].tok.Done():
+			if window[done].tok.Error() != nil {
+				break wait
+			}
+			done++
+		case <-s.lost:
+			break wait
+		case <-grace.C:
+			break wait
+		}
+	}
+	if done > 0 && !s.isLost() {
+		s.u.marks.add(s.gen, window[0].seq, window[done-1].seq, int64(done))
+	}
+	if done < len(window) {
+		s.u.log.Info("mqtt: stopping with messages unacknowledged; they are sent again after the restart",
+			"in_flight", len(window)-done)
 	}
 }
 
@@ -310,8 +353,11 @@ const (
 	stampRows = 256
 )
 
-// run writes marks until ctx is done, then writes what is left.
+// run writes marks until ctx is done, then writes what is left. The
+// writes themselves are not cancelled: a mark gathered as the uplink stops
+// is written, not lost (which would send its messages again).
 func (m *marker) run(ctx context.Context) {
+	wctx := context.WithoutCancel(ctx)
 	gather := time.NewTimer(markEvery)
 	defer gather.Stop()
 	// Also at start: what an earlier run marked and did not stamp.
@@ -324,7 +370,7 @@ func (m *marker) run(ctx context.Context) {
 			m.stamp(ctx)
 			continue
 		case <-ctx.Done():
-			m.write(context.WithoutCancel(ctx))
+			m.write(wctx)
 			return
 		}
 		gather.Reset(markEvery)
@@ -333,7 +379,7 @@ func (m *marker) run(ctx context.Context) {
 		case <-m.flushNow:
 		case <-ctx.Done():
 		}
-		m.write(ctx)
+		m.write(wctx)
 		idle.Reset(stampIdle)
 	}
 }

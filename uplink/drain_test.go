@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -250,4 +251,49 @@ func (a *recordingAlarms) RaiseAlarm(ctx context.Context, lane, kind, detail str
 	default:
 	}
 	return err
+}
+
+// A clean stop waits (a bounded while) for the PUBACKs of what is in
+// flight and marks them, so that a restart does not send them again.
+func TestCleanStopSettlesInFlight(t *testing.T) {
+	const n = 10
+	m := startMosquitto(t)
+	s := subscribe(t, m.url(), "platform", nil, "hazgate/#")
+	dir := t.TempDir()
+	r := newRig(t, dir, testConfig(m.url()))
+	// Subscribed: "online" was acknowledged and the drain runs.
+	waitConn(t, r.u, "subscribed", func(c ConnState) bool { return c.Subscribed })
+	m.mu.Lock()
+	broker := m.cmd.Process
+	m.mu.Unlock()
+	// The broker stops answering: every event stays in flight.
+	if err := broker.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		r.alarm(t, i)
+	}
+	deadline := time.Now().Add(wait)
+	for r.u.Stats().Published < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d published", r.u.Stats().Published, n)
+		}
+		<-time.After(10 * time.Millisecond) // the counter has no event to wait on
+	}
+	stopped := make(chan struct{})
+	go func() { r.stop(); close(stopped) }()
+	// The uplink is stopping, its messages in flight; the broker answers.
+	if err := broker.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	<-stopped
+	checkEvents(t, s.waitFor(t, "the events in flight at the stop", haveAll(n)), n)
+
+	r = newRig(t, dir, testConfig(m.url()))
+	r.alarm(t, n) // one more: it arrives after anything sent again
+	ms := s.waitFor(t, "the event after the restart", haveAll(n+1))
+	if dups := checkEvents(t, ms, n+1); dups != 0 {
+		t.Fatalf("%d events sent again after a clean stop with their PUBACKs in", dups)
+	}
+	r.waitDrained(t)
 }
