@@ -6,6 +6,8 @@ package lanes
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/hazgate/hazgate/lane"
@@ -93,7 +95,9 @@ func (l *Set) SetDevice(d uplink.DeviceHealth) {
 	l.health[d.Name] = d
 }
 
-// Devices returns every device's last health, by name.
+// Devices returns every device's last health, sorted by name: the same
+// health gives the same status, which the uplink republishes only when it
+// changes.
 func (l *Set) Devices() []uplink.DeviceHealth {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -101,6 +105,7 @@ func (l *Set) Devices() []uplink.DeviceHealth {
 	for _, d := range l.health {
 		out = append(out, d)
 	}
+	slices.SortFunc(out, func(a, b uplink.DeviceHealth) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 

@@ -2,6 +2,7 @@ package lanes
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -79,6 +80,17 @@ func TestLockdownAndStatus(t *testing.T) {
 	}
 	if seen == 0 {
 		t.Fatal("watchers saw no change")
+	}
+	// Devices come sorted by name, so the same health is the same status.
+	for _, n := range []string{"in-1/scanner", "in-1/gpio", "in-1/escort_idcard"} {
+		s.SetDevice(uplink.DeviceHealth{Name: n, Lane: "in-1", OK: true, State: "ok"})
+	}
+	var names []string
+	for _, d := range s.Devices() {
+		names = append(names, d.Name)
+	}
+	if want := []string{"in-1/escort_idcard", "in-1/gpio", "in-1/idcard", "in-1/scanner"}; !slices.Equal(names, want) {
+		t.Fatalf("devices %v, want %v", names, want)
 	}
 	if s.Send("nope", lane.VehiclePresent{}) {
 		t.Fatal("Send to an unknown lane reported true")

@@ -75,6 +75,25 @@ func TestDeviceFaultShowsOnTheLane(t *testing.T) {
 			if got := e.lanes["in-1"].runner.Snapshot().Faults; !slices.Equal(got, tt.faults) {
 				t.Errorf("lane faults %v, want %v", got, tt.faults)
 			}
+			// The status feed lists every device of the lane, as the
+			// appliance's does, with the same faults.
+			var names, faulted []string
+			for _, d := range e.Lanes().Status().Devices {
+				names = append(names, d.Name)
+				if !d.OK {
+					faulted = append(faulted, d.Name)
+					if d.State != "fault" || d.Detail == "" {
+						t.Errorf("device %s: state %q, detail %q", d.Name, d.State, d.Detail)
+					}
+				}
+			}
+			want := []string{"in-1/escort_idcard", "in-1/gpio", "in-1/idcard", "in-1/scanner"}
+			if !slices.Equal(names, want) {
+				t.Errorf("status devices %v, want %v", names, want)
+			}
+			if !slices.Equal(faulted, tt.faults) {
+				t.Errorf("status devices in fault %v, want %v", faulted, tt.faults)
+			}
 		})
 	}
 }

@@ -52,6 +52,7 @@ import (
 	"github.com/hazgate/hazgate/sim/simhttp"
 	"github.com/hazgate/hazgate/sim/simreader"
 	"github.com/hazgate/hazgate/sim/simscanner"
+	"github.com/hazgate/hazgate/uplink"
 )
 
 // Device settings of the simulated gate.
@@ -89,6 +90,8 @@ const (
 	devIDCard       = "idcard"
 	devEscortIDCard = "escort_idcard"
 	devScanner      = "scanner"
+	kindIDCard      = "idcard" // the device kind of both readers
+	devGPIO         = "gpio"
 	devCamera       = "camera"
 	devBarrier      = "barrier"
 )
@@ -224,18 +227,29 @@ func (e *Engine) busyLocked() string {
 // deviceHealth reports a device's fault (with err) or recovery to its lane,
 // applies update to the simulated device's state under the device lock, and
 // notes it in the progress.
-func (e *Engine) deviceHealth(l *simLane, device string, fault bool, err error, update func()) {
+func (e *Engine) deviceHealth(l *simLane, device, kind string, fault bool, err error, update func()) {
 	detail, note := "recovered", "recovered"
 	if fault {
 		detail = errText(err)
 		note = "fault: " + detail
 	}
+	e.reportDevice(l, device, kind, fault, detail)
 	l.runner.Send(lane.DeviceFault{Device: device, Fault: fault, Detail: detail})
 	e.dev.Lock()
 	update()
 	e.changedLocked()
 	e.dev.Unlock()
 	e.deviceNote(l.name, device, note)
+}
+
+// reportDevice puts a device's health where the appliance puts it: in the
+// status feed (uplink) and on the kiosk's health page.
+func (e *Engine) reportDevice(l *simLane, device, kind string, fault bool, detail string) {
+	d := uplink.DeviceHealth{Name: device, Kind: kind, Lane: l.name, OK: !fault, State: "ok", Since: e.clk.Now()}
+	if fault {
+		d.State, d.Detail = "fault", detail
+	}
+	e.all.SetDevice(d)
 }
 
 func (e *Engine) deviceNote(laneName, device, what string) {
@@ -278,6 +292,7 @@ func (e *Engine) wireGPIO(l *simLane) error {
 	}
 	e.cleanup = append(e.cleanup, func() { sl.Close() })
 	l.gpio = sl
+	e.reportDevice(l, l.name+"/"+devGPIO, devGPIO, false, "")
 	names := sl.PinNames()
 	pin := func(key string) (*simgpio.Pin, error) {
 		p, err := devgpio.Lookup(names[key])
@@ -435,6 +450,7 @@ func (e *Engine) wireReader(l *simLane, role string) error {
 	}
 	e.cleanup = append(e.cleanup, func() { sr.Close() })
 	r := &cardReader{e: e, l: l, name: l.name + "/" + dev, role: role, sim: sr}
+	e.reportDevice(l, r.name, kindIDCard, false, "")
 	sr.Fake().OnFind(r.found)
 	r.driver = idcard.NewReader(idcard.ReaderConfig{
 		Open: func() (io.ReadWriteCloser, error) {
@@ -550,9 +566,9 @@ func (r *cardReader) event(ev idcard.Event) {
 		e.dev.Unlock()
 		e.deviceNote(l.name, r.name, fmt.Sprintf("could not read a card: %v", ev.Err))
 	case idcard.EventFault:
-		e.deviceHealth(l, r.name, true, ev.Err, func() { r.faulted = true })
+		e.deviceHealth(l, r.name, kindIDCard, true, ev.Err, func() { r.faulted = true })
 	case idcard.EventRecovered:
-		e.deviceHealth(l, r.name, false, nil, func() { r.faulted = false })
+		e.deviceHealth(l, r.name, kindIDCard, false, nil, func() { r.faulted = false })
 	}
 }
 
@@ -642,6 +658,7 @@ func (e *Engine) wireScanner(l *simLane) error {
 	}
 	e.cleanup = append(e.cleanup, func() { ss.Close() })
 	s := &waybillScanner{e: e, l: l, name: l.name + "/" + devScanner, sim: ss}
+	e.reportDevice(l, s.name, devScanner, false, "")
 	s.driver = scanner.NewReader(scanner.Config{
 		Open: func() (io.ReadCloser, error) {
 			p, err := serialport.Open(path, scannerBaud)
@@ -723,9 +740,9 @@ func (s *waybillScanner) event(ev scanner.Event) {
 		e.changedLocked()
 		e.dev.Unlock()
 	case scanner.EventFault:
-		e.deviceHealth(l, s.name, true, ev.Err, func() { s.faulted, s.open = true, false })
+		e.deviceHealth(l, s.name, devScanner, true, ev.Err, func() { s.faulted, s.open = true, false })
 	case scanner.EventRecovered:
-		e.deviceHealth(l, s.name, false, nil, func() { s.faulted = false })
+		e.deviceHealth(l, s.name, devScanner, false, nil, func() { s.faulted = false })
 	}
 }
 
