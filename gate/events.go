@@ -96,6 +96,10 @@ type AlarmEvent struct {
 	Detail       string `json:"detail"`
 	InspectionID string `json:"inspection_id,omitempty"`
 	Operator     string `json:"operator,omitempty"`
+	// An operator_override says what the operator did (store.ActionRelease
+	// or store.ActionRefuse) and why, as fields as well as in Detail.
+	Action string `json:"action,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 func ts(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.RFC3339Nano) }

@@ -95,7 +95,7 @@ func (g *Gate) Decide(ctx context.Context, laneName string, ev checks.Evidence, 
 		Payload: inspectionPayload(g.Name, ins, goods, meta, g.Params.Location),
 	}}
 	if out.Verdict == checks.VerdictReject {
-		msgs = append(msgs, g.alarmMessage(laneName, AlarmRejection, fmt.Sprintf("%s rejected: %v", ev.Plate, out.Failed()), ins.ID, "", now))
+		msgs = append(msgs, g.alarmMessage(laneName, AlarmEvent{Kind: AlarmRejection, Detail: fmt.Sprintf("%s rejected: %v", ev.Plate, out.Failed()), InspectionID: ins.ID}, now))
 	}
 	if err := g.recorded(g.Store.CommitInspection(ctx, ins, msgs...)); err != nil {
 		return "", out, err
@@ -116,11 +116,11 @@ func timings(ev checks.Evidence, now time.Time) map[string]time.Duration {
 	return t
 }
 
-func (g *Gate) alarmMessage(laneName, kind, detail, inspectionID, operator string, at time.Time) store.OutboxMessage {
+// alarmMessage is the outbox message of an alarm; ev gives its kind,
+// detail and the optional fields, and the header is filled here.
+func (g *Gate) alarmMessage(laneName string, ev AlarmEvent, at time.Time) store.OutboxMessage {
 	id := g.newID(at)
-	b, _ := json.Marshal(AlarmEvent{
-		header: header{Schema: SchemaAlarm, ID: id, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location)},
-		Kind:   kind, Detail: detail, InspectionID: inspectionID, Operator: operator,
-	})
+	ev.header = header{Schema: SchemaAlarm, ID: id, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location)}
+	b, _ := json.Marshal(ev)
 	return store.OutboxMessage{ID: id, Kind: store.KindAlarm, Topic: "events/alarm", Lane: laneName, Payload: b}
 }

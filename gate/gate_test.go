@@ -141,6 +141,11 @@ func TestOperatorDecisionAndPassages(t *testing.T) {
 	var topics []string
 	for _, m := range pending(t, g) {
 		topics = append(topics, str(m["_topic"])+":"+str(m["kind"])+str(m["direction"]))
+		if m["kind"] == "operator_override" {
+			if m["operator"] != "op1" || m["action"] != "release" || m["reason"] != "escort confirmed in person" || m["inspection_id"] != id {
+				t.Fatalf("override alarm %v", m)
+			}
+		}
 		if m["_topic"] == "events/passage" && m["direction"] == "out" {
 			if m["entry_id"] != id || m["stay_s"] != (2*time.Hour-140*time.Second).Seconds() {
 				t.Fatalf("exit passage %v", m)

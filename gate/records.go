@@ -49,7 +49,8 @@ func (g *Gate) RecordDecision(ctx context.Context, laneName, inspectionID, opera
 		return errors.New("gate: a decision needs an operator and a reason")
 	}
 	detail := fmt.Sprintf("%s by %s: %s", action, operator, reason)
-	msg := g.alarmMessage(laneName, AlarmOverride, detail, inspectionID, operator, at)
+	msg := g.alarmMessage(laneName, AlarmEvent{Kind: AlarmOverride, Detail: detail, InspectionID: inspectionID,
+		Operator: operator, Action: action, Reason: reason}, at)
 	if inspectionID == "" {
 		// An exit lane's release has no inspection to attach to: the
 		// alarm (audited) is its record.
@@ -79,6 +80,6 @@ func (g *Gate) RecordExit(ctx context.Context, laneName, plate string, at time.T
 
 // RaiseAlarm records an alarm with its event.
 func (g *Gate) RaiseAlarm(ctx context.Context, laneName, kind, detail string, at time.Time) error {
-	msg := g.alarmMessage(laneName, kind, detail, "", "", at)
+	msg := g.alarmMessage(laneName, AlarmEvent{Kind: kind, Detail: detail}, at)
 	return g.recorded(g.Store.RecordAlarm(ctx, store.Alarm{ID: msg.ID, Gate: g.Name, Lane: laneName, Kind: kind, Detail: detail, At: at}, msg))
 }

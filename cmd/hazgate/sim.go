@@ -106,7 +106,9 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer b.Close()
 		mqttURL = b.URL()
 	}
-	up, err := uplink.New(uplink.Config{Broker: mqttURL, Park: simPark, Gate: simGate, ClientID: "hazgate-sim-" + fmt.Sprint(os.Getpid())}, st, uplink.Deps{
+	up, err := uplink.New(uplink.Config{Broker: mqttURL, Park: simPark, Gate: simGate, ClientID: "hazgate-sim-" + fmt.Sprint(os.Getpid()),
+		Location: eng.Gate().Params.Location, // status and telemetry in the park's zone, as the events
+	}, st, uplink.Deps{
 		Clock: sim.WallTimers{Fake: clk}, Log: log.With("component", "uplink"),
 		Status: eng.Lanes(), Commands: eng.Lanes(), Alarms: eng.Gate(),
 	})
