@@ -339,16 +339,31 @@ func (e *Engine) loop(ctx context.Context) error {
 	}
 	limit := e.start.Add(last + 24*time.Hour)
 	wallStart, simStart := time.Now(), e.clk.Now()
+	var restBy time.Time // once every vehicle is done: how long barriers may take to come to rest
 	for {
 		if err := e.settle(ctx); err != nil {
 			return err
 		}
 		if e.allDone() {
-			return nil
+			// The last barrier may still be closing behind its
+			// vehicle: let it finish, so that the lanes (the kiosk,
+			// the retained status) are left at rest.
+			if restBy.IsZero() {
+				restBy = e.clk.Now().Add(barrierRest)
+			}
+			if e.barriersAtRest() {
+				return nil
+			}
 		}
 		next, ok := e.clk.Next()
+		if !ok && !restBy.IsZero() {
+			return nil
+		}
 		if !ok {
 			return fmt.Errorf("sim: %s: stuck at %s with %s unfinished", e.sc.Name, e.offset(e.clk.Now()), e.unfinished())
+		}
+		if !restBy.IsZero() && next.After(restBy) {
+			return nil
 		}
 		if next.After(limit) {
 			return fmt.Errorf("sim: %s: still running a day after the last arrival; unfinished: %s", e.sc.Name, e.unfinished())
@@ -368,6 +383,21 @@ func (e *Engine) loop(ctx context.Context) error {
 		}
 		e.clk.AdvanceTo(next)
 	}
+}
+
+// barrierRest bounds how long the run goes on after the last vehicle for
+// the barriers to come to rest.
+const barrierRest = time.Minute
+
+// barriersAtRest reports whether no lane's barrier is opening or closing.
+func (e *Engine) barriersAtRest() bool {
+	for _, l := range e.lanes {
+		switch l.runner.Snapshot().BarrierReported {
+		case lane.BarrierOpening, lane.BarrierClosing:
+			return false
+		}
+	}
+	return true
 }
 
 func (e *Engine) allDone() bool {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/lane"
 )
 
 // The scenarios in testdata/ hold the gate to the rules of DESIGN.md ("How the
@@ -148,9 +149,26 @@ func TestScenarioDemoPasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := runParsed(t, sc, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e, err := New(ctx, sc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	rep, err := e.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	reportFailures(t, rep)
 	if rep.Passed != len(sc.Arrivals) {
 		t.Errorf("demo: %d of %d arrivals as expected", rep.Passed, len(sc.Arrivals))
+	}
+	// The run ends with the lanes at rest: no barrier left closing behind
+	// the last vehicle (the kiosk and the retained status show the end).
+	for name, l := range e.lanes {
+		if b := l.runner.Snapshot().BarrierReported; b != lane.BarrierClosed {
+			t.Errorf("lane %s: barrier %q at the end of the demo, want closed", name, b)
+		}
 	}
 }

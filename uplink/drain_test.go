@@ -150,7 +150,7 @@ func TestBrokerRestartMidStream(t *testing.T) {
 func TestStatusWillTelemetry(t *testing.T) {
 	m := startMosquitto(t)
 	cfg := testConfig(m.url())
-	cfg.TelemetryInterval = 100 * time.Millisecond
+	cfg.TelemetryInterval = time.Hour // the first comes at start, not after an interval
 	cfg.Keepalive = time.Second
 	r := newRig(t, "", cfg)
 	r.stat.set(StatusReport{Lanes: []LaneStatus{{Lane: "in-1", Direction: "in", Phase: "idle", Barrier: "close"}},

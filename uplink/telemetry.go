@@ -38,13 +38,15 @@ type Telemetry struct {
 	Goroutines    int     `json:"goroutines"`
 }
 
-// telemetryLoop writes a telemetry message to the outbox every
-// TelemetryInterval of the gate's clock.
+// telemetryLoop writes a telemetry message to the outbox at start and then
+// every TelemetryInterval of the gate's clock: the first figures do not
+// wait for the first interval.
 func (u *Uplink) telemetryLoop(ctx context.Context) {
 	if u.cfg.TelemetryInterval < 0 {
 		return
 	}
 	tick := make(chan struct{}, 1)
+	tick <- struct{}{}
 	var arm func()
 	arm = func() {
 		u.clk.AfterFunc(u.cfg.TelemetryInterval, func() {
@@ -54,7 +56,6 @@ func (u *Uplink) telemetryLoop(ctx context.Context) {
 			}
 		})
 	}
-	arm()
 	for {
 		select {
 		case <-tick:
