@@ -52,7 +52,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'RegistryMemory' -benchtime 1x -count 1 -v ./store/ | grep -E 'MiB|Benchmark'
 	$(GO) test -run '^$$' -bench CardRead -benchtime 30x -count 3 ./sim/simreader/
 	$(GO) test -run '^$$' -bench 'UplinkThroughput' -benchtime 20000x -count 3 ./uplink/
-	$(GO) test -run '^$$' -bench 'BacklogDrain' -benchtime 1x -count 1 ./uplink/
+	$(GO) test -run '^$$' -bench 'BacklogDrain' -benchtime 1x -count 3 ./uplink/
 	$(GO) test -run '^$$' -bench 'BridgeLoss' -benchtime 2000x -count 1 ./uplink/
 	@CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '-s -w' -o /tmp/hazgate-arm64 ./cmd/hazgate && \
 	  echo "stripped linux/arm64 binary: $$(stat -c %s /tmp/hazgate-arm64) bytes" && rm -f /tmp/hazgate-arm64

@@ -261,6 +261,8 @@ func BenchmarkUplinkThroughput(b *testing.B) {
 	b.ReportMetric(rawBufCPU, "raw_paho_buffered_cpu_us/event")
 	b.ReportMetric(dr/rawBuf, "drain/raw_buffered")
 	b.ReportMetric(alone, "producer_alone_events/s")
+	// The ceiling of sustained/raw: the events the store can take.
+	b.ReportMetric(alone/raw, "producer_alone/raw")
 	b.ReportMetric(su, "outbox_sustained_events/s")
 	b.ReportMetric(su/raw, "sustained/raw")
 	b.ReportMetric(su/alone, "sustained/producer_alone")
