@@ -76,6 +76,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*Appliance, erro
 		return nil, err
 	}
 	a.st = st
+	a.lanes.KeepLockdown(st, opt.Clock.Now)
 	a.gate = gate.New(cfg.Gate, st, cfg.Params(), opt.Log.With("component", "gate"))
 	if cfg.MQTT.Broker != "" {
 		a.up, err = uplink.New(uplink.ConfigFrom(cfg), st, uplink.Deps{
@@ -114,6 +115,14 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*Appliance, erro
 		if lc.PlateToken != "" {
 			tokens[lc.Name] = lc.PlateToken
 		}
+	}
+	// A lock-down outlives a restart (or a power cut): the lanes take it
+	// before anything else.
+	if ls, err := a.lanes.RestoreLockdown(ctx); err != nil {
+		a.log.Error("lock-down state unreadable: every lane is locked down", "err", err)
+	} else if ls.On {
+		a.log.Warn("the gate was locked down before this start: every lane stays locked down until it is lifted",
+			"by", ls.By, "since", ls.At)
 	}
 	push := plate.NewHandler(plate.Config{Tokens: tokens, Deliver: func(name string, r lane.PlateRead) error {
 		if !a.lanes.Send(name, r) {

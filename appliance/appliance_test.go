@@ -20,6 +20,7 @@ import (
 	"github.com/hazgate/hazgate/sim/simgpio"
 	"github.com/hazgate/hazgate/sim/simreader"
 	"github.com/hazgate/hazgate/sim/simscanner"
+	"github.com/hazgate/hazgate/store"
 )
 
 // watcher collects lane snapshots and lets a test wait for one.
@@ -224,4 +225,50 @@ func TestRunWiresRealDevices(t *testing.T) {
 	if faults == 0 {
 		t.Fatal("no device_fault alarm for lane in-2 in the outbox")
 	}
+}
+
+// A lock-down recorded before a restart (or a power cut) is back on every
+// lane when the appliance starts again, whatever its devices are doing.
+func TestLockdownSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "gate.db")
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetLockdown(context.Background(), true, "remote:office", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	yml := fmt.Sprintf(`park: p1
+gate: g1
+database: %s
+kiosk: {listen: "127.0.0.1:0"}
+lanes:
+  - name: in-1
+    direction: in
+    idcard: {port: %s}
+    scanner: {port: %s}
+    arrival_loop: {pin: NO_SUCH_PIN_1}
+    safety_loop: {pin: NO_SUCH_PIN_2}
+    barrier: {open_pin: NO_SUCH_PIN_3, close_pin: NO_SUCH_PIN_4}
+`, db, filepath.Join(dir, "no-reader"), filepath.Join(dir, "no-scanner"))
+	cfg, err := config.Parse([]byte(yml), "hazgate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := New(ctx, cfg, Options{GPIOInit: func() error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWatcher()
+	a.Lanes().Watch(w.see)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	w.wait(t, "in-1", "locked down", func(s lane.Snapshot) bool { return s.Lockdown })
 }

@@ -3,6 +3,8 @@ package kiosk
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -434,5 +436,49 @@ func TestManualPlate(t *testing.T) {
 	}
 	if a := op.do("POST", "/api/v1/lanes/in-3/plate", map[string]string{"plate": "浙B99999"}); a.status != http.StatusConflict {
 		t.Fatalf("second plate = %d", a.status)
+	}
+}
+
+// keptLanes are lanes that keep the lock-down themselves (as lanes.Set
+// does over the store), here failing to record a lift.
+type keptLanes struct {
+	RunnerLanes
+	calls    []string
+	failLift bool
+}
+
+func (k *keptLanes) Lockdown(_ context.Context, on bool, by string) error {
+	k.calls = append(k.calls, fmt.Sprintf("%v by %s", on, by))
+	if !on && k.failLift {
+		return errors.New("lock-down not lifted, it could not be recorded: disk I/O error")
+	}
+	for _, r := range k.RunnerLanes {
+		r.Send(lane.Lockdown{On: on})
+	}
+	return nil
+}
+
+// Lanes that keep the lock-down switch it themselves, with who did it; a
+// lift they could not record is an error, and the lanes stay locked down.
+func TestLockdownKept(t *testing.T) {
+	h := heldHarness(t)
+	kept := &keptLanes{RunnerLanes: h.lanes, failLift: true}
+	h.srv.deps.Lanes = kept
+	op := h.client().mustLogin("op", opPassword)
+	sup := h.client().mustLogin("sup", supPassword)
+	if a := op.do("POST", "/api/v1/lockdown", map[string]any{"on": true, "reason": "演练"}); a.status != http.StatusAccepted {
+		t.Fatalf("lock-down = %d %s", a.status, a.body)
+	}
+	if a := sup.do("POST", "/api/v1/lockdown", map[string]any{"on": false, "reason": "演练结束"}); a.status != http.StatusInternalServerError {
+		t.Fatalf("lift that could not be recorded = %d %s", a.status, a.body)
+	}
+	if want := []string{"true by operator:op", "false by operator:sup"}; !slices.Equal(kept.calls, want) {
+		t.Fatalf("lock-down calls %v, want %v", kept.calls, want)
+	}
+	for _, r := range h.lanes {
+		h.send(r.Name())
+		if !r.Snapshot().Lockdown {
+			t.Fatalf("lane %s lifted although the lift was not recorded", r.Name())
+		}
 	}
 }

@@ -18,6 +18,13 @@ type Lanes interface {
 	Send(name string, e lane.Event) bool
 }
 
+// Lockdowner is implemented by Lanes that switch the lock-down themselves,
+// keeping it across restarts (lanes.Set); other Lanes are sent
+// lane.Lockdown one by one.
+type Lockdowner interface {
+	Lockdown(ctx context.Context, on bool, by string) error
+}
+
 // RunnerLanes is Lanes over lane runners, in display order.
 type RunnerLanes []*lane.Runner
 

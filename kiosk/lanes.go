@@ -290,8 +290,17 @@ func (s *Server) handleLockdown(w http.ResponseWriter, r *http.Request, sess *se
 		writeError(w, e)
 		return
 	}
-	for _, n := range names {
-		s.deps.Lanes.Send(n, lane.Lockdown{On: on})
+	if ld, ok := s.deps.Lanes.(Lockdowner); ok {
+		// Recorded first, so that a restart keeps it (lanes.Set).
+		if err := ld.Lockdown(r.Context(), on, sess.actor()); err != nil {
+			s.log.Error("lock-down at the kiosk", "on", on, "operator", sess.operator, "err", err)
+			writeError(w, newError(http.StatusInternalServerError, errInternal, err.Error()))
+			return
+		}
+	} else {
+		for _, n := range names {
+			s.deps.Lanes.Send(n, lane.Lockdown{On: on})
+		}
 	}
 	s.log.Warn("lock-down switched at the kiosk", "on", on, "operator", sess.operator, "reason", reason)
 	writeJSON(w, http.StatusAccepted, map[string]any{"status": "sent", "on": on, "lanes": names})

@@ -9,8 +9,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/store"
 	"github.com/hazgate/hazgate/uplink"
 )
 
@@ -20,7 +22,18 @@ type Set struct {
 	runners []*lane.Runner
 	health  map[string]uplink.DeviceHealth // by device name
 	watch   []func(lane.Snapshot)
+
+	keep LockdownStore    // nil: a lock-down is not kept across restarts
+	now  func() time.Time // the gate's clock, for keep
 }
+
+// LockdownStore keeps the gate's lock-down across restarts (store.Store).
+type LockdownStore interface {
+	SetLockdown(ctx context.Context, on bool, by string, at time.Time) error
+	Lockdown(ctx context.Context) (store.LockdownState, error)
+}
+
+var _ LockdownStore = (*store.Store)(nil)
 
 var (
 	_ uplink.Commander    = (*Set)(nil)
@@ -136,15 +149,65 @@ func (l *Set) Open(_ context.Context, name, by string) error {
 	return nil
 }
 
-// Lockdown puts every lane in lock-down, or lifts it.
-func (l *Set) Lockdown(_ context.Context, on bool, _ string) error {
+// KeepLockdown makes Lockdown record the lock-down in st (stamped with
+// now) before the lanes take it, and RestoreLockdown read it back.
+func (l *Set) KeepLockdown(st LockdownStore, now func() time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.keep, l.now = st, now
+}
+
+// Lockdown puts every lane in lock-down, or lifts it; by says who (an
+// operator, "remote:<key>"). With KeepLockdown, the change is recorded
+// first, so that a restart does not lift a lock-down. Failing secure: a
+// lock-down that cannot be recorded still locks the lanes (and reports the
+// error: a restart would lift it); a lift that cannot be recorded is not
+// made.
+func (l *Set) Lockdown(ctx context.Context, on bool, by string) error {
+	l.mu.Lock()
+	keep, now := l.keep, l.now
+	l.mu.Unlock()
+	if keep != nil {
+		if err := keep.SetLockdown(ctx, on, by, now()); err != nil {
+			if !on {
+				return fmt.Errorf("lanes: lock-down not lifted, it could not be recorded: %w", err)
+			}
+			l.applyLockdown(true)
+			return fmt.Errorf("lanes: locked down, but it could not be recorded (a restart would lift it): %w", err)
+		}
+	}
+	l.applyLockdown(on)
+	return nil
+}
+
+// RestoreLockdown puts every lane back in lock-down when the kept state
+// says so; call it once the runners are added, before they run. A state
+// that cannot be read locks the lanes down too: the gate cannot know.
+func (l *Set) RestoreLockdown(ctx context.Context) (store.LockdownState, error) {
+	l.mu.Lock()
+	keep := l.keep
+	l.mu.Unlock()
+	if keep == nil {
+		return store.LockdownState{}, nil
+	}
+	st, err := keep.Lockdown(ctx)
+	if err != nil {
+		l.applyLockdown(true)
+		return store.LockdownState{On: true}, fmt.Errorf("lanes: lock-down state unreadable, locked down: %w", err)
+	}
+	if st.On {
+		l.applyLockdown(true)
+	}
+	return st, nil
+}
+
+func (l *Set) applyLockdown(on bool) {
 	l.mu.Lock()
 	rs := l.runners
 	l.mu.Unlock()
 	for _, r := range rs {
 		r.Send(lane.Lockdown{On: on})
 	}
-	return nil
 }
 
 // Release lets the held inspection through, as an operator's release does.

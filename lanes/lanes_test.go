@@ -2,6 +2,8 @@ package lanes
 
 import (
 	"context"
+	"errors"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/lane/lanetest"
+	"github.com/hazgate/hazgate/store"
 	"github.com/hazgate/hazgate/uplink"
 )
 
@@ -94,5 +97,103 @@ func TestLockdownAndStatus(t *testing.T) {
 	}
 	if s.Send("nope", lane.VehiclePresent{}) {
 		t.Fatal("Send to an unknown lane reported true")
+	}
+}
+
+// locked reports whether the lane is locked down once it has taken every
+// event sent so far.
+func locked(t *testing.T, s *Set, r *lane.Runner) bool {
+	t.Helper()
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := s.Status()
+	return len(st.Lanes) == 1 && st.Lanes[0].Lockdown
+}
+
+// A lock-down is recorded in the store before the lanes take it, and a new
+// set of lanes over the same store (a restart) starts locked down; lifting
+// it is recorded too.
+func TestLockdownKeptAcrossRestart(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "gate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := func() time.Time { return time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC) }
+
+	s, r, _ := newSet(t)
+	s.KeepLockdown(st, now)
+	if err := s.Lockdown(ctx, true, "remote:office"); err != nil {
+		t.Fatal(err)
+	}
+	if !locked(t, s, r) {
+		t.Fatal("the lane is not locked down")
+	}
+
+	s2, r2, _ := newSet(t) // the restart
+	s2.KeepLockdown(st, now)
+	if ls, err := s2.RestoreLockdown(ctx); err != nil || !ls.On || ls.By != "remote:office" {
+		t.Fatalf("RestoreLockdown = %+v, %v", ls, err)
+	}
+	if !locked(t, s2, r2) {
+		t.Fatal("after the restart the lane is not locked down")
+	}
+	if err := s2.Lockdown(ctx, false, "operator:chen"); err != nil {
+		t.Fatal(err)
+	}
+	if locked(t, s2, r2) {
+		t.Fatal("the lift did not reach the lane")
+	}
+	s3, r3, _ := newSet(t)
+	s3.KeepLockdown(st, now)
+	if ls, err := s3.RestoreLockdown(ctx); err != nil || ls.On {
+		t.Fatalf("RestoreLockdown after the lift = %+v, %v", ls, err)
+	}
+	if locked(t, s3, r3) {
+		t.Fatal("a lifted lock-down came back after a restart")
+	}
+}
+
+// brokenLockdownStore fails every call, as a store on a failing disk.
+type brokenLockdownStore struct{}
+
+func (brokenLockdownStore) SetLockdown(context.Context, bool, string, time.Time) error {
+	return errors.New("disk I/O error")
+}
+
+func (brokenLockdownStore) Lockdown(context.Context) (store.LockdownState, error) {
+	return store.LockdownState{}, errors.New("disk I/O error")
+}
+
+// When the lock-down cannot be recorded or read, the lanes fail secure: a
+// lock-down still locks them, a lift is refused, and an unreadable state
+// locks them down.
+func TestLockdownFailsSecure(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now
+	s, r, _ := newSet(t)
+	s.KeepLockdown(brokenLockdownStore{}, now)
+	if err := s.Lockdown(ctx, true, "operator:chen"); err == nil {
+		t.Fatal("a lock-down that was not recorded reported no error")
+	}
+	if !locked(t, s, r) {
+		t.Fatal("a lock-down that could not be recorded did not lock the lane")
+	}
+	if err := s.Lockdown(ctx, false, "operator:chen"); err == nil {
+		t.Fatal("a lift that could not be recorded reported no error")
+	}
+	if !locked(t, s, r) {
+		t.Fatal("a lift that could not be recorded was made")
+	}
+
+	s2, r2, _ := newSet(t)
+	s2.KeepLockdown(brokenLockdownStore{}, now)
+	if _, err := s2.RestoreLockdown(ctx); err == nil {
+		t.Fatal("an unreadable lock-down state reported no error")
+	}
+	if !locked(t, s2, r2) {
+		t.Fatal("an unreadable lock-down state left the lane open to passes")
 	}
 }

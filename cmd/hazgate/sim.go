@@ -95,6 +95,14 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer eng.Close()
+	// As on the appliance, a lock-down is kept in the store (it outlives a
+	// restart of the simulator only with -db).
+	eng.Lanes().KeepLockdown(st, clk.Now)
+	if ls, err := eng.Lanes().RestoreLockdown(ctx); err != nil {
+		fmt.Fprintln(stderr, err)
+	} else if ls.On {
+		fmt.Fprintf(stdout, "hazgate sim: the gate was locked down by %s at %s: every lane stays locked down until it is lifted\n", ls.By, ls.At.Format(time.RFC3339))
+	}
 
 	// MQTT: an embedded broker on loopback unless -broker names one.
 	mqttURL := *brokerURL
