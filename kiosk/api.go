@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/hazgate/hazgate/store"
 )
 
 // Error codes of the API's error answers: {"error": {"code", "message"}}.
@@ -131,8 +134,33 @@ func (s *Server) api(mux *http.ServeMux, method, path string, h handlerFunc) {
 			writeError(w, newError(http.StatusForbidden, errCSRF, "missing or wrong CSRF token"))
 			return
 		}
+		if e := s.checkAccount(r.Context(), sess, method != http.MethodGet); e != nil {
+			writeError(w, e)
+			return
+		}
 		h(w, r, sess)
 	})
+}
+
+// checkAccount ends the session of an account that was disabled, removed
+// or given another role since it signed in (hazgate operator disable, add
+// -replace): the store is asked on every request. When the store cannot
+// answer, a change is refused (the account cannot be vouched for) and a
+// read is let through.
+func (s *Server) checkAccount(ctx context.Context, sess *session, change bool) *apiError {
+	op, err := s.deps.Store.Operator(ctx, sess.operator)
+	switch {
+	case err == nil && !op.Disabled && op.Role == sess.role:
+		return nil
+	case err == nil || errors.Is(err, store.ErrNotFound):
+		s.auth.remove(sess)
+		s.log.Warn("session ended: the account was disabled, removed or changed", "operator", sess.operator)
+		return newError(http.StatusUnauthorized, errUnauthorized, "this account was disabled or changed: sign in again")
+	case change:
+		s.log.Error("account check failed; change refused", "operator", sess.operator, "err", err)
+		return newError(http.StatusServiceUnavailable, errUnavailable, "the account cannot be checked now: try again")
+	}
+	return nil
 }
 
 // sameOrigin refuses a cross-origin browser request.

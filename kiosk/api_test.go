@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/store"
 )
@@ -480,5 +482,51 @@ func TestLockdownKept(t *testing.T) {
 		if !r.Snapshot().Lockdown {
 			t.Fatalf("lane %s lifted although the lift was not recorded", r.Name())
 		}
+	}
+}
+
+// Disabling an account (hazgate operator disable) ends its sessions at
+// their next request, as does a change of role; when the accounts cannot
+// be read, changes are refused and reads go on.
+func TestDisabledAccountSessionEnds(t *testing.T) {
+	h := heldHarness(t)
+	op := h.client().mustLogin("op", opPassword)
+	sup := h.client().mustLogin("sup", supPassword)
+	if a := op.do("GET", "/api/v1/lanes", nil); a.status != http.StatusOK {
+		t.Fatalf("lanes = %d %s", a.status, a.body)
+	}
+
+	h.accounts.failWith(errors.New("disk I/O error"))
+	if a := op.do("GET", "/api/v1/lanes", nil); a.status != http.StatusOK {
+		t.Fatalf("a read while the accounts cannot be read = %d %s", a.status, a.body)
+	}
+	if a := op.do("POST", "/api/v1/lockdown", map[string]any{"on": true, "reason": "演练"}); a.status != http.StatusServiceUnavailable {
+		t.Fatalf("a change while the accounts cannot be read = %d %s", a.status, a.body)
+	}
+	h.accounts.failWith(nil)
+
+	h.disable("op", true)
+	if a := op.do("GET", "/api/v1/lanes", nil); a.status != http.StatusUnauthorized {
+		t.Fatalf("a disabled account's request = %d %s", a.status, a.body)
+	}
+	h.disable("op", false)
+	if a := op.do("GET", "/api/v1/lanes", nil); a.status != http.StatusUnauthorized {
+		t.Fatalf("the ended session came back when the account was enabled: %d %s", a.status, a.body)
+	}
+	if a := op.login("op", opPassword); a.status != http.StatusOK {
+		t.Fatalf("sign-in after enabling = %d %s", a.status, a.body)
+	}
+
+	// The supervisor is made an operator: their session (a supervisor's)
+	// ends, and they sign in again with the new role.
+	hash, err := hashPassword(supPassword, bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.st.AddOperator(context.Background(), store.Operator{Name: "sup", Role: RoleOperator, PasswordHash: hash}, true, t0); err != nil {
+		t.Fatal(err)
+	}
+	if a := sup.do("POST", "/api/v1/lockdown", map[string]any{"on": false, "reason": "演练结束"}); a.status != http.StatusUnauthorized {
+		t.Fatalf("a demoted supervisor's old session lifting a lock-down = %d %s", a.status, a.body)
 	}
 }

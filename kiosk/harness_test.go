@@ -60,24 +60,34 @@ type harness struct {
 	st       *store.Store
 	gate     *gate.Gate
 	lanes    RunnerLanes
+	accounts *accounts
 	barriers map[string]*lanetest.Barrier
 	srv      *Server
 	http     *httptest.Server
 }
 
-// accounts wraps the store to disable some accounts (the store has no
-// switch for it yet).
+// accounts is the store as the kiosk reads its accounts, with a switch
+// that makes the lookups fail, as a store on a failing disk.
 type accounts struct {
 	*store.Store
-	disabled map[string]bool
+	mu   sync.Mutex
+	fail error
 }
 
-func (a accounts) Operator(ctx context.Context, name string) (store.Operator, error) {
-	op, err := a.Store.Operator(ctx, name)
-	if err == nil && a.disabled[name] {
-		op.Disabled = true
+func (a *accounts) Operator(ctx context.Context, name string) (store.Operator, error) {
+	a.mu.Lock()
+	fail := a.fail
+	a.mu.Unlock()
+	if fail != nil {
+		return store.Operator{}, fail
 	}
-	return op, err
+	return a.Store.Operator(ctx, name)
+}
+
+func (a *accounts) failWith(err error) {
+	a.mu.Lock()
+	a.fail = err
+	a.mu.Unlock()
 }
 
 // newHarness starts lanes with these names (a name starting "out" is an
@@ -92,6 +102,7 @@ func newHarness(t testing.TB, cfg Config, names ...string) *harness {
 		t.Fatal(err)
 	}
 	h.st = st
+	h.accounts = &accounts{Store: st}
 	if err := st.ImportFile(ctx, filepath.Join("testdata", "registry.yaml"), t0); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +110,7 @@ func newHarness(t testing.TB, cfg Config, names ...string) *harness {
 		cfg.Gate = "test-gate"
 	}
 	h.srv, err = New(cfg, Deps{
-		Lanes: &h.lanes, Store: accounts{Store: st, disabled: map[string]bool{"disabled": true}},
+		Lanes: &h.lanes, Store: h.accounts,
 		Clock: h.wallClk, GateClock: h.gateClk, Disk: DiskAt(dir),
 	})
 	if err != nil {
@@ -142,6 +153,17 @@ func (h *harness) addOperator(name, role, password string) {
 		h.t.Fatal(err)
 	}
 	if err := h.st.AddOperator(context.Background(), store.Operator{Name: name, Role: role, PasswordHash: hash}, false, t0); err != nil {
+		h.t.Fatal(err)
+	}
+	if name == "disabled" { // the tests' disabled account
+		h.disable(name, true)
+	}
+}
+
+// disable disables (or enables) an account, as `hazgate operator disable`.
+func (h *harness) disable(name string, disabled bool) {
+	h.t.Helper()
+	if err := h.st.SetOperatorDisabled(context.Background(), name, disabled, "cli:test", t0); err != nil {
 		h.t.Fatal(err)
 	}
 }

@@ -128,3 +128,29 @@ func (s *Store) Operators(ctx context.Context) ([]Operator, error) {
 	}
 	return out, nil
 }
+
+// SetOperatorDisabled disables an account (it can no longer sign in, and the
+// kiosk ends its sessions at their next request) or enables it again, with
+// an "operator.disabled" or "operator.enabled" audit entry by actor,
+// stamped at. An unknown name is an error matching ErrNotFound.
+func (s *Store) SetOperatorDisabled(ctx context.Context, name string, disabled bool, actor string, at time.Time) error {
+	if strings.TrimSpace(actor) == "" || at.IsZero() {
+		return fmt.Errorf("store: operator %q: %w: who and when are required", name, ErrInvalid)
+	}
+	action := "operator.enabled"
+	if disabled {
+		action = "operator.disabled"
+	}
+	return s.write(ctx, action+" "+name, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE operators SET disabled = ?, updated_at = ? WHERE name = ?`, disabled, fmtTime(at), name)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("operator %q: %w", name, ErrNotFound)
+		}
+		return s.appendAudit(ctx, tx, actor, action, "operator:"+name, map[string]any{"name": name}, at)
+	})
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -69,5 +70,41 @@ func TestAddOperatorInvalid(t *testing.T) {
 				t.Fatalf("AddOperator = %v, want ErrInvalid", err)
 			}
 		})
+	}
+}
+
+// An account is disabled and enabled again, each audited; an unknown one
+// is ErrNotFound.
+func TestSetOperatorDisabled(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	if err := s.AddOperator(ctx, Operator{Name: "lee", Role: RoleOperator, PasswordHash: fakeHash}, false, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetOperatorDisabled(ctx, "lee", true, "installer", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if op, err := s.Operator(ctx, "lee"); err != nil || !op.Disabled || !op.UpdatedAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("after disable: %+v, %v", op, err)
+	}
+	if err := s.SetOperatorDisabled(ctx, "lee", false, "installer", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if op, err := s.Operator(ctx, "lee"); err != nil || op.Disabled {
+		t.Fatalf("after enable: %+v, %v", op, err)
+	}
+	if err := s.SetOperatorDisabled(ctx, "nobody", true, "installer", t0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("disable nobody = %v, want ErrNotFound", err)
+	}
+	entries, err := s.AuditFor(ctx, "operator:lee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range entries {
+		actions = append(actions, e.Action+" by "+e.Actor)
+	}
+	if want := []string{"operator.added by system", "operator.disabled by installer", "operator.enabled by installer"}; !slices.Equal(actions, want) {
+		t.Fatalf("audit %v, want %v", actions, want)
 	}
 }

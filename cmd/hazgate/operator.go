@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"strings"
 	"time"
 
@@ -21,13 +22,24 @@ import (
 // terminal (without echo, asked twice) or a pipe (its first line).
 var operatorInput = os.Stdin
 
-const operatorUsage = "usage: hazgate operator add -db FILE -name NAME -role operator|supervisor [-replace]   (the password is read from the terminal or stdin)"
+const operatorUsage = `usage: hazgate operator add -db FILE -name NAME -role operator|supervisor [-replace]   (the password is read from the terminal or stdin)
+       hazgate operator disable|enable -db FILE -name NAME
+       hazgate operator list -db FILE`
 
 // cmdOperator manages the kiosk's accounts. There is no default account and
 // no password flag: a password on the command line would end up in the
 // shell's history and the process list.
 func cmdOperator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "add" {
+	if len(args) == 0 {
+		return usageError{operatorUsage}
+	}
+	switch args[0] {
+	case "add":
+	case "disable", "enable":
+		return cmdOperatorDisable(ctx, args[0] == "disable", args[1:], stdout, stderr)
+	case "list":
+		return cmdOperatorList(ctx, args[1:], stdout, stderr)
+	default:
 		return usageError{operatorUsage}
 	}
 	fs := flag.NewFlagSet("operator add", flag.ContinueOnError)
@@ -72,6 +84,89 @@ func cmdOperator(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stdout, "%s: %s %q added (the audit log records it)\n", *db, *role, *name)
 	return nil
+}
+
+// cmdOperatorDisable disables an account (no more sign-ins; the kiosk ends
+// its sessions at their next request) or enables it again. The audit log
+// records it, by the system user who ran the command.
+func cmdOperatorDisable(ctx context.Context, disable bool, args []string, stdout, stderr io.Writer) error {
+	verb := "enable"
+	if disable {
+		verb = "disable"
+	}
+	fs := flag.NewFlagSet("operator "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "the SQLite `FILE`")
+	name := fs.String("name", "", "the account `NAME`")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if *db == "" || *name == "" || fs.NArg() > 0 {
+		return usageError{operatorUsage}
+	}
+	st, err := openExisting(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.SetOperatorDisabled(ctx, *name, disable, cliActor(), time.Now()); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%s: no operator %q (hazgate operator list shows them)", *db, *name)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: operator %q %sd (the audit log records it)\n", *db, *name, verb)
+	return nil
+}
+
+// cmdOperatorList prints the accounts: name, role, and whether disabled.
+func cmdOperatorList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("operator list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "the SQLite `FILE`")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if *db == "" || fs.NArg() > 0 {
+		return usageError{operatorUsage}
+	}
+	st, err := openExisting(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ops, err := st.Operators(ctx)
+	if err != nil {
+		return err
+	}
+	for _, op := range ops {
+		state := "enabled"
+		if op.Disabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(stdout, "%s\t%s\t%s\tsince %s\n", op.Name, op.Role, state, op.UpdatedAt.Format(time.RFC3339))
+	}
+	if len(ops) == 0 {
+		fmt.Fprintf(stdout, "%s: no operators (hazgate operator add makes one)\n", *db)
+	}
+	return nil
+}
+
+// openExisting opens a store that must already exist: a typo in -db must
+// not create an empty database and report an unknown operator.
+func openExisting(ctx context.Context, path string) (*store.Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	return store.Open(ctx, path)
+}
+
+// cliActor is the audit actor of a command run at the controller.
+func cliActor() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return "cli:" + u.Username
+	}
+	return "cli"
 }
 
 // readPassword reads a password: from a terminal without echo, twice; from
