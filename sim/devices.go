@@ -46,6 +46,7 @@ type simLane struct {
 	camera          *simhttp.Camera
 	face            *simhttp.Face
 	matcher         *facematch.Matcher
+	parked          parked // the face service's requests waiting on the fake clock
 
 	mu      sync.Mutex
 	cur     *vehicle

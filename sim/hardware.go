@@ -35,6 +35,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
@@ -779,7 +780,7 @@ func (e *Engine) wireFace(l *simLane) error {
 	if err != nil {
 		return fmt.Errorf("sim: lane %s: %w", l.name, err)
 	}
-	svc, err := simhttp.NewFace(parkClock{e})
+	svc, err := simhttp.NewFace(parkClock{e, l})
 	if err != nil {
 		return fmt.Errorf("sim: lane %s: %w", l.name, err)
 	}
@@ -788,7 +789,7 @@ func (e *Engine) wireFace(l *simLane) error {
 	l.matcher = facematch.New(facematch.Config{
 		URL: svc.URL(), Timeout: faceTimeout, Photos: e.photos,
 		Cameras: func(string) facematch.Camera { return drv },
-		Clock:   wakeClock{e}, Log: e.log.With("device", l.name+"/face_match"),
+		Clock:   wakeClock{e, l}, Log: e.log.With("device", l.name+"/face_match"),
 	})
 	return nil
 }
@@ -843,33 +844,100 @@ func (l *simLane) capture(ctx context.Context, laneName string, p checks.PersonE
 	})
 }
 
-// wakeClock is the fake clock for the face matcher: when one of its timers
-// fires (an attempt timed out), the matcher works again in real time, and
-// the loop waits for it. Its timers only fire while the matcher waits on a
-// slow service (a parkClock timer): otherwise the loop does not move the
-// clock until the matcher has answered, and the matcher stops its timer.
-type wakeClock struct{ e *Engine }
+// wakeClock is the fake clock for a lane's face matcher: when one of its
+// timers fires (an attempt timed out), the matcher works again in real
+// time, and the loop waits for it. Its timers only fire while the matcher
+// waits on a slow service (a parkClock timer): otherwise the loop does not
+// move the clock until the matcher has answered, and the matcher stops its
+// timer. The attempt it ends is cancelled, so the requests parked at the
+// lane's service are dropped first (see parkClock).
+type wakeClock struct {
+	e *Engine
+	l *simLane
+}
 
 func (c wakeClock) Now() time.Time { return c.e.clk.Now() }
 
 func (c wakeClock) AfterFunc(d time.Duration, f func()) clock.Timer {
-	return c.e.clk.AfterFunc(d, func() { c.e.faceWork(1); f() })
+	return c.e.clk.AfterFunc(d, func() { c.l.parked.drop(); c.e.faceWork(1); f() })
 }
 
-// parkClock is the fake clock for the face-match service: a request that
-// waits on one of its timers (a slow answer) is parked until the timer
+// parkClock is the fake clock for a lane's face-match service: a request
+// that waits on one of its timers (a slow answer) is parked until the timer
 // fires, so the loop may move the clock; when it fires, the answer goes out
-// in real time and the loop waits for it again. A parked request whose
-// matcher gives up (its timeout, always at another instant than faceSlow
-// after a request) stops the timer and is accounted for by the matcher's
-// wakeClock.
-type parkClock struct{ e *Engine }
+// in real time and the loop waits for it again.
+//
+// A slow answer comes after the matcher's timeout (faceSlow > faceTimeout),
+// so a parked request is always given up by its matcher first: the
+// matcher's timeout (wakeClock) stops the parked timers on the fake clock
+// before it cancels the request. Left to the service, which stops its timer
+// only once net/http has seen the cancelled request (asynchronously, in
+// real time), a busy machine could let the clock reach the timer first,
+// count an answer nobody waits for, and hang the loop.
+type parkClock struct {
+	e *Engine
+	l *simLane
+}
 
 func (c parkClock) Now() time.Time { return c.e.clk.Now() }
 
 func (c parkClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	// Parked before it stops counting as work: until then the loop does
+	// not move the clock, so neither this timer nor a drop can come first.
+	t := c.l.parked.add(c.e.clk, d, func() { c.e.faceWork(1); f() })
 	c.e.faceWork(-1)
-	return c.e.clk.AfterFunc(d, func() { c.e.faceWork(1); f() })
+	return t
+}
+
+// parked are the timers of a lane's parked face requests.
+type parked struct {
+	mu     sync.Mutex
+	timers map[*parkedTimer]bool
+}
+
+type parkedTimer struct {
+	p *parked
+	t clock.Timer
+}
+
+func (t *parkedTimer) Stop() bool {
+	t.p.mu.Lock()
+	delete(t.p.timers, t)
+	t.p.mu.Unlock()
+	return t.t.Stop()
+}
+
+// add starts a timer on clk that runs f after d unless drop or Stop comes
+// first.
+func (p *parked) add(clk clock.Clock, d time.Duration, f func()) clock.Timer {
+	pt := &parkedTimer{p: p}
+	pt.t = clk.AfterFunc(d, func() {
+		p.mu.Lock()
+		live := p.timers[pt]
+		delete(p.timers, pt)
+		p.mu.Unlock()
+		if live {
+			f()
+		}
+	})
+	p.mu.Lock()
+	if p.timers == nil {
+		p.timers = map[*parkedTimer]bool{}
+	}
+	p.timers[pt] = true
+	p.mu.Unlock()
+	return pt
+}
+
+// drop stops every parked timer.
+func (p *parked) drop() {
+	p.mu.Lock()
+	ts := p.timers
+	p.timers = nil
+	p.mu.Unlock()
+	for pt := range ts {
+		pt.t.Stop()
+	}
 }
 
 // inject starts (on) or ends (off) a fault. A device step.
