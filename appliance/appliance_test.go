@@ -127,26 +127,12 @@ func TestRunWiresRealDevices(t *testing.T) {
 	}
 	yml := fmt.Sprintf("park: p1\ngate: g1\ndatabase: %s\nkiosk: {listen: \"127.0.0.1:0\"}\nlanes:\n", filepath.Join(dir, "gate.db")) +
 		laneYAML("in-1", reader.Path(), scan.Path()) + laneYAML("in-2", filepath.Join(dir, "no-such-reader"), filepath.Join(dir, "no-such-scanner"))
-	cfg, err := config.Parse([]byte(yml), "hazgate.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := New(ctx, cfg, Options{GPIOInit: func() error { return nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Store().ImportSnapshot(ctx, testRegistry(time.Now()), "test", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	w := newWatcher()
-	a.Lanes().Watch(w.see)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	ctx := context.Background()
+	a, w := startAppliance(t, yml, func(a *Appliance) {
+		if err := a.Store().ImportSnapshot(ctx, testRegistry(time.Now()), "test", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	})
 
 	w.wait(t, "in-2", "its reader in fault", func(s lane.Snapshot) bool { return slices.Contains(s.Faults, "in-2/idcard") })
 
@@ -253,6 +239,15 @@ lanes:
     safety_loop: {pin: NO_SUCH_PIN_2}
     barrier: {open_pin: NO_SUCH_PIN_3, close_pin: NO_SUCH_PIN_4}
 `, db, filepath.Join(dir, "no-reader"), filepath.Join(dir, "no-scanner"))
+	_, w := startAppliance(t, yml, nil)
+	w.wait(t, "in-1", "locked down", func(s lane.Snapshot) bool { return s.Lockdown })
+}
+
+// startAppliance builds the appliance from the configuration yml (its GPIO
+// pins from periph's registry), calls before (when not nil) and runs it
+// until the test ends, its lanes watched.
+func startAppliance(t *testing.T, yml string, before func(*Appliance)) (*Appliance, *watcher) {
+	t.Helper()
 	cfg, err := config.Parse([]byte(yml), "hazgate.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -260,15 +255,19 @@ lanes:
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := New(ctx, cfg, Options{GPIOInit: func() error { return nil }})
 	if err != nil {
+		cancel()
 		t.Fatal(err)
+	}
+	if before != nil {
+		before(a)
 	}
 	w := newWatcher()
 	a.Lanes().Watch(w.see)
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		<-done
-	}()
-	w.wait(t, "in-1", "locked down", func(s lane.Snapshot) bool { return s.Lockdown })
+	})
+	return a, w
 }

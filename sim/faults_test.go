@@ -1,10 +1,8 @@
 package sim
 
 import (
-	"context"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/hazgate/hazgate/checks"
 )
@@ -60,18 +58,7 @@ func TestDeviceFaultShowsOnTheLane(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			e, err := New(ctx, sc, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
-			rep, err := e.Run(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			reportFailures(t, rep)
+			e, _ := runEngine(t, sc, Options{})
 			if got := e.lanes["in-1"].runner.Snapshot().Faults; !slices.Equal(got, tt.faults) {
 				t.Errorf("lane faults %v, want %v", got, tt.faults)
 			}

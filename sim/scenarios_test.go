@@ -42,6 +42,26 @@ func runParsed(t *testing.T, sc *Scenario, opt Options) *Report {
 	return rep
 }
 
+// runEngine runs sc to its end on an engine the test can look into
+// afterwards (closed when the test ends), and reports any arrival that did
+// not go as expected.
+func runEngine(t *testing.T, sc *Scenario, opt Options) (*Engine, *Report) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e, err := New(ctx, sc, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	rep, err := e.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reportFailures(t, rep)
+	return e, rep
+}
+
 // describeEntry prints what the gate decided for one arrival and what was
 // expected: lane, plate, verdict, failed checks, every non-passing check's
 // reasons.
@@ -149,18 +169,7 @@ func TestScenarioDemoPasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	e, err := New(ctx, sc, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	rep, err := e.Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reportFailures(t, rep)
+	e, rep := runEngine(t, sc, Options{})
 	if rep.Passed != len(sc.Arrivals) {
 		t.Errorf("demo: %d of %d arrivals as expected", rep.Passed, len(sc.Arrivals))
 	}

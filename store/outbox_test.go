@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -182,20 +183,28 @@ func TestOutboxLimit(t *testing.T) {
 		if err := s.Enqueue(ctx, t0.Add(time.Duration(i)*time.Second), msg(st.kind)); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := s.PendingOutbox(ctx, 0, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, r := range rows {
-			got = append(got, r.Kind)
-		}
-		if jsonOf(t, got) != jsonOf(t, st.pending) {
-			t.Fatalf("step %d (%s): pending %v, want %v", i, st.kind, got, st.pending)
-		}
-		if depth, _, _ := s.OutboxStats(ctx); depth != len(st.pending) {
-			t.Fatalf("step %d: depth %d, want %d", i, depth, len(st.pending))
-		}
+		checkPendingKinds(t, s, fmt.Sprintf("step %d (%s)", i, st.kind), st.pending)
+	}
+}
+
+// checkPendingKinds holds the kinds of the unsent messages, in order, and
+// the outbox depth, to want.
+func checkPendingKinds(t *testing.T, s *Store, what string, want []string) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := s.PendingOutbox(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Kind)
+	}
+	if jsonOf(t, got) != jsonOf(t, want) {
+		t.Fatalf("%s: pending %v, want %v", what, got, want)
+	}
+	if depth, _, _ := s.OutboxStats(ctx); depth != len(want) {
+		t.Fatalf("%s: depth %d, want %d", what, depth, len(want))
 	}
 }
 
@@ -228,19 +237,5 @@ func TestOutboxLimitBatch(t *testing.T) {
 	if err := s.Enqueue(ctx, t0, msgs...); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := s.PendingOutbox(ctx, 0, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, r := range rows {
-		got = append(got, r.Kind)
-	}
-	want := []string{KindInspection, KindAlarm, KindPassage, KindInspection}
-	if jsonOf(t, got) != jsonOf(t, want) {
-		t.Fatalf("pending %v, want %v", got, want)
-	}
-	if depth, _, _ := s.OutboxStats(ctx); depth != len(want) {
-		t.Fatalf("depth %d, want %d", depth, len(want))
-	}
+	checkPendingKinds(t, s, "one batch", []string{KindInspection, KindAlarm, KindPassage, KindInspection})
 }
