@@ -54,8 +54,8 @@ bench:
 	$(GO) test -run '^$$' -bench 'UplinkThroughput' -benchtime 20000x -count 3 ./uplink/
 	$(GO) test -run '^$$' -bench 'BacklogDrain' -benchtime 1x -count 3 ./uplink/
 	$(GO) test -run '^$$' -bench 'BridgeLoss' -benchtime 2000x -count 1 ./uplink/
-	@CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '-s -w' -o /tmp/hazgate-arm64 ./cmd/hazgate && \
-	  echo "stripped linux/arm64 binary: $$(stat -c %s /tmp/hazgate-arm64) bytes" && rm -f /tmp/hazgate-arm64
+	$(GO) test -run '^$$' -bench 'InspectionTime' -benchtime 1x -count 3 ./sim/
+	$(GO) test -run '^$$' -bench 'Footprint' -benchtime 1x -count 3 ./cmd/hazgate/
 
 dist:
 	mkdir -p dist

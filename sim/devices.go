@@ -26,6 +26,11 @@ type vehicle struct {
 	finished  bool
 	leave     clock.Timer
 	alarms    []string // kinds committed on the lane while it was there
+
+	// When it pulled up and when the barrier was commanded up for it, on
+	// the wall clock (Engine.Transits) and on the scenario's.
+	wallArrived, wallCommanded time.Time
+	commandedAt                time.Time
 }
 
 // simLane is a lane with its runner, its simulated devices and the queue of
@@ -89,7 +94,9 @@ func (l *simLane) pullUp() {
 
 	s := l.sim
 	t := s.timings
-	v.arrived = s.clk.Now()
+	l.mu.Lock()
+	v.arrived, v.wallArrived = s.clk.Now(), time.Now()
+	l.mu.Unlock()
 	l.gpio.SetArrival(true)
 	if v.a.Plate != "" {
 		s.clk.AfterFunc(t.Plate.D(), func() { l.pushPlate(v) })
@@ -139,6 +146,9 @@ func (l *simLane) changed(snap lane.Snapshot) {
 	prev := l.phase
 	l.phase = snap.Phase
 	v := l.cur
+	if v != nil && snap.BarrierCommanded == lane.CommandUp && v.wallCommanded.IsZero() {
+		v.wallCommanded, v.commandedAt = time.Now(), l.sim.clk.Now()
+	}
 	l.mu.Unlock()
 	if v == nil || prev == snap.Phase {
 		return

@@ -400,6 +400,38 @@ func (e *Engine) barriersAtRest() bool {
 	return true
 }
 
+// Transit is one vehicle's time from pulling up onto the arrival loop to
+// the barrier commanded up for it, on the scenario's clock and on the wall
+// clock (docs/benchmarks.md, "Inspection time").
+type Transit struct {
+	Lane, Plate string
+	Verdict     checks.Verdict
+	Sim, Wall   time.Duration
+}
+
+// Transits are the run's vehicles whose barrier was commanded up, in
+// arrival order. Call it after Run.
+func (e *Engine) Transits() []Transit {
+	var out []Transit
+	for _, v := range e.vehicles {
+		l := e.lanes[v.a.Lane]
+		l.mu.Lock()
+		t := Transit{Lane: v.a.Lane, Plate: v.a.Plate, Sim: v.commandedAt.Sub(v.arrived), Wall: v.wallCommanded.Sub(v.wallArrived)}
+		commanded := !v.wallCommanded.IsZero()
+		l.mu.Unlock()
+		if !commanded {
+			continue
+		}
+		e.mu.Lock()
+		if v.outcome != nil {
+			t.Verdict = v.outcome.Verdict
+		}
+		e.mu.Unlock()
+		out = append(out, t)
+	}
+	return out
+}
+
 func (e *Engine) allDone() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
