@@ -142,15 +142,16 @@ func (s *Server) api(mux *http.ServeMux, method, path string, h handlerFunc) {
 	})
 }
 
-// checkAccount ends the session of an account that was disabled, removed
-// or given another role since it signed in (hazgate operator disable, add
-// -replace): the store is asked on every request. When the store cannot
-// answer, a change is refused (the account cannot be vouched for) and a
-// read is let through.
+// checkAccount ends the session of an account that changed in any way
+// since it signed in: disabled (even if enabled again since), removed,
+// given another role or password (hazgate operator disable, add -replace).
+// The store is asked on every request and on every heartbeat of the live
+// stream. When the store cannot answer, a change is refused (the account
+// cannot be vouched for) and a read is let through.
 func (s *Server) checkAccount(ctx context.Context, sess *session, change bool) *apiError {
 	op, err := s.deps.Store.Operator(ctx, sess.operator)
 	switch {
-	case err == nil && !op.Disabled && op.Role == sess.role:
+	case err == nil && !op.Disabled && op.Role == sess.role && op.Generation == sess.generation && op.CreatedAt.Equal(sess.accountAt):
 		return nil
 	case err == nil || errors.Is(err, store.ErrNotFound):
 		s.auth.remove(sess)

@@ -483,6 +483,10 @@ func TestLockdownKept(t *testing.T) {
 			t.Fatalf("lane %s lifted although the lift was not recorded", r.Name())
 		}
 	}
+	// The audit log says the lift was asked for and failed.
+	if got, want := h.auditActions("gate"), []string{"kiosk.lockdown", "kiosk.lockdown_lifted", "kiosk.lockdown_lift_failed"}; !slices.Equal(got, want) {
+		t.Fatalf("audit %v, want %v", got, want)
+	}
 }
 
 // Disabling an account (hazgate operator disable) ends its sessions at
@@ -517,9 +521,33 @@ func TestDisabledAccountSessionEnds(t *testing.T) {
 		t.Fatalf("sign-in after enabling = %d %s", a.status, a.body)
 	}
 
+	// Disabled and enabled again between two requests: the session
+	// still ends (any change to the account does).
+	h.disable("op", true)
+	h.disable("op", false)
+	if a := op.do("GET", "/api/v1/lanes", nil); a.status != http.StatusUnauthorized {
+		t.Fatalf("a session outlived its account being disabled and enabled: %d %s", a.status, a.body)
+	}
+	if info := op.do("GET", "/api/v1/session", nil).json(t); info["signed_in"] == true {
+		t.Fatalf("the session endpoint still reports the ended session: %v", info)
+	}
+	op.mustLogin("op", opPassword)
+
+	// A new password (add -replace, same role) ends the old sessions.
+	hash, err := hashPassword("new-password-3", bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.st.AddOperator(context.Background(), store.Operator{Name: "op", Role: RoleOperator, PasswordHash: hash}, true, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if a := op.do("GET", "/api/v1/lanes", nil); a.status != http.StatusUnauthorized {
+		t.Fatalf("a session outlived a password reset: %d %s", a.status, a.body)
+	}
+
 	// The supervisor is made an operator: their session (a supervisor's)
 	// ends, and they sign in again with the new role.
-	hash, err := hashPassword(supPassword, bcrypt.MinCost)
+	hash, err = hashPassword(supPassword, bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}

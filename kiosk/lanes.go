@@ -102,7 +102,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, sess *sess
 				return
 			}
 		case <-tick.C:
-			if !s.auth.touch(sess) {
+			if s.checkAccount(r.Context(), sess, false) != nil || !s.auth.touch(sess) {
 				continue // sess.done is closed: said on the next turn
 			}
 			rc.SetWriteDeadline(time.Now().Add(writeWait))
@@ -278,28 +278,50 @@ func (s *Server) handleLockdown(w http.ResponseWriter, r *http.Request, sess *se
 		writeError(w, newError(http.StatusForbidden, errForbidden, "only a supervisor may lift a lock-down"))
 		return
 	}
-	action := "kiosk.lockdown"
-	if !on {
-		action = "kiosk.lockdown_lifted"
-	}
 	var names []string
 	for _, snap := range s.deps.Lanes.Snapshots() {
 		names = append(names, snap.Lane)
 	}
-	if e := s.audit(r.Context(), sess.actor(), action, "gate", map[string]any{"reason": reason, "lanes": names}); e != nil {
-		writeError(w, e)
-		return
+	ctx := r.Context()
+	lockdown := func() error {
+		if ld, ok := s.deps.Lanes.(Lockdowner); ok {
+			return ld.Lockdown(ctx, on, sess.actor()) // recorded first, kept across restarts (lanes.Set)
+		}
+		for _, n := range names {
+			s.deps.Lanes.Send(n, lane.Lockdown{On: on})
+		}
+		return nil
 	}
-	if ld, ok := s.deps.Lanes.(Lockdowner); ok {
-		// Recorded first, so that a restart keeps it (lanes.Set).
-		if err := ld.Lockdown(r.Context(), on, sess.actor()); err != nil {
-			s.log.Error("lock-down at the kiosk", "on", on, "operator", sess.operator, "err", err)
+	detail := map[string]any{"reason": reason, "lanes": names}
+	if on {
+		// The lanes lock down first: a safety restriction does not wait
+		// for the audit log. The log then says what happened.
+		err := lockdown()
+		if err != nil {
+			detail["error"] = err.Error()
+		}
+		if e := s.audit(ctx, sess.actor(), "kiosk.lockdown", "gate", detail); e != nil {
+			writeError(w, e)
+			return
+		}
+		if err != nil {
+			s.log.Error("lock-down at the kiosk not recorded", "operator", sess.operator, "err", err)
 			writeError(w, newError(http.StatusInternalServerError, errInternal, err.Error()))
 			return
 		}
 	} else {
-		for _, n := range names {
-			s.deps.Lanes.Send(n, lane.Lockdown{On: on})
+		// A lift is audited before it is made, as a release is; one that
+		// then fails is audited too.
+		if e := s.audit(ctx, sess.actor(), "kiosk.lockdown_lifted", "gate", detail); e != nil {
+			writeError(w, e)
+			return
+		}
+		if err := lockdown(); err != nil {
+			detail["error"] = err.Error()
+			s.audit(ctx, sess.actor(), "kiosk.lockdown_lift_failed", "gate", detail)
+			s.log.Error("lock-down not lifted at the kiosk", "operator", sess.operator, "err", err)
+			writeError(w, newError(http.StatusInternalServerError, errInternal, err.Error()))
+			return
 		}
 	}
 	s.log.Warn("lock-down switched at the kiosk", "on", on, "operator", sess.operator, "reason", reason)

@@ -107,7 +107,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.limit.succeed(name)
 	s.metrics.logins.WithLabelValues("ok").Inc()
-	sess, token := s.auth.create(found.Name, found.Role)
+	sess, token := s.auth.create(*found)
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookies(r),
@@ -137,6 +137,9 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, sess *sess
 // handleSession tells the UI whether it is signed in, as whom, and the
 // session's CSRF token. It needs no session: the sign-in page asks it.
 func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
-	sess, _ := s.session(r)
+	sess, ok := s.session(r)
+	if ok && s.checkAccount(r.Context(), sess, false) != nil {
+		sess = nil // ended: the account changed since it signed in
+	}
 	writeJSON(w, http.StatusOK, s.sessionInfo(sess))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/store"
 )
 
 // sessionCookie names the session cookie. Its value is a random token; the
@@ -25,6 +26,10 @@ type session struct {
 	role     string
 	csrf     string
 	created  time.Time
+	// The account as it signed in: a change since (store.Operator's
+	// Generation), or the account made anew, ends the session.
+	generation int64
+	accountAt  time.Time // the account's CreatedAt
 
 	mu   sync.Mutex
 	seen time.Time
@@ -74,11 +79,13 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// create starts a session for an operator and returns its cookie token.
-func (ss *sessions) create(operator, role string) (*session, string) {
+// create starts a session for an operator account and returns its cookie
+// token.
+func (ss *sessions) create(op store.Operator) (*session, string) {
 	token := randomToken()
 	now := ss.clk.Now()
-	s := &session{key: sha256.Sum256([]byte(token)), operator: operator, role: role, csrf: randomToken(), created: now, seen: now, done: make(chan struct{})}
+	s := &session{key: sha256.Sum256([]byte(token)), operator: op.Name, role: op.Role, generation: op.Generation, accountAt: op.CreatedAt,
+		csrf: randomToken(), created: now, seen: now, done: make(chan struct{})}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	ss.sweepLocked(now)

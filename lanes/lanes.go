@@ -25,6 +25,11 @@ type Set struct {
 
 	keep LockdownStore    // nil: a lock-down is not kept across restarts
 	now  func() time.Time // the gate's clock, for keep
+
+	// lockMu serialises lock-down switches, so that what is recorded and
+	// what the lanes hold cannot cross (a lift's late send undoing a
+	// lock-down recorded after it).
+	lockMu sync.Mutex
 }
 
 // LockdownStore keeps the gate's lock-down across restarts (store.Store).
@@ -164,6 +169,8 @@ func (l *Set) KeepLockdown(st LockdownStore, now func() time.Time) {
 // error: a restart would lift it); a lift that cannot be recorded is not
 // made.
 func (l *Set) Lockdown(ctx context.Context, on bool, by string) error {
+	l.lockMu.Lock()
+	defer l.lockMu.Unlock()
 	l.mu.Lock()
 	keep, now := l.keep, l.now
 	l.mu.Unlock()
@@ -181,9 +188,12 @@ func (l *Set) Lockdown(ctx context.Context, on bool, by string) error {
 }
 
 // RestoreLockdown puts every lane back in lock-down when the kept state
-// says so; call it once the runners are added, before they run. A state
+// says so; call it once the runners are added, before any vehicle can be
+// let through (the lock-down is the first event the lanes take). A state
 // that cannot be read locks the lanes down too: the gate cannot know.
 func (l *Set) RestoreLockdown(ctx context.Context) (store.LockdownState, error) {
+	l.lockMu.Lock()
+	defer l.lockMu.Unlock()
 	l.mu.Lock()
 	keep := l.keep
 	l.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,9 +101,9 @@ func TestLockdownAndStatus(t *testing.T) {
 	}
 }
 
-// locked reports whether the lane is locked down once it has taken every
+// lockedDown reports whether the lane is locked down once it has taken every
 // event sent so far.
-func locked(t *testing.T, s *Set, r *lane.Runner) bool {
+func lockedDown(t *testing.T, s *Set, r *lane.Runner) bool {
 	t.Helper()
 	if err := r.Sync(context.Background()); err != nil {
 		t.Fatal(err)
@@ -128,7 +129,7 @@ func TestLockdownKeptAcrossRestart(t *testing.T) {
 	if err := s.Lockdown(ctx, true, "remote:office"); err != nil {
 		t.Fatal(err)
 	}
-	if !locked(t, s, r) {
+	if !lockedDown(t, s, r) {
 		t.Fatal("the lane is not locked down")
 	}
 
@@ -137,13 +138,13 @@ func TestLockdownKeptAcrossRestart(t *testing.T) {
 	if ls, err := s2.RestoreLockdown(ctx); err != nil || !ls.On || ls.By != "remote:office" {
 		t.Fatalf("RestoreLockdown = %+v, %v", ls, err)
 	}
-	if !locked(t, s2, r2) {
+	if !lockedDown(t, s2, r2) {
 		t.Fatal("after the restart the lane is not locked down")
 	}
 	if err := s2.Lockdown(ctx, false, "operator:chen"); err != nil {
 		t.Fatal(err)
 	}
-	if locked(t, s2, r2) {
+	if lockedDown(t, s2, r2) {
 		t.Fatal("the lift did not reach the lane")
 	}
 	s3, r3, _ := newSet(t)
@@ -151,7 +152,7 @@ func TestLockdownKeptAcrossRestart(t *testing.T) {
 	if ls, err := s3.RestoreLockdown(ctx); err != nil || ls.On {
 		t.Fatalf("RestoreLockdown after the lift = %+v, %v", ls, err)
 	}
-	if locked(t, s3, r3) {
+	if lockedDown(t, s3, r3) {
 		t.Fatal("a lifted lock-down came back after a restart")
 	}
 }
@@ -178,13 +179,13 @@ func TestLockdownFailsSecure(t *testing.T) {
 	if err := s.Lockdown(ctx, true, "operator:chen"); err == nil {
 		t.Fatal("a lock-down that was not recorded reported no error")
 	}
-	if !locked(t, s, r) {
+	if !lockedDown(t, s, r) {
 		t.Fatal("a lock-down that could not be recorded did not lock the lane")
 	}
 	if err := s.Lockdown(ctx, false, "operator:chen"); err == nil {
 		t.Fatal("a lift that could not be recorded reported no error")
 	}
-	if !locked(t, s, r) {
+	if !lockedDown(t, s, r) {
 		t.Fatal("a lift that could not be recorded was made")
 	}
 
@@ -193,7 +194,67 @@ func TestLockdownFailsSecure(t *testing.T) {
 	if _, err := s2.RestoreLockdown(ctx); err == nil {
 		t.Fatal("an unreadable lock-down state reported no error")
 	}
-	if !locked(t, s2, r2) {
+	if !lockedDown(t, s2, r2) {
 		t.Fatal("an unreadable lock-down state left the lane open to passes")
+	}
+}
+
+// pausingStore records the lock-down; a lift pauses inside its write until
+// told (a slow fsync), and a lock-down says when it is written.
+type pausingStore struct {
+	mu      sync.Mutex
+	on      bool
+	liftHit chan struct{}
+	resume  chan struct{}
+	lockHit chan struct{}
+}
+
+func (p *pausingStore) SetLockdown(_ context.Context, on bool, _ string, _ time.Time) error {
+	p.mu.Lock()
+	p.on = on
+	p.mu.Unlock()
+	if on {
+		close(p.lockHit)
+		return nil
+	}
+	close(p.liftHit)
+	<-p.resume
+	return nil
+}
+
+func (p *pausingStore) Lockdown(context.Context) (store.LockdownState, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return store.LockdownState{On: p.on}, nil
+}
+
+// A lift and a lock-down at the same moment (the safety office's command,
+// the kiosk) end with the lanes holding what the store recorded last: the
+// switches are serialised, so a lift's late send cannot undo a lock-down
+// recorded after it.
+func TestLockdownSwitchesSerialised(t *testing.T) {
+	ctx := context.Background()
+	s, r, _ := newSet(t)
+	p := &pausingStore{liftHit: make(chan struct{}), resume: make(chan struct{}), lockHit: make(chan struct{})}
+	s.KeepLockdown(p, time.Now)
+	lifted := make(chan error, 1)
+	go func() { lifted <- s.Lockdown(ctx, false, "remote:office") }()
+	<-p.liftHit // the lift is inside its write
+	locked := make(chan error, 1)
+	go func() { locked <- s.Lockdown(ctx, true, "operator:op") }()
+	select {
+	case <-p.lockHit: // unserialised: the lock-down got in while the lift was writing
+	case <-time.After(50 * time.Millisecond): // serialised: it waits for the lift
+	}
+	close(p.resume)
+	if err := <-lifted; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-locked; err != nil {
+		t.Fatal(err)
+	}
+	st, _ := p.Lockdown(ctx)
+	if got := lockedDown(t, s, r); got != st.On {
+		t.Fatalf("the store says locked down %v, the lane %v", st.On, got)
 	}
 }

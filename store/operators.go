@@ -28,6 +28,9 @@ type Operator struct {
 	Disabled     bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// Generation goes up by one with every change to the account (a new
+	// password or role, disabled, enabled).
+	Generation int64
 }
 
 // AddOperator durably records an account with an "operator.added" (or,
@@ -63,7 +66,7 @@ func (s *Store) AddOperator(ctx context.Context, op Operator, replace bool, at t
 			return fmt.Errorf("operator %q: %w", op.Name, ErrExists)
 		case n > 0:
 			action = "operator.replaced"
-			if _, err := tx.ExecContext(ctx, `UPDATE operators SET role = ?, password_hash = ?, disabled = 0, updated_at = ? WHERE name = ?`,
+			if _, err := tx.ExecContext(ctx, `UPDATE operators SET role = ?, password_hash = ?, disabled = 0, updated_at = ?, generation = generation + 1 WHERE name = ?`,
 				op.Role, op.PasswordHash, fmtTime(at), op.Name); err != nil {
 				return err
 			}
@@ -77,12 +80,12 @@ func (s *Store) AddOperator(ctx context.Context, op Operator, replace bool, at t
 	})
 }
 
-const operatorColumns = `name, role, password_hash, disabled, created_at, updated_at`
+const operatorColumns = `name, role, password_hash, disabled, created_at, updated_at, generation`
 
 func scanOperator(sc interface{ Scan(...any) error }) (Operator, error) {
 	var op Operator
 	var created, updated string
-	if err := sc.Scan(&op.Name, &op.Role, &op.PasswordHash, &op.Disabled, &created, &updated); err != nil {
+	if err := sc.Scan(&op.Name, &op.Role, &op.PasswordHash, &op.Disabled, &created, &updated, &op.Generation); err != nil {
 		return Operator{}, err
 	}
 	var err error
@@ -142,7 +145,7 @@ func (s *Store) SetOperatorDisabled(ctx context.Context, name string, disabled b
 		action = "operator.disabled"
 	}
 	return s.write(ctx, action+" "+name, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE operators SET disabled = ?, updated_at = ? WHERE name = ?`, disabled, fmtTime(at), name)
+		res, err := tx.ExecContext(ctx, `UPDATE operators SET disabled = ?, updated_at = ?, generation = generation + 1 WHERE name = ?`, disabled, fmtTime(at), name)
 		if err != nil {
 			return err
 		}

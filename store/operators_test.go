@@ -90,8 +90,14 @@ func TestSetOperatorDisabled(t *testing.T) {
 	if err := s.SetOperatorDisabled(ctx, "lee", false, "installer", t0.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if op, err := s.Operator(ctx, "lee"); err != nil || op.Disabled {
-		t.Fatalf("after enable: %+v, %v", op, err)
+	if op, err := s.Operator(ctx, "lee"); err != nil || op.Disabled || op.Generation != 2 {
+		t.Fatalf("after enable: %+v, %v (want generation 2: every change counts)", op, err)
+	}
+	if err := s.AddOperator(ctx, Operator{Name: "lee", Role: RoleOperator, PasswordHash: fakeHash}, true, t0.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if op, _ := s.Operator(ctx, "lee"); op.Generation != 3 {
+		t.Fatalf("a replaced account's generation is %d, want 3", op.Generation)
 	}
 	if err := s.SetOperatorDisabled(ctx, "nobody", true, "installer", t0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("disable nobody = %v, want ErrNotFound", err)
@@ -104,7 +110,7 @@ func TestSetOperatorDisabled(t *testing.T) {
 	for _, e := range entries {
 		actions = append(actions, e.Action+" by "+e.Actor)
 	}
-	if want := []string{"operator.added by system", "operator.disabled by installer", "operator.enabled by installer"}; !slices.Equal(actions, want) {
+	if want := []string{"operator.added by system", "operator.disabled by installer", "operator.enabled by installer", "operator.replaced by system"}; !slices.Equal(actions, want) {
 		t.Fatalf("audit %v, want %v", actions, want)
 	}
 }

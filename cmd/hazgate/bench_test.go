@@ -64,7 +64,7 @@ func BenchmarkFootprint(b *testing.B) {
 		if !ok {
 			b.Fatal("no rusage")
 		}
-		return ru.Maxrss // KiB on Linux
+		return int64(ru.Maxrss) // KiB on Linux (int32 on 386)
 	}
 
 	var startup time.Duration
