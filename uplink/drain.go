@@ -118,6 +118,10 @@ func (s *session) drain(ctx context.Context) {
 	}
 }
 
+// testHookSettle, when a test sets it (before the uplink runs), is called
+// as a clean stop starts waiting for n messages in flight.
+var testHookSettle func(n int)
+
 // stopGrace bounds how long a clean stop waits for the PUBACKs of what is
 // in flight (and the ack timeout, when shorter).
 const stopGrace = 2 * time.Second
@@ -129,6 +133,9 @@ const stopGrace = 2 * time.Second
 func (s *session) settle(window []flight) {
 	if len(window) == 0 {
 		return
+	}
+	if testHookSettle != nil {
+		testHookSettle(len(window))
 	}
 	grace := time.NewTimer(min(stopGrace, s.u.cfg.AckTimeout))
 	defer grace.Stop()

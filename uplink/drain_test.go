@@ -259,6 +259,14 @@ func TestCleanStopSettlesInFlight(t *testing.T) {
 	const n = 10
 	m := startMosquitto(t)
 	s := subscribe(t, m.url(), "platform", nil, "hazgate/#")
+	settling := make(chan int, 1)
+	testHookSettle = func(n int) {
+		select {
+		case settling <- n:
+		default: // a later stop (the restarted uplink's) is not watched
+		}
+	}
+	t.Cleanup(func() { testHookSettle = nil })
 	dir := t.TempDir()
 	r := newRig(t, dir, testConfig(m.url()))
 	// Subscribed: "online" was acknowledged and the drain runs.
@@ -282,7 +290,11 @@ func TestCleanStopSettlesInFlight(t *testing.T) {
 	}
 	stopped := make(chan struct{})
 	go func() { r.stop(); close(stopped) }()
-	// The uplink is stopping, its messages in flight; the broker answers.
+	// The uplink is stopping, waiting for its messages in flight; only
+	// now does the broker answer.
+	if in := <-settling; in != n {
+		t.Fatalf("the stop waits for %d messages in flight, want %d", in, n)
+	}
 	if err := broker.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
