@@ -245,6 +245,9 @@ var (
 		"release recorded but not carried out: the lane is in lock-down": "放行已记录但未执行：车道已封锁",
 		"lock-down: the barrier closed before the vehicle crossed":       "封锁：车辆通过前道闸已关闭",
 		"the barrier failed to open":                                     "道闸未能打开",
+		"a third ID card was ignored":                                    "第三张身份证已忽略",
+		"a second driver card was ignored":                               "第二张驾驶员身份证已忽略",
+		"a second escort card was ignored":                               "第二张押运员身份证已忽略",
 	}
 	whys = map[string]string{
 		"no vehicle is held":                  "没有等待处理的车辆",
@@ -279,6 +282,9 @@ func noteText(note string) text {
 	}
 	if who, ok := strings.CutPrefix(note, "refused by "); ok {
 		return text{ZH: "操作员 " + who + " 已拒绝放行", EN: note}
+	}
+	if strings.HasPrefix(note, "a card with unknown role ") {
+		return text{ZH: "角色不明的身份证已忽略", EN: note}
 	}
 	return text{ZH: note, EN: note}
 }

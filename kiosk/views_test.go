@@ -156,6 +156,8 @@ func TestNotes(t *testing.T) {
 		{"refusal not taken: a reason is required", "拒绝未执行：必须填写原因"},
 		{"release by 值班员甲 being recorded", "操作员 值班员甲 的放行正在记录"},
 		{"refused by op", "操作员 op 已拒绝放行"},
+		{"a second escort card was ignored", "第二张押运员身份证已忽略"},
+		{`a card with unknown role "x" was ignored`, "角色不明的身份证已忽略"},
 		{"something new", "something new"},
 	} {
 		got := noteText(tc.note)
