@@ -113,6 +113,17 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, sess *sess
 	}
 }
 
+// pathLane returns the lane the request's path names and its current view;
+// with no such lane it answers 404 and reports false.
+func (s *Server) pathLane(w http.ResponseWriter, r *http.Request) (string, lane.Snapshot, bool) {
+	name := r.PathValue("lane")
+	snap, ok := s.snapshot(name)
+	if !ok {
+		writeError(w, newError(http.StatusNotFound, errNotFound, "no lane "+name))
+	}
+	return name, snap, ok
+}
+
 // snapshot returns the named lane's current view.
 func (s *Server) snapshot(name string) (lane.Snapshot, bool) {
 	for _, snap := range s.deps.Lanes.Snapshots() {
@@ -157,10 +168,8 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request, sess *se
 		writeError(w, e)
 		return
 	}
-	name := r.PathValue("lane")
-	snap, ok := s.snapshot(name)
+	name, snap, ok := s.pathLane(w, r)
 	if !ok {
-		writeError(w, newError(http.StatusNotFound, errNotFound, "no lane "+name))
 		return
 	}
 	reason, ok := cleanText(req.Reason, maxReasonLen)
@@ -220,10 +229,8 @@ func (s *Server) handlePlate(w http.ResponseWriter, r *http.Request, sess *sessi
 		writeError(w, e)
 		return
 	}
-	name := r.PathValue("lane")
-	snap, ok := s.snapshot(name)
+	name, snap, ok := s.pathLane(w, r)
 	if !ok {
-		writeError(w, newError(http.StatusNotFound, errNotFound, "no lane "+name))
 		return
 	}
 	plate, ok := cleanText(req.Plate, maxPlateLen)

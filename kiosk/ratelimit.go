@@ -35,11 +35,7 @@ func (l *limiter) allow(account, ip string) (ok bool, retry time.Duration) {
 	now := l.clk.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, c := range []struct {
-		m     map[string][]time.Time
-		key   string
-		limit int
-	}{{l.byAccount, accountKey(account), l.lim.PerAccount}, {l.byIP, ip, l.lim.PerIP}} {
+	for _, c := range l.counts(account, ip) {
 		ts := l.prune(c.m, c.key, now)
 		if len(ts) >= c.limit {
 			retry = max(retry, ts[len(ts)-c.limit].Add(l.lim.Window).Sub(now))
@@ -54,11 +50,7 @@ func (l *limiter) fail(account, ip string) (limited bool) {
 	now := l.clk.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, c := range []struct {
-		m     map[string][]time.Time
-		key   string
-		limit int
-	}{{l.byAccount, accountKey(account), l.lim.PerAccount}, {l.byIP, ip, l.lim.PerIP}} {
+	for _, c := range l.counts(account, ip) {
 		if len(c.m) >= maxTracked {
 			l.sweep(c.m, now)
 		}
@@ -69,6 +61,18 @@ func (l *limiter) fail(account, ip string) (limited bool) {
 		}
 	}
 	return limited
+}
+
+// count is one of the failure counts a sign-in is held to.
+type count struct {
+	m     map[string][]time.Time
+	key   string
+	limit int
+}
+
+// counts are the account's and the address's failure counts.
+func (l *limiter) counts(account, ip string) [2]count {
+	return [2]count{{l.byAccount, accountKey(account), l.lim.PerAccount}, {l.byIP, ip, l.lim.PerIP}}
 }
 
 // succeed clears an account's failures (not the address's).
