@@ -123,6 +123,9 @@ func (ld *laneDevices) health(device, kind string, err error) {
 	msg := ""
 	if err != nil {
 		msg = err.Error()
+		if msg == "" {
+			msg = "fault" // never "": that is the health of a working device
+		}
 	}
 	ld.mu.Lock()
 	prev, seen := ld.state[device]
@@ -132,10 +135,7 @@ func (ld *laneDevices) health(device, kind string, err error) {
 		return
 	}
 	name := ld.cfg.Name + "/" + device
-	d := uplink.DeviceHealth{Name: name, Kind: kind, Lane: ld.cfg.Name, OK: err == nil, State: "ok", Since: ld.a.clk.Now()}
-	if err != nil {
-		d.State, d.Detail = "fault", err.Error()
-	}
+	d := uplink.Health(name, kind, ld.cfg.Name, msg, ld.a.clk.Now())
 	ld.a.lanes.SetDevice(d)
 	ld.runner.Send(lane.DeviceFault{Device: name, Fault: err != nil, Detail: d.Detail})
 	if err != nil {

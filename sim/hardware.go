@@ -229,12 +229,12 @@ func (e *Engine) busyLocked() string {
 // applies update to the simulated device's state under the device lock, and
 // notes it in the progress.
 func (e *Engine) deviceHealth(l *simLane, device, kind string, fault bool, err error, update func()) {
-	detail, note := "recovered", "recovered"
+	detail, note, faultText := "recovered", "recovered", ""
 	if fault {
 		detail = errText(err)
-		note = "fault: " + detail
+		note, faultText = "fault: "+detail, detail
 	}
-	e.reportDevice(l, device, kind, fault, detail)
+	e.reportDevice(l, device, kind, faultText)
 	l.runner.Send(lane.DeviceFault{Device: device, Fault: fault, Detail: detail})
 	e.dev.Lock()
 	update()
@@ -245,12 +245,8 @@ func (e *Engine) deviceHealth(l *simLane, device, kind string, fault bool, err e
 
 // reportDevice puts a device's health where the appliance puts it: in the
 // status feed (uplink) and on the kiosk's health page.
-func (e *Engine) reportDevice(l *simLane, device, kind string, fault bool, detail string) {
-	d := uplink.DeviceHealth{Name: device, Kind: kind, Lane: l.name, OK: !fault, State: "ok", Since: e.clk.Now()}
-	if fault {
-		d.State, d.Detail = "fault", detail
-	}
-	e.all.SetDevice(d)
+func (e *Engine) reportDevice(l *simLane, device, kind, fault string) {
+	e.all.SetDevice(uplink.Health(device, kind, l.name, fault, e.clk.Now()))
 }
 
 func (e *Engine) deviceNote(laneName, device, what string) {
@@ -293,7 +289,7 @@ func (e *Engine) wireGPIO(l *simLane) error {
 	}
 	e.cleanup = append(e.cleanup, func() { sl.Close() })
 	l.gpio = sl
-	e.reportDevice(l, l.name+"/"+devGPIO, devGPIO, false, "")
+	e.reportDevice(l, l.name+"/"+devGPIO, devGPIO, "")
 	names := sl.PinNames()
 	pin := func(key string) (*simgpio.Pin, error) {
 		p, err := devgpio.Lookup(names[key])
@@ -451,7 +447,7 @@ func (e *Engine) wireReader(l *simLane, role string) error {
 	}
 	e.cleanup = append(e.cleanup, func() { sr.Close() })
 	r := &cardReader{e: e, l: l, name: l.name + "/" + dev, role: role, sim: sr}
-	e.reportDevice(l, r.name, kindIDCard, false, "")
+	e.reportDevice(l, r.name, kindIDCard, "")
 	sr.Fake().OnFind(r.found)
 	r.driver = idcard.NewReader(idcard.ReaderConfig{
 		Open: func() (io.ReadWriteCloser, error) {
@@ -628,7 +624,7 @@ func (e *Engine) issued(until registry.Validity) registry.Validity {
 }
 
 func errText(err error) string {
-	if err == nil {
+	if err == nil || err.Error() == "" {
 		return "fault"
 	}
 	return err.Error()
@@ -659,7 +655,7 @@ func (e *Engine) wireScanner(l *simLane) error {
 	}
 	e.cleanup = append(e.cleanup, func() { ss.Close() })
 	s := &waybillScanner{e: e, l: l, name: l.name + "/" + devScanner, sim: ss}
-	e.reportDevice(l, s.name, devScanner, false, "")
+	e.reportDevice(l, s.name, devScanner, "")
 	s.driver = scanner.NewReader(scanner.Config{
 		Open: func() (io.ReadCloser, error) {
 			p, err := serialport.Open(path, scannerBaud)

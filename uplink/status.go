@@ -71,6 +71,16 @@ type DeviceHealth struct {
 	Since  time.Time `json:"since,omitzero"`
 }
 
+// Health is a device's health since at: "ok" when fault is "", else
+// "fault" with fault as its detail.
+func Health(name, kind, lane, fault string, at time.Time) DeviceHealth {
+	d := DeviceHealth{Name: name, Kind: kind, Lane: lane, OK: fault == "", State: "ok", Since: at}
+	if fault != "" {
+		d.State, d.Detail = "fault", fault
+	}
+	return d
+}
+
 // OutboxStatus is the outbox's depth and the age of its oldest message.
 type OutboxStatus struct {
 	Depth   int     `json:"depth"`
