@@ -149,11 +149,6 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*Appliance, erro
 	return a, nil
 }
 
-// The kiosk switches the lock-down through the lanes, which keep it in the
-// store: without this, it would fall back to sending the lanes the event
-// unrecorded.
-var _ kiosk.Lockdowner = (*lanes.Set)(nil)
-
 // Store is the appliance's store.
 func (a *Appliance) Store() *store.Store { return a.st }
 

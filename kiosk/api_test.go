@@ -449,15 +449,12 @@ type keptLanes struct {
 	failLift bool
 }
 
-func (k *keptLanes) Lockdown(_ context.Context, on bool, by string) error {
+func (k *keptLanes) Lockdown(ctx context.Context, on bool, by string) error {
 	k.calls = append(k.calls, fmt.Sprintf("%v by %s", on, by))
 	if !on && k.failLift {
 		return errors.New("lock-down not lifted, it could not be recorded: disk I/O error")
 	}
-	for _, r := range k.RunnerLanes {
-		r.Send(lane.Lockdown{On: on})
-	}
-	return nil
+	return k.RunnerLanes.Lockdown(ctx, on, by)
 }
 
 // Lanes that keep the lock-down switch it themselves, with who did it; a

@@ -16,12 +16,9 @@ type Lanes interface {
 	// Send queues an event for the lane with this name; it reports
 	// false when there is no such lane. It must not block.
 	Send(name string, e lane.Event) bool
-}
-
-// Lockdowner is implemented by Lanes that switch the lock-down themselves,
-// keeping it across restarts (lanes.Set); other Lanes are sent
-// lane.Lockdown one by one.
-type Lockdowner interface {
+	// Lockdown locks every lane down, or lifts it; by is who. lanes.Set
+	// records it first, so that it outlives a restart, and fails secure
+	// when it cannot.
 	Lockdown(ctx context.Context, on bool, by string) error
 }
 
@@ -37,6 +34,14 @@ func (rs RunnerLanes) Snapshots() []lane.Snapshot {
 		out[i] = r.Snapshot()
 	}
 	return out
+}
+
+// Lockdown sends every runner the lock-down (kept nowhere).
+func (rs RunnerLanes) Lockdown(_ context.Context, on bool, _ string) error {
+	for _, r := range rs {
+		r.Send(lane.Lockdown{On: on})
+	}
+	return nil
 }
 
 // Send sends e to the runner named name.

@@ -290,15 +290,7 @@ func (s *Server) handleLockdown(w http.ResponseWriter, r *http.Request, sess *se
 		names = append(names, snap.Lane)
 	}
 	ctx := r.Context()
-	lockdown := func() error {
-		if ld, ok := s.deps.Lanes.(Lockdowner); ok {
-			return ld.Lockdown(ctx, on, sess.actor()) // recorded first, kept across restarts (lanes.Set)
-		}
-		for _, n := range names {
-			s.deps.Lanes.Send(n, lane.Lockdown{On: on})
-		}
-		return nil
-	}
+	lockdown := func() error { return s.deps.Lanes.Lockdown(ctx, on, sess.actor()) }
 	detail := map[string]any{"reason": reason, "lanes": names}
 	if on {
 		// The lanes lock down first: a safety restriction does not wait
