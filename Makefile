@@ -47,7 +47,7 @@ cross:
 # BenchmarkDecisionLatency reports the decision time (last evidence in ->
 # barrier command out) and one bare durable commit, p50/p99 and their ratios.
 bench:
-	$(GO) test -run '^$$' -bench 'DecisionLatency' -benchtime 2000x -count 3 ./gate/
+	$(GO) test -run '^$$' -bench 'DecisionLatency' -benchtime 2000x -count 3 ./record/
 	$(GO) test -run '^$$' -bench 'DurableCommit|CommitInspection|Lookup' -benchtime 2000x -count 1 ./store/
 	$(GO) test -run '^$$' -bench 'RegistryMemory' -benchtime 1x -count 1 -v ./store/ | grep -E 'MiB|Benchmark'
 	$(GO) test -run '^$$' -bench CardRead -benchtime 30x -count 3 ./sim/simreader/

@@ -23,10 +23,10 @@ import (
 	"github.com/hazgate/hazgate/config"
 	"github.com/hazgate/hazgate/device/facematch"
 	"github.com/hazgate/hazgate/device/plate"
-	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/kiosk"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/lanes"
+	"github.com/hazgate/hazgate/record"
 	"github.com/hazgate/hazgate/store"
 	"github.com/hazgate/hazgate/uplink"
 )
@@ -37,7 +37,7 @@ type Appliance struct {
 	log   *slog.Logger
 	clk   clock.Clock
 	st    *store.Store
-	gate  *gate.Gate
+	gate  *record.Keeper
 	lanes *lanes.Set
 	up    *uplink.Uplink
 	kiosk *kiosk.Server
@@ -77,7 +77,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*Appliance, erro
 	}
 	a.st = st
 	a.lanes.KeepLockdown(st, opt.Clock.Now)
-	a.gate = gate.New(cfg.Gate, st, cfg.Params(), opt.Log.With("component", "gate"))
+	a.gate = record.New(cfg.Gate, st, cfg.Params(), opt.Log.With("component", "gate"))
 	if cfg.MQTT.Broker != "" {
 		a.up, err = uplink.New(uplink.ConfigFrom(cfg), st, uplink.Deps{
 			Clock: opt.Clock, Log: opt.Log.With("component", "uplink"),

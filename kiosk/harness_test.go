@@ -17,9 +17,9 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
-	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/lane/lanetest"
+	"github.com/hazgate/hazgate/record"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/store"
 )
@@ -58,7 +58,7 @@ type harness struct {
 	gateClk  *clock.Fake // the lanes' clock
 	wallClk  *clock.Fake // the kiosk's sessions and login limits
 	st       *store.Store
-	gate     *gate.Gate
+	gate     *record.Keeper
 	lanes    RunnerLanes
 	accounts *accounts
 	barriers map[string]*lanetest.Barrier
@@ -116,7 +116,7 @@ func newHarness(t testing.TB, cfg Config, names ...string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := gate.New("test-gate", st, checks.DefaultParams(), nil)
+	g := record.New("test-gate", st, checks.DefaultParams(), nil)
 	h.gate = g
 	faces := &lanetest.FaceMatcher{Scores: map[string]float64{driver1.IDNumber: 0.93, driver3.IDNumber: 0.95, escort4.IDNumber: 0.92}}
 	var wg sync.WaitGroup

@@ -5,7 +5,7 @@
 //
 // The kiosk decides nothing itself: an operator's release, refusal, typed
 // plate or lock-down is sent to the lane as an event, and the lane records
-// it (gate.RecordDecision) before it acts. Every action taken at the kiosk
+// it (record.Keeper.RecordDecision) before it acts. Every action taken at the kiosk
 // is audited (store.Audit) before it is sent.
 package kiosk
 

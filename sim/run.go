@@ -19,9 +19,9 @@ import (
 	"github.com/hazgate/hazgate/config"
 	"github.com/hazgate/hazgate/device/facematch"
 	"github.com/hazgate/hazgate/device/plate"
-	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/lanes"
+	"github.com/hazgate/hazgate/record"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/store"
 )
@@ -89,7 +89,7 @@ type Engine struct {
 	timings Timings
 	start   time.Time
 	loc     *time.Location
-	gate    *gate.Gate
+	gate    *record.Keeper
 	all     *lanes.Set
 	st      *store.Store
 	lanes   map[string]*simLane
@@ -190,7 +190,7 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 		return nil, err
 	}
 	e.loc = params.Location
-	e.gate = gate.New(opt.Gate, st, params, log)
+	e.gate = record.New(opt.Gate, st, params, log)
 	e.all = lanes.New()
 
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -212,7 +212,7 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 			Barrier:  l.barrier,
 			Decider:  &decider{e: e, l: l},
 			Faces:    faces,
-			Recorder: recorder{Gate: e.gate, l: l},
+			Recorder: recorder{Keeper: e.gate, l: l},
 			Log:      log,
 			OnChange: func(s lane.Snapshot) { l.changed(s); e.all.Changed(s) },
 		})
@@ -229,7 +229,7 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 func facesOf(l *simLane) lane.FaceMatcher { return faces{l: l} }
 
 // Gate is the simulated gate (its Decider and Recorder).
-func (e *Engine) Gate() *gate.Gate { return e.gate }
+func (e *Engine) Gate() *record.Keeper { return e.gate }
 
 // Lanes is the gate's lanes, for the kiosk and the uplink.
 func (e *Engine) Lanes() *lanes.Set { return e.all }
@@ -660,12 +660,12 @@ func (d *decider) Decide(ctx context.Context, laneName string, ev checks.Evidenc
 // recorder is the gate's Recorder for one lane, noting the alarms it
 // commits for the report.
 type recorder struct {
-	*gate.Gate
+	*record.Keeper
 	l *simLane
 }
 
 func (r recorder) RaiseAlarm(ctx context.Context, laneName, kind, detail string, at time.Time) error {
-	err := r.Gate.RaiseAlarm(ctx, laneName, kind, detail, at)
+	err := r.Keeper.RaiseAlarm(ctx, laneName, kind, detail, at)
 	if err == nil {
 		r.l.alarm(kind)
 	}
@@ -673,7 +673,7 @@ func (r recorder) RaiseAlarm(ctx context.Context, laneName, kind, detail string,
 }
 
 func (r recorder) RecordDecision(ctx context.Context, laneName, inspectionID, operator, action, reason string, at time.Time) error {
-	err := r.Gate.RecordDecision(ctx, laneName, inspectionID, operator, action, reason, at)
+	err := r.Keeper.RecordDecision(ctx, laneName, inspectionID, operator, action, reason, at)
 	if err == nil {
 		r.l.alarm(lane.AlarmOperatorOpen) // committed with the decision
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
-	"github.com/hazgate/hazgate/gate"
+	"github.com/hazgate/hazgate/record"
 	"github.com/hazgate/hazgate/store"
 )
 
@@ -127,7 +127,7 @@ func perEvent(d time.Duration, n int) float64 { return float64(d.Microseconds())
 // alarm sink, until the returned stop is called.
 func startUplink(b *testing.B, st *store.Store, cfg Config) (*Uplink, func()) {
 	cfg.NonceFile = filepath.Join(b.TempDir(), "nonces.json")
-	u, err := New(cfg, st, Deps{Log: testLog(b), Alarms: gate.New(cfg.Gate, st, checks.Params{}, nil), Clock: clock.Real{}})
+	u, err := New(cfg, st, Deps{Log: testLog(b), Alarms: record.New(cfg.Gate, st, checks.Params{}, nil), Clock: clock.Real{}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
-	"github.com/hazgate/hazgate/gate"
+	"github.com/hazgate/hazgate/record"
 	"github.com/hazgate/hazgate/store"
 	"github.com/hazgate/hazgate/uplink/uplinktest"
 )
@@ -184,7 +184,7 @@ func checkEvents(t testing.TB, ms []msg, n int64) int {
 // and an uplink, running.
 type rig struct {
 	st   *store.Store
-	g    *gate.Gate
+	g    *record.Keeper
 	u    *Uplink
 	cmds *uplinktest.Commander
 	stat *fakeStatus
@@ -226,7 +226,7 @@ func newRig(t testing.TB, dir string, cfg Config, opts ...func(*Deps)) *rig {
 		dir = t.TempDir()
 	}
 	st := openStore(t, filepath.Join(dir, "gate.db"))
-	r := &rig{st: st, g: gate.New(cfg.Gate, st, checks.Params{}, nil), cmds: &uplinktest.Commander{}, stat: &fakeStatus{}}
+	r := &rig{st: st, g: record.New(cfg.Gate, st, checks.Params{}, nil), cmds: &uplinktest.Commander{}, stat: &fakeStatus{}}
 	if cfg.NonceFile == "" {
 		cfg.NonceFile = filepath.Join(dir, "nonces.json")
 	}
@@ -266,7 +266,7 @@ func newRig(t testing.TB, dir string, cfg Config, opts ...func(*Deps)) *rig {
 // own, and kicks the uplink.
 func (r *rig) alarm(t testing.TB, i int) {
 	t.Helper()
-	if err := r.g.RaiseAlarm(context.Background(), "in-1", gate.AlarmTamper, fmt.Sprintf("test event %d", i), r.clk.Now()); err != nil {
+	if err := r.g.RaiseAlarm(context.Background(), "in-1", record.AlarmTamper, fmt.Sprintf("test event %d", i), r.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 	r.u.Kick()

@@ -40,7 +40,7 @@ type Commander interface {
 	Resync(ctx context.Context) error
 }
 
-// AlarmSink records an alarm with its event in the outbox; *gate.Gate is
+// AlarmSink records an alarm with its event in the outbox; *record.Keeper is
 // one.
 type AlarmSink interface {
 	RaiseAlarm(ctx context.Context, lane, kind, detail string, at time.Time) error
@@ -54,7 +54,7 @@ type StatusSource interface {
 }
 
 // Alarm kinds the uplink raises. AlarmCommandRefused has the value of
-// gate.AlarmCommandRefused.
+// record.AlarmCommandRefused.
 const (
 	AlarmCommandRefused = "command_refused"
 	AlarmCommandFailed  = "command_failed"

@@ -1,7 +1,8 @@
-// Package gate puts one gate together: the lanes' decisions and records go
-// through the checks and into the store, each with the event that announces
-// it, in one transaction. It implements lane.Decider and lane.Recorder.
-package gate
+// Package record decides and records for one gate: each lane's evidence goes
+// through the checks and its verdict into the store with the event that
+// announces it, in one transaction; passages, operator decisions and alarms
+// likewise. Its Keeper implements lane.Decider and lane.Recorder.
+package record
 
 import (
 	"context"
@@ -20,8 +21,8 @@ import (
 	"github.com/hazgate/hazgate/store"
 )
 
-// Gate decides and records for every lane of one gate.
-type Gate struct {
+// Keeper decides and records for every lane of one gate.
+type Keeper struct {
 	Name   string
 	Store  *store.Store
 	Params checks.Params
@@ -35,7 +36,7 @@ type Gate struct {
 	OnRecord func()
 }
 
-func (g *Gate) recorded(err error) error {
+func (g *Keeper) recorded(err error) error {
 	if err == nil && g.OnRecord != nil {
 		g.OnRecord()
 	}
@@ -49,17 +50,17 @@ type exit struct {
 }
 
 // New returns a gate named name over st.
-func New(name string, st *store.Store, p checks.Params, log *slog.Logger) *Gate {
+func New(name string, st *store.Store, p checks.Params, log *slog.Logger) *Keeper {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if p.Location == nil {
 		p.Location = time.UTC
 	}
-	return &Gate{Name: name, Store: st, Params: p, Log: log, entropy: ulid.Monotonic(rand.Reader, 0), exits: map[string]exit{}}
+	return &Keeper{Name: name, Store: st, Params: p, Log: log, entropy: ulid.Monotonic(rand.Reader, 0), exits: map[string]exit{}}
 }
 
-func (g *Gate) newID(t time.Time) string {
+func (g *Keeper) newID(t time.Time) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return ulid.MustNew(ulid.Timestamp(t), g.entropy).String()
@@ -68,7 +69,7 @@ func (g *Gate) newID(t time.Time) string {
 // Decide judges the evidence against the registry and commits the inspection,
 // its event (and a rejection alarm) before it returns: record before act. A
 // registry that cannot be read gives unknown checks, never a pass.
-func (g *Gate) Decide(ctx context.Context, laneName string, ev checks.Evidence, now time.Time) (string, checks.Outcome, error) {
+func (g *Keeper) Decide(ctx context.Context, laneName string, ev checks.Evidence, now time.Time) (string, checks.Outcome, error) {
 	var (
 		out   checks.Outcome
 		meta  registry.Meta
@@ -118,7 +119,7 @@ func timings(ev checks.Evidence, now time.Time) map[string]time.Duration {
 
 // alarmMessage is the outbox message of an alarm; ev gives its kind,
 // detail and the optional fields, and the header is filled here.
-func (g *Gate) alarmMessage(laneName string, ev AlarmEvent, at time.Time) store.OutboxMessage {
+func (g *Keeper) alarmMessage(laneName string, ev AlarmEvent, at time.Time) store.OutboxMessage {
 	id := g.newID(at)
 	ev.header = header{Schema: SchemaAlarm, ID: id, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location)}
 	b, _ := json.Marshal(ev)

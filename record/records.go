@@ -1,4 +1,4 @@
-package gate
+package record
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 // RecordPassage records that the vehicle of an inspection (or, on an exit
 // lane, the exit being let out) crossed the barrier, with its event.
-func (g *Gate) RecordPassage(ctx context.Context, laneName, inspectionID, direction string, at time.Time) error {
+func (g *Keeper) RecordPassage(ctx context.Context, laneName, inspectionID, direction string, at time.Time) error {
 	p := store.Passage{ID: g.newID(at), InspectionID: inspectionID, Gate: g.Name, Lane: laneName, Direction: direction, At: at}
 	if direction == store.DirectionOut {
 		g.mu.Lock()
@@ -44,7 +44,7 @@ func (g *Gate) RecordPassage(ctx context.Context, laneName, inspectionID, direct
 
 // RecordDecision records an operator's release or refusal of a held vehicle,
 // with an alarm that tells the safety office about the override.
-func (g *Gate) RecordDecision(ctx context.Context, laneName, inspectionID, operator, action, reason string, at time.Time) error {
+func (g *Keeper) RecordDecision(ctx context.Context, laneName, inspectionID, operator, action, reason string, at time.Time) error {
 	if operator == "" || reason == "" {
 		return errors.New("gate: a decision needs an operator and a reason")
 	}
@@ -63,7 +63,7 @@ func (g *Gate) RecordDecision(ctx context.Context, laneName, inspectionID, opera
 // RecordExit looks up the vehicle's entry for an exit lane: which inspection
 // let it in, and how long it stayed. A vehicle with no recorded entry still
 // leaves (exits run no checks); its passage says so by having no entry id.
-func (g *Gate) RecordExit(ctx context.Context, laneName, plate string, at time.Time) (string, time.Duration, error) {
+func (g *Keeper) RecordExit(ctx context.Context, laneName, plate string, at time.Time) (string, time.Duration, error) {
 	id, in, ok, err := g.Store.LastEntry(ctx, plate)
 	if err != nil {
 		return "", 0, fmt.Errorf("gate: exit of %s: %w", plate, err)
@@ -79,7 +79,7 @@ func (g *Gate) RecordExit(ctx context.Context, laneName, plate string, at time.T
 }
 
 // RaiseAlarm records an alarm with its event.
-func (g *Gate) RaiseAlarm(ctx context.Context, laneName, kind, detail string, at time.Time) error {
+func (g *Keeper) RaiseAlarm(ctx context.Context, laneName, kind, detail string, at time.Time) error {
 	msg := g.alarmMessage(laneName, AlarmEvent{Kind: kind, Detail: detail}, at)
 	return g.recorded(g.Store.RecordAlarm(ctx, store.Alarm{ID: msg.ID, Gate: g.Name, Lane: laneName, Kind: kind, Detail: detail, At: at}, msg))
 }

@@ -1,4 +1,4 @@
-package gate
+package record
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/hazgate/hazgate/store"
 )
 
-func newGate(t *testing.T) (*Gate, []fleetVehicle, time.Time) {
+func newGate(t *testing.T) (*Keeper, []fleetVehicle, time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 3, 15, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -37,7 +37,7 @@ func evidenceFor(v fleetVehicle, arrived time.Time) checks.Evidence {
 }
 
 // pending returns the outbox rows as decoded payloads.
-func pending(t *testing.T, g *Gate) []map[string]any {
+func pending(t *testing.T, g *Keeper) []map[string]any {
 	t.Helper()
 	rows, err := g.Store.PendingOutbox(context.Background(), 0, 100)
 	if err != nil {

@@ -1,4 +1,4 @@
-package gate
+package record
 
 import (
 	"encoding/json"
