@@ -3,17 +3,20 @@ package appliance
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	pgpio "periph.io/x/conn/v3/gpio"
 
 	"github.com/hazgate/hazgate/config"
 	"github.com/hazgate/hazgate/device/gpio"
-	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/gate"
 )
 
-func defaultGPIOInit() error { return gpio.Init() }
+// Back-off between attempts to open a lane's GPIO lines.
+const (
+	gpioMinBackoff = 2 * time.Second
+	gpioMaxBackoff = time.Minute
+)
 
 // gpio opens the lane's loops and barrier and runs them; when a line cannot
 // be opened or a driver stops, the lane is in fault, the barrier relays are
@@ -28,13 +31,13 @@ func (ld *laneDevices) gpio(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		ld.health("gpio", "gpio", err)
+		ld.l.Health(gate.DeviceGPIO, gate.KindGPIO, err)
 		if !ld.wait(ctx, backoff) {
 			return
 		}
 		backoff = min(2*backoff, gpioMaxBackoff)
 		if ld.gpioErr != nil {
-			ld.gpioErr = ld.a.retryGPIOInit()
+			ld.gpioErr = ld.h.retryGPIOInit()
 		}
 	}
 }
@@ -42,7 +45,7 @@ func (ld *laneDevices) gpio(ctx context.Context) {
 // wait waits d on the appliance's clock; false when ctx ended first.
 func (ld *laneDevices) wait(ctx context.Context, d time.Duration) bool {
 	done := make(chan struct{})
-	t := ld.a.clk.AfterFunc(d, func() { close(done) })
+	t := ld.h.opt.Clock.AfterFunc(d, func() { close(done) })
 	select {
 	case <-ctx.Done():
 		t.Stop()
@@ -52,20 +55,10 @@ func (ld *laneDevices) wait(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-var gpioInitMu sync.Mutex
-
-// retryGPIOInit loads the GPIO driver (the configured one: Options.GPIOInit),
-// at start-up and again when a lane retries (a chip that appeared late).
-func (a *Appliance) retryGPIOInit() error {
-	gpioInitMu.Lock()
-	defer gpioInitMu.Unlock()
-	return a.gpioInit()
-}
-
 // runGPIO opens the lines and runs the loops and the barrier until ctx ends
 // (nil) or one of them fails.
 func (ld *laneDevices) runGPIO(ctx context.Context) error {
-	lc, name := ld.cfg, ld.cfg.Name
+	lc, name := ld.l.Config, ld.l.Config.Name
 	in := func(field, pin string) (pgpio.PinIO, error) {
 		if pin == "" {
 			return nil, nil
@@ -85,19 +78,13 @@ func (ld *laneDevices) runGPIO(ctx context.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		return gpio.NewLoop(gpio.LoopConfig{Name: name + "/" + field, Pin: p, ActiveLow: c.ActiveLow, Pull: pull, Debounce: c.Debounce.D(), Clock: ld.a.clk, OnChange: on})
+		return gpio.NewLoop(gpio.LoopConfig{Name: name + "/" + field, Pin: p, ActiveLow: c.ActiveLow, Pull: pull, Debounce: c.Debounce.D(), Clock: ld.h.opt.Clock, OnChange: on})
 	}
-	arrival, err := loop("arrival_loop", lc.ArrivalLoop, func(occ bool) {
-		if occ {
-			ld.runner.Send(lane.VehiclePresent{})
-		} else {
-			ld.runner.Send(lane.VehicleGone{})
-		}
-	})
+	arrival, err := loop("arrival_loop", lc.ArrivalLoop, ld.l.ArrivalLoop)
 	if err != nil {
 		return err
 	}
-	safety, err := loop("safety_loop", lc.SafetyLoop, func(occ bool) { ld.runner.Send(lane.SafetyLoop{Occupied: occ}) })
+	safety, err := loop("safety_loop", lc.SafetyLoop, ld.l.SafetyLoop)
 	if err != nil {
 		return err
 	}
@@ -117,8 +104,8 @@ func (ld *laneDevices) runGPIO(ctx context.Context) error {
 	bc := gpio.BarrierConfig{
 		Name: name + "/barrier", Mode: b.Mode, RelayActiveLow: b.RelayActiveLow, Pulse: b.Pulse.D(),
 		LimitActiveLow: b.LimitActiveLow, LimitPull: limitPull, FeedbackTimeout: b.FeedbackTimeout.D(),
-		Safety: safety, Clock: ld.a.clk, Log: ld.a.log.With("lane", name, "device", "barrier"),
-		OnState: func(s string) { ld.runner.Send(lane.BarrierFeedback{State: s}) },
+		Safety: safety, Clock: ld.h.opt.Clock, Log: ld.l.Log().With("device", "barrier"),
+		OnState: ld.l.BarrierState,
 	}
 	if p := pins["open_pin"]; p != nil {
 		bc.OpenRelay = p
@@ -141,7 +128,7 @@ func (ld *laneDevices) runGPIO(ctx context.Context) error {
 		ld.barrier.set(nil)
 		barrier.Halt() // relays de-energised: the fail-secure position
 	}()
-	ld.health("gpio", "gpio", nil)
+	ld.l.Health(gate.DeviceGPIO, gate.KindGPIO, nil)
 
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -6,12 +6,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/hazgate/hazgate/config"
 )
 
 // Config is the uplink's settings. Zero fields take the defaults below;
-// ConfigFrom fills it from the appliance configuration.
+// the gate's assembly (package gate) fills it from the configuration file.
 type Config struct {
 	// Broker is the broker URL: tcp:// or mqtt:// (plain), ssl://, tls://
 	// or mqtts:// (TLS), ws:// or wss://.
@@ -92,21 +90,6 @@ type Config struct {
 
 	// Location is the zone of the "ts" fields (default UTC).
 	Location *time.Location
-}
-
-// ConfigFrom returns the uplink settings of an appliance configuration.
-// The nonce file lives beside the database.
-func ConfigFrom(c *config.Config) Config {
-	m := c.MQTT
-	return Config{
-		Broker: m.Broker, ClientID: m.ClientID, Root: c.Root(), Park: c.Park, Gate: c.Gate,
-		Username: m.Username, Password: m.Password,
-		CAFile: m.CAFile, CertFile: m.CertFile, KeyFile: m.KeyFile,
-		Keepalive: m.Keepalive.D(), WriteTimeout: m.WriteTimeout.D(), InFlight: m.InFlight,
-		TelemetryInterval: m.TelemetryInt.D(), OutboxMax: m.OutboxMax,
-		TrustedKeys: m.TrustedKeys, NonceFile: c.Database + ".cmd-nonces.json",
-		RegistryTopic: m.RegistryTopic, Location: c.Location(),
-	}
 }
 
 // tlsSchemes are the broker URL schemes that paho opens with TLS.
