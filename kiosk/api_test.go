@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/lanes"
 	"github.com/hazgate/hazgate/store"
 )
 
@@ -444,7 +445,7 @@ func TestManualPlate(t *testing.T) {
 // keptLanes are lanes that keep the lock-down themselves (as lanes.Set
 // does over the store), here failing to record a lift.
 type keptLanes struct {
-	RunnerLanes
+	*lanes.Set
 	calls    []string
 	failLift bool
 }
@@ -454,14 +455,14 @@ func (k *keptLanes) Lockdown(ctx context.Context, on bool, by string) error {
 	if !on && k.failLift {
 		return errors.New("lock-down not lifted, it could not be recorded: disk I/O error")
 	}
-	return k.RunnerLanes.Lockdown(ctx, on, by)
+	return k.Set.Lockdown(ctx, on, by)
 }
 
 // Lanes that keep the lock-down switch it themselves, with who did it; a
 // lift they could not record is an error, and the lanes stay locked down.
 func TestLockdownKept(t *testing.T) {
 	h := heldHarness(t)
-	kept := &keptLanes{RunnerLanes: h.lanes, failLift: true}
+	kept := &keptLanes{Set: h.gate.Lanes, failLift: true}
 	h.srv.deps.Lanes = kept
 	op := h.client().mustLogin("op", opPassword)
 	sup := h.client().mustLogin("sup", supPassword)

@@ -9,7 +9,7 @@ import (
 	"github.com/hazgate/hazgate/store"
 )
 
-// Lanes is the gate's lanes as the kiosk sees them.
+// Lanes is the gate's lanes as the kiosk sees them (lanes.Set).
 type Lanes interface {
 	// Snapshots returns every lane's current view, in display order.
 	Snapshots() []lane.Snapshot
@@ -20,39 +20,6 @@ type Lanes interface {
 	// records it first, so that it outlives a restart, and fails secure
 	// when it cannot.
 	Lockdown(ctx context.Context, on bool, by string) error
-}
-
-// RunnerLanes is Lanes over lane runners, in display order.
-type RunnerLanes []*lane.Runner
-
-var _ Lanes = RunnerLanes(nil)
-
-// Snapshots returns each runner's view.
-func (rs RunnerLanes) Snapshots() []lane.Snapshot {
-	out := make([]lane.Snapshot, len(rs))
-	for i, r := range rs {
-		out[i] = r.Snapshot()
-	}
-	return out
-}
-
-// Lockdown sends every runner the lock-down (kept nowhere).
-func (rs RunnerLanes) Lockdown(_ context.Context, on bool, _ string) error {
-	for _, r := range rs {
-		r.Send(lane.Lockdown{On: on})
-	}
-	return nil
-}
-
-// Send sends e to the runner named name.
-func (rs RunnerLanes) Send(name string, e lane.Event) bool {
-	for _, r := range rs {
-		if r.Name() == name {
-			r.Send(e)
-			return true
-		}
-	}
-	return false
 }
 
 // Records is the history the kiosk reads.

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,9 +18,10 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/config"
+	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/lane/lanetest"
-	"github.com/hazgate/hazgate/record"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/store"
 )
@@ -58,8 +60,8 @@ type harness struct {
 	gateClk  *clock.Fake // the lanes' clock
 	wallClk  *clock.Fake // the kiosk's sessions and login limits
 	st       *store.Store
-	gate     *record.Keeper
-	lanes    RunnerLanes
+	gate     *gate.Gate     // assembled as hazgate run and sim assemble theirs
+	lanes    []*lane.Runner // in display order
 	accounts *accounts
 	barriers map[string]*lanetest.Barrier
 	srv      *Server
@@ -109,30 +111,36 @@ func newHarness(t testing.TB, cfg Config, names ...string) *harness {
 	if cfg.Gate == "" {
 		cfg.Gate = "test-gate"
 	}
+	gc := config.Default()
+	gc.Gate = "test-gate"
+	for _, name := range names {
+		dir := lane.DirectionIn
+		if strings.HasPrefix(name, "out") {
+			dir = lane.DirectionOut
+		}
+		gc.Lanes = append(gc.Lanes, config.Lane{Name: name, Direction: dir})
+	}
+	hw := &testHardware{
+		faces:    &lanetest.FaceMatcher{Scores: map[string]float64{driver1.IDNumber: 0.93, driver3.IDNumber: 0.95, escort4.IDNumber: 0.92}},
+		barriers: h.barriers,
+	}
+	h.gate, err = gate.Assemble(ctx, &gc, st, hw, gate.Options{Clock: h.gateClk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range h.gate.AllLanes() {
+		h.lanes = append(h.lanes, l.Runner)
+	}
 	h.srv, err = New(cfg, Deps{
-		Lanes: &h.lanes, Store: h.accounts,
+		Lanes: h.gate.Lanes, Store: h.accounts,
 		Clock: h.wallClk, GateClock: h.gateClk, Disk: DiskAt(dir),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := record.New("test-gate", st, checks.DefaultParams(), nil)
-	h.gate = g
-	faces := &lanetest.FaceMatcher{Scores: map[string]float64{driver1.IDNumber: 0.93, driver3.IDNumber: 0.95, escort4.IDNumber: 0.92}}
+	h.gate.Lanes.Watch(h.srv.Publish)
 	var wg sync.WaitGroup
-	for _, name := range names {
-		b := &lanetest.Barrier{}
-		h.barriers[name] = b
-		exit := len(name) >= 3 && name[:3] == "out"
-		deps := lane.Deps{Clock: h.gateClk, Barrier: b, Faces: faces, Recorder: g, OnChange: h.srv.Publish}
-		if !exit {
-			deps.Decider = g
-		}
-		r := lane.NewRunner(lane.Config{Name: name, Exit: exit}, deps)
-		h.lanes = append(h.lanes, r)
-		wg.Add(1)
-		go func() { defer wg.Done(); r.Run(ctx) }()
-	}
+	wg.Go(func() { h.gate.Run(ctx) })
 	h.http = httptest.NewServer(h.srv.Handler())
 	t.Cleanup(func() {
 		h.srv.hub.close() // ends the event streams
@@ -143,6 +151,18 @@ func newHarness(t testing.TB, cfg Config, names ...string) *harness {
 		st.Close()
 	})
 	return h
+}
+
+// testHardware is each lane's test barrier and the face matcher's scores.
+type testHardware struct {
+	faces    lane.FaceMatcher
+	barriers map[string]*lanetest.Barrier
+}
+
+func (hw *testHardware) Devices(l *gate.Lane) (gate.Devices, error) {
+	b := &lanetest.Barrier{}
+	hw.barriers[l.Config.Name] = b
+	return gate.Devices{Barrier: b, Faces: hw.faces}, nil
 }
 
 // addOperator adds an account (bcrypt at its cheapest cost: tests only).

@@ -28,7 +28,7 @@ func watchAlarms(t *testing.T, h *harness) *alarmWatch {
 		t.Fatal(err)
 	}
 	u, err := uplink.New(uplink.Config{Broker: b.URL(), Park: "test-park", Gate: "test-gate", TelemetryInterval: -1}, h.st,
-		uplink.Deps{Clock: h.gateClk, Alarms: h.gate})
+		uplink.Deps{Clock: h.gateClk, Alarms: h.gate.Keeper})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func TestTLS(t *testing.T) {
 			{TLSCertFile: keyFile, TLSKeyFile: certFile},
 		} {
 			h := newHarness(t, Config{}, "in-1")
-			_, err := New(cfg, Deps{Lanes: &h.lanes, Store: h.st})
+			_, err := New(cfg, Deps{Lanes: h.gate.Lanes, Store: h.st})
 			if err == nil || !strings.HasPrefix(err.Error(), "kiosk: ") {
 				t.Fatalf("New(%+v) = %v, want a kiosk error", cfg, err)
 			}

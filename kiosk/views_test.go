@@ -339,7 +339,7 @@ func testMetric(t *testing.T, h *harness, series string) string {
 func TestHealthSources(t *testing.T) {
 	h := newHarness(t, Config{}, "in-1")
 	srv, err := New(Config{}, Deps{
-		Lanes: &h.lanes, Store: h.st, GateClock: h.gateClk,
+		Lanes: h.gate.Lanes, Store: h.st, GateClock: h.gateClk,
 		Broker: BrokerFunc(func() BrokerStatus { return BrokerStatus{URL: "ssl://broker:8883", LastError: "connection refused"} }),
 		Devices: DevicesFunc(func() []DeviceStatus {
 			return []DeviceStatus{{Name: "idcard-in-1", Kind: "idcard", Lane: "in-1", OK: false, State: "disconnected"}, {Name: "scanner-in-1", Kind: "scanner", Lane: "in-1", OK: true, State: "ok"}}

@@ -9,6 +9,7 @@ import (
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/device/facematch"
 	devgpio "github.com/hazgate/hazgate/device/gpio"
+	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/sim/simgpio"
 	"github.com/hazgate/hazgate/sim/simhttp"
@@ -36,10 +37,10 @@ type vehicle struct {
 // simLane is a lane with its runner, its simulated devices and the queue of
 // vehicles waiting to pull up.
 type simLane struct {
-	sim    *Engine
-	name   string
-	exit   bool
-	runner *lane.Runner
+	sim  *Engine
+	name string
+	exit bool
+	gl   *gate.Lane // the lane as the gate assembled it: its runner and device adapters
 
 	// Its hardware (hardware.go): pins and their drivers on every lane;
 	// readers, scanner, camera and face service on entry lanes.
@@ -183,7 +184,7 @@ func (l *simLane) held(v *vehicle, snap lane.Snapshot) {
 		}
 		s.clk.AfterFunc(wait, func() {
 			s.note(v, fmt.Sprintf("operator %s: %s (%s)", name, op.Action, op.Reason))
-			l.runner.Send(e)
+			l.gl.Runner.Send(e)
 		})
 		if op.Action == "release" {
 			// If the release does not open (lock-down, a failed record),

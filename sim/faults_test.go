@@ -59,13 +59,13 @@ func TestDeviceFaultShowsOnTheLane(t *testing.T) {
 				t.Fatal(err)
 			}
 			e, _ := runEngine(t, sc, Options{})
-			if got := e.lanes["in-1"].runner.Snapshot().Faults; !slices.Equal(got, tt.faults) {
+			if got := e.lanes["in-1"].gl.Runner.Snapshot().Faults; !slices.Equal(got, tt.faults) {
 				t.Errorf("lane faults %v, want %v", got, tt.faults)
 			}
 			// The status feed lists every device of the lane, as the
 			// appliance's does, with the same faults.
 			var names, faulted []string
-			for _, d := range e.Lanes().Status().Devices {
+			for _, d := range e.gate.Lanes.Status().Devices {
 				names = append(names, d.Name)
 				if !d.OK {
 					faulted = append(faulted, d.Name)

@@ -30,8 +30,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -47,13 +47,13 @@ import (
 	"github.com/hazgate/hazgate/device/plate"
 	"github.com/hazgate/hazgate/device/scanner"
 	"github.com/hazgate/hazgate/device/serialport"
+	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/sim/simgpio"
 	"github.com/hazgate/hazgate/sim/simhttp"
 	"github.com/hazgate/hazgate/sim/simreader"
 	"github.com/hazgate/hazgate/sim/simscanner"
-	"github.com/hazgate/hazgate/uplink"
 )
 
 // Device settings of the simulated gate.
@@ -86,15 +86,11 @@ const (
 	maxCardTries = 3
 )
 
-// Device names, as the configuration names them, after the lane.
+// Device names of the simulator's faults, after the lane, beside the
+// gate's (gate.DeviceIDCard...).
 const (
-	devIDCard       = "idcard"
-	devEscortIDCard = "escort_idcard"
-	devScanner      = "scanner"
-	kindIDCard      = "idcard" // the device kind of both readers
-	devGPIO         = "gpio"
-	devCamera       = "camera"
-	devBarrier      = "barrier"
+	devCamera  = "camera"
+	devBarrier = "barrier"
 )
 
 // act queues a step that touches a real-time device; the loop runs the
@@ -149,7 +145,7 @@ func (e *Engine) quiesce(ctx context.Context) error {
 			return err
 		}
 		for _, name := range e.sc.Lanes() {
-			if err := e.lanes[name].runner.Sync(ctx); err != nil {
+			if err := e.lanes[name].gl.Runner.Sync(ctx); err != nil {
 				return fmt.Errorf("sim: lane %s: %w", name, err)
 			}
 		}
@@ -224,33 +220,45 @@ func (e *Engine) busyLocked() string {
 	return ""
 }
 
-// deviceNote prints a progress line about a device.
-// deviceHealth reports a device's fault (with err) or recovery to its lane,
-// applies update to the simulated device's state under the device lock, and
-// notes it in the progress.
-func (e *Engine) deviceHealth(l *simLane, device, kind string, fault bool, err error, update func()) {
-	detail, note, faultText := "recovered", "recovered", ""
-	if fault {
-		detail = errText(err)
-		note, faultText = "fault: "+detail, detail
+// deviceHealth reports a device's fault (err) or recovery (nil) through
+// the lane's adapter, applies update to the simulated device's state under
+// the device lock, and notes it in the progress.
+func (e *Engine) deviceHealth(l *simLane, device, kind string, err error, update func()) {
+	note := "recovered"
+	if err != nil {
+		note = "fault: " + errText(err)
 	}
-	e.reportDevice(l, device, kind, faultText)
-	l.runner.Send(lane.DeviceFault{Device: device, Fault: fault, Detail: detail})
+	l.gl.Health(device, kind, err)
 	e.dev.Lock()
 	update()
 	e.changedLocked()
 	e.dev.Unlock()
-	e.deviceNote(l.name, device, note)
+	e.deviceNote(l.name, l.gl.DeviceName(device), note)
 }
 
-// reportDevice puts a device's health where the appliance puts it: in the
-// status feed (uplink) and on the kiosk's health page.
-func (e *Engine) reportDevice(l *simLane, device, kind, fault string) {
-	e.all.SetDevice(uplink.Health(device, kind, l.name, fault, e.clk.Now()))
-}
-
+// deviceNote prints a progress line about a device.
 func (e *Engine) deviceNote(laneName, device, what string) {
 	e.printf("[%s] %s device %s %s\n", e.offset(e.clk.Now()), pad(laneName, 6), device, what)
+}
+
+// hardware is the simulated gate's hardware (gate.Hardware).
+type hardware struct{ e *Engine }
+
+var _ gate.Hardware = hardware{}
+
+// Devices builds one lane's simulated devices and the real drivers on them.
+func (h hardware) Devices(gl *gate.Lane) (gate.Devices, error) {
+	e := h.e
+	l := &simLane{sim: e, name: gl.Config.Name, exit: gl.Config.Direction == lane.DirectionOut, phase: lane.PhaseIdle, gl: gl}
+	if err := e.wire(l); err != nil {
+		return gate.Devices{}, err
+	}
+	e.lanes[l.name] = l
+	devs := gate.Devices{Barrier: l.barrier, Run: l.runDevices}
+	if !l.exit {
+		devs.Faces = faces{l: l}
+	}
+	return devs, nil
 }
 
 // wire builds a lane's hardware and its drivers. The lane's runner does not
@@ -289,7 +297,7 @@ func (e *Engine) wireGPIO(l *simLane) error {
 	}
 	e.cleanup = append(e.cleanup, func() { sl.Close() })
 	l.gpio = sl
-	e.reportDevice(l, l.name+"/"+devGPIO, devGPIO, "")
+	l.gl.Health(gate.DeviceGPIO, gate.KindGPIO, nil)
 	names := sl.PinNames()
 	pin := func(key string) (*simgpio.Pin, error) {
 		p, err := devgpio.Lookup(names[key])
@@ -315,16 +323,10 @@ func (e *Engine) wireGPIO(l *simLane) error {
 		p.Watch(lp.Sample)
 		return lp, nil
 	}
-	if l.arrival, err = loop("arrival_loop", func(occupied bool) {
-		if occupied {
-			l.runner.Send(lane.VehiclePresent{})
-		} else {
-			l.runner.Send(lane.VehicleGone{})
-		}
-	}); err != nil {
+	if l.arrival, err = loop("arrival_loop", l.gl.ArrivalLoop); err != nil {
 		return err
 	}
-	if l.safety, err = loop("safety_loop", func(occupied bool) { l.runner.Send(lane.SafetyLoop{Occupied: occupied}) }); err != nil {
+	if l.safety, err = loop("safety_loop", l.gl.SafetyLoop); err != nil {
 		return err
 	}
 	var pins [4]*simgpio.Pin
@@ -351,68 +353,116 @@ func (e *Engine) wireGPIO(l *simLane) error {
 // a barrier that reports open lets the waiting vehicle through. It runs
 // under the driver's lock, so the vehicle moves on the clock.
 func (l *simLane) barrierState(state string) {
-	l.runner.Send(lane.BarrierFeedback{State: state})
+	l.gl.BarrierState(state)
 	if state == lane.BarrierOpen {
 		l.sim.clk.AfterFunc(0, l.vehicleDrivesThrough)
 	}
 }
 
-// startDevices reports the pins' and the barrier's initial states, as their
-// drivers' Run does, and starts the serial drivers.
-func (e *Engine) startDevices(ctx context.Context, l *simLane) {
-	l.runner.Send(lane.BarrierFeedback{State: l.barrier.State()})
+// initialState reports the pins' and the barrier's initial states, as
+// their drivers' Run does.
+func (l *simLane) initialState() {
+	l.gl.BarrierState(l.barrier.State())
 	if l.arrival.Occupied() {
-		l.runner.Send(lane.VehiclePresent{})
+		l.gl.ArrivalLoop(true)
 	}
-	l.runner.Send(lane.SafetyLoop{Occupied: l.safety.Occupied()})
+	l.gl.SafetyLoop(l.safety.Occupied())
+}
+
+// runDevices runs the lane's serial drivers until ctx ends; then the
+// serial devices are unplugged, which wakes their drivers at once.
+func (l *simLane) runDevices(ctx context.Context) {
+	e := l.sim
+	var wg sync.WaitGroup
 	for _, r := range l.readers {
-		e.devWG.Go(func() { r.driver.Run(ctx, r.event) })
+		wg.Go(func() { r.driver.Run(ctx, r.event) })
 	}
 	if s := l.scanner; s != nil {
-		e.devWG.Go(func() { s.driver.Run(ctx, s.event) })
+		wg.Go(func() { s.driver.Run(ctx, s.event) })
 	}
+	<-ctx.Done()
+	e.closing.Store(true)
+	for _, r := range l.readers {
+		r.sim.Close()
+	}
+	if l.scanner != nil {
+		l.scanner.sim.Close()
+	}
+	wg.Wait()
 }
 
 // pushPlate is the lane's plate camera pushing its read to the gate's push
-// endpoint (device/plate), as ANPR cameras do, with the lane's token. The
-// endpoint answers at once; a push it refuses reaches no lane.
+// endpoint (device/plate) over HTTP on loopback, as ANPR cameras do, with
+// the lane's token. The endpoint answers at once; a push it refuses reaches
+// no lane.
 func (l *simLane) pushPlate(v *vehicle) {
 	e := l.sim
 	one := 1.0
 	body, _ := json.Marshal(plate.Push{Plate: v.a.Plate, Trailer: v.a.Trailer, Confidence: &one})
-	req := httptest.NewRequest(http.MethodPost, "/api/v1/lanes/"+url.PathEscape(l.name)+"/plate", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+plateToken(l.name))
-	rec := httptest.NewRecorder()
-	e.plates.ServeHTTP(rec, req)
-	if rec.Code != http.StatusAccepted {
-		e.deviceNote(l.name, l.name+"/plate_camera", fmt.Sprintf("push refused: %d %s", rec.Code, strings.TrimSpace(rec.Body.String())))
+	if err := e.plates.push(l.name, plateToken(l.name), body); err != nil {
+		e.deviceNote(l.name, l.name+"/plate_camera", err.Error())
 	}
 }
 
 // plateToken is a lane's plate camera token.
 func plateToken(laneName string) string { return "sim-plate-" + laneName }
 
-// plateEndpoint is the gate's plate push endpoint for the scenario's lanes.
-func (e *Engine) plateEndpoint() *plate.Handler {
-	tokens := map[string]string{}
-	for _, name := range e.sc.Lanes() {
-		tokens[name] = plateToken(name)
+// plateCamera is the lanes' plate cameras: they push to the gate's plate
+// endpoint, served on loopback.
+type plateCamera struct {
+	srv    *http.Server
+	ln     net.Listener
+	client *http.Client
+}
+
+func newPlateCamera() (*plateCamera, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("sim: plate push endpoint: %w", err)
 	}
-	return plate.NewHandler(plate.Config{Tokens: tokens, Deliver: func(laneName string, read lane.PlateRead) error {
-		l := e.lanes[laneName]
-		if l == nil {
-			return fmt.Errorf("no lane %s", laneName)
-		}
-		l.runner.Send(read)
-		return nil
-	}})
+	return &plateCamera{ln: ln, client: &http.Client{Timeout: settleBound}}, nil
+}
+
+// serve serves the gate's plate push endpoint.
+func (p *plateCamera) serve(h http.Handler) {
+	p.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go p.srv.Serve(p.ln) // ends when close closes the listener
+}
+
+func (p *plateCamera) close() {
+	if p.srv != nil {
+		p.srv.Close()
+	} else {
+		p.ln.Close()
+	}
+	p.client.CloseIdleConnections()
+}
+
+// push posts one read for lane with the camera's token.
+func (p *plateCamera) push(laneName, token string, body []byte) error {
+	req, err := http.NewRequest(http.MethodPost, "http://"+p.ln.Addr().String()+"/api/v1/lanes/"+url.PathEscape(laneName)+"/plate", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("push failed: %w", err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("push refused: %d %s", resp.StatusCode, strings.TrimSpace(string(msg)))
+	}
+	return nil
 }
 
 // cardReader is one simulated GA 467 reader and the real driver reading it.
 type cardReader struct {
 	e      *Engine
 	l      *simLane
+	device string // "idcard"
 	name   string // "in-1/idcard"
 	role   string // the role of every card read on it
 	sim    *simreader.Reader
@@ -436,9 +486,9 @@ type presentation struct {
 }
 
 func (e *Engine) wireReader(l *simLane, role string) error {
-	dev := devIDCard
+	dev := gate.DeviceIDCard
 	if role == lane.RoleEscort {
-		dev = devEscortIDCard
+		dev = gate.DeviceEscortIDCard
 	}
 	path := filepath.Join(e.devDir, "hazgate-"+strings.ReplaceAll(dev, "_", "-")+"-"+l.name)
 	sr, err := simreader.New(path)
@@ -446,8 +496,8 @@ func (e *Engine) wireReader(l *simLane, role string) error {
 		return fmt.Errorf("sim: lane %s: %w", l.name, err)
 	}
 	e.cleanup = append(e.cleanup, func() { sr.Close() })
-	r := &cardReader{e: e, l: l, name: l.name + "/" + dev, role: role, sim: sr}
-	e.reportDevice(l, r.name, kindIDCard, "")
+	r := &cardReader{e: e, l: l, device: dev, name: l.gl.DeviceName(dev), role: role, sim: sr}
+	l.gl.Health(dev, gate.KindIDCard, nil)
 	sr.Fake().OnFind(r.found)
 	r.driver = idcard.NewReader(idcard.ReaderConfig{
 		Open: func() (io.ReadWriteCloser, error) {
@@ -540,8 +590,7 @@ func (r *cardReader) event(ev idcard.Event) {
 	switch ev.Kind {
 	case idcard.EventCard:
 		c := ev.Card
-		e.photos.Put(l.name, c.IDNumber, c.Photo)
-		l.runner.Send(lane.CardRead{Person: c.Person(), Role: r.role})
+		l.gl.Card(r.device, r.role, ev)
 		r.sim.Remove() // the person takes the card back
 		e.dev.Lock()
 		r.want, r.placed = nil, false
@@ -563,9 +612,9 @@ func (r *cardReader) event(ev idcard.Event) {
 		e.dev.Unlock()
 		e.deviceNote(l.name, r.name, fmt.Sprintf("could not read a card: %v", ev.Err))
 	case idcard.EventFault:
-		e.deviceHealth(l, r.name, kindIDCard, true, ev.Err, func() { r.faulted = true })
+		e.deviceHealth(l, r.device, gate.KindIDCard, ev.Err, func() { r.faulted = true })
 	case idcard.EventRecovered:
-		e.deviceHealth(l, r.name, kindIDCard, false, nil, func() { r.faulted = false })
+		e.deviceHealth(l, r.device, gate.KindIDCard, nil, func() { r.faulted = false })
 	}
 }
 
@@ -654,8 +703,8 @@ func (e *Engine) wireScanner(l *simLane) error {
 		return fmt.Errorf("sim: lane %s: %w", l.name, err)
 	}
 	e.cleanup = append(e.cleanup, func() { ss.Close() })
-	s := &waybillScanner{e: e, l: l, name: l.name + "/" + devScanner, sim: ss}
-	e.reportDevice(l, s.name, devScanner, "")
+	s := &waybillScanner{e: e, l: l, name: l.gl.DeviceName(gate.DeviceScanner), sim: ss}
+	l.gl.Health(gate.DeviceScanner, gate.KindScanner, nil)
 	s.driver = scanner.NewReader(scanner.Config{
 		Open: func() (io.ReadCloser, error) {
 			p, err := serialport.Open(path, scannerBaud)
@@ -727,9 +776,8 @@ func (s *waybillScanner) event(ev scanner.Event) {
 	}
 	switch ev.Kind {
 	case scanner.EventScan, scanner.EventRejected:
-		if ev.Kind == scanner.EventScan {
-			l.runner.Send(lane.WaybillScanned{Number: ev.Waybill})
-		} else {
+		l.gl.Scan(gate.DeviceScanner, ev)
+		if ev.Kind == scanner.EventRejected {
 			e.deviceNote(l.name, s.name, fmt.Sprintf("rejected a scan: %v", ev.Err))
 		}
 		e.dev.Lock()
@@ -737,9 +785,9 @@ func (s *waybillScanner) event(ev scanner.Event) {
 		e.changedLocked()
 		e.dev.Unlock()
 	case scanner.EventFault:
-		e.deviceHealth(l, s.name, devScanner, true, ev.Err, func() { s.faulted, s.open = true, false })
+		e.deviceHealth(l, gate.DeviceScanner, gate.KindScanner, ev.Err, func() { s.faulted, s.open = true, false })
 	case scanner.EventRecovered:
-		e.deviceHealth(l, s.name, devScanner, false, nil, func() { s.faulted = false })
+		e.deviceHealth(l, gate.DeviceScanner, gate.KindScanner, nil, func() { s.faulted = false })
 	}
 }
 
@@ -783,7 +831,7 @@ func (e *Engine) wireFace(l *simLane) error {
 	e.cleanup = append(e.cleanup, func() { svc.Close() })
 	l.camera, l.face = cam, svc
 	l.matcher = facematch.New(facematch.Config{
-		URL: svc.URL(), Timeout: faceTimeout, Photos: e.photos,
+		URL: svc.URL(), Timeout: faceTimeout, Photos: l.gl.Gate().Photos,
 		Cameras: func(string) facematch.Camera { return drv },
 		Clock:   wakeClock{e, l}, Log: e.log.With("device", l.name+"/face_match"),
 	})
@@ -952,13 +1000,13 @@ func (e *Engine) inject(f Fault, on bool) error {
 		return fmt.Errorf("sim: fault on %s: no lane %s", f.Device, laneName)
 	}
 	switch kind {
-	case devIDCard, devEscortIDCard:
+	case gate.DeviceIDCard, gate.DeviceEscortIDCard:
 		for _, r := range l.readers {
 			if r.name == f.Device {
 				return r.inject(f.Kind, on)
 			}
 		}
-	case devScanner:
+	case gate.DeviceScanner:
 		if l.scanner != nil {
 			return l.scanner.inject(f.Kind, on)
 		}

@@ -17,11 +17,8 @@ import (
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/config"
-	"github.com/hazgate/hazgate/device/facematch"
-	"github.com/hazgate/hazgate/device/plate"
+	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/lane"
-	"github.com/hazgate/hazgate/lanes"
-	"github.com/hazgate/hazgate/record"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/store"
 )
@@ -46,6 +43,12 @@ type Options struct {
 	// Clock, when set, is the fake clock to run on (it must stand at the
 	// scenario's clock); by default New makes one.
 	Clock *clock.Fake
+	// Park names the simulated park (default "demo"): the MQTT root is
+	// hazgate/<park>/<gate>.
+	Park string
+	// Broker, when set, is the MQTT broker the gate publishes to (its
+	// uplink, as on the appliance), with ClientID.
+	Broker, ClientID string
 }
 
 // Report is a run's result, the JSON that -report writes.
@@ -89,22 +92,19 @@ type Engine struct {
 	timings Timings
 	start   time.Time
 	loc     *time.Location
-	gate    *record.Keeper
-	all     *lanes.Set
+	gate    *gate.Gate
 	st      *store.Store
 	lanes   map[string]*simLane
 	persons map[string]registry.Person
 	log     *slog.Logger
 	id      int64  // tells apart the pins of engines in one process
 	devDir  string // where the serial devices' paths are
-	photos  *facematch.Photos
-	plates  *plate.Handler
+	plates  *plateCamera
 
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	devCancel context.CancelFunc
-	devWG     sync.WaitGroup
-	cleanup   []func()
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	devWG   sync.WaitGroup
+	cleanup []func()
 
 	// The real-time devices' deliveries (hardware.go).
 	dev        sync.Mutex
@@ -138,7 +138,7 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (*Report, error) {
 // registry and starts one lane runner per lane, idle until Run.
 func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) {
 	e := &Engine{sc: sc, opt: opt, clk: opt.Clock, timings: sc.Timings.merged(), start: sc.Clock.Time, lanes: map[string]*simLane{}, persons: map[string]registry.Person{},
-		id: engines.Add(1), photos: facematch.NewPhotos(64), devChanged: make(chan struct{})}
+		id: engines.Add(1), devChanged: make(chan struct{})}
 	if e.clk == nil {
 		e.clk = clock.NewFake(sc.Clock.Time)
 	}
@@ -150,6 +150,10 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 	if opt.Gate == "" {
 		opt.Gate = "sim"
 	}
+	if opt.Park == "" {
+		opt.Park = "demo"
+	}
+	e.opt = opt
 	log := opt.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -185,54 +189,46 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 	for _, p := range sc.Registry.Persons {
 		e.persons[p.IDNumber] = p
 	}
-	params, deadline, err := e.settings()
+	cfg := e.config()
+	e.loc = cfg.Location()
+	if e.plates, err = newPlateCamera(); err != nil {
+		return nil, err
+	}
+	e.cleanup = append(e.cleanup, e.plates.close)
+	e.gate, err = gate.Assemble(ctx, cfg, st, hardware{e}, gate.Options{
+		Log: log, Clock: e.clk,
+		UplinkClock: WallTimers{Fake: e.clk}, // status and telemetry paced on the wall clock
+		Observer: &gate.Observer{
+			Decided: func(laneName, id string, out checks.Outcome, at time.Time) {
+				if v := e.lanes[laneName].current(); v != nil {
+					e.decided(v, out, id, at)
+				}
+			},
+			Alarm:   func(laneName, kind string) { e.lanes[laneName].alarm(kind) },
+			Changed: func(s lane.Snapshot) { e.lanes[s.Lane].changed(s) },
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
-	e.loc = params.Location
-	e.gate = record.New(opt.Gate, st, params, log)
-	e.all = lanes.New()
-
+	e.plates.serve(e.gate.PlatePush)
+	// The pins' and the barrier's initial states reach each lane before
+	// anything else, as their drivers' Run reports them.
+	for _, name := range sc.Lanes() {
+		e.lanes[name].initialState()
+	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.cancel = cancel
-	dctx, dcancel := context.WithCancel(context.WithoutCancel(ctx))
-	e.devCancel = dcancel
-	e.plates = e.plateEndpoint()
-	for _, name := range sc.Lanes() {
-		l := &simLane{sim: e, name: name, exit: IsExit(name), phase: lane.PhaseIdle}
-		if err := e.wire(l); err != nil {
-			return nil, err
+	e.wg.Go(func() {
+		if err := e.gate.Run(rctx); err != nil {
+			log.Error("the simulated gate stopped", "err", err)
 		}
-		var faces lane.FaceMatcher
-		if !l.exit {
-			faces = facesOf(l)
-		}
-		l.runner = lane.NewRunner(lane.Config{Name: name, Exit: l.exit, Deadline: deadline}, lane.Deps{
-			Clock:    e.clk,
-			Barrier:  l.barrier,
-			Decider:  &decider{e: e, l: l},
-			Faces:    faces,
-			Recorder: recorder{Keeper: e.gate, l: l},
-			Log:      log,
-			OnChange: func(s lane.Snapshot) { l.changed(s); e.all.Changed(s) },
-		})
-		e.lanes[name] = l
-		e.all.Add(l.runner)
-		e.wg.Add(1)
-		go func() { defer e.wg.Done(); l.runner.Run(rctx) }()
-		e.startDevices(dctx, l)
-	}
+	})
 	return e, nil
 }
 
-// facesOf is an entry lane's face matcher (a nil interface on exit lanes).
-func facesOf(l *simLane) lane.FaceMatcher { return faces{l: l} }
-
-// Gate is the simulated gate (its Decider and Recorder).
-func (e *Engine) Gate() *record.Keeper { return e.gate }
-
-// Lanes is the gate's lanes, for the kiosk and the uplink.
-func (e *Engine) Lanes() *lanes.Set { return e.all }
+// Gate is the simulated gate, assembled as the appliance's is.
+func (e *Engine) Gate() *gate.Gate { return e.gate }
 
 // Clock is the scenario's fake clock.
 func (e *Engine) Clock() *clock.Fake { return e.clk }
@@ -244,23 +240,9 @@ func (e *Engine) Store() *store.Store { return e.st }
 // (and serving the kiosk) until Close.
 func (e *Engine) Close() {
 	if e.cancel != nil {
-		e.cancel()
+		e.cancel() // the lanes, their devices (runDevices) and the uplink
 	}
 	e.wg.Wait()
-	e.closing.Store(true)
-	if e.devCancel != nil {
-		e.devCancel()
-	}
-	// Unplugged, the serial devices wake their drivers at once.
-	for _, l := range e.lanes {
-		for _, r := range l.readers {
-			r.sim.Close()
-		}
-		if l.scanner != nil {
-			l.scanner.sim.Close()
-		}
-	}
-	e.devWG.Wait()
 	for i := len(e.cleanup) - 1; i >= 0; i-- {
 		e.cleanup[i]()
 	}
@@ -287,10 +269,12 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	return e.report(), nil
 }
 
-// settings are the checks' parameters and the lane deadline, from the
-// defaults and the scenario's settings.
-func (e *Engine) settings() (checks.Params, time.Duration, error) {
+// config is the simulated gate's configuration: the defaults with the
+// scenario's settings, one lane per lane name of the arrivals (a name that
+// starts with "out" is an exit), each with its plate camera's token.
+func (e *Engine) config() *config.Config {
 	c := config.Default()
+	c.Park, c.Gate = e.opt.Park, e.opt.Gate
 	s := e.sc.Settings
 	if s.Timezone != "" {
 		c.Timezone = s.Timezone
@@ -305,7 +289,15 @@ func (e *Engine) settings() (checks.Params, time.Duration, error) {
 		c.RegistryMaxAge = *s.RegistryMaxAge
 	}
 	c.Checks.OpenHours = s.OpenHours
-	return c.Params(), c.Deadline.D(), nil
+	c.MQTT.Broker, c.MQTT.ClientID = e.opt.Broker, e.opt.ClientID
+	for _, name := range e.sc.Lanes() {
+		dir := lane.DirectionIn
+		if IsExit(name) {
+			dir = lane.DirectionOut
+		}
+		c.Lanes = append(c.Lanes, config.Lane{Name: name, Direction: dir, Deadline: c.Deadline, PlateToken: plateToken(name)})
+	}
+	return &c
 }
 
 // card is the ID card the simulated reader makes for a presenter: the
@@ -392,7 +384,7 @@ const barrierRest = time.Minute
 // barriersAtRest reports whether no lane's barrier is opening or closing.
 func (e *Engine) barriersAtRest() bool {
 	for _, l := range e.lanes {
-		switch l.runner.Snapshot().BarrierReported {
+		switch l.gl.Runner.Snapshot().BarrierReported {
 		case lane.BarrierOpening, lane.BarrierClosing:
 			return false
 		}
@@ -635,47 +627,4 @@ func (e *Engine) report() *Report {
 		}
 	}
 	return rep
-}
-
-// decider records each lane's decision for the report, around the gate's.
-type decider struct {
-	e *Engine
-	l *simLane
-}
-
-func (d *decider) Decide(ctx context.Context, laneName string, ev checks.Evidence, now time.Time) (string, checks.Outcome, error) {
-	id, out, err := d.e.gate.Decide(ctx, laneName, ev, now)
-	if err != nil {
-		return id, out, err
-	}
-	if out.Verdict == checks.VerdictReject {
-		d.l.alarm(lane.AlarmRejection) // committed with the inspection
-	}
-	if v := d.l.current(); v != nil {
-		d.e.decided(v, out, id, now)
-	}
-	return id, out, nil
-}
-
-// recorder is the gate's Recorder for one lane, noting the alarms it
-// commits for the report.
-type recorder struct {
-	*record.Keeper
-	l *simLane
-}
-
-func (r recorder) RaiseAlarm(ctx context.Context, laneName, kind, detail string, at time.Time) error {
-	err := r.Keeper.RaiseAlarm(ctx, laneName, kind, detail, at)
-	if err == nil {
-		r.l.alarm(kind)
-	}
-	return err
-}
-
-func (r recorder) RecordDecision(ctx context.Context, laneName, inspectionID, operator, action, reason string, at time.Time) error {
-	err := r.Keeper.RecordDecision(ctx, laneName, inspectionID, operator, action, reason, at)
-	if err == nil {
-		r.l.alarm(lane.AlarmOperatorOpen) // committed with the decision
-	}
-	return err
 }

@@ -176,7 +176,7 @@ func TestScenarioDemoPasses(t *testing.T) {
 	// The run ends with the lanes at rest: no barrier left closing behind
 	// the last vehicle (the kiosk and the retained status show the end).
 	for name, l := range e.lanes {
-		if b := l.runner.Snapshot().BarrierReported; b != lane.BarrierClosed {
+		if b := l.gl.Runner.Snapshot().BarrierReported; b != lane.BarrierClosed {
 			t.Errorf("lane %s: barrier %q at the end of the demo, want closed", name, b)
 		}
 	}

@@ -5,23 +5,24 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/hazgate/hazgate/appliance"
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/kiosk"
-	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/sim"
 	"github.com/hazgate/hazgate/store"
-	"github.com/hazgate/hazgate/uplink"
 	"github.com/hazgate/hazgate/uplink/broker"
 )
 
@@ -90,20 +91,6 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer st.Close()
-	eng, err := sim.New(ctx, sc, sim.Options{Speed: *speed, Store: st, Clock: clk, Progress: stdout, Log: log, Gate: simGate})
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	// As on the appliance, a lock-down is kept in the store (it outlives a
-	// restart of the simulator only with -db).
-	eng.Lanes().KeepLockdown(st, clk.Now)
-	if ls, err := eng.Lanes().RestoreLockdown(ctx); err != nil {
-		fmt.Fprintln(stderr, err)
-	} else if ls.On {
-		fmt.Fprintf(stdout, "hazgate sim: the gate was locked down by %s at %s: every lane stays locked down until it is lifted\n", ls.By, ls.At.Format(time.RFC3339))
-	}
-
 	// MQTT: an embedded broker on loopback unless -broker names one.
 	mqttURL := *brokerURL
 	if mqttURL == "" {
@@ -114,21 +101,20 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer b.Close()
 		mqttURL = b.URL()
 	}
-	up, err := uplink.New(uplink.Config{Broker: mqttURL, Park: simPark, Gate: simGate, ClientID: "hazgate-sim-" + fmt.Sprint(os.Getpid()),
-		Location: eng.Gate().Params.Location, // status and telemetry in the park's zone, as the events
-	}, st, uplink.Deps{
-		Clock: sim.WallTimers{Fake: clk}, Log: log.With("component", "uplink"),
-		Status: eng.Lanes(), Commands: eng.Lanes(), Alarms: eng.Gate(),
-	})
+	// The gate, assembled as the appliance's is, uplink included. As on
+	// the appliance, a lock-down is kept in the store (it outlives a
+	// restart of the simulator only with -db).
+	eng, err := sim.New(ctx, sc, sim.Options{Speed: *speed, Store: st, Clock: clk, Progress: stdout, Log: log,
+		Park: simPark, Gate: simGate, Broker: mqttURL, ClientID: "hazgate-sim-" + fmt.Sprint(os.Getpid())})
 	if err != nil {
 		return err
 	}
-	eng.Gate().OnRecord = up.Kick
-	eng.Lanes().Watch(func(lane.Snapshot) { up.StatusChanged() })
-	upCtx, stopUplink := context.WithCancel(context.WithoutCancel(ctx))
-	upDone := make(chan struct{})
-	go func() { defer close(upDone); up.Run(upCtx) }()
-	defer func() { stopUplink(); <-upDone }()
+	defer eng.Close()
+	if g := eng.Gate(); g.LockdownErr != nil {
+		fmt.Fprintln(stderr, g.LockdownErr)
+	} else if g.Lockdown.On {
+		fmt.Fprintf(stdout, "hazgate sim: the gate was locked down by %s at %s: every lane stays locked down until it is lifted\n", g.Lockdown.By, g.Lockdown.At.Format(time.RFC3339))
+	}
 
 	root := "hazgate/" + simPark + "/" + simGate
 	fmt.Fprintf(stdout, "hazgate sim: %s (%d vehicles on %v, speed %s)\n", sc.Name, len(sc.Arrivals), sc.Lanes(), speedString(*speed))
@@ -138,10 +124,13 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *kioskAddr != "" {
 		kctx, stopKiosk := context.WithCancel(ctx)
-		defer stopKiosk()
-		if err := serveKiosk(kctx, stdout, *kioskAddr, eng, st, up, filepath.Dir(path), log); err != nil {
+		served, err := serveKiosk(kctx, stdout, *kioskAddr, eng, filepath.Dir(path), log)
+		if err != nil {
+			stopKiosk()
 			return err
 		}
+		defer func() { stopKiosk(); <-served }() // the kiosk stops before the gate
+
 	}
 
 	rep, err := eng.Run(ctx)
@@ -168,37 +157,41 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // serveKiosk serves the kiosk over the simulated gate with a demo
 // supervisor whose password is new every run, and prints how to sign in.
-func serveKiosk(ctx context.Context, stdout io.Writer, addr string, eng *sim.Engine, st *store.Store, up *uplink.Uplink, dbDir string, log *slog.Logger) error {
+// It serves until ctx ends; the channel is closed when it has stopped.
+func serveKiosk(ctx context.Context, stdout io.Writer, addr string, eng *sim.Engine, dbDir string, log *slog.Logger) (<-chan struct{}, error) {
 	var b [10]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return err
+		return nil, err
 	}
 	password := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 	op, err := kiosk.NewOperator("demo", kiosk.RoleSupervisor, password)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := st.AddOperator(ctx, op, true, eng.Clock().Now()); err != nil {
-		return err
+	g := eng.Gate()
+	if err := g.Store.AddOperator(ctx, op, true, eng.Clock().Now()); err != nil {
+		return nil, err
 	}
-	k, err := kiosk.New(kiosk.Config{Gate: simGate}, kiosk.Deps{
-		Lanes: eng.Lanes(), Store: st, GateClock: eng.Clock(), Disk: kiosk.DiskAt(dbDir),
-		Devices: kiosk.DevicesOf(eng.Lanes().Devices), Broker: kiosk.UplinkBroker(up), Log: log.With("component", "kiosk"),
-	})
+	k, err := appliance.NewKiosk(g, appliance.KioskOptions{GateClock: eng.Clock(), Disk: dbDir, Log: log})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	eng.Lanes().Watch(k.Publish)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		// Another program (another demo) has the port: take a free one.
 		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	go k.Serve(ctx, ln)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := k.Serve(ctx, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("kiosk stopped", "err", err)
+		}
+	}()
 	fmt.Fprintf(stdout, "kiosk: http://%s  sign in as demo / %s\n", ln.Addr(), password)
-	return nil
+	return served, nil
 }
 
 // drained waits until the outbox is empty, or for at most limit.
