@@ -5,6 +5,9 @@
 // loopback; hardware.go), driven by a fake clock so that verdicts never
 // depend on how fast the machine or the -speed flag is. A scenario can break
 // the devices (Scenario.Faults).
+//
+// Only cmd/hazgate (`hazgate sim`) and tests may import it; it may import any
+// other package of ours.
 package sim
 
 import (

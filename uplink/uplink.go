@@ -10,6 +10,9 @@
 // PUBACK came back on the connection that carried it, and after any drop
 // the drain starts again from the first unacknowledged row, resending it
 // with the same id.
+//
+// It sits above store and lane and never imports lanes, kiosk or appliance;
+// lanes, kiosk, appliance, sim and cmd/hazgate may import it.
 package uplink
 
 import (
