@@ -6,6 +6,9 @@
 // A device that cannot be opened puts its lane in fault (the barrier stays
 // closed, a device_fault alarm is recorded) and is retried, while the other
 // lanes keep working.
+//
+// Only cmd/hazgate, sim and tests may import it; it may import any other
+// package of ours (docs/design.md, "Package map").
 package appliance
 
 import (

@@ -1,5 +1,8 @@
 // Package clock is the time source that every timer in hazgate takes: the real
 // clock on the gate, a fake one that tests and the simulator advance by hand.
+//
+// It imports nothing of ours; any package that waits or stamps times may
+// import it.
 package clock
 
 import "time"

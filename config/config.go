@@ -1,6 +1,10 @@
 // Package config is hazgate's configuration: one YAML file, parsed strictly
 // (unknown keys are errors) and validated so that every mistake names its
 // field and line.
+//
+// It imports only checks and strictyaml of ours. Only appliance, sim and
+// cmd/hazgate may import it: the packages below them take settings of their
+// own.
 package config
 
 import (

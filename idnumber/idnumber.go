@@ -1,5 +1,8 @@
 // Package idnumber checks Chinese resident ID numbers (GB 11643) with their
 // ISO 7064 MOD 11-2 check digit.
+//
+// It imports nothing of ours; anything may import it (registry, checks and
+// device/idcard do).
 package idnumber
 
 import "errors"

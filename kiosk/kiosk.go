@@ -7,6 +7,9 @@
 // plate or lock-down is sent to the lane as an event, and the lane records
 // it (record.Keeper.RecordDecision) before it acts. Every action taken at the kiosk
 // is audited (store.Audit) before it is sent.
+//
+// It sits above lane, store and uplink and beside lanes (neither imports the
+// other); only appliance and cmd/hazgate may import it.
 package kiosk
 
 import (

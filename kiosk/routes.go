@@ -60,9 +60,9 @@ func (s *Server) buildRoutes() http.Handler {
 		return securityHeaders(mux)
 	}
 	// The plate cameras push to the same path the operator types plates
-	// into (DESIGN.md): a request with a camera's bearer token goes to the
-	// push handler, which checks the token; any other to the kiosk's own,
-	// which wants a session and its CSRF token.
+	// into (docs/design.md, "The assembly"): a request with a camera's
+	// bearer token goes to the push handler, which checks the token; any
+	// other to the kiosk's own, which wants a session and its CSRF token.
 	outer := http.NewServeMux()
 	outer.Handle("/", mux)
 	outer.HandleFunc("POST /api/v1/lanes/{lane}/plate", func(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,10 @@
 // Package lanes is a gate's set of lane runners as the outside sees it: the
 // kiosk lists and commands them, the uplink reports them in status and
 // carries out the safety office's signed commands on them.
+//
+// It imports lane, store and uplink (whose Commander and StatusSource it
+// implements) of ours; only appliance and sim may import it. The kiosk does
+// not: it has a Lanes interface of its own.
 package lanes
 
 import (

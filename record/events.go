@@ -9,8 +9,9 @@ import (
 	"github.com/hazgate/hazgate/store"
 )
 
-// Schemas of the event payloads (DESIGN.md "MQTT uplink"). The uplink adds
-// "seq" (and "queued_s" when a message waited) when it publishes.
+// Schemas of the event payloads (docs/design.md "Topics and payloads",
+// docs/uplink.md). The uplink adds "seq" (and "queued_s" when a message
+// waited) when it publishes.
 const (
 	SchemaInspection = "hazgate.inspection/1"
 	SchemaPassage    = "hazgate.passage/1"

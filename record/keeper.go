@@ -2,6 +2,10 @@
 // through the checks and its verdict into the store with the event that
 // announces it, in one transaction; passages, operator decisions and alarms
 // likewise. Its Keeper implements lane.Decider and lane.Recorder.
+//
+// It imports only checks, registry and store of ours, and satisfies lane's
+// interfaces without importing lane; only appliance, sim and tests may
+// import it.
 package record
 
 import (

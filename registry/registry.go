@@ -1,6 +1,9 @@
 // Package registry holds the park's registry records (vehicles, tanks, persons
 // and their certificates, waybills, the blacklist), their strict YAML/JSON
 // schema, and an in-memory index that the checks read.
+//
+// It imports only idnumber and strictyaml of ours; checks, store and every
+// package above them may import it.
 package registry
 
 import (

@@ -5,6 +5,9 @@
 // loopback; hardware.go), driven by a fake clock so that verdicts never
 // depend on how fast the machine or the -speed flag is. A scenario can break
 // the devices (Scenario.Faults).
+//
+// Only cmd/hazgate (`hazgate sim`) and tests may import it; it may import any
+// other package of ours.
 package sim
 
 import (
@@ -26,7 +29,7 @@ import (
 )
 
 // Scenario is one simulator input file; its format is a stable contract
-// (DESIGN.md "Scenario files", README "Scenario files").
+// (docs/design.md "Scenario files"; README "Scenario files" walks through it).
 type Scenario struct {
 	Name     string            `yaml:"name"`
 	Clock    Instant           `yaml:"clock"`
@@ -94,8 +97,9 @@ type Timings struct {
 	Leave       *Offset `yaml:"leave"`        // a held vehicle turns away, after the verdict (10s)
 }
 
-// DefaultTimings are DESIGN.md's defaults. Their sum up to the barrier
-// command, 21 s, is the floor the inspection-time benchmark compares with.
+// DefaultTimings are the defaults of docs/design.md "Scenario files". Their
+// sum up to the barrier command, 21 s, is the floor the inspection-time
+// benchmark compares with.
 func DefaultTimings() Timings {
 	o := func(s int) *Offset { v := Offset(time.Duration(s) * time.Second); return &v }
 	return Timings{Plate: o(1), DriverCard: o(8), Face: o(1), EscortCard: o(6), Waybill: o(5), BarrierOpen: o(3), Clear: o(6), Leave: o(10)}

@@ -13,9 +13,10 @@ import (
 	"github.com/hazgate/hazgate/lane"
 )
 
-// The scenarios in testdata/ hold the gate to the rules of DESIGN.md ("How the
-// checks judge") and docs/checks.md: one file per rule and per reason code,
-// on both sides of each boundary, plus multi-vehicle and multi-lane runs.
+// The scenarios in testdata/ hold the gate to the rules of docs/design.md
+// ("The check rules") and docs/checks.md: one file per rule and per reason
+// code, on both sides of each boundary, plus multi-vehicle and multi-lane
+// runs.
 
 // runScenario loads and runs one scenario file as fast as possible on a
 // temporary database.

@@ -14,6 +14,9 @@
 // the barrier waits for writes as few pages as it can.
 //
 // Times are stored in UTC and returned in UTC.
+//
+// It imports only checks, clock and registry of ours, never lane or a device;
+// record, lanes, uplink, kiosk, appliance, sim and cmd/hazgate may import it.
 package store
 
 import (

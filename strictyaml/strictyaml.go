@@ -1,5 +1,7 @@
 // Package strictyaml decodes YAML (and JSON, which is YAML) strictly: unknown
 // keys are errors, and every error names the file, the line and the field.
+//
+// It imports nothing of ours; config, registry and sim may import it.
 package strictyaml
 
 import (

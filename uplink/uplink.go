@@ -2,14 +2,17 @@
 // paho.mqtt.golang): it drains the store's outbox to the event topics in
 // strict FIFO order, keeps the retained availability and status topics,
 // publishes telemetry, receives signed commands and keeps the registry in
-// sync. DESIGN.md "MQTT uplink" is the contract; docs/uplink.md says how it
-// is met.
+// sync. docs/design.md "Topics and payloads" is the contract; docs/uplink.md
+// says how it is met.
 //
 // The SQLite outbox is the only source of truth. Each connection is its own
 // paho client (a connection generation): a row is marked sent only when its
 // PUBACK came back on the connection that carried it, and after any drop
 // the drain starts again from the first unacknowledged row, resending it
 // with the same id.
+//
+// It sits above store and lane and never imports lanes, kiosk or appliance;
+// lanes, kiosk, appliance, sim and cmd/hazgate may import it.
 package uplink
 
 import (

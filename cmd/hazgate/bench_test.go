@@ -14,8 +14,9 @@ import (
 	"github.com/hazgate/hazgate/idnumber"
 )
 
-// BenchmarkFootprint measures the footprint DESIGN.md asks for, on the
-// built binary as an installer runs it (docs/benchmarks.md, "Footprint"):
+// BenchmarkFootprint measures the footprint docs/design.md ("Performance and
+// scale") asks for, on the built binary as an installer runs it
+// (docs/benchmarks.md, "Footprint"):
 //
 //   - the stripped static linux/arm64 binary's size;
 //   - start-up time to ready: `hazgate sim` from exec until it prints the

@@ -1,6 +1,9 @@
 // Command hazgate is the hazardous-chemicals gate appliance: `hazgate run`
 // on the gate controller, `hazgate sim` on a laptop or in CI. It only wires
 // the packages together; see `hazgate help`.
+//
+// It sits on top of every other package (docs/design.md, "Package map");
+// nothing imports it.
 package main
 
 import (

@@ -1,6 +1,8 @@
 // Package camera takes JPEG snapshots from an IP camera's HTTP snapshot URL
 // (as ISAPI, ONVIF snapshot URIs and most cameras expose), with no, basic or
 // digest authentication and a timeout.
+//
+// It imports only clock of ours; appliance and sim may import it.
 package camera
 
 import (

@@ -8,6 +8,9 @@
 // Each attempt is bounded by a timeout, a failed attempt is retried once, and
 // any failure (another status, a timeout, malformed JSON, no live picture, no
 // card photo) is "no score": the identity check is then unknown, never pass.
+//
+// It imports checks, clock and lane (it is a lane.FaceMatcher) of ours;
+// appliance and sim may import it.
 package facematch
 
 import (

@@ -10,6 +10,9 @@
 //
 // Known trap: on the character device, WaitForEdge(-1) returns at once; the
 // drivers here always wait with a bounded timeout, in a loop.
+//
+// It imports only clock and lane of ours (the barrier is a lane.Barrier and
+// reports lane's barrier states); appliance and sim may import it.
 package gpio
 
 import (

@@ -10,6 +10,9 @@
 // Reader polls for cards, reports each card once per presentation, and
 // reopens a reader that was unplugged. Card is what a card holds, decoded
 // from the four text-block layouts (resident, J, I and Y).
+//
+// It imports checks, clock, idnumber and registry of ours, no other device;
+// appliance, sim, sim/simreader and cmd/hazgate (`idcard read`) may import it.
 package idcard
 
 import (

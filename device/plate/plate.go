@@ -7,6 +7,8 @@
 // Each lane's camera has its own token (compared in constant time). A good
 // push is delivered to the lane as a lane.PlateRead and answered 202; every
 // mistake gets a clear 4xx with a JSON error.
+//
+// It imports only lane of ours; appliance and sim may import it.
 package plate
 
 import (

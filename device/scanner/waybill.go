@@ -2,6 +2,8 @@
 // scan (ended by CR, LF or CR LF), from which it extracts the waybill number.
 // A scan may be the bare number, a URL that carries it (as a query parameter
 // or the last path segment), or JSON ({"waybill": ...}, {"ydh": ...}).
+//
+// It imports only clock of ours; appliance and sim may import it.
 package scanner
 
 import (

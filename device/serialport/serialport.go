@@ -7,6 +7,9 @@
 // bytes arrive) and turns a vanished device node into ErrUnplugged, so the
 // drivers above see a plain byte stream that ends only when the device is gone
 // or the port is closed.
+//
+// It imports nothing of ours; appliance, sim and cmd/hazgate (`idcard read`)
+// may import it.
 package serialport
 
 import (

@@ -1,10 +1,11 @@
 // Package lanetest provides fakes of the lane runner's dependencies (a
 // recording barrier, a decider, a face matcher, a recorder) and a helper that
-// drives runners on a fake clock. Tests and the simulator build lanes from
-// them.
+// drives runners on a fake clock. Tests build lanes from them.
 //
 // Each fake is a plain struct with exported fields and a mutex; while a runner
 // uses a fake, read or change its fields inside Do.
+//
+// Only tests import it.
 package lanetest
 
 import (

@@ -8,6 +8,8 @@
 // debounce or watch inputs run in their own goroutines; to keep a simulation
 // on a fake clock exact, give each input pin the driver's Sample with Watch,
 // and the pin calls it the instant it changes.
+//
+// Only sim and tests import it.
 package simgpio
 
 import (

@@ -3,6 +3,8 @@
 // face-match service, built from the drivers' fakes (cameratest,
 // facematchtest). Both can be made down or slow; slowness runs on the
 // scenario's clock.
+//
+// Only sim imports it.
 package simhttp
 
 import (

@@ -2,6 +2,9 @@
 // reachable under a stable path (a symlink, as udev gives real devices), that
 // can be unplugged (the pty closed, the path removed) and plugged back (a new
 // pty under the same path). The simulated reader and scanner build on it.
+//
+// It imports nothing of ours; only sim/simreader, sim/simscanner and tests
+// import it.
 package simpty
 
 import (

@@ -6,6 +6,8 @@
 // Faults are injected as on a real gate: Unplug closes the pty and removes
 // the path (the udev symlink vanishes), Plug creates a new pty under the same
 // path; noise sends stray bytes; silence answers nothing.
+//
+// Only sim and tests import it.
 package simreader
 
 import (

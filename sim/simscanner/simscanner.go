@@ -1,6 +1,8 @@
 // Package simscanner is a simulated serial waybill scanner on a pty: the
 // driver opens it by path as it opens a USB scanner, and each Scan writes
 // one line, as the scanner does when a QR code is held under it.
+//
+// Only sim and tests import it.
 package simscanner
 
 import (

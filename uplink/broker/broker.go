@@ -2,6 +2,9 @@
 // demos: github.com/mochi-mqtt/server on loopback, open to every client.
 // It is not for production: a park runs its own broker (see
 // firmware-config/mosquitto/), which is where scale and access control live.
+//
+// It imports nothing of ours; only cmd/hazgate (`hazgate sim`) and tests
+// import it.
 package broker
 
 import (

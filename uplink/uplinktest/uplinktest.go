@@ -1,5 +1,7 @@
 // Package uplinktest has a fake of what the uplink needs from the gate: a
 // Commander (uplink.Commander) that records the commands it is given.
+//
+// It imports nothing of ours; only tests import it.
 package uplinktest
 
 import (

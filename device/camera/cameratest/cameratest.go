@@ -1,6 +1,8 @@
 // Package cameratest is a fake IP camera: an http.Handler that serves a
 // JPEG snapshot behind no, basic or digest authentication (MD5 or SHA-256,
 // qop=auth, nonces that go stale), and can be told to be down or slow.
+//
+// It imports only clock of ours; only tests and sim/simhttp import it.
 package cameratest
 
 import (

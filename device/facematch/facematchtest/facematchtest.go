@@ -1,6 +1,9 @@
 // Package facematchtest is a fake face-match service speaking facematch's
 // wire contract: an http.Handler that answers each person's score as set,
 // and can be told to be down, slow or to answer garbage.
+//
+// It imports only clock and facematch of ours; only tests and sim/simhttp
+// import it.
 package facematchtest
 
 import (

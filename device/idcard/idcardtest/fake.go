@@ -8,6 +8,8 @@
 // the field before find sees it again); select answers 90; read answers the
 // text block and photo (and fingerprints for 30 10); the added address
 // answers 90 with 70 bytes, or 91 when the card has none.
+//
+// It imports only idcard of ours; only tests and sim/simreader import it.
 package idcardtest
 
 import (

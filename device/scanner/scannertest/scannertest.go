@@ -1,5 +1,7 @@
 // Package scannertest is a fake serial waybill scanner: it writes scans as
 // lines on any io.Writer (a pipe in tests, a pty in the simulator).
+//
+// It imports nothing of ours; only tests and sim/simscanner import it.
 package scannertest
 
 import (
