@@ -7,7 +7,7 @@
 // closed, a device_fault alarm is recorded) and is retried, while the other
 // lanes keep working.
 //
-// Only cmd/hazgate, sim and tests may import it; it may import any other
+// Only cmd/hazgate and tests may import it; it may import any other
 // package of ours (docs/design.md, "Package map").
 package appliance
 

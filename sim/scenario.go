@@ -4,7 +4,8 @@
 // and a scanner on ptys, periph pins, a camera and a face-match service on
 // loopback; hardware.go), driven by a fake clock so that verdicts never
 // depend on how fast the machine or the -speed flag is. A scenario can break
-// the devices (Scenario.Faults).
+// the devices (Scenario.Faults). The gate itself is assembled by
+// gate.Assemble, as the appliance's is; only the hardware differs.
 //
 // Only cmd/hazgate (`hazgate sim`) and tests may import it; it may import any
 // other package of ours.
