@@ -4,7 +4,7 @@
 // likewise. Its Keeper implements lane.Decider and lane.Recorder.
 //
 // It imports only checks, registry and store of ours, and satisfies lane's
-// interfaces without importing lane; only appliance, sim and tests may
+// interfaces without importing lane; only gate and tests may
 // import it.
 package record
 
