@@ -131,7 +131,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*Appliance, erro
 		return nil
 	}})
 	kdeps := kiosk.Deps{
-		Lanes: a.lanes, Store: st, Devices: kiosk.DevicesOf(a.lanes.Devices),
+		Lanes: a.lanes, Store: st, Devices: a.lanes,
 		Disk: kiosk.DiskAt(filepath.Dir(cfg.Database)), Clock: opt.Clock, Log: opt.Log.With("component", "kiosk"),
 	}
 	if a.up != nil {

@@ -14,8 +14,8 @@ import (
 	"github.com/hazgate/hazgate/device/idcard"
 	"github.com/hazgate/hazgate/device/scanner"
 	"github.com/hazgate/hazgate/device/serialport"
+	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
-	"github.com/hazgate/hazgate/uplink"
 )
 
 // Back-off between attempts to open a lane's GPIO lines.
@@ -135,7 +135,7 @@ func (ld *laneDevices) health(device, kind string, err error) {
 		return
 	}
 	name := ld.cfg.Name + "/" + device
-	d := uplink.Health(name, kind, ld.cfg.Name, msg, ld.a.clk.Now())
+	d := health.New(name, kind, ld.cfg.Name, msg, ld.a.clk.Now())
 	ld.a.lanes.SetDevice(d)
 	ld.runner.Send(lane.DeviceFault{Device: name, Fault: err != nil, Detail: d.Detail})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
 )
 
@@ -39,9 +40,9 @@ type healthReport struct {
 }
 
 type devicesHealth struct {
-	Status   string         `json:"status"`
-	Reported bool           `json:"reported"`
-	Items    []DeviceStatus `json:"items"`
+	Status   string          `json:"status"`
+	Reported bool            `json:"reported"`
+	Items    []health.Device `json:"items"`
 }
 
 type brokerHealth struct {
@@ -102,7 +103,7 @@ func (s *Server) health(ctx context.Context) healthReport {
 	now := d.GateClock.Now()
 	rep := healthReport{ServerTime: now, Lanes: []laneHealth{}}
 
-	rep.Devices = devicesHealth{Status: statusUnknown, Items: []DeviceStatus{}}
+	rep.Devices = devicesHealth{Status: statusUnknown, Items: []health.Device{}}
 	if d.Devices != nil {
 		rep.Devices.Reported, rep.Devices.Status = true, statusOK
 		for _, dev := range d.Devices.Devices() {

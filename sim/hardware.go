@@ -47,13 +47,13 @@ import (
 	"github.com/hazgate/hazgate/device/plate"
 	"github.com/hazgate/hazgate/device/scanner"
 	"github.com/hazgate/hazgate/device/serialport"
+	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/sim/simgpio"
 	"github.com/hazgate/hazgate/sim/simhttp"
 	"github.com/hazgate/hazgate/sim/simreader"
 	"github.com/hazgate/hazgate/sim/simscanner"
-	"github.com/hazgate/hazgate/uplink"
 )
 
 // Device settings of the simulated gate.
@@ -246,7 +246,7 @@ func (e *Engine) deviceHealth(l *simLane, device, kind string, fault bool, err e
 // reportDevice puts a device's health where the appliance puts it: in the
 // status feed (uplink) and on the kiosk's health page.
 func (e *Engine) reportDevice(l *simLane, device, kind, fault string) {
-	e.all.SetDevice(uplink.Health(device, kind, l.name, fault, e.clk.Now()))
+	e.all.SetDevice(health.New(device, kind, l.name, fault, e.clk.Now()))
 }
 
 func (e *Engine) deviceNote(laneName, device, what string) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/buildinfo"
+	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
 )
 
@@ -17,17 +18,17 @@ const SchemaStatus = "hazgate.status/1"
 // source fills Lanes and Devices; the uplink fills the rest when it
 // publishes.
 type StatusReport struct {
-	Schema   string         `json:"schema"`
-	Gate     string         `json:"gate"`
-	Park     string         `json:"park"`
-	TS       string         `json:"ts"`
-	Lanes    []LaneStatus   `json:"lanes"`
-	Devices  []DeviceHealth `json:"devices"`
-	Outbox   OutboxStatus   `json:"outbox"`
-	Registry RegistryStatus `json:"registry"`
-	Software Software       `json:"software"`
-	Audit    AuditHead      `json:"audit"`
-	Uplink   ConnState      `json:"uplink"`
+	Schema   string          `json:"schema"`
+	Gate     string          `json:"gate"`
+	Park     string          `json:"park"`
+	TS       string          `json:"ts"`
+	Lanes    []LaneStatus    `json:"lanes"`
+	Devices  []health.Device `json:"devices"`
+	Outbox   OutboxStatus    `json:"outbox"`
+	Registry RegistryStatus  `json:"registry"`
+	Software Software        `json:"software"`
+	Audit    AuditHead       `json:"audit"`
+	Uplink   ConnState       `json:"uplink"`
 }
 
 // LaneStatus is one lane as the safety office sees it.
@@ -58,27 +59,6 @@ func LaneStatusOf(s lane.Snapshot) LaneStatus {
 		ls.Verdict = string(s.Outcome.Verdict)
 	}
 	return ls
-}
-
-// DeviceHealth is one device's health (the kiosk's DeviceStatus fields).
-type DeviceHealth struct {
-	Name   string    `json:"name"`
-	Kind   string    `json:"kind"`
-	Lane   string    `json:"lane,omitempty"`
-	OK     bool      `json:"ok"`
-	State  string    `json:"state"`
-	Detail string    `json:"detail,omitempty"`
-	Since  time.Time `json:"since,omitzero"`
-}
-
-// Health is a device's health since at: "ok" when fault is "", else
-// "fault" with fault as its detail.
-func Health(name, kind, lane, fault string, at time.Time) DeviceHealth {
-	d := DeviceHealth{Name: name, Kind: kind, Lane: lane, OK: fault == "", State: "ok", Since: at}
-	if fault != "" {
-		d.State, d.Detail = "fault", fault
-	}
-	return d
 }
 
 // OutboxStatus is the outbox's depth and the age of its oldest message.
@@ -148,7 +128,7 @@ func (u *Uplink) status(ctx context.Context) StatusReport {
 		rep.Lanes = []LaneStatus{}
 	}
 	if rep.Devices == nil {
-		rep.Devices = []DeviceHealth{}
+		rep.Devices = []health.Device{}
 	}
 	rep.Uplink = u.Connection()
 	rep.Software = Software{Version: buildinfo.Version, Commit: buildinfo.Commit, Date: buildinfo.Date}

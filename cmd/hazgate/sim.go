@@ -183,7 +183,7 @@ func serveKiosk(ctx context.Context, stdout io.Writer, addr string, eng *sim.Eng
 	}
 	k, err := kiosk.New(kiosk.Config{Gate: simGate}, kiosk.Deps{
 		Lanes: eng.Lanes(), Store: st, GateClock: eng.Clock(), Disk: kiosk.DiskAt(dbDir),
-		Devices: kiosk.DevicesOf(eng.Lanes().Devices), Broker: kiosk.UplinkBroker(up), Log: log.With("component", "kiosk"),
+		Devices: eng.Lanes(), Broker: kiosk.UplinkBroker(up), Log: log.With("component", "kiosk"),
 	})
 	if err != nil {
 		return err
