@@ -118,7 +118,7 @@ func (ld *laneDevices) runGPIO(ctx context.Context) error {
 		Name: name + "/barrier", Mode: b.Mode, RelayActiveLow: b.RelayActiveLow, Pulse: b.Pulse.D(),
 		LimitActiveLow: b.LimitActiveLow, LimitPull: limitPull, FeedbackTimeout: b.FeedbackTimeout.D(),
 		Safety: safety, Clock: ld.a.clk, Log: ld.a.log.With("lane", name, "device", "barrier"),
-		OnState: func(s string) { ld.runner.Send(lane.BarrierFeedback{State: s}) },
+		OnState: func(s lane.BarrierState) { ld.runner.Send(lane.BarrierFeedback{State: s}) },
 	}
 	if p := pins["open_pin"]; p != nil {
 		bc.OpenRelay = p

@@ -16,6 +16,7 @@ import (
 	"github.com/hazgate/hazgate/device/serialport"
 	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/registry"
 )
 
 // Back-off between attempts to open a lane's GPIO lines.
@@ -109,7 +110,7 @@ func (ld *laneDevices) run(ctx context.Context) {
 	if ld.cfg.Direction == "in" {
 		start(func(ctx context.Context) { ld.idcard(ctx, "idcard", ld.cfg.IDCard, "") })
 		if ld.cfg.EscortIDCard != nil {
-			start(func(ctx context.Context) { ld.idcard(ctx, "escort_idcard", *ld.cfg.EscortIDCard, lane.RoleEscort) })
+			start(func(ctx context.Context) { ld.idcard(ctx, "escort_idcard", *ld.cfg.EscortIDCard, registry.RoleEscort) })
 		}
 		start(ld.scanner)
 	}
@@ -147,7 +148,7 @@ func (ld *laneDevices) health(device, kind string, err error) {
 
 // idcard reads cards from one reader; role "" lets the lane tell the driver
 // (first card) from the escort (second).
-func (ld *laneDevices) idcard(ctx context.Context, device string, sc config.Serial, role string) {
+func (ld *laneDevices) idcard(ctx context.Context, device string, sc config.Serial, role registry.Role) {
 	r := idcard.NewReader(idcard.ReaderConfig{
 		Open:    func() (io.ReadWriteCloser, error) { return serialport.Open(sc.Port, sc.Baud) },
 		Options: idcard.Options{Clock: ld.a.clk, Baud: sc.Baud, Timeout: sc.Timeout.D(), Log: ld.a.log.With("lane", ld.cfg.Name, "device", device)},

@@ -78,14 +78,14 @@ type diskHealth struct {
 }
 
 type laneHealth struct {
-	Lane         string   `json:"lane"`
-	Status       string   `json:"status"`
-	Phase        string   `json:"phase"`
-	Commanded    string   `json:"barrier_commanded"`
-	Reported     string   `json:"barrier_reported"`
-	BarrierFault bool     `json:"barrier_fault"`
-	Faults       []string `json:"faults"` // the lane's failing devices
-	Lockdown     bool     `json:"lockdown"`
+	Lane         string              `json:"lane"`
+	Status       string              `json:"status"`
+	Phase        string              `json:"phase"`
+	Commanded    lane.BarrierCommand `json:"barrier_commanded"`
+	Reported     lane.BarrierState   `json:"barrier_reported"`
+	BarrierFault bool                `json:"barrier_fault"`
+	Faults       []string            `json:"faults"` // the lane's failing devices
+	Lockdown     bool                `json:"lockdown"`
 }
 
 // worse returns the worse of two statuses.

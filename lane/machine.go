@@ -21,12 +21,6 @@ import (
 	"github.com/hazgate/hazgate/checks"
 )
 
-// Card roles.
-const (
-	RoleDriver = "driver"
-	RoleEscort = "escort"
-)
-
 // Step is the lane machine: it returns the state after e happened at now, and
 // the actions to carry out, in order. It does no I/O, reads no clock and keeps
 // nothing: the same arguments always give the same result.
@@ -431,7 +425,7 @@ func (m *machine) deviceFault(e DeviceFault) {
 	}
 }
 
-func (m *machine) barrierFeedback(state string) {
+func (m *machine) barrierFeedback(state BarrierState) {
 	switch state {
 	case BarrierClosed, BarrierOpening, BarrierOpen, BarrierClosing, BarrierFault:
 	default:
@@ -456,11 +450,11 @@ func (m *machine) barrierFailed(e BarrierFailed) {
 	}
 }
 
-func commandName(c string) string {
+func commandName(c BarrierCommand) string {
 	if c == CommandNone {
 		return "never commanded"
 	}
-	return c
+	return string(c)
 }
 
 func plateOrNone(p string) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/registry"
 )
 
 var t0 = time.Date(2026, 3, 15, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -168,7 +169,7 @@ func TestStepArrivalAndEvidence(t *testing.T) {
 			acts: `MatchFace{escort "E1"}`},
 		{name: "same card again is ignored", setup: collecting[:3], event: driver, phase: lane.PhaseCollecting, acts: ""},
 		{name: "driver's card at the escort reader is the escort (the checks fail escort_is_driver)", setup: collecting[:3],
-			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "D1"}, Role: lane.RoleEscort},
+			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "D1"}, Role: registry.RoleEscort},
 			phase: lane.PhaseCollecting, acts: `MatchFace{escort "D1"}`,
 			check: func(t *testing.T, s lane.State) {
 				if s.Evidence.Escort == nil || s.Evidence.Escort.IDNumber != "D1" {
@@ -176,10 +177,10 @@ func TestStepArrivalAndEvidence(t *testing.T) {
 				}
 			}},
 		{name: "driver's card again at the driver reader is ignored", setup: collecting[:3],
-			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "D1"}, Role: lane.RoleDriver},
+			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "D1"}, Role: registry.RoleDriver},
 			phase: lane.PhaseCollecting, acts: ""},
 		{name: "explicit escort role first", setup: collecting[:2],
-			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "E1"}, Role: lane.RoleEscort},
+			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "E1"}, Role: registry.RoleEscort},
 			phase: lane.PhaseCollecting, acts: `MatchFace{escort "E1"}`,
 			check: func(t *testing.T, s lane.State) {
 				if s.Evidence.Driver != nil || s.Evidence.Escort == nil {
@@ -190,7 +191,7 @@ func TestStepArrivalAndEvidence(t *testing.T) {
 			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "X9"}}, phase: lane.PhaseCollecting, acts: "",
 			check: noteHas("third")},
 		{name: "second driver card is ignored", setup: collecting[:3],
-			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "X9"}, Role: lane.RoleDriver},
+			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "X9"}, Role: registry.RoleDriver},
 			phase: lane.PhaseCollecting, acts: "", check: noteHas("driver")},
 		{name: "face score fills the person's face", setup: collecting[:3], event: driverFace,
 			phase: lane.PhaseCollecting, acts: "",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/registry"
 )
 
 // interlock is the test's own account of the lane, kept from the events fed
@@ -161,8 +162,8 @@ func (m *interlock) invariants(s lane.State) error {
 var (
 	plates  = []string{"浙B12345", "浙B54321", " "}
 	idNums  = []string{"D1", "E1", "X9", ""}
-	roles   = []string{"", "", "", lane.RoleDriver, lane.RoleEscort, "boss"}
-	reports = []string{lane.BarrierClosed, lane.BarrierOpening, lane.BarrierOpen, lane.BarrierClosing, lane.BarrierFault, lane.BarrierUnknown, "bent"}
+	roles   = []registry.Role{"", "", "", registry.RoleDriver, registry.RoleEscort, "boss"}
+	reports = []lane.BarrierState{lane.BarrierClosed, lane.BarrierOpening, lane.BarrierOpen, lane.BarrierClosing, lane.BarrierFault, lane.BarrierUnknown, "bent"}
 	whats   = []string{lane.RecordWhatDecision, lane.RecordWhatExit, lane.RecordWhatPassage}
 	errDisk = errors.New("disk full")
 )
@@ -225,7 +226,7 @@ func genEvent(r *rand.Rand, m *interlock, n int) lane.Event {
 	case k < 91:
 		return lane.BarrierFeedback{State: pick(r, reports)}
 	case k < 94:
-		return lane.BarrierFailed{Command: pick(r, []string{lane.CommandUp, lane.CommandDown}), Err: errDisk}
+		return lane.BarrierFailed{Command: pick(r, []lane.BarrierCommand{lane.CommandUp, lane.CommandDown}), Err: errDisk}
 	case k < 96:
 		return lane.RecordFailed{What: pick(r, whats), InspectionID: m.lastID, Err: errDisk}
 	case k < 97:

@@ -37,7 +37,7 @@ type FaceMatcher interface {
 // vehicle's entry (entryID is empty when none is found) and says how long the
 // vehicle stayed.
 type Recorder interface {
-	RecordPassage(ctx context.Context, lane, inspectionID, direction string, at time.Time) error
+	RecordPassage(ctx context.Context, lane, inspectionID string, direction Direction, at time.Time) error
 	RecordDecision(ctx context.Context, lane, inspectionID, operator, action, reason string, at time.Time) error
 	RecordExit(ctx context.Context, lane, plate string, at time.Time) (entryID string, stay time.Duration, err error)
 	RaiseAlarm(ctx context.Context, lane, kind, detail string, at time.Time) error

@@ -98,7 +98,7 @@ func (g *rig) wantPhase(p lane.Phase) {
 	}
 }
 
-func (g *rig) wantBarrier(cmds ...string) {
+func (g *rig) wantBarrier(cmds ...lane.BarrierCommand) {
 	g.t.Helper()
 	if got := g.bar.Log(); !slices.Equal(got, cmds) {
 		g.t.Fatalf("barrier commands = %v, want %v", got, cmds)

@@ -262,7 +262,7 @@ func (e *Engine) wire(l *simLane) error {
 	if l.exit {
 		return nil
 	}
-	for _, role := range []string{lane.RoleDriver, lane.RoleEscort} {
+	for _, role := range []registry.Role{registry.RoleDriver, registry.RoleEscort} {
 		if err := e.wireReader(l, role); err != nil {
 			return err
 		}
@@ -350,7 +350,7 @@ func (e *Engine) wireGPIO(l *simLane) error {
 // barrierState is the barrier driver's feedback: it goes to the lane, and
 // a barrier that reports open lets the waiting vehicle through. It runs
 // under the driver's lock, so the vehicle moves on the clock.
-func (l *simLane) barrierState(state string) {
+func (l *simLane) barrierState(state lane.BarrierState) {
 	l.runner.Send(lane.BarrierFeedback{State: state})
 	if state == lane.BarrierOpen {
 		l.sim.clk.AfterFunc(0, l.vehicleDrivesThrough)
@@ -413,8 +413,8 @@ func (e *Engine) plateEndpoint() *plate.Handler {
 type cardReader struct {
 	e      *Engine
 	l      *simLane
-	name   string // "in-1/idcard"
-	role   string // the role of every card read on it
+	name   string        // "in-1/idcard"
+	role   registry.Role // the role of every card read on it
 	sim    *simreader.Reader
 	driver *idcard.Reader
 
@@ -435,9 +435,9 @@ type presentation struct {
 	tries int
 }
 
-func (e *Engine) wireReader(l *simLane, role string) error {
+func (e *Engine) wireReader(l *simLane, role registry.Role) error {
 	dev := devIDCard
-	if role == lane.RoleEscort {
+	if role == registry.RoleEscort {
 		dev = devEscortIDCard
 	}
 	path := filepath.Join(e.devDir, "hazgate-"+strings.ReplaceAll(dev, "_", "-")+"-"+l.name)

@@ -33,27 +33,27 @@ type StatusReport struct {
 
 // LaneStatus is one lane as the safety office sees it.
 type LaneStatus struct {
-	Lane         string `json:"lane"`
-	Direction    string `json:"direction"` // in or out
-	Phase        string `json:"phase"`     // idle, collecting, deciding, held, open
-	Barrier      string `json:"barrier"`   // last command
-	BarrierState string `json:"barrier_state,omitempty"`
-	Lockdown     bool   `json:"lockdown"`
-	Plate        string `json:"plate,omitempty"`
-	InspectionID string `json:"inspection_id,omitempty"`
-	Verdict      string `json:"verdict,omitempty"`
-	Note         string `json:"note,omitempty"`
+	Lane         string              `json:"lane"`
+	Direction    lane.Direction      `json:"direction"`
+	Phase        string              `json:"phase"`   // idle, collecting, deciding, held, open
+	Barrier      lane.BarrierCommand `json:"barrier"` // last command
+	BarrierState lane.BarrierState   `json:"barrier_state,omitempty"`
+	Lockdown     bool                `json:"lockdown"`
+	Plate        string              `json:"plate,omitempty"`
+	InspectionID string              `json:"inspection_id,omitempty"`
+	Verdict      string              `json:"verdict,omitempty"`
+	Note         string              `json:"note,omitempty"`
 }
 
 // LaneStatusOf turns a lane's snapshot into its status entry.
 func LaneStatusOf(s lane.Snapshot) LaneStatus {
 	ls := LaneStatus{
-		Lane: s.Lane, Direction: "in", Phase: string(s.Phase), Barrier: s.BarrierCommanded,
+		Lane: s.Lane, Direction: lane.DirectionIn, Phase: string(s.Phase), Barrier: s.BarrierCommanded,
 		BarrierState: s.BarrierReported, Lockdown: s.Lockdown, Plate: s.Evidence.Plate,
 		InspectionID: s.InspectionID, Note: s.Note,
 	}
 	if s.Exit {
-		ls.Direction = "out"
+		ls.Direction = lane.DirectionOut
 	}
 	if s.Outcome != nil {
 		ls.Verdict = string(s.Outcome.Verdict)
