@@ -304,8 +304,11 @@ func checkSequence(t *testing.T, cfg lane.Config, seed uint64, n int) *interlock
 		upBefore, crossedBefore := m.up, m.crossed
 		grant := m.before(e)
 		in := pointees(s)
-		next, acts := lane.Step(s, e, now)
+		next, acts, err := lane.Step(s, e, now)
 		trace = append(trace, traceLine{e, acts, next})
+		if err != nil {
+			t.Fatalf("seed %d step %d: %v\n%s", seed, i, err, formatTrace(trace))
+		}
 		if pointees(s) != in {
 			t.Fatalf("seed %d step %d: Step changed its input state\n%s", seed, i, formatTrace(trace))
 		}

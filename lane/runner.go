@@ -231,7 +231,13 @@ func (r *Runner) handle(ctx context.Context, q queued) {
 			now = r.last // keep the lane's time monotonic
 		}
 		r.last = now
-		next, acts := Step(r.state, q.e, now)
+		next, acts, err := Step(r.state, q.e, now)
+		if err != nil {
+			// A wiring mistake, not a lane's trouble: the lane goes on as
+			// it was.
+			r.log.Error("event not handled", "event", q.e.String(), "err", err)
+			continue
+		}
 		r.state = next
 		if r.log.Enabled(ctx, slog.LevelDebug) {
 			r.log.Debug("event", "event", q.e.String(), "phase", string(next.Phase), "actions", len(acts))
