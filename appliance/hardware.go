@@ -15,6 +15,7 @@ import (
 	"github.com/hazgate/hazgate/device/serialport"
 	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/registry"
 )
 
 // hardware is the gate's real devices, opened from the configuration: the
@@ -110,7 +111,9 @@ func (ld *laneDevices) run(ctx context.Context) {
 	if lc.Direction == lane.DirectionIn {
 		start(func(ctx context.Context) { ld.idcard(ctx, gate.DeviceIDCard, lc.IDCard, "") })
 		if lc.EscortIDCard != nil {
-			start(func(ctx context.Context) { ld.idcard(ctx, gate.DeviceEscortIDCard, *lc.EscortIDCard, lane.RoleEscort) })
+			start(func(ctx context.Context) {
+				ld.idcard(ctx, gate.DeviceEscortIDCard, *lc.EscortIDCard, registry.RoleEscort)
+			})
 		}
 		start(ld.scanner)
 	}
@@ -119,7 +122,7 @@ func (ld *laneDevices) run(ctx context.Context) {
 
 // idcard reads cards from one reader; role "" lets the lane tell the driver
 // (first card) from the escort (second).
-func (ld *laneDevices) idcard(ctx context.Context, device string, sc config.Serial, role string) {
+func (ld *laneDevices) idcard(ctx context.Context, device string, sc config.Serial, role registry.Role) {
 	r := idcard.NewReader(idcard.ReaderConfig{
 		Open:    func() (io.ReadWriteCloser, error) { return serialport.Open(sc.Port, sc.Baud) },
 		Options: idcard.Options{Clock: ld.h.opt.Clock, Baud: sc.Baud, Timeout: sc.Timeout.D(), Log: ld.l.Log().With("device", device)},

@@ -33,7 +33,7 @@ func NewKiosk(g *gate.Gate, o KioskOptions) (*kiosk.Server, error) {
 	kc.Location = g.Config.Location()
 	kc.PlatePush = g.PlatePush
 	deps := kiosk.Deps{
-		Lanes: g.Lanes, Store: g.Store, Devices: kiosk.DevicesOf(g.Lanes.Devices),
+		Lanes: g.Lanes, Store: g.Store, Devices: g.Lanes,
 		Disk: kiosk.DiskAt(o.Disk), Clock: o.Clock, GateClock: o.GateClock, Log: o.Log.With("component", "kiosk"),
 	}
 	if g.Uplink != nil {

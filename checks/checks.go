@@ -217,11 +217,11 @@ func (j *judge) personnelQualification() *judgement {
 		}
 		rec, ok := j.reg.Person(p.ev.IDNumber)
 		if !ok {
-			jd.fail(ReasonNotRegistered, p.role, p.ev.IDNumber)
+			jd.fail(ReasonNotRegistered, string(p.role), p.ev.IDNumber)
 			continue
 		}
 		if code := j.certificate(rec, p.role); code != "" {
-			jd.fail(code, p.role, "")
+			jd.fail(code, string(p.role), "")
 		}
 	}
 	if d, e := j.ev.Driver, j.ev.Escort; d != nil && e != nil && sameID(d.IDNumber, e.IDNumber) {
@@ -232,7 +232,7 @@ func (j *judge) personnelQualification() *judgement {
 
 // certificate returns "" when rec holds a certificate for role valid now, or
 // the reason code why not.
-func (j *judge) certificate(rec registry.Person, role string) string {
+func (j *judge) certificate(rec registry.Person, role registry.Role) string {
 	code := ReasonCertificateMissing
 	for _, c := range rec.Certificates {
 		if c.Role != role {
@@ -253,15 +253,15 @@ func (j *judge) certificate(rec registry.Person, role string) string {
 }
 
 type person struct {
-	role    string
+	role    registry.Role
 	ev      *PersonEvidence
 	missing string
 }
 
 func (j *judge) people() []person {
 	return []person{
-		{"driver", j.ev.Driver, ReasonDriverMissing},
-		{"escort", j.ev.Escort, ReasonEscortMissing},
+		{registry.RoleDriver, j.ev.Driver, ReasonDriverMissing},
+		{registry.RoleEscort, j.ev.Escort, ReasonEscortMissing},
 	}
 }
 
@@ -330,7 +330,7 @@ func (j *judge) waybillConsistency() *judgement {
 	for _, p := range j.people() {
 		named := w.Driver
 		code := ReasonDriverMismatch
-		if p.role == "escort" {
+		if p.role == registry.RoleEscort {
 			named, code = w.Escort, ReasonEscortMismatch
 		}
 		switch {
@@ -406,19 +406,19 @@ func (j *judge) identity() *judgement {
 			continue
 		}
 		if idnumber.Check(p.ev.IDNumber) != nil {
-			jd.fail(ReasonIDChecksum, p.role, p.ev.IDNumber)
+			jd.fail(ReasonIDChecksum, string(p.role), p.ev.IDNumber)
 		}
 		if !j.validUntil(p.ev.CardValidUntil) {
-			jd.fail(ReasonCardExpired, p.role, p.ev.CardValidUntil.String())
+			jd.fail(ReasonCardExpired, string(p.role), p.ev.CardValidUntil.String())
 		}
 		if !j.validFrom(p.ev.CardValidFrom) {
-			jd.fail(ReasonCardNotYetValid, p.role, p.ev.CardValidFrom.String())
+			jd.fail(ReasonCardNotYetValid, string(p.role), p.ev.CardValidFrom.String())
 		}
 		switch {
 		case p.ev.Face == nil:
-			jd.unsure(ReasonFaceUnavailable, p.role, "")
+			jd.unsure(ReasonFaceUnavailable, string(p.role), "")
 		case *p.ev.Face < j.p.FaceThreshold:
-			jd.fail(ReasonFaceMismatch, p.role, fmt.Sprintf("%.2f < %.2f", *p.ev.Face, j.p.FaceThreshold))
+			jd.fail(ReasonFaceMismatch, string(p.role), fmt.Sprintf("%.2f < %.2f", *p.ev.Face, j.p.FaceThreshold))
 		}
 	}
 	return jd
@@ -450,7 +450,7 @@ func (j *judge) parkRules() *judgement {
 			jd.unsure(p.missing, "", "")
 			continue
 		}
-		listed(registry.BlacklistPerson, p.ev.IDNumber, p.role)
+		listed(registry.BlacklistPerson, p.ev.IDNumber, string(p.role))
 	}
 	if j.wb != nil && j.wb.Carrier != "" {
 		carriers = append(carriers, j.wb.Carrier)

@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/strictyaml"
 )
 
@@ -77,18 +78,18 @@ type FaceMatch struct {
 
 // Lane is one lane with its devices.
 type Lane struct {
-	Name               string   `yaml:"name"`
-	Direction          string   `yaml:"direction"` // in or out
-	Deadline           Duration `yaml:"deadline"`
-	IDCard             Serial   `yaml:"idcard"`
-	EscortIDCard       *Serial  `yaml:"escort_idcard"`
-	Scanner            Serial   `yaml:"scanner"`
-	Camera             Camera   `yaml:"camera"`
-	PlateToken         string   `yaml:"plate_token"`
-	PlateMinConfidence float64  `yaml:"plate_min_confidence"`
-	ArrivalLoop        Loop     `yaml:"arrival_loop"`
-	SafetyLoop         Loop     `yaml:"safety_loop"`
-	Barrier            Barrier  `yaml:"barrier"`
+	Name               string         `yaml:"name"`
+	Direction          lane.Direction `yaml:"direction"` // in or out
+	Deadline           Duration       `yaml:"deadline"`
+	IDCard             Serial         `yaml:"idcard"`
+	EscortIDCard       *Serial        `yaml:"escort_idcard"`
+	Scanner            Serial         `yaml:"scanner"`
+	Camera             Camera         `yaml:"camera"`
+	PlateToken         string         `yaml:"plate_token"`
+	PlateMinConfidence float64        `yaml:"plate_min_confidence"`
+	ArrivalLoop        Loop           `yaml:"arrival_loop"`
+	SafetyLoop         Loop           `yaml:"safety_loop"`
+	Barrier            Barrier        `yaml:"barrier"`
 }
 
 // Serial is a serial device.
@@ -345,16 +346,16 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 			bad(f+".name", "%q is already lanes[%d]", l.Name, j)
 		}
 		names[l.Name] = i
-		if l.Direction != "in" && l.Direction != "out" {
+		if l.Direction != lane.DirectionIn && l.Direction != lane.DirectionOut {
 			bad(f+".direction", "%q is not in or out", l.Direction)
 		}
 		if l.Deadline < 0 {
 			bad(f+".deadline", "must be positive")
 		}
-		if l.Direction == "in" && l.IDCard.Port == "" {
+		if l.Direction == lane.DirectionIn && l.IDCard.Port == "" {
 			bad(f+".idcard.port", "missing: an entry lane needs an ID-card reader")
 		}
-		if l.Direction == "in" && l.Scanner.Port == "" {
+		if l.Direction == lane.DirectionIn && l.Scanner.Port == "" {
 			bad(f+".scanner.port", "missing: an entry lane needs a waybill scanner")
 		}
 		for _, s := range []struct {

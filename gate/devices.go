@@ -3,8 +3,9 @@ package gate
 import (
 	"github.com/hazgate/hazgate/device/idcard"
 	"github.com/hazgate/hazgate/device/scanner"
+	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
-	"github.com/hazgate/hazgate/uplink"
+	"github.com/hazgate/hazgate/registry"
 )
 
 // The device names of a lane, as the configuration names them; a device's
@@ -29,7 +30,7 @@ func (l *Lane) DeviceName(device string) string { return l.Config.Name + "/" + d
 // Card delivers what an ID-card reader reported: a card goes to the lane
 // (role "" lets the lane tell the driver, first, from the escort) and its
 // photo to the face matcher; a fault or a recovery is the reader's health.
-func (l *Lane) Card(device string, role string, ev idcard.Event) {
+func (l *Lane) Card(device string, role registry.Role, ev idcard.Event) {
 	switch ev.Kind {
 	case idcard.EventCard:
 		c := ev.Card
@@ -72,7 +73,9 @@ func (l *Lane) ArrivalLoop(occupied bool) {
 func (l *Lane) SafetyLoop(occupied bool) { l.Runner.Send(lane.SafetyLoop{Occupied: occupied}) }
 
 // BarrierState delivers the barrier's reported state.
-func (l *Lane) BarrierState(state string) { l.Runner.Send(lane.BarrierFeedback{State: state}) }
+func (l *Lane) BarrierState(state lane.BarrierState) {
+	l.Runner.Send(lane.BarrierFeedback{State: state})
+}
 
 // Health records a device's state (err nil: working) for the status feed
 // and the kiosk and tells the lane when it fails or comes back. A device
@@ -93,7 +96,7 @@ func (l *Lane) Health(device, kind string, err error) {
 		return
 	}
 	name := l.DeviceName(device)
-	d := uplink.Health(name, kind, l.Config.Name, msg, l.g.clk.Now())
+	d := health.New(name, kind, l.Config.Name, msg, l.g.clk.Now())
 	l.g.Lanes.SetDevice(d)
 	if !seen && err == nil {
 		return // a device found working at start: nothing to tell the lane

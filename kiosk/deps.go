@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/store"
@@ -51,20 +52,9 @@ type Store interface {
 
 var _ Store = (*store.Store)(nil)
 
-// DeviceStatus is one device's health.
-type DeviceStatus struct {
-	Name   string    `json:"name"`           // e.g. "idcard-in-1"
-	Kind   string    `json:"kind"`           // idcard, scanner, loop, barrier, camera, facematch...
-	Lane   string    `json:"lane,omitempty"` // "" for gate-wide devices
-	OK     bool      `json:"ok"`
-	State  string    `json:"state"`            // a word: ok, fault, disconnected, timeout...
-	Detail string    `json:"detail,omitempty"` // what is wrong, for the installer
-	Since  time.Time `json:"since,omitzero"`   // when State began
-}
-
-// DeviceHealth reports the devices.
+// DeviceHealth reports the devices (a *lanes.Set does).
 type DeviceHealth interface {
-	Devices() []DeviceStatus
+	Devices() []health.Device
 }
 
 // BrokerStatus is the MQTT connection's health.
@@ -88,10 +78,10 @@ type BrokerFunc func() BrokerStatus
 func (f BrokerFunc) Broker() BrokerStatus { return f() }
 
 // DevicesFunc adapts a func to DeviceHealth.
-type DevicesFunc func() []DeviceStatus
+type DevicesFunc func() []health.Device
 
 // Devices calls f.
-func (f DevicesFunc) Devices() []DeviceStatus { return f() }
+func (f DevicesFunc) Devices() []health.Device { return f() }
 
 // OutboxHealth reports the outbox (a *store.Store does).
 type OutboxHealth interface {

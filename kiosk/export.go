@@ -91,7 +91,7 @@ func (s *Server) csvRow(ins *store.Inspection, decisions []store.Decision) []str
 		ds = append(ds, fmt.Sprintf("%s %s by %s: %s", d.At.In(s.cfg.Location).Format(time.RFC3339), d.Action, d.Operator, d.Reason))
 	}
 	row := []string{
-		ins.ID, ins.Lane, ins.Direction,
+		ins.ID, ins.Lane, string(ins.Direction),
 		ins.ArrivedAt.In(s.cfg.Location).Format(time.RFC3339), ins.DecidedAt.In(s.cfg.Location).Format(time.RFC3339),
 		sum.Plate, sum.Trailer, dn, di, en, ei, sum.Waybill, string(sum.Verdict),
 		strings.Join(sum.Failed, " "), strings.Join(sum.Unknown, " "), strings.Join(reasons, " "),

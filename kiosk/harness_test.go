@@ -227,10 +227,10 @@ func (h *harness) arrive(name string, v vehicle) {
 		step(lane.PlateRead{Plate: v.plate, Trailer: v.trailer, Confidence: 1})
 	}
 	if v.driver != nil {
-		step(lane.CardRead{Person: *v.driver, Role: lane.RoleDriver})
+		step(lane.CardRead{Person: *v.driver, Role: registry.RoleDriver})
 	}
 	if v.escort != nil {
-		step(lane.CardRead{Person: *v.escort, Role: lane.RoleEscort})
+		step(lane.CardRead{Person: *v.escort, Role: registry.RoleEscort})
 	}
 	if v.waybill != "" {
 		step(lane.WaybillScanned{Number: v.waybill})

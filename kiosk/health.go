@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
 )
 
@@ -39,9 +40,9 @@ type healthReport struct {
 }
 
 type devicesHealth struct {
-	Status   string         `json:"status"`
-	Reported bool           `json:"reported"`
-	Items    []DeviceStatus `json:"items"`
+	Status   string          `json:"status"`
+	Reported bool            `json:"reported"`
+	Items    []health.Device `json:"items"`
 }
 
 type brokerHealth struct {
@@ -77,14 +78,14 @@ type diskHealth struct {
 }
 
 type laneHealth struct {
-	Lane         string   `json:"lane"`
-	Status       string   `json:"status"`
-	Phase        string   `json:"phase"`
-	Commanded    string   `json:"barrier_commanded"`
-	Reported     string   `json:"barrier_reported"`
-	BarrierFault bool     `json:"barrier_fault"`
-	Faults       []string `json:"faults"` // the lane's failing devices
-	Lockdown     bool     `json:"lockdown"`
+	Lane         string              `json:"lane"`
+	Status       string              `json:"status"`
+	Phase        string              `json:"phase"`
+	Commanded    lane.BarrierCommand `json:"barrier_commanded"`
+	Reported     lane.BarrierState   `json:"barrier_reported"`
+	BarrierFault bool                `json:"barrier_fault"`
+	Faults       []string            `json:"faults"` // the lane's failing devices
+	Lockdown     bool                `json:"lockdown"`
 }
 
 // worse returns the worse of two statuses.
@@ -102,7 +103,7 @@ func (s *Server) health(ctx context.Context) healthReport {
 	now := d.GateClock.Now()
 	rep := healthReport{ServerTime: now, Lanes: []laneHealth{}}
 
-	rep.Devices = devicesHealth{Status: statusUnknown, Items: []DeviceStatus{}}
+	rep.Devices = devicesHealth{Status: statusUnknown, Items: []health.Device{}}
 	if d.Devices != nil {
 		rep.Devices.Reported, rep.Devices.Status = true, statusOK
 		for _, dev := range d.Devices.Devices() {

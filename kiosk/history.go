@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/store"
 )
 
@@ -16,7 +17,7 @@ import (
 type inspectionSummary struct {
 	ID        string         `json:"id"`
 	Lane      string         `json:"lane"`
-	Direction string         `json:"direction"`
+	Direction lane.Direction `json:"direction"`
 	Plate     string         `json:"plate"`
 	Trailer   string         `json:"trailer"`
 	Driver    *personView    `json:"driver"`

@@ -157,8 +157,8 @@ type laneView struct {
 
 // barrierView is the barrier's last command and its reported state.
 type barrierView struct {
-	Commanded string `json:"commanded"`
-	Reported  string `json:"reported"`
+	Commanded lane.BarrierCommand `json:"commanded"`
+	Reported  lane.BarrierState   `json:"reported"`
 }
 
 // newLaneView builds a lane's panel at now (the gate's clock).

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
 )
 
@@ -341,8 +342,8 @@ func TestHealthSources(t *testing.T) {
 	srv, err := New(Config{}, Deps{
 		Lanes: h.gate.Lanes, Store: h.st, GateClock: h.gateClk,
 		Broker: BrokerFunc(func() BrokerStatus { return BrokerStatus{URL: "ssl://broker:8883", LastError: "connection refused"} }),
-		Devices: DevicesFunc(func() []DeviceStatus {
-			return []DeviceStatus{{Name: "idcard-in-1", Kind: "idcard", Lane: "in-1", OK: false, State: "disconnected"}, {Name: "scanner-in-1", Kind: "scanner", Lane: "in-1", OK: true, State: "ok"}}
+		Devices: DevicesFunc(func() []health.Device {
+			return []health.Device{{Name: "idcard-in-1", Kind: "idcard", Lane: "in-1", OK: false, State: "disconnected"}, {Name: "scanner-in-1", Kind: "scanner", Lane: "in-1", OK: true, State: "ok"}}
 		}),
 		Disk: DiskAt(t.TempDir()),
 	})

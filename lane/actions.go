@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/registry"
 )
 
 // Action is something Step asks the runner to do. The runner executes a step's
@@ -30,7 +31,7 @@ type CancelDeadline struct{}
 // MatchFace asks the face-match service to score the live face of the person
 // who presented this card; the answer comes back as FaceScored.
 type MatchFace struct {
-	Role   string
+	Role   registry.Role
 	Person checks.PersonEvidence
 }
 
@@ -58,10 +59,15 @@ type OpenBarrier struct {
 // the safety loop is occupied.
 type CloseBarrier struct{}
 
-// Passage directions.
+// Direction is a lane's direction, and so that of its passages and
+// inspections: "in" (an entry lane, with the checks) or "out" (an exit
+// lane). The configuration, the records and the status carry these words.
+type Direction string
+
+// The directions.
 const (
-	DirectionIn  = "in"
-	DirectionOut = "out"
+	DirectionIn  Direction = "in"
+	DirectionOut Direction = "out"
 )
 
 // RecordPassage records that the vehicle crossed the barrier. InspectionID is
@@ -69,7 +75,7 @@ const (
 // none was found).
 type RecordPassage struct {
 	InspectionID string
-	Direction    string
+	Direction    Direction
 }
 
 // Operator decision actions.

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"strings"
 	"time"
+
+	"github.com/hazgate/hazgate/registry"
 )
 
 // The evidence an entry lane collects (plate, ID cards, faces, waybill), and
@@ -66,23 +68,23 @@ func (m *machine) cardRead(e CardRead) {
 	sameAsEscort := ev.Escort != nil && ev.Escort.IDNumber == id
 	// The same card again is ignored, unless a reader of the other role
 	// presents it: then the escort is the driver, and the checks say so.
-	if (sameAsDriver && role != RoleEscort) || (sameAsEscort && role != RoleDriver) {
+	if (sameAsDriver && role != registry.RoleEscort) || (sameAsEscort && role != registry.RoleDriver) {
 		return
 	}
 	switch role {
 	case "":
 		switch {
 		case ev.Driver == nil:
-			role = RoleDriver
+			role = registry.RoleDriver
 		case ev.Escort == nil:
-			role = RoleEscort
+			role = registry.RoleEscort
 		default:
 			m.s.Note = "a third ID card was ignored"
 			return
 		}
-	case RoleDriver, RoleEscort:
-		if (role == RoleDriver && ev.Driver != nil) || (role == RoleEscort && ev.Escort != nil) {
-			m.s.Note = "a second " + role + " card was ignored"
+	case registry.RoleDriver, registry.RoleEscort:
+		if (role == registry.RoleDriver && ev.Driver != nil) || (role == registry.RoleEscort && ev.Escort != nil) {
+			m.s.Note = "a second " + string(role) + " card was ignored"
 			return
 		}
 	default:
@@ -92,12 +94,12 @@ func (m *machine) cardRead(e CardRead) {
 	p := clonePerson(&e.Person)
 	p.IDNumber = id
 	p.Face = nil // the live face's score comes from the face-match service
-	if role == RoleDriver {
+	if role == registry.RoleDriver {
 		ev.Driver, m.s.DriverFace = p, false
 	} else {
 		ev.Escort, m.s.EscortFace = p, false
 	}
-	m.step(role + "_card")
+	m.step(string(role) + "_card")
 	m.emit(MatchFace{Role: role, Person: *clonePerson(p)})
 }
 
@@ -111,12 +113,12 @@ func (m *machine) faceScored(e FaceScored) {
 		p := clonePerson(ev.Driver)
 		p.Face = cloneScore(e.Score)
 		ev.Driver, m.s.DriverFace = p, true
-		m.step(RoleDriver + "_face")
+		m.step(string(registry.RoleDriver) + "_face")
 	case ev.Escort != nil && ev.Escort.IDNumber == e.IDNumber && !m.s.EscortFace:
 		p := clonePerson(ev.Escort)
 		p.Face = cloneScore(e.Score)
 		ev.Escort, m.s.EscortFace = p, true
-		m.step(RoleEscort + "_face")
+		m.step(string(registry.RoleEscort) + "_face")
 	default:
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/registry"
 )
 
 // Event is something that happened at the lane: a device reading, an
@@ -41,12 +42,13 @@ type PlateRead struct {
 	Confidence float64
 }
 
-// CardRead is an ID card presented at the reader. Role is "driver", "escort",
-// or "" meaning the first distinct card is the driver's and the second the
-// escort's. The same card again is ignored.
+// CardRead is an ID card presented at the reader. Role is
+// registry.RoleDriver, registry.RoleEscort, or "" meaning the first distinct
+// card is the driver's and the second the escort's. The same card again is
+// ignored.
 type CardRead struct {
 	Person checks.PersonEvidence
-	Role   string
+	Role   registry.Role
 }
 
 // FaceScored is the face-match service's answer for the person with this ID
@@ -106,21 +108,25 @@ type Lockdown struct {
 	On bool
 }
 
-// Barrier states reported by the barrier's feedback. Anything not known closed
-// is treated as possibly open.
+// BarrierState is what the barrier's feedback reports: one of the Barrier*
+// states ("" before any report). Anything not known closed is treated as
+// possibly open.
+type BarrierState string
+
+// Barrier states reported by the barrier's feedback.
 const (
-	BarrierClosed  = "closed"
-	BarrierOpening = "opening"
-	BarrierOpen    = "open"
-	BarrierClosing = "closing"
-	BarrierFault   = "fault"
-	BarrierUnknown = "unknown"
+	BarrierClosed  BarrierState = "closed"
+	BarrierOpening BarrierState = "opening"
+	BarrierOpen    BarrierState = "open"
+	BarrierClosing BarrierState = "closing"
+	BarrierFault   BarrierState = "fault"
+	BarrierUnknown BarrierState = "unknown"
 )
 
 // BarrierFeedback is the barrier's limit-switch feedback: one of the Barrier*
 // states. "fault" and "unknown" raise an alarm.
 type BarrierFeedback struct {
-	State string
+	State BarrierState
 }
 
 // ExitRecorded answers RecordExit on an exit lane: the exit is committed,
@@ -153,19 +159,23 @@ type RecordFailed struct {
 	Err          error
 }
 
+// BarrierCommand is the barrier command last given: one of the Command*
+// values.
+type BarrierCommand string
+
 // Barrier commands, as carried by BarrierFailed and State.Commanded.
 const (
-	CommandNone    = ""        // nothing commanded since start
-	CommandUp      = "up"      // OpenBarrier issued
-	CommandDown    = "down"    // CloseBarrier issued
-	CommandUnknown = "unknown" // the last command failed: possibly open
+	CommandNone    BarrierCommand = ""        // nothing commanded since start
+	CommandUp      BarrierCommand = "up"      // OpenBarrier issued
+	CommandDown    BarrierCommand = "down"    // CloseBarrier issued
+	CommandUnknown BarrierCommand = "unknown" // the last command failed: possibly open
 )
 
 // BarrierFailed reports that executing OpenBarrier (Command "up") or
 // CloseBarrier ("down") returned an error: the barrier may be anywhere, and is
 // treated as possibly open.
 type BarrierFailed struct {
-	Command string
+	Command BarrierCommand
 	Err     error
 }
 

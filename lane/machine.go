@@ -26,16 +26,17 @@ import (
 	"github.com/hazgate/hazgate/checks"
 )
 
-// Card roles.
-const (
-	RoleDriver = "driver"
-	RoleEscort = "escort"
-)
+// ErrUnhandledEvent is Step's answer to an event it has no case for (an
+// event type added without teaching Step): the state is left as it was and
+// nothing is done, but the event is not dropped silently.
+var ErrUnhandledEvent = errors.New("lane: unhandled event")
 
 // Step is the lane machine: it returns the state after e happened at now, and
 // the actions to carry out, in order. It does no I/O, reads no clock and keeps
-// nothing: the same arguments always give the same result.
-func Step(s State, e Event, now time.Time) (State, []Action) {
+// nothing: the same arguments always give the same result. An event it does
+// not handle returns s unchanged, no action and an error wrapping
+// ErrUnhandledEvent.
+func Step(s State, e Event, now time.Time) (State, []Action, error) {
 	m := &machine{s: s, now: now}
 	switch e := e.(type) {
 	case VehiclePresent:
@@ -76,8 +77,10 @@ func Step(s State, e Event, now time.Time) (State, []Action) {
 		m.deviceFault(e)
 	case BarrierFailed:
 		m.barrierFailed(e)
+	default:
+		return s, nil, fmt.Errorf("%w: %T", ErrUnhandledEvent, e)
 	}
-	return m.s, m.acts
+	return m.s, m.acts, nil
 }
 
 // machine is one Step in progress: the state being changed and the actions
@@ -436,7 +439,7 @@ func (m *machine) deviceFault(e DeviceFault) {
 	}
 }
 
-func (m *machine) barrierFeedback(state string) {
+func (m *machine) barrierFeedback(state BarrierState) {
 	switch state {
 	case BarrierClosed, BarrierOpening, BarrierOpen, BarrierClosing, BarrierFault:
 	default:
@@ -461,11 +464,11 @@ func (m *machine) barrierFailed(e BarrierFailed) {
 	}
 }
 
-func commandName(c string) string {
+func commandName(c BarrierCommand) string {
 	if c == CommandNone {
 		return "never commanded"
 	}
-	return c
+	return string(c)
 }
 
 func plateOrNone(p string) string {

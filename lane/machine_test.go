@@ -2,6 +2,7 @@ package lane_test
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/registry"
 )
 
 var t0 = time.Date(2026, 3, 15, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -63,13 +65,24 @@ var (
 
 // play feeds events to a new lane one second apart and returns the state and
 // the last step's actions.
-func play(cfg lane.Config, events ...lane.Event) (lane.State, []lane.Action) {
+func play(t testing.TB, cfg lane.Config, events ...lane.Event) (lane.State, []lane.Action) {
+	t.Helper()
 	s := lane.NewState(cfg)
 	var acts []lane.Action
 	for i, e := range events {
-		s, acts = lane.Step(s, e, t0.Add(time.Duration(i)*time.Second))
+		s, acts = step(t, s, e, t0.Add(time.Duration(i)*time.Second))
 	}
 	return s, acts
+}
+
+// step is lane.Step, failing the test on an event Step does not handle.
+func step(t testing.TB, s lane.State, e lane.Event, now time.Time) (lane.State, []lane.Action) {
+	t.Helper()
+	next, acts, err := lane.Step(s, e, now)
+	if err != nil {
+		t.Fatalf("%v: %v", e, err)
+	}
+	return next, acts
 }
 
 // describe renders actions for comparison; alarms by kind only.
@@ -107,8 +120,8 @@ func runCases(t *testing.T, cases []stepCase) {
 			if c.cfg != nil {
 				cfg = *c.cfg
 			}
-			s, _ := play(cfg, c.setup...)
-			got, acts := lane.Step(s, c.event, t0.Add(time.Hour))
+			s, _ := play(t, cfg, c.setup...)
+			got, acts := step(t, s, c.event, t0.Add(time.Hour))
 			if got.Phase != c.phase {
 				t.Fatalf("phase = %s, want %s (note %q)", got.Phase, c.phase, got.Note)
 			}
@@ -168,7 +181,7 @@ func TestStepArrivalAndEvidence(t *testing.T) {
 			acts: `MatchFace{escort "E1"}`},
 		{name: "same card again is ignored", setup: collecting[:3], event: driver, phase: lane.PhaseCollecting, acts: ""},
 		{name: "driver's card at the escort reader is the escort (the checks fail escort_is_driver)", setup: collecting[:3],
-			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "D1"}, Role: lane.RoleEscort},
+			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "D1"}, Role: registry.RoleEscort},
 			phase: lane.PhaseCollecting, acts: `MatchFace{escort "D1"}`,
 			check: func(t *testing.T, s lane.State) {
 				if s.Evidence.Escort == nil || s.Evidence.Escort.IDNumber != "D1" {
@@ -176,10 +189,10 @@ func TestStepArrivalAndEvidence(t *testing.T) {
 				}
 			}},
 		{name: "driver's card again at the driver reader is ignored", setup: collecting[:3],
-			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "D1"}, Role: lane.RoleDriver},
+			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "D1"}, Role: registry.RoleDriver},
 			phase: lane.PhaseCollecting, acts: ""},
 		{name: "explicit escort role first", setup: collecting[:2],
-			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "E1"}, Role: lane.RoleEscort},
+			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "E1"}, Role: registry.RoleEscort},
 			phase: lane.PhaseCollecting, acts: `MatchFace{escort "E1"}`,
 			check: func(t *testing.T, s lane.State) {
 				if s.Evidence.Driver != nil || s.Evidence.Escort == nil {
@@ -190,7 +203,7 @@ func TestStepArrivalAndEvidence(t *testing.T) {
 			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "X9"}}, phase: lane.PhaseCollecting, acts: "",
 			check: noteHas("third")},
 		{name: "second driver card is ignored", setup: collecting[:3],
-			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "X9"}, Role: lane.RoleDriver},
+			event: lane.CardRead{Person: checks.PersonEvidence{IDNumber: "X9"}, Role: registry.RoleDriver},
 			phase: lane.PhaseCollecting, acts: "", check: noteHas("driver")},
 		{name: "face score fills the person's face", setup: collecting[:3], event: driverFace,
 			phase: lane.PhaseCollecting, acts: "",
@@ -474,11 +487,11 @@ func TestStepExitLane(t *testing.T) {
 // TestStepRecordBeforeAct: whatever happens after a failed decision, nothing
 // opens until a new inspection is committed.
 func TestStepRecordBeforeAct(t *testing.T) {
-	s, _ := play(lane.Config{Name: "in-1"}, heldFailed...)
+	s, _ := play(t, lane.Config{Name: "in-1"}, heldFailed...)
 	for i, e := range []lane.Event{release, lockOff, lane.DecisionRecorded{Action: lane.ActionRelease},
 		lane.DeadlinePassed{Gen: s.Gen}, pass, occ, clear, refuse} {
 		var acts []lane.Action
-		s, acts = lane.Step(s, e, t0.Add(time.Duration(i)*time.Second))
+		s, acts = step(t, s, e, t0.Add(time.Duration(i)*time.Second))
 		for _, a := range acts {
 			if _, ok := a.(lane.OpenBarrier); ok {
 				t.Fatalf("after DecideFailed, %v issued %v", e, a)
@@ -490,10 +503,10 @@ func TestStepRecordBeforeAct(t *testing.T) {
 // TestStepDoesNotChangeItsInput: Step is pure; the State it is given (and
 // the evidence it points to) is left as it was.
 func TestStepDoesNotChangeItsInput(t *testing.T) {
-	s, _ := play(lane.Config{Name: "in-1"}, collecting[:5]...)
+	s, _ := play(t, lane.Config{Name: "in-1"}, collecting[:5]...)
 	before := s.Snapshot()
-	lane.Step(s, lane.FaceScored{IDNumber: "E1", Score: score(0.2)}, t0)
-	lane.Step(s, lane.FaceScored{IDNumber: "D1", Score: score(0.2)}, t0)
+	step(t, s, lane.FaceScored{IDNumber: "E1", Score: score(0.2)}, t0)
+	step(t, s, lane.FaceScored{IDNumber: "D1", Score: score(0.2)}, t0)
 	after := s.Snapshot()
 	if *after.Evidence.Driver.Face != *before.Evidence.Driver.Face || after.Evidence.Escort.Face != nil {
 		t.Fatalf("Step changed its input: driver face %v escort face %v", *after.Evidence.Driver.Face, after.Evidence.Escort.Face)
@@ -502,17 +515,46 @@ func TestStepDoesNotChangeItsInput(t *testing.T) {
 
 func TestStepDeviceFault(t *testing.T) {
 	s := lane.NewState(lane.Config{Name: "in-1"})
-	s, acts := lane.Step(s, lane.DeviceFault{Device: "in-1/idcard", Fault: true, Detail: "unplugged"}, t0)
+	s, acts := step(t, s, lane.DeviceFault{Device: "in-1/idcard", Fault: true, Detail: "unplugged"}, t0)
 	if len(s.Faults) != 1 || s.Faults[0] != "in-1/idcard" || describe(acts) != "RaiseAlarm{device_fault}" {
 		t.Fatalf("faults %v, actions %s", s.Faults, describe(acts))
 	}
 	before := s
-	s, acts = lane.Step(s, lane.DeviceFault{Device: "in-1/idcard", Fault: true}, t0)
+	s, acts = step(t, s, lane.DeviceFault{Device: "in-1/idcard", Fault: true}, t0)
 	if len(acts) != 0 || len(s.Faults) != 1 {
 		t.Fatalf("a repeated fault: faults %v, actions %s", s.Faults, describe(acts))
 	}
-	s, _ = lane.Step(s, lane.DeviceFault{Device: "in-1/idcard", Fault: false}, t0)
+	s, _ = step(t, s, lane.DeviceFault{Device: "in-1/idcard", Fault: false}, t0)
 	if len(s.Faults) != 0 || len(before.Faults) != 1 {
 		t.Fatalf("recovered: faults %v; the earlier state changed: %v", s.Faults, before.Faults)
+	}
+}
+
+// TestStepRejectsAnUnhandledEvent: an event type Step has no case for is
+// an error, with the state left as it was and nothing done, never dropped
+// silently.
+func TestStepRejectsAnUnhandledEvent(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		setup []lane.Event
+	}{
+		{"idle", nil},
+		{"collecting", collecting},
+		{"held", held},
+		{"open", opened},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, _ := play(t, lane.Config{Name: "in-1"}, c.setup...)
+			got, acts, err := lane.Step(s, lane.Unhandled{}, t0.Add(time.Hour))
+			if !errors.Is(err, lane.ErrUnhandledEvent) || !strings.Contains(err.Error(), "lane.Unhandled") {
+				t.Fatalf("err = %v, want ErrUnhandledEvent naming lane.Unhandled", err)
+			}
+			if acts != nil {
+				t.Fatalf("actions %s, want none", describe(acts))
+			}
+			if !reflect.DeepEqual(got, s) {
+				t.Fatalf("state changed:\n got %+v\nwant %+v", got, s)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/registry"
 )
 
 // interlock is the test's own account of the lane, kept from the events fed
@@ -161,8 +162,8 @@ func (m *interlock) invariants(s lane.State) error {
 var (
 	plates  = []string{"浙B12345", "浙B54321", " "}
 	idNums  = []string{"D1", "E1", "X9", ""}
-	roles   = []string{"", "", "", lane.RoleDriver, lane.RoleEscort, "boss"}
-	reports = []string{lane.BarrierClosed, lane.BarrierOpening, lane.BarrierOpen, lane.BarrierClosing, lane.BarrierFault, lane.BarrierUnknown, "bent"}
+	roles   = []registry.Role{"", "", "", registry.RoleDriver, registry.RoleEscort, "boss"}
+	reports = []lane.BarrierState{lane.BarrierClosed, lane.BarrierOpening, lane.BarrierOpen, lane.BarrierClosing, lane.BarrierFault, lane.BarrierUnknown, "bent"}
 	whats   = []string{lane.RecordWhatDecision, lane.RecordWhatExit, lane.RecordWhatPassage}
 	errDisk = errors.New("disk full")
 )
@@ -225,7 +226,7 @@ func genEvent(r *rand.Rand, m *interlock, n int) lane.Event {
 	case k < 91:
 		return lane.BarrierFeedback{State: pick(r, reports)}
 	case k < 94:
-		return lane.BarrierFailed{Command: pick(r, []string{lane.CommandUp, lane.CommandDown}), Err: errDisk}
+		return lane.BarrierFailed{Command: pick(r, []lane.BarrierCommand{lane.CommandUp, lane.CommandDown}), Err: errDisk}
 	case k < 96:
 		return lane.RecordFailed{What: pick(r, whats), InspectionID: m.lastID, Err: errDisk}
 	case k < 97:
@@ -303,8 +304,11 @@ func checkSequence(t *testing.T, cfg lane.Config, seed uint64, n int) *interlock
 		upBefore, crossedBefore := m.up, m.crossed
 		grant := m.before(e)
 		in := pointees(s)
-		next, acts := lane.Step(s, e, now)
+		next, acts, err := lane.Step(s, e, now)
 		trace = append(trace, traceLine{e, acts, next})
+		if err != nil {
+			t.Fatalf("seed %d step %d: %v\n%s", seed, i, err, formatTrace(trace))
+		}
 		if pointees(s) != in {
 			t.Fatalf("seed %d step %d: Step changed its input state\n%s", seed, i, formatTrace(trace))
 		}

@@ -37,7 +37,7 @@ type FaceMatcher interface {
 // vehicle's entry (entryID is empty when none is found) and says how long the
 // vehicle stayed.
 type Recorder interface {
-	RecordPassage(ctx context.Context, lane, inspectionID, direction string, at time.Time) error
+	RecordPassage(ctx context.Context, lane, inspectionID string, direction Direction, at time.Time) error
 	RecordDecision(ctx context.Context, lane, inspectionID, operator, action, reason string, at time.Time) error
 	RecordExit(ctx context.Context, lane, plate string, at time.Time) (entryID string, stay time.Duration, err error)
 	RaiseAlarm(ctx context.Context, lane, kind, detail string, at time.Time) error
@@ -231,7 +231,13 @@ func (r *Runner) handle(ctx context.Context, q queued) {
 			now = r.last // keep the lane's time monotonic
 		}
 		r.last = now
-		next, acts := Step(r.state, q.e, now)
+		next, acts, err := Step(r.state, q.e, now)
+		if err != nil {
+			// A wiring mistake, not a lane's trouble: the lane goes on as
+			// it was.
+			r.log.Error("event not handled", "event", q.e.String(), "err", err)
+			continue
+		}
 		r.state = next
 		if r.log.Enabled(ctx, slog.LevelDebug) {
 			r.log.Debug("event", "event", q.e.String(), "phase", string(next.Phase), "actions", len(acts))

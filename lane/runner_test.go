@@ -3,6 +3,7 @@ package lane_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -98,7 +99,7 @@ func (g *rig) wantPhase(p lane.Phase) {
 	}
 }
 
-func (g *rig) wantBarrier(cmds ...string) {
+func (g *rig) wantBarrier(cmds ...lane.BarrierCommand) {
 	g.t.Helper()
 	if got := g.bar.Log(); !slices.Equal(got, cmds) {
 		g.t.Fatalf("barrier commands = %v, want %v", got, cmds)
@@ -350,4 +351,53 @@ type faceFunc func(p checks.PersonEvidence, done func(*float64))
 
 func (f faceFunc) Match(_ context.Context, _ string, p checks.PersonEvidence, done func(*float64)) {
 	f(p, done)
+}
+
+// TestRunnerLogsAnUnhandledEvent: an event Step rejects is logged as an
+// error, and the lane goes on with the next one.
+func TestRunnerLogsAnUnhandledEvent(t *testing.T) {
+	clk := clock.NewFake(t0)
+	logs := &errorLog{}
+	g := &rig{t: t, clk: clk, bar: &lanetest.Barrier{}, dec: &lanetest.Decider{Outcome: lanetest.Outcome(checks.VerdictPass)}, rec: &lanetest.Recorder{}}
+	g.start(lane.Config{Name: "in-1"}, lane.Deps{Clock: clk, Barrier: g.bar, Decider: g.dec, Recorder: g.rec, Log: slog.New(logs)})
+	g.at(0, lane.VehiclePresent{}, lane.Unhandled{}, plate)
+	if got, want := logs.lines(), []string{"event not handled: Unhandled"}; !slices.Equal(got, want) {
+		t.Fatalf("errors logged %q, want %q", got, want)
+	}
+	g.wantPhase(lane.PhaseCollecting)
+	if s := g.r.Snapshot(); s.Evidence.Plate != plate.Plate {
+		t.Fatalf("plate %q: the event after the unhandled one was not handled", s.Evidence.Plate)
+	}
+}
+
+// errorLog is a slog handler keeping the message and the "event" of every
+// record at Error level.
+type errorLog struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (h *errorLog) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelError }
+
+func (h *errorLog) Handle(_ context.Context, r slog.Record) error {
+	var ev string
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "event" {
+			ev = a.Value.String()
+		}
+		return true
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.got = append(h.got, r.Message+": "+ev)
+	return nil
+}
+
+func (h *errorLog) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *errorLog) WithGroup(string) slog.Handler      { return h }
+
+func (h *errorLog) lines() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.got)
 }

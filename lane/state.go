@@ -101,10 +101,10 @@ type State struct {
 	Arrival, Safety bool
 	// Crossing is set in PhaseOpen once the safety loop was occupied.
 	Crossing bool
-	// Commanded is the last barrier command (one of the Command* values).
-	Commanded string
+	// Commanded is the last barrier command.
+	Commanded BarrierCommand
 	// Reported is the barrier feedback's last state ("" before any).
-	Reported string
+	Reported BarrierState
 	// Lockdown is on while the lane is locked down.
 	Lockdown bool
 	// Faults names the lane's devices that are failing, sorted.
@@ -175,8 +175,8 @@ type Snapshot struct {
 	Outcome          *checks.Outcome `json:"outcome,omitempty"`
 	EntryID          string          `json:"entry_id,omitempty"`
 	Stay             time.Duration   `json:"stay_ns,omitempty"`
-	BarrierCommanded string          `json:"barrier_commanded"`
-	BarrierReported  string          `json:"barrier_reported"`
+	BarrierCommanded BarrierCommand  `json:"barrier_commanded"`
+	BarrierReported  BarrierState    `json:"barrier_reported"`
 	ArrivalOccupied  bool            `json:"arrival_occupied"`
 	SafetyOccupied   bool            `json:"safety_occupied"`
 	Deadline         time.Time       `json:"deadline,omitzero"`

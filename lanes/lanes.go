@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/store"
 	"github.com/hazgate/hazgate/uplink"
@@ -24,7 +25,7 @@ import (
 type Set struct {
 	mu      sync.Mutex
 	runners []*lane.Runner
-	health  map[string]uplink.DeviceHealth // by device name
+	health  map[string]health.Device // by device name
 	watch   []func(lane.Snapshot)
 
 	keep LockdownStore    // nil: a lock-down is not kept across restarts
@@ -50,7 +51,7 @@ var (
 )
 
 // New returns an empty set; Add the runners in display order.
-func New() *Set { return &Set{health: map[string]uplink.DeviceHealth{}} }
+func New() *Set { return &Set{health: map[string]health.Device{}} }
 
 // Add appends a runner.
 func (l *Set) Add(r *lane.Runner) {
@@ -111,7 +112,7 @@ func (l *Set) Send(name string, e lane.Event) bool {
 }
 
 // SetDevice records a device's health for the status feed and the kiosk.
-func (l *Set) SetDevice(d uplink.DeviceHealth) {
+func (l *Set) SetDevice(d health.Device) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.health[d.Name] = d
@@ -120,14 +121,14 @@ func (l *Set) SetDevice(d uplink.DeviceHealth) {
 // Devices returns every device's last health, sorted by name: the same
 // health gives the same status, which the uplink republishes only when it
 // changes.
-func (l *Set) Devices() []uplink.DeviceHealth {
+func (l *Set) Devices() []health.Device {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]uplink.DeviceHealth, 0, len(l.health))
+	out := make([]health.Device, 0, len(l.health))
 	for _, d := range l.health {
 		out = append(out, d)
 	}
-	slices.SortFunc(out, func(a, b uplink.DeviceHealth) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b health.Device) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 

@@ -11,10 +11,10 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/lane/lanetest"
 	"github.com/hazgate/hazgate/store"
-	"github.com/hazgate/hazgate/uplink"
 )
 
 // newSet runs one entry lane whose decisions are always review.
@@ -77,7 +77,7 @@ func TestLockdownAndStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Sync(ctx)
-	s.SetDevice(uplink.DeviceHealth{Name: "in-1/idcard", Kind: "idcard", Lane: "in-1", OK: false, State: "fault"})
+	s.SetDevice(health.Device{Name: "in-1/idcard", Kind: "idcard", Lane: "in-1", OK: false, State: "fault"})
 	st := s.Status()
 	if len(st.Lanes) != 1 || !st.Lanes[0].Lockdown || len(st.Devices) != 1 || st.Devices[0].OK {
 		t.Fatalf("status %+v", st)
@@ -87,7 +87,7 @@ func TestLockdownAndStatus(t *testing.T) {
 	}
 	// Devices come sorted by name, so the same health is the same status.
 	for _, n := range []string{"in-1/scanner", "in-1/gpio", "in-1/escort_idcard"} {
-		s.SetDevice(uplink.DeviceHealth{Name: n, Lane: "in-1", OK: true, State: "ok"})
+		s.SetDevice(health.Device{Name: n, Lane: "in-1", OK: true, State: "ok"})
 	}
 	var names []string
 	for _, d := range s.Devices() {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/store"
 )
@@ -41,7 +42,7 @@ type header struct {
 // InspectionEvent is the payload of <root>/events/inspection.
 type InspectionEvent struct {
 	header
-	Direction      string                     `json:"direction"`
+	Direction      lane.Direction             `json:"direction"`
 	Plate          string                     `json:"plate"`
 	Trailer        string                     `json:"trailer"`
 	People         []PersonEvent              `json:"people"`
@@ -60,10 +61,10 @@ type InspectionEvent struct {
 
 // PersonEvent is a driver or escort in an inspection payload.
 type PersonEvent struct {
-	Role     string   `json:"role"`
-	IDNumber string   `json:"id_number"`
-	Name     string   `json:"name"`
-	Face     *float64 `json:"face"`
+	Role     registry.Role `json:"role"`
+	IDNumber string        `json:"id_number"`
+	Name     string        `json:"name"`
+	Face     *float64      `json:"face"`
 }
 
 // CheckEvent is one check's result: the reason codes, and their messages in
@@ -83,11 +84,11 @@ type RegistryVersion struct {
 // PassageEvent is the payload of <root>/events/passage.
 type PassageEvent struct {
 	header
-	Direction    string   `json:"direction"`
-	Plate        string   `json:"plate"`
-	InspectionID string   `json:"inspection_id"`
-	EntryID      string   `json:"entry_id,omitempty"`
-	StayS        *float64 `json:"stay_s,omitempty"`
+	Direction    lane.Direction `json:"direction"`
+	Plate        string         `json:"plate"`
+	InspectionID string         `json:"inspection_id"`
+	EntryID      string         `json:"entry_id,omitempty"`
+	StayS        *float64       `json:"stay_s,omitempty"`
 }
 
 // AlarmEvent is the payload of <root>/events/alarm.
@@ -147,9 +148,9 @@ func inspectionPayload(gate string, ins *store.Inspection, goods []registry.Good
 		e.VerdictReasons = append(e.VerdictReasons, r.Code)
 	}
 	for _, p := range []struct {
-		role string
+		role registry.Role
 		ev   *checks.PersonEvidence
-	}{{"driver", ins.Evidence.Driver}, {"escort", ins.Evidence.Escort}} {
+	}{{registry.RoleDriver, ins.Evidence.Driver}, {registry.RoleEscort, ins.Evidence.Escort}} {
 		if p.ev != nil {
 			e.People = append(e.People, PersonEvent{Role: p.role, IDNumber: p.ev.IDNumber, Name: p.ev.Name, Face: p.ev.Face})
 		}

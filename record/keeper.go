@@ -21,8 +21,14 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/store"
+)
+
+var (
+	_ lane.Decider  = (*Keeper)(nil)
+	_ lane.Recorder = (*Keeper)(nil)
 )
 
 // Keeper decides and records for every lane of one gate.
@@ -91,7 +97,7 @@ func (g *Keeper) Decide(ctx context.Context, laneName string, ev checks.Evidence
 		}
 	}
 	ins := &store.Inspection{
-		ID: g.newID(now), Gate: g.Name, Lane: laneName, Direction: store.DirectionIn,
+		ID: g.newID(now), Gate: g.Name, Lane: laneName, Direction: lane.DirectionIn,
 		Evidence: ev, Outcome: out, DecidedBy: store.ActorSystem,
 		ArrivedAt: ev.Arrived, DecidedAt: now, Timings: timings(ev, now),
 	}

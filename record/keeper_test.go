@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/store"
 )
 
@@ -128,14 +129,14 @@ func TestOperatorDecisionAndPassages(t *testing.T) {
 	if err := g.RecordDecision(ctx, "in-1", id, "op1", store.ActionRelease, "escort confirmed in person", now.Add(130*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.RecordPassage(ctx, "in-1", id, store.DirectionIn, now.Add(140*time.Second)); err != nil {
+	if err := g.RecordPassage(ctx, "in-1", id, lane.DirectionIn, now.Add(140*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	entry, stay, err := g.RecordExit(ctx, "out-1", fleet[2].plate, now.Add(2*time.Hour))
 	if err != nil || entry != id || stay != 2*time.Hour-140*time.Second {
 		t.Fatalf("exit: entry %q stay %v err %v", entry, stay, err)
 	}
-	if err := g.RecordPassage(ctx, "out-1", entry, store.DirectionOut, now.Add(2*time.Hour+10*time.Second)); err != nil {
+	if err := g.RecordPassage(ctx, "out-1", entry, lane.DirectionOut, now.Add(2*time.Hour+10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	var topics []string

@@ -7,14 +7,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/store"
 )
 
 // RecordPassage records that the vehicle of an inspection (or, on an exit
 // lane, the exit being let out) crossed the barrier, with its event.
-func (g *Keeper) RecordPassage(ctx context.Context, laneName, inspectionID, direction string, at time.Time) error {
+func (g *Keeper) RecordPassage(ctx context.Context, laneName, inspectionID string, direction lane.Direction, at time.Time) error {
 	p := store.Passage{ID: g.newID(at), InspectionID: inspectionID, Gate: g.Name, Lane: laneName, Direction: direction, At: at}
-	if direction == store.DirectionOut {
+	if direction == lane.DirectionOut {
 		g.mu.Lock()
 		x := g.exits[laneName]
 		delete(g.exits, laneName)
@@ -34,7 +35,7 @@ func (g *Keeper) RecordPassage(ctx context.Context, laneName, inspectionID, dire
 		header:    header{Schema: SchemaPassage, ID: p.ID, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location)},
 		Direction: direction, Plate: p.Plate, InspectionID: p.InspectionID, EntryID: p.EntryID,
 	}
-	if direction == store.DirectionOut && p.EntryID != "" {
+	if direction == lane.DirectionOut && p.EntryID != "" {
 		s := p.Stay.Seconds()
 		ev.StayS = &s
 	}

@@ -23,10 +23,14 @@ const (
 	KindRigid   = "rigid" // a rigid tank truck: the tank sits on it
 )
 
-// Certificate roles.
+// Role is a person's role on a dangerous-goods vehicle: what a certificate
+// qualifies them for, and who presents a card at a lane's reader.
+type Role string
+
+// The roles.
 const (
-	RoleDriver = "driver"
-	RoleEscort = "escort"
+	RoleDriver Role = "driver"
+	RoleEscort Role = "escort"
 )
 
 // Blacklist kinds.
@@ -87,7 +91,7 @@ type Person struct {
 
 // Certificate is a dangerous-goods qualification certificate (从业资格证).
 type Certificate struct {
-	Role       string   `yaml:"role" json:"role"`
+	Role       Role     `yaml:"role" json:"role"`
 	Number     string   `yaml:"number" json:"number"`
 	ValidFrom  Validity `yaml:"valid_from,omitempty" json:"valid_from,omitempty"`
 	ValidUntil Validity `yaml:"valid_until" json:"valid_until"`

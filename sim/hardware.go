@@ -32,6 +32,7 @@ import (
 	devgpio "github.com/hazgate/hazgate/device/gpio"
 	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/sim/simgpio"
 )
 
@@ -122,7 +123,7 @@ func (e *Engine) wire(l *simLane) error {
 	if l.exit {
 		return nil
 	}
-	for _, role := range []string{lane.RoleDriver, lane.RoleEscort} {
+	for _, role := range []registry.Role{registry.RoleDriver, registry.RoleEscort} {
 		if err := e.wireReader(l, role); err != nil {
 			return err
 		}
@@ -204,7 +205,7 @@ func (e *Engine) wireGPIO(l *simLane) error {
 // barrierState is the barrier driver's feedback: it goes to the lane, and
 // a barrier that reports open lets the waiting vehicle through. It runs
 // under the driver's lock, so the vehicle moves on the clock.
-func (l *simLane) barrierState(state string) {
+func (l *simLane) barrierState(state lane.BarrierState) {
 	l.gl.BarrierState(state)
 	if state == lane.BarrierOpen {
 		l.sim.clk.AfterFunc(0, l.vehicleDrivesThrough)

@@ -11,7 +11,6 @@ import (
 	"github.com/hazgate/hazgate/device/idcard"
 	"github.com/hazgate/hazgate/device/serialport"
 	"github.com/hazgate/hazgate/gate"
-	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/sim/simreader"
 )
@@ -20,9 +19,9 @@ import (
 type cardReader struct {
 	e      *Engine
 	l      *simLane
-	device string // "idcard"
-	name   string // "in-1/idcard"
-	role   string // the role of every card read on it
+	device string        // "idcard"
+	name   string        // "in-1/idcard"
+	role   registry.Role // the role of every card read on it
 	sim    *simreader.Reader
 	driver *idcard.Reader
 
@@ -43,9 +42,9 @@ type presentation struct {
 	tries int
 }
 
-func (e *Engine) wireReader(l *simLane, role string) error {
+func (e *Engine) wireReader(l *simLane, role registry.Role) error {
 	dev := gate.DeviceIDCard
-	if role == lane.RoleEscort {
+	if role == registry.RoleEscort {
 		dev = gate.DeviceEscortIDCard
 	}
 	path := filepath.Join(e.devDir, "hazgate-"+strings.ReplaceAll(dev, "_", "-")+"-"+l.name)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/lane"
 )
 
 // TestLanesConcurrently commits from eight lanes at once while lookups run
@@ -45,7 +46,7 @@ func TestLanesConcurrently(t *testing.T) {
 					errs <- err
 					return
 				}
-				if err := s.RecordPassage(ctx, Passage{InspectionID: ins.ID, Lane: ins.Lane, Direction: DirectionIn, Plate: "浙B12345", At: at.Add(25 * time.Second)}, msg(KindPassage)); err != nil {
+				if err := s.RecordPassage(ctx, Passage{InspectionID: ins.ID, Lane: ins.Lane, Direction: lane.DirectionIn, Plate: "浙B12345", At: at.Add(25 * time.Second)}, msg(KindPassage)); err != nil {
 					errs <- err
 					return
 				}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/lane"
 )
 
 // pauseFollowUps stops the background follow-up goroutine: derived rows are
@@ -72,7 +73,7 @@ func commitSome(t *testing.T, s *Store, f fixture, from, n int) (ids, plates []s
 		if err := s.CommitInspection(ctx, ins, msg(KindInspection)); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RecordPassage(ctx, Passage{InspectionID: ins.ID, Direction: DirectionIn, Plate: ins.Evidence.Plate, At: at.Add(time.Minute)}, msg(KindPassage)); err != nil {
+		if err := s.RecordPassage(ctx, Passage{InspectionID: ins.ID, Direction: lane.DirectionIn, Plate: ins.Evidence.Plate, At: at.Add(time.Minute)}, msg(KindPassage)); err != nil {
 			t.Fatal(err)
 		}
 		ids, plates = append(ids, ins.ID), append(plates, ins.Evidence.Plate)

@@ -10,20 +10,15 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/registry"
-)
-
-// Directions of an inspection or a passage.
-const (
-	DirectionIn  = "in"
-	DirectionOut = "out"
 )
 
 // Inspection is one decided inspection of a vehicle at a lane.
 type Inspection struct {
 	ID         string // ULID; the store fills it when empty
 	Gate, Lane string
-	Direction  string // DirectionIn or DirectionOut
+	Direction  lane.Direction
 	Evidence   checks.Evidence
 	Outcome    checks.Outcome
 	DecidedBy  string // ActorSystem or "operator:<name>"
@@ -124,7 +119,7 @@ const (
 
 func (ins *Inspection) check() error {
 	var missing []string
-	if ins.Direction != DirectionIn && ins.Direction != DirectionOut {
+	if ins.Direction != lane.DirectionIn && ins.Direction != lane.DirectionOut {
 		missing = append(missing, fmt.Sprintf("direction %q is not in or out", ins.Direction))
 	}
 	switch ins.Outcome.Verdict {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/lane"
 )
 
 // outcome makes an outcome with all seven checks passing except those in
@@ -36,7 +37,7 @@ func newInspection(f fixture, at time.Time, verdict checks.Verdict, failed ...st
 	ev := f.evidence()
 	ev.Arrived = at
 	return &Inspection{
-		Gate: "g1", Lane: "in-1", Direction: DirectionIn, Evidence: ev, Outcome: outcome(verdict, failed...),
+		Gate: "g1", Lane: "in-1", Direction: lane.DirectionIn, Evidence: ev, Outcome: outcome(verdict, failed...),
 		DecidedBy: ActorSystem, ArrivedAt: at, DecidedAt: at.Add(21 * time.Second),
 		Timings: map[string]time.Duration{"plate": time.Second, "driver_card": 8 * time.Second, "decided": 21 * time.Second},
 	}

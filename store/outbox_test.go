@@ -10,6 +10,7 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/lane"
 )
 
 func msg(kind string) OutboxMessage {
@@ -33,7 +34,7 @@ func TestOutboxSeq(t *testing.T) {
 		if err := s.Enqueue(ctx, at, msg(KindTelemetry), msg(KindStatus)); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RecordPassage(ctx, Passage{InspectionID: ins.ID, Direction: DirectionIn, Plate: "浙B12345", At: at}, msg(KindPassage)); err != nil {
+		if err := s.RecordPassage(ctx, Passage{InspectionID: ins.ID, Direction: lane.DirectionIn, Plate: "浙B12345", At: at}, msg(KindPassage)); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.RecordAlarm(ctx, Alarm{Kind: "test", At: at}, msg(KindAlarm), msg(KindAlarm)); err != nil {

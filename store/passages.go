@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/registry"
 )
 
@@ -15,7 +16,7 @@ type Passage struct {
 	ID           string // ULID; the store fills it when empty
 	InspectionID string // the inspection that let it through; "" when none (a forced barrier)
 	Gate, Lane   string
-	Direction    string // DirectionIn or DirectionOut
+	Direction    lane.Direction
 	Plate        string
 	At           time.Time
 	EntryID      string        // on the way out: the entry inspection (see LastEntry)
@@ -27,7 +28,7 @@ type Passage struct {
 // the outbox, stamped at p.At, in one transaction. An empty p.ID is filled
 // with a new ULID (set it beforehand to know it).
 func (s *Store) RecordPassage(ctx context.Context, p Passage, msgs ...OutboxMessage) error {
-	if p.Direction != DirectionIn && p.Direction != DirectionOut {
+	if p.Direction != lane.DirectionIn && p.Direction != lane.DirectionOut {
 		return fmt.Errorf("store: record passage: %w: direction %q is not in or out", ErrInvalid, p.Direction)
 	}
 	if p.At.IsZero() {

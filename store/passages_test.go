@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/lane"
 )
 
 func TestLastEntry(t *testing.T) {
@@ -16,7 +17,7 @@ func TestLastEntry(t *testing.T) {
 	const plate = "浙B12345"
 	type step struct {
 		inspection string // a name for an inspection to commit first; "" for none
-		dir        string
+		dir        lane.Direction
 		plate      string
 		min        int // minutes after t0
 	}
@@ -87,13 +88,13 @@ func TestRecordPassage(t *testing.T) {
 		p       Passage
 		wantErr bool
 	}{
-		{"entry", Passage{ID: "P1", InspectionID: ins.ID, Direction: DirectionIn, Plate: "浙B12345", At: t0.Add(time.Minute)}, false},
-		{"exit linked to its entry", Passage{ID: "P2", Direction: DirectionOut, Plate: "浙B12345", At: t0.Add(time.Hour),
+		{"entry", Passage{ID: "P1", InspectionID: ins.ID, Direction: lane.DirectionIn, Plate: "浙B12345", At: t0.Add(time.Minute)}, false},
+		{"exit linked to its entry", Passage{ID: "P2", Direction: lane.DirectionOut, Plate: "浙B12345", At: t0.Add(time.Hour),
 			EntryID: ins.ID, Stay: time.Hour - time.Minute}, false},
-		{"unknown inspection", Passage{InspectionID: "nope", Direction: DirectionIn, Plate: "x", At: t0}, true},
-		{"unknown entry", Passage{EntryID: "nope", Direction: DirectionOut, Plate: "x", At: t0}, true},
+		{"unknown inspection", Passage{InspectionID: "nope", Direction: lane.DirectionIn, Plate: "x", At: t0}, true},
+		{"unknown entry", Passage{EntryID: "nope", Direction: lane.DirectionOut, Plate: "x", At: t0}, true},
 		{"no direction", Passage{Plate: "x", At: t0}, true},
-		{"no time", Passage{Direction: DirectionIn, Plate: "x"}, true},
+		{"no time", Passage{Direction: lane.DirectionIn, Plate: "x"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -172,7 +172,7 @@ func fleetSnapshot(t testing.TB, n int) *registry.Snapshot {
 		s.Tanks = append(s.Tanks, registry.Tank{ID: fmt.Sprintf("TK-%06d", i), Vehicle: trailer, InspectionValidUntil: far,
 			Media: []string{"UN1077", "UN1075", "UN1978"}})
 		var ids [2]string
-		for j, role := range []string{registry.RoleDriver, registry.RoleEscort} {
+		for j, role := range []registry.Role{registry.RoleDriver, registry.RoleEscort} {
 			ids[j] = synthID(t, fmt.Sprintf("330203198%d%07d", j, i))
 			s.Persons = append(s.Persons, registry.Person{IDNumber: ids[j], Name: "测试人员", Gender: "男", Nation: "汉",
 				Birth: registry.Date(1980, 1, 1), Address: "浙江省宁波市镇海区蛟川街道某某路123号", Authority: "宁波市公安局镇海分局",

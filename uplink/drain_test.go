@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/store"
 )
 
@@ -154,7 +155,7 @@ func TestStatusWillTelemetry(t *testing.T) {
 	cfg.Keepalive = time.Second
 	r := newRig(t, "", cfg)
 	r.stat.set(StatusReport{Lanes: []LaneStatus{{Lane: "in-1", Direction: "in", Phase: "idle", Barrier: "close"}},
-		Devices: []DeviceHealth{{Name: "idcard-in-1", Kind: "idcard", Lane: "in-1", OK: true, State: "ok"}}})
+		Devices: []health.Device{{Name: "idcard-in-1", Kind: "idcard", Lane: "in-1", OK: true, State: "ok"}}})
 	r.u.StatusChanged()
 	s := subscribe(t, m.url(), "platform", nil, "hazgate/#")
 	got := s.waitFor(t, "status with the lane and telemetry", func(ms []msg) bool {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/buildinfo"
+	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
 )
 
@@ -17,68 +18,47 @@ const SchemaStatus = "hazgate.status/1"
 // source fills Lanes and Devices; the uplink fills the rest when it
 // publishes.
 type StatusReport struct {
-	Schema   string         `json:"schema"`
-	Gate     string         `json:"gate"`
-	Park     string         `json:"park"`
-	TS       string         `json:"ts"`
-	Lanes    []LaneStatus   `json:"lanes"`
-	Devices  []DeviceHealth `json:"devices"`
-	Outbox   OutboxStatus   `json:"outbox"`
-	Registry RegistryStatus `json:"registry"`
-	Software Software       `json:"software"`
-	Audit    AuditHead      `json:"audit"`
-	Uplink   ConnState      `json:"uplink"`
+	Schema   string          `json:"schema"`
+	Gate     string          `json:"gate"`
+	Park     string          `json:"park"`
+	TS       string          `json:"ts"`
+	Lanes    []LaneStatus    `json:"lanes"`
+	Devices  []health.Device `json:"devices"`
+	Outbox   OutboxStatus    `json:"outbox"`
+	Registry RegistryStatus  `json:"registry"`
+	Software Software        `json:"software"`
+	Audit    AuditHead       `json:"audit"`
+	Uplink   ConnState       `json:"uplink"`
 }
 
 // LaneStatus is one lane as the safety office sees it.
 type LaneStatus struct {
-	Lane         string `json:"lane"`
-	Direction    string `json:"direction"` // in or out
-	Phase        string `json:"phase"`     // idle, collecting, deciding, held, open
-	Barrier      string `json:"barrier"`   // last command
-	BarrierState string `json:"barrier_state,omitempty"`
-	Lockdown     bool   `json:"lockdown"`
-	Plate        string `json:"plate,omitempty"`
-	InspectionID string `json:"inspection_id,omitempty"`
-	Verdict      string `json:"verdict,omitempty"`
-	Note         string `json:"note,omitempty"`
+	Lane         string              `json:"lane"`
+	Direction    lane.Direction      `json:"direction"`
+	Phase        string              `json:"phase"`   // idle, collecting, deciding, held, open
+	Barrier      lane.BarrierCommand `json:"barrier"` // last command
+	BarrierState lane.BarrierState   `json:"barrier_state,omitempty"`
+	Lockdown     bool                `json:"lockdown"`
+	Plate        string              `json:"plate,omitempty"`
+	InspectionID string              `json:"inspection_id,omitempty"`
+	Verdict      string              `json:"verdict,omitempty"`
+	Note         string              `json:"note,omitempty"`
 }
 
 // LaneStatusOf turns a lane's snapshot into its status entry.
 func LaneStatusOf(s lane.Snapshot) LaneStatus {
 	ls := LaneStatus{
-		Lane: s.Lane, Direction: "in", Phase: string(s.Phase), Barrier: s.BarrierCommanded,
+		Lane: s.Lane, Direction: lane.DirectionIn, Phase: string(s.Phase), Barrier: s.BarrierCommanded,
 		BarrierState: s.BarrierReported, Lockdown: s.Lockdown, Plate: s.Evidence.Plate,
 		InspectionID: s.InspectionID, Note: s.Note,
 	}
 	if s.Exit {
-		ls.Direction = "out"
+		ls.Direction = lane.DirectionOut
 	}
 	if s.Outcome != nil {
 		ls.Verdict = string(s.Outcome.Verdict)
 	}
 	return ls
-}
-
-// DeviceHealth is one device's health (the kiosk's DeviceStatus fields).
-type DeviceHealth struct {
-	Name   string    `json:"name"`
-	Kind   string    `json:"kind"`
-	Lane   string    `json:"lane,omitempty"`
-	OK     bool      `json:"ok"`
-	State  string    `json:"state"`
-	Detail string    `json:"detail,omitempty"`
-	Since  time.Time `json:"since,omitzero"`
-}
-
-// Health is a device's health since at: "ok" when fault is "", else
-// "fault" with fault as its detail.
-func Health(name, kind, lane, fault string, at time.Time) DeviceHealth {
-	d := DeviceHealth{Name: name, Kind: kind, Lane: lane, OK: fault == "", State: "ok", Since: at}
-	if fault != "" {
-		d.State, d.Detail = "fault", fault
-	}
-	return d
 }
 
 // OutboxStatus is the outbox's depth and the age of its oldest message.
@@ -148,7 +128,7 @@ func (u *Uplink) status(ctx context.Context) StatusReport {
 		rep.Lanes = []LaneStatus{}
 	}
 	if rep.Devices == nil {
-		rep.Devices = []DeviceHealth{}
+		rep.Devices = []health.Device{}
 	}
 	rep.Uplink = u.Connection()
 	rep.Software = Software{Version: buildinfo.Version, Commit: buildinfo.Commit, Date: buildinfo.Date}

@@ -69,7 +69,7 @@ type BarrierConfig struct {
 	Clock clock.Clock
 	Log   *slog.Logger
 	// OnState receives each new state (lane.BarrierClosed ... Unknown).
-	OnState func(state string)
+	OnState func(state lane.BarrierState)
 }
 
 // Barrier drives a barrier's relays and reads its limit switches. Its
@@ -80,12 +80,12 @@ type Barrier struct {
 	cfg BarrierConfig
 
 	mu        sync.Mutex
-	commanded string // lane.CommandUp, CommandDown or ""
-	state     string
+	commanded lane.BarrierCommand // lane.CommandUp, CommandDown or ""
+	state     lane.BarrierState
 	pulse     clock.Timer
 	feedback  clock.Timer
 	gen       int
-	stuck     string // the state the feedback timeout left, until a new command or the target
+	stuck     lane.BarrierState // the state the feedback timeout left, until a new command or the target
 }
 
 // NewBarrier sets the relays off (the fail-secure position) and the limit
@@ -116,7 +116,7 @@ func NewBarrier(cfg BarrierConfig) (*Barrier, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.OnState == nil {
-		cfg.OnState = func(string) {}
+		cfg.OnState = func(lane.BarrierState) {}
 	}
 	b := &Barrier{cfg: cfg, state: lane.BarrierUnknown}
 	if err := b.Halt(); err != nil {
@@ -136,7 +136,7 @@ func NewBarrier(cfg BarrierConfig) (*Barrier, error) {
 }
 
 // State returns the barrier's state now.
-func (b *Barrier) State() string {
+func (b *Barrier) State() lane.BarrierState {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.state
@@ -232,7 +232,7 @@ func (b *Barrier) hasLimits() bool { return b.cfg.OpenLimit != nil || b.cfg.Clos
 
 // commandedLocked records a command, reports the movement it starts and
 // arms the feedback timeout.
-func (b *Barrier) commandedLocked(cmd string) {
+func (b *Barrier) commandedLocked(cmd lane.BarrierCommand) {
 	b.commanded = cmd
 	b.stuck = ""
 	b.gen++
@@ -261,7 +261,7 @@ func (b *Barrier) commandedLocked(cmd string) {
 }
 
 // targetLocked is the state the last command should reach.
-func (b *Barrier) targetLocked() string {
+func (b *Barrier) targetLocked() lane.BarrierState {
 	switch b.commanded {
 	case lane.CommandUp:
 		return lane.BarrierOpen
@@ -273,7 +273,7 @@ func (b *Barrier) targetLocked() string {
 
 // derivedLocked reads the state from the limit switches: at a limit, or
 // moving towards the commanded one while the feedback time runs.
-func (b *Barrier) derivedLocked() string {
+func (b *Barrier) derivedLocked() lane.BarrierState {
 	if !b.hasLimits() {
 		return b.state
 	}
@@ -346,7 +346,7 @@ func (b *Barrier) settleLocked() {
 }
 
 // setLocked records s and reports it when it changed.
-func (b *Barrier) setLocked(s string) {
+func (b *Barrier) setLocked(s lane.BarrierState) {
 	if s == b.state {
 		return
 	}

@@ -180,11 +180,11 @@ func (o *occupancy) Occupied() bool { return o.v.Load() }
 
 type states struct {
 	mu  sync.Mutex
-	got []string
+	got []lane.BarrierState
 }
 
-func (s *states) on(v string) { s.mu.Lock(); s.got = append(s.got, v); s.mu.Unlock() }
-func (s *states) last() string {
+func (s *states) on(v lane.BarrierState) { s.mu.Lock(); s.got = append(s.got, v); s.mu.Unlock() }
+func (s *states) last() lane.BarrierState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.got) == 0 {
@@ -282,7 +282,7 @@ func TestBarrierFeedback(t *testing.T) {
 	for _, step := range []struct {
 		name string
 		do   func()
-		want string
+		want lane.BarrierState
 	}{
 		{"starts closed", func() {}, lane.BarrierClosed},
 		{"commanded up, still on the closed limit", func() { b.Open() }, lane.BarrierClosed},

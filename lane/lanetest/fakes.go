@@ -31,7 +31,7 @@ type Barrier struct {
 	mu sync.Mutex
 	// Commands is every command, in order: lane.CommandUp or
 	// lane.CommandDown (failed ones too).
-	Commands []string
+	Commands []lane.BarrierCommand
 	// OpenErr and CloseErr, when set, are returned by Open and Close.
 	OpenErr, CloseErr error
 }
@@ -60,10 +60,10 @@ func (b *Barrier) Do(f func()) {
 }
 
 // Log returns a copy of Commands.
-func (b *Barrier) Log() []string {
+func (b *Barrier) Log() []lane.BarrierCommand {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return append([]string(nil), b.Commands...)
+	return append([]lane.BarrierCommand(nil), b.Commands...)
 }
 
 // Decider returns a configured outcome and numbers its inspections
@@ -152,8 +152,9 @@ func (f *FaceMatcher) Do(fn func()) {
 
 // Passage is one RecordPassage call.
 type Passage struct {
-	Lane, InspectionID, Direction string
-	At                            time.Time
+	Lane, InspectionID string
+	Direction          lane.Direction
+	At                 time.Time
 }
 
 // Decision is one RecordDecision call.
@@ -191,7 +192,7 @@ type Recorder struct {
 }
 
 // RecordPassage records a passage.
-func (r *Recorder) RecordPassage(_ context.Context, laneName, inspectionID, direction string, at time.Time) error {
+func (r *Recorder) RecordPassage(_ context.Context, laneName, inspectionID string, direction lane.Direction, at time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Passages = append(r.Passages, Passage{laneName, inspectionID, direction, at})

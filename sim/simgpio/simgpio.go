@@ -231,10 +231,10 @@ type BarrierModel struct {
 	l *Lane
 
 	mu       sync.Mutex
-	state    string // lane.BarrierClosed, Opening, Open, Closing
+	state    lane.BarrierState // closed, opening, open or closing
 	gen      int
 	jammed   bool
-	onChange func(string)
+	onChange func(lane.BarrierState)
 }
 
 func newBarrierModel(l *Lane) *BarrierModel {
@@ -258,7 +258,7 @@ func newBarrierModel(l *Lane) *BarrierModel {
 }
 
 // State returns where the barrier is: closed, opening, open or closing.
-func (b *BarrierModel) State() string {
+func (b *BarrierModel) State() lane.BarrierState {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.state
@@ -266,7 +266,7 @@ func (b *BarrierModel) State() string {
 
 // OnChange sets f, called (on the clock) each time the barrier starts
 // moving or reaches an end: the simulator lets the vehicle through on open.
-func (b *BarrierModel) OnChange(f func(state string)) {
+func (b *BarrierModel) OnChange(f func(state lane.BarrierState)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.onChange = f

@@ -11,13 +11,13 @@ import (
 	"github.com/hazgate/hazgate/sim/simgpio"
 )
 
-type record struct {
+type record[T ~string] struct {
 	mu  sync.Mutex
-	got []string
+	got []T
 }
 
-func (r *record) add(s string) { r.mu.Lock(); r.got = append(r.got, s); r.mu.Unlock() }
-func (r *record) last() string {
+func (r *record[T]) add(s T) { r.mu.Lock(); r.got = append(r.got, s); r.mu.Unlock() }
+func (r *record[T]) last() T {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.got) == 0 {
@@ -44,7 +44,7 @@ func TestLaneDrivesTheRealDrivers(t *testing.T) {
 		}
 		return p.(*simgpio.Pin)
 	}
-	events := &record{}
+	events := &record[string]{}
 	loop := func(k string) *devgpio.Loop {
 		p := lookup(k)
 		l, err := devgpio.NewLoop(devgpio.LoopConfig{Name: k, Pin: p, ActiveLow: true, Debounce: 200 * time.Millisecond, Clock: clk,
@@ -57,7 +57,7 @@ func TestLaneDrivesTheRealDrivers(t *testing.T) {
 	}
 	loop("arrival_loop")
 	safety := loop("safety_loop")
-	states := &record{}
+	states := &record[lane.BarrierState]{}
 	b, err := devgpio.NewBarrier(devgpio.BarrierConfig{Name: "in-1/barrier", OpenRelay: lookup("open_pin"), CloseRelay: lookup("close_pin"),
 		RelayActiveLow: true, OpenLimit: lookup("open_limit_pin"), ClosedLimit: lookup("closed_limit_pin"), LimitActiveLow: true,
 		FeedbackTimeout: 5 * time.Second, Safety: safety, Clock: clk, OnState: states.add})
