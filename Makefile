@@ -16,7 +16,7 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/hazgate ./cmd/hazgate
 
-# The whole gate: formatting, vet, the race-checked suite (scenarios included),
+# The whole gate: formatting, vet, staticcheck, the race-checked suite (scenarios included),
 # a 32-bit run for the armv7 gates, and the CGO-free ARM cross-builds.
 test: lint race test386 cross fuzz
 
@@ -24,6 +24,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
 
 race:
 	$(GO) test -race -count=1 $(PKGS)

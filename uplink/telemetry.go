@@ -47,8 +47,7 @@ func (u *Uplink) telemetryLoop(ctx context.Context) {
 	}
 	tick := make(chan struct{}, 1)
 	tick <- struct{}{}
-	var arm func()
-	arm = func() {
+	arm := func() {
 		u.clk.AfterFunc(u.cfg.TelemetryInterval, func() {
 			select {
 			case tick <- struct{}{}:

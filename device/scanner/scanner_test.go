@@ -64,7 +64,6 @@ func TestExtract(t *testing.T) {
 // pipes hands the Reader one pipe per Open, until closed.
 type pipes struct {
 	mu   sync.Mutex
-	w    *io.PipeWriter
 	open chan *io.PipeWriter
 	down bool
 }
