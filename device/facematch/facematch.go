@@ -165,7 +165,7 @@ func (m *Matcher) call(ctx context.Context, laneName, idNumber string, photo []b
 	}
 	live, err := cam.Snapshot(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrNoLive, err)
+		return 0, fmt.Errorf("%w: %w", ErrNoLive, err)
 	}
 	body, _ := json.Marshal(Request{RequestID: requestID(), IDNumber: idNumber, CardPhotoWLT: photo, LiveJPEG: live})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.cfg.URL, bytes.NewReader(body))
@@ -175,7 +175,7 @@ func (m *Matcher) call(ctx context.Context, laneName, idNumber string, photo []b
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := m.cfg.Client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return 0, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -184,7 +184,7 @@ func (m *Matcher) call(ctx context.Context, laneName, idNumber string, photo []b
 	}
 	var r Response
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&r); err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return 0, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	switch {
 	case r.FaceFound == nil:

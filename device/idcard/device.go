@@ -114,7 +114,7 @@ func (d *Device) pump() {
 				// A stream that ends or fails is a reader that is gone: a
 				// serial port hides its timeouts, a pty or pipe ends only
 				// when its other side does.
-				d.perr = fmt.Errorf("%w: %v", ErrUnplugged, err)
+				d.perr = fmt.Errorf("%w: %w", ErrUnplugged, err)
 			}
 			return
 		}
@@ -153,7 +153,7 @@ func (d *Device) Transact(ctx context.Context, c Command) (Frame, error) {
 			return Frame{}, ErrClosed
 		default:
 		}
-		return Frame{}, fmt.Errorf("%w: write %v: %v", ErrUnplugged, c, err)
+		return Frame{}, fmt.Errorf("%w: write %v: %w", ErrUnplugged, c, err)
 	}
 	wait := d.opt.Timeout + 2*WireTime(maxReply(c)+10, d.opt.Baud)
 	expired := make(chan struct{})

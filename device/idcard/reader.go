@@ -150,7 +150,7 @@ func (r *Reader) Run(ctx context.Context, report func(Event)) error {
 func (r *Reader) open(ctx context.Context) (*Device, error) {
 	rw, err := r.cfg.Open()
 	if err != nil {
-		return nil, fmt.Errorf("%w: open: %v", ErrUnplugged, err)
+		return nil, fmt.Errorf("%w: open: %w", ErrUnplugged, err)
 	}
 	dev := New(rw, r.cfg.Options)
 	if err := r.alive(ctx, dev); err != nil {

@@ -104,7 +104,7 @@ func (r *Reader) Run(ctx context.Context, report func(Event)) error {
 	for {
 		rc, err := r.cfg.Open()
 		if err != nil {
-			err = fmt.Errorf("%w: open: %v", ErrUnplugged, err)
+			err = fmt.Errorf("%w: open: %w", ErrUnplugged, err)
 		} else {
 			if faulted {
 				r.cfg.Log.Info("scanner: recovered")
@@ -161,7 +161,7 @@ func (r *Reader) lines(rd io.Reader, report func(Event)) error {
 			line, skipping = line[:0], false
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrUnplugged, err)
+			return fmt.Errorf("%w: %w", ErrUnplugged, err)
 		}
 	}
 }
