@@ -8,6 +8,8 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/hazgate/hazgate/clock"
 )
 
 // A session is one connection generation: one paho client, connected once
@@ -49,7 +51,8 @@ func (u *Uplink) connectLoop(ctx context.Context) {
 		default:
 			backoff = min(2*backoff, u.cfg.MaxBackoff)
 		}
-		if !sleepCtx(ctx, jitter(backoff)) {
+		// The real clock: the broker and the network keep real time.
+		if !clock.Sleep(ctx, clock.Real{}, jitter(backoff)) {
 			return
 		}
 	}
@@ -248,16 +251,4 @@ func jitter(d time.Duration) time.Duration {
 		return d
 	}
 	return d + time.Duration((rand.Float64()*0.4-0.2)*float64(d))
-}
-
-// sleepCtx waits d on the real clock; false when ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

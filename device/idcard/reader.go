@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/hazgate/hazgate/clock"
 )
 
 // EventKind says what a reader Event is.
@@ -317,17 +319,12 @@ func (r *Reader) readOnce(ctx context.Context, dev *Device, attempt int) (Card, 
 	return card, nil
 }
 
-// sleep waits d on the clock, or until ctx is done.
+// sleep waits d on the clock; ctx's error when ctx ended first.
 func (r *Reader) sleep(ctx context.Context, d time.Duration) error {
-	ch := make(chan struct{})
-	t := r.cfg.Clock.AfterFunc(d, func() { close(ch) })
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		t.Stop()
+	if !clock.Sleep(ctx, r.cfg.Clock, d) {
 		return ctx.Err()
 	}
+	return nil
 }
 
 // ReadOne waits up to within (on the device's clock) for a card on dev and
