@@ -90,8 +90,8 @@ func (s *session) run(ctx context.Context) time.Duration {
 	if err := s.publishWait(ctx, "availability", true, []byte("online")); err != nil {
 		s.drop(err)
 	}
-	s.subscribe()
 	var wg sync.WaitGroup
+	s.subscribe(ctx, &wg)
 	wg.Add(1)
 	go func() { defer wg.Done(); u.statusLoop(ctx, s) }()
 	u.registry.connected()
@@ -170,7 +170,9 @@ func (s *session) drop(err error) {
 		}
 		s.lostErr = err
 		close(s.lost)
-		go s.cli.Disconnect(0)
+		// Not in a goroutine of ours: Disconnect returns within its
+		// quiesce, here 0 ms, and paho closes the connection in its own.
+		s.cli.Disconnect(0)
 	})
 }
 
@@ -205,9 +207,11 @@ func (s *session) wait(ctx context.Context, tok mqtt.Token) error {
 	}
 }
 
-// subscribe asks for the gate's commands and the registry. The handlers
-// only queue the message for the inbox goroutine: they never block.
-func (s *session) subscribe() {
+// subscribe asks for the gate's commands and the registry, and waits for the
+// broker's answer in a goroutine added to wg (it ends with the answer, the
+// connection, ctx or the ack timeout). The handlers only queue the message
+// for the inbox goroutine: they never block.
+func (s *session) subscribe(ctx context.Context, wg *sync.WaitGroup) {
 	u := s.u
 	handler := func(kind inboxKind) mqtt.MessageHandler {
 		return func(_ mqtt.Client, m mqtt.Message) {
@@ -216,10 +220,12 @@ func (s *session) subscribe() {
 	}
 	tok := s.cli.SubscribeMultiple(map[string]byte{u.cfg.Root + "/cmd/+": 1}, handler(inboxCommand))
 	tok2 := s.cli.SubscribeMultiple(map[string]byte{u.cfg.RegistryTopic + "/#": 1}, handler(inboxRegistry))
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for _, t := range []mqtt.Token{tok, tok2} {
-			if err := s.wait(context.Background(), t); err != nil {
-				if !s.isLost() {
+			if err := s.wait(ctx, t); err != nil {
+				if !s.isLost() && ctx.Err() == nil {
 					u.log.Error("mqtt subscribe failed", "err", err)
 					s.drop(err)
 				}

@@ -111,6 +111,9 @@ func New(cfg Config) *Matcher {
 // Match implements lane.FaceMatcher: it returns at once and calls done once,
 // from another goroutine, with the score or nil.
 func (m *Matcher) Match(ctx context.Context, laneName string, p checks.PersonEvidence, done func(score *float64)) {
+	// Not joined: the interface wants Match to return at once. The
+	// goroutine ends with Score, that is within two attempts of at most
+	// Timeout each on the clock, or sooner when ctx ends.
 	go func() {
 		score, err := m.Score(ctx, laneName, p.IDNumber)
 		if err != nil {

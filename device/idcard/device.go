@@ -87,6 +87,10 @@ func New(rw io.ReadWriter, opt Options) *Device {
 		dead:   make(chan struct{}),
 		stop:   make(chan struct{}),
 	}
+	// Not joined: pump ends when the stream fails or, after Close, when
+	// the closed stream's Read returns (a serial port, pty or pipe does at
+	// once). Close does not wait for it: a stream that is no io.Closer
+	// ends only when its other side does.
 	go d.pump()
 	return d
 }
