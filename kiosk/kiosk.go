@@ -44,6 +44,10 @@ type Config struct {
 	SessionIdle, SessionMax time.Duration
 	// Login limits failed sign-ins (defaults: see DefaultLoginLimit).
 	Login LoginLimit
+	// Heartbeat is how often, on Deps.Clock, an open event stream gets a
+	// keep-alive comment and keeps its session alive (default
+	// DefaultHeartbeat).
+	Heartbeat time.Duration
 	// RegistryMaxAge is when the health page calls the registry stale
 	// (default DefaultRegistryMaxAge; pass the checks' registry_max_age).
 	RegistryMaxAge time.Duration
@@ -85,6 +89,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SessionMax <= 0 {
 		c.SessionMax = 12 * time.Hour
+	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = DefaultHeartbeat
 	}
 	if c.RegistryMaxAge <= 0 {
 		c.RegistryMaxAge = DefaultRegistryMaxAge
