@@ -127,7 +127,8 @@ type Deps struct {
 	// entries' timestamps (default: Clock). The simulator passes its
 	// scenario clock.
 	GateClock clock.Clock
-	// Log receives the kiosk's log (default: discarded).
+	// Log receives the kiosk's log, the caller's child logger for it (with
+	// component=kiosk); default: discarded.
 	Log *slog.Logger
 }
 
@@ -170,7 +171,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Registry == nil {
 		deps.Registry, _ = deps.Store.(RegistryHealth)
 	}
-	s := &Server{cfg: cfg, deps: deps, log: deps.Log.With("component", "kiosk")}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Log}
 	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
 		return nil, errors.New("kiosk: TLS needs both a certificate and a key file")
 	}
