@@ -225,6 +225,9 @@ func (l *Lane) applyDefaults(c Config) {
 	if l.IDCard.Baud == 0 {
 		l.IDCard.Baud = 115200
 	}
+	if l.EscortIDCard != nil && l.EscortIDCard.Baud == 0 {
+		l.EscortIDCard.Baud = 115200
+	}
 	if l.Scanner.Baud == 0 {
 		l.Scanner.Baud = 9600
 	}
@@ -358,12 +361,15 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		if l.Direction == lane.DirectionIn && l.Scanner.Port == "" {
 			bad(f+".scanner.port", "missing: an entry lane needs a waybill scanner")
 		}
+		if l.EscortIDCard != nil && l.EscortIDCard.Port == "" {
+			bad(f+".escort_idcard.port", "missing: the escort's reader needs its port (or leave escort_idcard out)")
+		}
 		for _, s := range []struct {
 			field string
-			baud  int
-		}{{f + ".idcard.baud", l.IDCard.Baud}, {f + ".scanner.baud", l.Scanner.Baud}} {
-			if s.baud != 0 && !validBaud(s.baud) {
-				bad(s.field, "%d is not a standard baud rate", s.baud)
+			sc    *Serial
+		}{{f + ".idcard.baud", &l.IDCard}, {f + ".scanner.baud", &l.Scanner}, {f + ".escort_idcard.baud", l.EscortIDCard}} {
+			if s.sc != nil && s.sc.Baud != 0 && !validBaud(s.sc.Baud) {
+				bad(s.field, "%d is not a standard baud rate", s.sc.Baud)
 			}
 		}
 		if l.Camera.SnapshotURL != "" {

@@ -54,6 +54,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad loop pull", strings.Replace(minimal, "{pin: GPIO17}", "{pin: GPIO17, pull: sideways}", 1), `lanes[0].arrival_loop.pull: "sideways" is not up, down or none`},
 		{"bad limit pull", strings.Replace(minimal, "close_pin: GPIO23}", "close_pin: GPIO23, limit_pull: strong}", 1), `lanes[0].barrier.limit_pull: "strong" is not up, down or none`},
 		{"pin used twice", strings.Replace(minimal, "close_pin: GPIO23", "close_pin: GPIO22", 1), `lanes[0].barrier.close_pin: pin "GPIO22" is already lanes[0].barrier.open_pin`},
+		{"bad escort baud", strings.Replace(minimal, "direction: in", "direction: in\n    escort_idcard: {port: /dev/ttyUSB2, baud: 7}", 1), "cfg.yaml:6: lanes[0].escort_idcard.baud: 7 is not a standard baud rate"},
+		{"escort reader without port", strings.Replace(minimal, "direction: in", "direction: in\n    escort_idcard: {baud: 9600}", 1), "lanes[0].escort_idcard.port: missing"},
 		{"unknown barrier key", strings.Replace(minimal, "close_pin: GPIO23}", "close_pin: GPIO23, relay_low: true}", 1), "lanes[0].barrier.relay_low: unknown key"},
 	}
 	for _, tt := range tests {
@@ -80,6 +82,18 @@ func TestMinimalGetsDefaults(t *testing.T) {
 	}
 	if c.Params().FaceThreshold != 0.80 {
 		t.Fatalf("face threshold %v", c.Params().FaceThreshold)
+	}
+}
+
+// An escort's reader written as docs/devices.md shows it, with its port
+// only, gets the reader's default rate, as the driver's reader does.
+func TestEscortReaderGetsDefaults(t *testing.T) {
+	c, err := Parse([]byte(strings.Replace(minimal, "direction: in", "direction: in\n    escort_idcard: {port: /dev/ttyUSB2}", 1)), "cfg.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := c.Lanes[0].EscortIDCard; e == nil || e.Port != "/dev/ttyUSB2" || e.Baud != 115200 {
+		t.Fatalf("escort_idcard = %+v, want /dev/ttyUSB2 at 115200", e)
 	}
 }
 

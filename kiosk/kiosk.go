@@ -47,6 +47,10 @@ type Config struct {
 	SessionIdle, SessionMax time.Duration
 	// Login limits failed sign-ins (defaults: see DefaultLoginLimit).
 	Login LoginLimit
+	// Heartbeat is how often, on Deps.Clock, an open event stream gets a
+	// keep-alive comment and keeps its session alive (default
+	// DefaultHeartbeat).
+	Heartbeat time.Duration
 	// RegistryMaxAge is when the health page calls the registry stale
 	// (default DefaultRegistryMaxAge; pass the checks' registry_max_age).
 	RegistryMaxAge time.Duration
@@ -89,6 +93,9 @@ func (c Config) withDefaults() Config {
 	if c.SessionMax <= 0 {
 		c.SessionMax = 12 * time.Hour
 	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = DefaultHeartbeat
+	}
 	if c.RegistryMaxAge <= 0 {
 		c.RegistryMaxAge = DefaultRegistryMaxAge
 	}
@@ -123,7 +130,8 @@ type Deps struct {
 	// entries' timestamps (default: Clock). The simulator passes its
 	// scenario clock.
 	GateClock clock.Clock
-	// Log receives the kiosk's log (default: discarded).
+	// Log receives the kiosk's log, the caller's child logger for it (with
+	// component=kiosk); default: discarded.
 	Log *slog.Logger
 }
 
@@ -166,7 +174,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Registry == nil {
 		deps.Registry, _ = deps.Store.(RegistryHealth)
 	}
-	s := &Server{cfg: cfg, deps: deps, log: deps.Log.With("component", "kiosk")}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Log}
 	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
 		return nil, errors.New("kiosk: TLS needs both a certificate and a key file")
 	}

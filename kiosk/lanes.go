@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/lane"
 )
 
@@ -32,13 +33,14 @@ func (s *Server) handleLanes(w http.ResponseWriter, r *http.Request, _ *session)
 	writeJSON(w, http.StatusOK, s.lanesAnswer())
 }
 
-// Event-stream timing: a comment every heartbeat keeps proxies and the
-// browser from giving up on a quiet stream, and keeps the screen's session
-// alive; a write that takes longer than writeWait ends the stream.
-const (
-	heartbeat = 15 * time.Second
-	writeWait = 10 * time.Second
-)
+// DefaultHeartbeat is Config.Heartbeat's default: a comment on the event
+// stream that often keeps proxies and the browser from giving up on a
+// quiet stream, and keeps the screen's session alive.
+const DefaultHeartbeat = 15 * time.Second
+
+// writeWait bounds an event-stream write: one that takes longer ends the
+// stream.
+const writeWait = 10 * time.Second
 
 // handleEvents streams the lanes as server-sent events: "hello" with the
 // gate's time, then a "lane" event with each lane's view, then one for
@@ -65,6 +67,21 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, sess *sess
 	}
 	flush := func() bool { return rc.Flush() == nil }
 
+	// The heartbeat is armed before the first event, so a client that has
+	// seen "hello" knows it is running.
+	beat := make(chan struct{}, 1)
+	var beatTimer clock.Timer
+	arm := func() {
+		beatTimer = s.deps.Clock.AfterFunc(s.cfg.Heartbeat, func() {
+			select {
+			case beat <- struct{}{}:
+			default:
+			}
+		})
+	}
+	arm()
+	defer func() { beatTimer.Stop() }()
+
 	// Subscribed first, then read: a change in between is sent twice,
 	// never lost.
 	a := s.lanesAnswer()
@@ -79,8 +96,6 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, sess *sess
 	if !flush() {
 		return
 	}
-	tick := time.NewTicker(heartbeat)
-	defer tick.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
@@ -101,7 +116,8 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, sess *sess
 			if !flush() {
 				return
 			}
-		case <-tick.C:
+		case <-beat:
+			arm()
 			if s.checkAccount(r.Context(), sess, false) != nil || !s.auth.touch(sess) {
 				continue // sess.done is closed: said on the next turn
 			}

@@ -35,6 +35,10 @@ type Set struct {
 	// what the lanes hold cannot cross (a lift's late send undoing a
 	// lock-down recorded after it).
 	lockMu sync.Mutex
+	// switchWaits, when set, is called by a switch that finds another
+	// under way, just before it waits for it: the seam a test orders two
+	// switches with.
+	switchWaits func()
 }
 
 // LockdownStore keeps the gate's lock-down across restarts (store.Store).
@@ -174,7 +178,7 @@ func (l *Set) KeepLockdown(st LockdownStore, now func() time.Time) {
 // error: a restart would lift it); a lift that cannot be recorded is not
 // made.
 func (l *Set) Lockdown(ctx context.Context, on bool, by string) error {
-	l.lockMu.Lock()
+	l.lockSwitch()
 	defer l.lockMu.Unlock()
 	l.mu.Lock()
 	keep, now := l.keep, l.now
@@ -197,7 +201,7 @@ func (l *Set) Lockdown(ctx context.Context, on bool, by string) error {
 // let through (the lock-down is the first event the lanes take). A state
 // that cannot be read locks the lanes down too: the gate cannot know.
 func (l *Set) RestoreLockdown(ctx context.Context) (store.LockdownState, error) {
-	l.lockMu.Lock()
+	l.lockSwitch()
 	defer l.lockMu.Unlock()
 	l.mu.Lock()
 	keep := l.keep
@@ -214,6 +218,18 @@ func (l *Set) RestoreLockdown(ctx context.Context) (store.LockdownState, error) 
 		l.applyLockdown(true)
 	}
 	return st, nil
+}
+
+// lockSwitch takes lockMu for one switch, telling switchWaits first when it
+// has to wait for another.
+func (l *Set) lockSwitch() {
+	if l.lockMu.TryLock() {
+		return
+	}
+	if l.switchWaits != nil {
+		l.switchWaits()
+	}
+	l.lockMu.Lock()
 }
 
 func (l *Set) applyLockdown(on bool) {

@@ -237,14 +237,20 @@ func TestLockdownSwitchesSerialised(t *testing.T) {
 	s, r, _ := newSet(t)
 	p := &pausingStore{liftHit: make(chan struct{}), resume: make(chan struct{}), lockHit: make(chan struct{})}
 	s.KeepLockdown(p, time.Now)
+	waits := make(chan struct{})
+	var once sync.Once
+	s.switchWaits = func() { once.Do(func() { close(waits) }) }
 	lifted := make(chan error, 1)
 	go func() { lifted <- s.Lockdown(ctx, false, "remote:office") }()
 	<-p.liftHit // the lift is inside its write
 	locked := make(chan error, 1)
 	go func() { locked <- s.Lockdown(ctx, true, "operator:op") }()
 	select {
-	case <-p.lockHit: // unserialised: the lock-down got in while the lift was writing
-	case <-time.After(50 * time.Millisecond): // serialised: it waits for the lift
+	case <-waits: // serialised: the lock-down waits for the lift
+	case <-p.lockHit:
+		t.Fatal("the lock-down was written while the lift was inside its write: the switches are not serialised")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the lock-down neither waited for the lift nor was written")
 	}
 	close(p.resume)
 	if err := <-lifted; err != nil {

@@ -204,22 +204,9 @@ func replaceRegistry(ctx context.Context, tx *sql.Tx, snap *registry.Snapshot, e
 	return nil
 }
 
-// insertDocs inserts one row per record: the key columns that keys returns
-// (or its error, as it is), then the record as JSON. Errors name the
-// record, as "vehicles[3]".
-func insertDocs[T any](ctx context.Context, tx *sql.Tx, table, query string, recs []T, keys func(int, T) ([]any, error)) error {
-	docs := make([]string, len(recs))
-	for i, r := range recs {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("%s[%d]: %w", table, i, err)
-		}
-		docs[i] = string(b)
-	}
-	return insertEncoded(ctx, tx, table, query, recs, docs, keys)
-}
-
-// insertEncoded is insertDocs with the records already encoded, as docs.
+// insertEncoded inserts one row per record: the key columns that keys
+// returns (or its error, as it is), then the record's JSON from docs.
+// Errors name the record, as "vehicles[3]".
 func insertEncoded[T any](ctx context.Context, tx *sql.Tx, table, query string, recs []T, docs []string, keys func(int, T) ([]any, error)) error {
 	st, err := tx.PrepareContext(ctx, query)
 	if err != nil {

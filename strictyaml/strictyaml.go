@@ -158,7 +158,9 @@ func child(n *yaml.Node, part string) *yaml.Node {
 	return nil
 }
 
-var lineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+// lineRe splits "line N: msg"; msg may span lines (it can quote a
+// multi-line value).
+var lineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): ((?s).*)$`)
 
 // wrap turns a yaml error into Errors that carry the file name.
 func wrap(file string, err error) error {

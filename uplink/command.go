@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 )
@@ -194,6 +195,10 @@ func (kr *keyring) verify(data []byte, p verifyPolicy) (*Command, string, error)
 			return nil, "", refuse(RefuseUnsigned, "no signed envelope")
 		}
 		return nil, "", refuse(RefuseMalformed, "envelope: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		// One envelope per message: what follows it was not checked.
+		return nil, "", refuse(RefuseMalformed, "envelope: more after the envelope")
 	}
 	if env.Sig == "" || env.Key == "" {
 		return nil, "", refuse(RefuseUnsigned, "no key or signature")

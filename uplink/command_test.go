@@ -69,6 +69,8 @@ func TestVerify(t *testing.T) {
 		{"any gate", signed(t, priv, with(func(c *Command) { c.Target = "" })), CmdLockdown, t0, ""},
 		{"unsigned", []byte(`{"name":"lockdown","args":{"on":true}}`), CmdLockdown, t0, RefuseUnsigned},
 		{"not JSON", []byte(`lockdown!`), CmdLockdown, t0, RefuseMalformed},
+		{"more after the envelope", append(signed(t, priv, ok), " {}"...), CmdLockdown, t0, RefuseMalformed},
+		{"space after the envelope", append(signed(t, priv, ok), " \n"...), CmdLockdown, t0, ""},
 		{"untrusted key", signed(t, other, ok), CmdLockdown, t0, RefuseUntrusted},
 		{"tampered", tampered(), CmdLockdown, t0, RefuseBadSignature},
 		{"other topic", signed(t, priv, ok), CmdOpen, t0, RefuseWrongName},

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/hazgate/hazgate/clock"
 )
 
 // A session is one connection generation: one paho client, connected once
@@ -49,7 +51,8 @@ func (u *Uplink) connectLoop(ctx context.Context) {
 		default:
 			backoff = min(2*backoff, u.cfg.MaxBackoff)
 		}
-		if !sleepCtx(ctx, jitter(backoff)) {
+		// The real clock: the broker and the network keep real time.
+		if !clock.Sleep(ctx, clock.Real{}, jitter(backoff)) {
 			return
 		}
 	}
@@ -87,8 +90,8 @@ func (s *session) run(ctx context.Context) time.Duration {
 	if err := s.publishWait(ctx, "availability", true, []byte("online")); err != nil {
 		s.drop(err)
 	}
-	s.subscribe()
 	var wg sync.WaitGroup
+	s.subscribe(ctx, &wg)
 	wg.Add(1)
 	go func() { defer wg.Done(); u.statusLoop(ctx, s) }()
 	u.registry.connected()
@@ -167,7 +170,9 @@ func (s *session) drop(err error) {
 		}
 		s.lostErr = err
 		close(s.lost)
-		go s.cli.Disconnect(0)
+		// Not in a goroutine of ours: Disconnect returns within its
+		// quiesce, here 0 ms, and paho closes the connection in its own.
+		s.cli.Disconnect(0)
 	})
 }
 
@@ -202,9 +207,11 @@ func (s *session) wait(ctx context.Context, tok mqtt.Token) error {
 	}
 }
 
-// subscribe asks for the gate's commands and the registry. The handlers
-// only queue the message for the inbox goroutine: they never block.
-func (s *session) subscribe() {
+// subscribe asks for the gate's commands and the registry, and waits for the
+// broker's answer in a goroutine added to wg (it ends with the answer, the
+// connection, ctx or the ack timeout). The handlers only queue the message
+// for the inbox goroutine: they never block.
+func (s *session) subscribe(ctx context.Context, wg *sync.WaitGroup) {
 	u := s.u
 	handler := func(kind inboxKind) mqtt.MessageHandler {
 		return func(_ mqtt.Client, m mqtt.Message) {
@@ -213,10 +220,12 @@ func (s *session) subscribe() {
 	}
 	tok := s.cli.SubscribeMultiple(map[string]byte{u.cfg.Root + "/cmd/+": 1}, handler(inboxCommand))
 	tok2 := s.cli.SubscribeMultiple(map[string]byte{u.cfg.RegistryTopic + "/#": 1}, handler(inboxRegistry))
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for _, t := range []mqtt.Token{tok, tok2} {
-			if err := s.wait(context.Background(), t); err != nil {
-				if !s.isLost() {
+			if err := s.wait(ctx, t); err != nil {
+				if !s.isLost() && ctx.Err() == nil {
 					u.log.Error("mqtt subscribe failed", "err", err)
 					s.drop(err)
 				}
@@ -248,16 +257,4 @@ func jitter(d time.Duration) time.Duration {
 		return d
 	}
 	return d + time.Duration((rand.Float64()*0.4-0.2)*float64(d))
-}
-
-// sleepCtx waits d on the real clock; false when ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

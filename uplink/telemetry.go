@@ -9,6 +9,7 @@ import (
 
 	"github.com/oklog/ulid/v2"
 
+	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/store"
 )
 
@@ -39,32 +40,21 @@ type Telemetry struct {
 }
 
 // telemetryLoop writes a telemetry message to the outbox at start and then
-// every TelemetryInterval of the gate's clock: the first figures do not
-// wait for the first interval.
+// TelemetryInterval of the gate's clock after each: the first figures do
+// not wait for the first interval.
 func (u *Uplink) telemetryLoop(ctx context.Context) {
 	if u.cfg.TelemetryInterval < 0 {
 		return
 	}
-	tick := make(chan struct{}, 1)
-	tick <- struct{}{}
-	var arm func()
-	arm = func() {
-		u.clk.AfterFunc(u.cfg.TelemetryInterval, func() {
-			select {
-			case tick <- struct{}{}:
-			default:
-			}
-		})
-	}
 	for {
-		select {
-		case <-tick:
-		case <-ctx.Done():
-			return
-		}
-		arm()
 		if err := u.enqueueTelemetry(ctx); err != nil && ctx.Err() == nil {
 			u.log.Error("telemetry not queued", "err", err)
+		}
+		// The interval is waited as a duration, not to an instant of
+		// Now: the simulator's timers run on the wall clock while its
+		// Now runs at scenario speed.
+		if !clock.Sleep(ctx, u.clk, u.cfg.TelemetryInterval) {
+			return
 		}
 	}
 }

@@ -71,7 +71,9 @@ type Deps struct {
 	// timeouts) is on the real clock: it is about the wire, not the gate,
 	// and must go on when a simulator's clock stands still.
 	Clock clock.Clock
-	Log   *slog.Logger
+	// Log is the uplink's logger, the caller's child logger for it (with
+	// component=uplink); default: discarded.
+	Log *slog.Logger
 	// Status feeds the status topic; nil publishes only what the uplink
 	// knows itself.
 	Status StatusSource
@@ -156,7 +158,7 @@ func New(cfg Config, st *store.Store, deps Deps) (*Uplink, error) {
 	}
 	u := &Uplink{
 		cfg: cfg, st: st, deps: deps, clk: deps.Clock, tls: tf, keys: keys,
-		log:         deps.Log.With("component", "uplink"),
+		log:         deps.Log,
 		kick:        make(chan struct{}, 1),
 		marked:      make(chan struct{}, 1),
 		statusDue:   make(chan struct{}, 1),

@@ -137,7 +137,7 @@ func (c *Camera) snapshot(ctx context.Context) ([]byte, error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxSnapshot+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading %s: %v", ErrUnavailable, c.cfg.URL, err)
+		return nil, fmt.Errorf("%w: reading %s: %w", ErrUnavailable, c.cfg.URL, err)
 	}
 	if len(b) > maxSnapshot || !bytes.HasPrefix(b, []byte{0xFF, 0xD8}) {
 		return nil, fmt.Errorf("%w: %d bytes of %s from %s", ErrNotJPEG, len(b), resp.Header.Get("Content-Type"), c.cfg.URL)
@@ -158,7 +158,7 @@ func (c *Camera) get(ctx context.Context, authz string) (*http.Response, error) 
 	}
 	resp, err := c.cfg.Client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return resp, nil
 }

@@ -111,6 +111,12 @@ func TestSnapshotFailures(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the timeout did not end the snapshot")
 	}
+	// The caller's own end is told apart from a camera that is down.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := cam.Snapshot(ctx); !errors.Is(err, camera.ErrUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v, want ErrUnavailable and context.Canceled", err)
+	}
 	if _, err := camera.New(camera.Config{URL: srv.URL, Auth: "ntlm"}); err == nil {
 		t.Fatal("unknown auth accepted")
 	}

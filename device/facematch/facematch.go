@@ -114,6 +114,9 @@ func New(cfg Config) *Matcher {
 // Match implements lane.FaceMatcher: it returns at once and calls done once,
 // from another goroutine, with the score or nil.
 func (m *Matcher) Match(ctx context.Context, laneName string, p checks.PersonEvidence, done func(score *float64)) {
+	// Not joined: the interface wants Match to return at once. The
+	// goroutine ends with Score, that is within two attempts of at most
+	// Timeout each on the clock, or sooner when ctx ends.
 	go func() {
 		score, err := m.Score(ctx, laneName, p.IDNumber)
 		if err != nil {
@@ -168,7 +171,7 @@ func (m *Matcher) call(ctx context.Context, laneName, idNumber string, photo []b
 	}
 	live, err := cam.Snapshot(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrNoLive, err)
+		return 0, fmt.Errorf("%w: %w", ErrNoLive, err)
 	}
 	body, _ := json.Marshal(Request{RequestID: requestID(), IDNumber: idNumber, CardPhotoWLT: photo, LiveJPEG: live})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.cfg.URL, bytes.NewReader(body))
@@ -178,7 +181,7 @@ func (m *Matcher) call(ctx context.Context, laneName, idNumber string, photo []b
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := m.cfg.Client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return 0, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -187,7 +190,7 @@ func (m *Matcher) call(ctx context.Context, laneName, idNumber string, photo []b
 	}
 	var r Response
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&r); err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return 0, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	switch {
 	case r.FaceFound == nil:

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
+	"github.com/hazgate/hazgate/device/camera"
 	"github.com/hazgate/hazgate/device/camera/cameratest"
 	"github.com/hazgate/hazgate/device/facematch"
 	"github.com/hazgate/hazgate/device/facematch/facematchtest"
@@ -89,6 +91,30 @@ func TestNoScore(t *testing.T) {
 				t.Fatalf("Match gave %v, want no score", *got)
 			}
 		})
+	}
+}
+
+// The cause of no score stays with it: a camera that refuses the
+// credentials, a service that cannot be reached.
+func TestNoScoreKeepsItsCause(t *testing.T) {
+	svc := &facematchtest.Service{}
+	srv := httptest.NewServer(svc)
+	t.Cleanup(srv.Close)
+	photos := facematch.NewPhotos(8)
+	photos.Put("in-1", id, []byte("WLphoto"))
+	matcher := func(cam facematch.Camera) *facematch.Matcher {
+		return facematch.New(facematch.Config{URL: srv.URL + "/v1/match", Timeout: 3 * time.Second, Photos: photos,
+			Cameras: func(string) facematch.Camera { return cam }})
+	}
+	_, err := matcher(fakeCam{err: camera.ErrUnauthorized}).Score(context.Background(), "in-1", id)
+	if !errors.Is(err, facematch.ErrNoLive) || !errors.Is(err, camera.ErrUnauthorized) {
+		t.Fatalf("camera refused: %v, want ErrNoLive and camera.ErrUnauthorized", err)
+	}
+	svc.SetDown(true)
+	_, err = matcher(fakeCam{}).Score(context.Background(), "in-1", id)
+	var uerr *url.Error
+	if !errors.Is(err, facematch.ErrUnreachable) || !errors.As(err, &uerr) {
+		t.Fatalf("service down: %v, want ErrUnreachable and a *url.Error", err)
 	}
 }
 

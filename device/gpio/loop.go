@@ -112,11 +112,7 @@ func watch(ctx context.Context, p gpio.PinIn, poll time.Duration, sample func())
 		if fast++; fast < 3 {
 			continue
 		}
-		t := time.NewTimer(poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-		case <-t.C:
-		}
+		// The real clock, as WaitForEdge's timeout.
+		clock.Sleep(ctx, clock.Real{}, poll)
 	}
 }

@@ -87,6 +87,10 @@ func New(rw io.ReadWriter, opt Options) *Device {
 		dead:   make(chan struct{}),
 		stop:   make(chan struct{}),
 	}
+	// Not joined: pump ends when the stream fails or, after Close, when
+	// the closed stream's Read returns (a serial port, pty or pipe does at
+	// once). Close does not wait for it: a stream that is no io.Closer
+	// ends only when its other side does.
 	go d.pump()
 	return d
 }
@@ -114,7 +118,7 @@ func (d *Device) pump() {
 				// A stream that ends or fails is a reader that is gone: a
 				// serial port hides its timeouts, a pty or pipe ends only
 				// when its other side does.
-				d.perr = fmt.Errorf("%w: %v", ErrUnplugged, err)
+				d.perr = fmt.Errorf("%w: %w", ErrUnplugged, err)
 			}
 			return
 		}
@@ -153,7 +157,7 @@ func (d *Device) Transact(ctx context.Context, c Command) (Frame, error) {
 			return Frame{}, ErrClosed
 		default:
 		}
-		return Frame{}, fmt.Errorf("%w: write %v: %v", ErrUnplugged, c, err)
+		return Frame{}, fmt.Errorf("%w: write %v: %w", ErrUnplugged, c, err)
 	}
 	wait := d.opt.Timeout + 2*WireTime(maxReply(c)+10, d.opt.Baud)
 	expired := make(chan struct{})

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/hazgate/hazgate/clock"
 )
 
 // EventKind says what a reader Event is.
@@ -150,7 +152,7 @@ func (r *Reader) Run(ctx context.Context, report func(Event)) error {
 func (r *Reader) open(ctx context.Context) (*Device, error) {
 	rw, err := r.cfg.Open()
 	if err != nil {
-		return nil, fmt.Errorf("%w: open: %v", ErrUnplugged, err)
+		return nil, fmt.Errorf("%w: open: %w", ErrUnplugged, err)
 	}
 	dev := New(rw, r.cfg.Options)
 	if err := r.alive(ctx, dev); err != nil {
@@ -317,17 +319,12 @@ func (r *Reader) readOnce(ctx context.Context, dev *Device, attempt int) (Card, 
 	return card, nil
 }
 
-// sleep waits d on the clock, or until ctx is done.
+// sleep waits d on the clock; ctx's error when ctx ended first.
 func (r *Reader) sleep(ctx context.Context, d time.Duration) error {
-	ch := make(chan struct{})
-	t := r.cfg.Clock.AfterFunc(d, func() { close(ch) })
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		t.Stop()
+	if !clock.Sleep(ctx, r.cfg.Clock, d) {
 		return ctx.Err()
 	}
+	return nil
 }
 
 // ReadOne waits up to within (on the device's clock) for a card on dev and

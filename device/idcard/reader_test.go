@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"sync"
 	"testing"
@@ -326,5 +327,24 @@ func TestReaderSwapWithoutGap(t *testing.T) {
 		if e := next(t, events); e.Kind != idcard.EventCard || e.Card.IDNumber != "990001197506150020" {
 			t.Fatalf("stay %t: got %v", stay, e.Kind)
 		}
+	}
+}
+
+// A reader that cannot be opened is a device fault, and only that, that
+// keeps its cause: the installer can tell a missing reader from one hazgate
+// may not open.
+func TestReaderOpenFaultKeepsItsCause(t *testing.T) {
+	denied := &fs.PathError{Op: "open", Path: "/dev/hazgate-idcard-in1", Err: fs.ErrPermission}
+	events := run(t, idcard.ReaderConfig{
+		Open:       func() (io.ReadWriteCloser, error) { return nil, denied },
+		MinBackoff: time.Second,
+		Options:    idcard.Options{Clock: clock.NewFake(time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC))},
+	})
+	e := next(t, events)
+	if e.Kind != idcard.EventFault || !errors.Is(e.Err, idcard.ErrUnplugged) || !errors.Is(e.Err, fs.ErrPermission) {
+		t.Fatalf("got %v %v; want a fault that is ErrUnplugged and fs.ErrPermission", e.Kind, e.Err)
+	}
+	if errors.Is(e.Err, idcard.ErrProtocol) || errors.Is(e.Err, idcard.ErrCardFault) {
+		t.Fatalf("%v is in more than one class", e.Err)
 	}
 }

@@ -104,7 +104,7 @@ func (r *Reader) Run(ctx context.Context, report func(Event)) error {
 	for {
 		rc, err := r.cfg.Open()
 		if err != nil {
-			err = fmt.Errorf("%w: open: %v", ErrUnplugged, err)
+			err = fmt.Errorf("%w: open: %w", ErrUnplugged, err)
 		} else {
 			if faulted {
 				r.cfg.Log.Info("scanner: recovered")
@@ -130,8 +130,8 @@ func (r *Reader) Run(ctx context.Context, report func(Event)) error {
 			d *= 2
 		}
 		fails++
-		if err := sleep(ctx, r.cfg.Clock, min(d, r.cfg.MaxBackoff)); err != nil {
-			return err
+		if !clock.Sleep(ctx, r.cfg.Clock, min(d, r.cfg.MaxBackoff)) {
+			return ctx.Err()
 		}
 	}
 }
@@ -161,7 +161,7 @@ func (r *Reader) lines(rd io.Reader, report func(Event)) error {
 			line, skipping = line[:0], false
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrUnplugged, err)
+			return fmt.Errorf("%w: %w", ErrUnplugged, err)
 		}
 	}
 }
@@ -175,16 +175,4 @@ func (r *Reader) scan(raw string, report func(Event)) {
 		return
 	}
 	report(Event{Kind: EventScan, Waybill: w, Raw: raw})
-}
-
-func sleep(ctx context.Context, clk clock.Clock, d time.Duration) error {
-	ch := make(chan struct{})
-	t := clk.AfterFunc(d, func() { close(ch) })
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		t.Stop()
-		return ctx.Err()
-	}
 }

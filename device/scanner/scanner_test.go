@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/device/scanner"
 	"github.com/hazgate/hazgate/device/scanner/scannertest"
 )
@@ -64,7 +66,6 @@ func TestExtract(t *testing.T) {
 // pipes hands the Reader one pipe per Open, until closed.
 type pipes struct {
 	mu   sync.Mutex
-	w    *io.PipeWriter
 	open chan *io.PipeWriter
 	down bool
 }
@@ -136,5 +137,31 @@ func TestReader(t *testing.T) {
 	(&scannertest.Scanner{W: w}).Scan("https://example.invalid/w?waybill=YD3302002603150003")
 	if e := next(); e.Waybill != "YD3302002603150003" {
 		t.Fatalf("got %+v", e)
+	}
+}
+
+// A scanner that cannot be opened is a fault that keeps its cause, so the
+// installer can tell a missing device from one hazgate may not open.
+func TestReaderFaultKeepsItsCause(t *testing.T) {
+	denied := &fs.PathError{Op: "open", Path: "/dev/hazgate-scanner-in1", Err: fs.ErrPermission}
+	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan scanner.Event, 10)
+	done := make(chan struct{})
+	go func() {
+		scanner.NewReader(scanner.Config{
+			Open:       func() (io.ReadCloser, error) { return nil, denied },
+			Clock:      clock.NewFake(time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC)),
+			MinBackoff: time.Second,
+		}).Run(ctx, func(e scanner.Event) { events <- e })
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+	select {
+	case e := <-events:
+		if e.Kind != scanner.EventFault || !errors.Is(e.Err, scanner.ErrUnplugged) || !errors.Is(e.Err, fs.ErrPermission) {
+			t.Fatalf("got %v %v; want a fault that is ErrUnplugged and fs.ErrPermission", e.Kind, e.Err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no fault reported")
 	}
 }

@@ -21,8 +21,9 @@ import (
 
 // server is an HTTP server on a loopback port.
 type server struct {
-	srv *http.Server
-	url string
+	srv    *http.Server
+	url    string
+	served chan struct{} // closed when Serve has returned
 }
 
 func listen(h http.Handler) (*server, error) {
@@ -30,18 +31,22 @@ func listen(h http.Handler) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simhttp: listen: %w", err)
 	}
-	s := &server{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, url: "http://" + ln.Addr().String()}
-	go s.srv.Serve(ln)
+	s := &server{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, url: "http://" + ln.Addr().String(), served: make(chan struct{})}
+	go func() { defer close(s.served); s.srv.Serve(ln) }()
 	return s, nil
 }
 
+// close stops the server and waits for Serve, which returns as soon as
+// Shutdown or Close has closed the listener.
 func (s *server) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil {
-		return s.srv.Close()
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		err = s.srv.Close()
 	}
-	return nil
+	<-s.served
+	return err
 }
 
 // Camera is a simulated IP camera.

@@ -68,10 +68,9 @@ func Start(ctx context.Context, addr string, opts ...Options) (*Broker, error) {
 		return nil, fmt.Errorf("broker: serve: %w", err)
 	}
 	b := &Broker{srv: srv, addr: actual}
-	go func() {
-		<-ctx.Done()
-		b.Close()
-	}()
+	// No goroutine waits for ctx: the Close runs in one of its own once
+	// ctx ends (and does nothing when Close came first).
+	context.AfterFunc(ctx, func() { b.Close() })
 	return b, nil
 }
 

@@ -97,12 +97,7 @@ func (c *Camera) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if clk == nil {
 			clk = clock.Real{}
 		}
-		ch := make(chan struct{})
-		t := clk.AfterFunc(slow, func() { close(ch) })
-		select {
-		case <-ch:
-		case <-r.Context().Done():
-			t.Stop()
+		if !clock.Sleep(r.Context(), clk, slow) {
 			return
 		}
 	}
