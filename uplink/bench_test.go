@@ -125,7 +125,7 @@ func perEvent(d time.Duration, n int) float64 { return float64(d.Microseconds())
 
 // startUplink runs an uplink with cfg on an open store, with a gate as its
 // alarm sink, until the returned stop is called.
-func startUplink(b *testing.B, st *store.Store, cfg Config) (*Uplink, func()) {
+func startUplink(b testing.TB, st *store.Store, cfg Config) (*Uplink, func()) {
 	cfg.NonceFile = filepath.Join(b.TempDir(), "nonces.json")
 	u, err := New(cfg, st, Deps{Log: testLog(b), Alarms: record.New(cfg.Gate, st, checks.Params{}, nil), Clock: clock.Real{}})
 	if err != nil {
@@ -398,27 +398,6 @@ restart_timeout 1`, park.addr()))
 
 // Tests of what the throughput work changed in the drain (kept with the
 // benchmarks that drove it).
-
-// stamp writes into the spare capacity the store leaves, and gives the
-// same bytes as when it has to allocate.
-func TestStampInPlace(t *testing.T) {
-	for _, in := range []string{`{"id":"A"}`, `{ }`, " {\"id\":\"A\"} \n"} {
-		for _, queued := range []time.Duration{0, 3 * time.Second, 100 * 365 * 24 * time.Hour} {
-			want := string(stamp([]byte(in), 9223372036854775807, queued, 2*time.Second))
-			buf := append(make([]byte, 0, len(in)+store.PayloadRoom), in...)
-			got := stamp(buf, 9223372036854775807, queued, 2*time.Second)
-			if string(got) != want {
-				t.Fatalf("in place: %s, allocating: %s", got, want)
-			}
-			if &got[0] != &buf[:1][0] && strings.TrimSpace(in)[0] == '{' && in[0] == '{' {
-				t.Fatalf("stamp of %q allocated with %d bytes of room", in, store.PayloadRoom)
-			}
-			if !json.Valid(got) {
-				t.Fatalf("%s is not JSON", got)
-			}
-		}
-	}
-}
 
 // A broker that stops answering (here: stopped with SIGSTOP) is dropped
 // after the ack timeout, and what it did not acknowledge is sent again
