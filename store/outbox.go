@@ -83,7 +83,6 @@ const (
 
 // insertOutbox writes msgs inside tx, filling empty IDs.
 func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, msgs []OutboxMessage, at time.Time) error {
-	depth := -1 // unsent rows, read once, then counted here
 	for i := range msgs {
 		m := &msgs[i]
 		switch {
@@ -98,7 +97,7 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, msgs []OutboxMessa
 			m.ID = newID(at)
 		}
 		if s.limit > 0 {
-			keep, err := s.makeRoom(ctx, tx, m.Kind, &depth)
+			keep, err := s.makeRoom(ctx, tx, m.Kind)
 			if err != nil {
 				return fmt.Errorf("outbox message %d: %w", i, err)
 			}
@@ -110,51 +109,28 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, msgs []OutboxMessa
 			return fmt.Errorf("outbox message %d (%s): %w", i, m.ID, err)
 		}
 		s.deriv.added(deriveOutbox)
-		// The ID check (trigger outbox_id_unique) looks through every row
-		// above the outbox_ids watermark: in a large batch, through the
-		// batch's own rows, quadratically. Catching outbox_ids up every
-		// deriveEvery rows keeps that look short; it is the follow-up's
-		// own work, done earlier (the follow-up then has less to do).
-		if i%deriveEvery == deriveEvery-1 && i+1 < len(msgs) {
-			if err := derive(ctx, s.exec, tx, deriveOutbox); err != nil {
-				return fmt.Errorf("outbox message %d: outbox ids: %w", i, err)
-			}
-		}
 	}
 	return nil
 }
 
-// deriveEvery is how many rows of one batch insertOutbox writes before it
-// catches outbox_ids up, in the batch's transaction. A gate's commit
-// writes one to three, and leaves it to the follow-up.
-const deriveEvery = 8
-
-// makeRoom applies the outbox bound for a message of kind: it reports
-// whether to keep the message, deleting the oldest unsent status or
-// telemetry message to make room for an event. *depth is the number of
-// unsent rows (read from the store when negative), counted on as if the
-// message is written when it is kept.
-func (s *Store) makeRoom(ctx context.Context, tx *sql.Tx, kind string, depth *int) (bool, error) {
-	if *depth < 0 {
-		if err := s.queryRow(ctx, tx, qOutboxPending).Scan(depth); err != nil {
-			return false, err
-		}
+// makeRoom applies the outbox bound to a message of kind, and reports
+// whether to write it. Below the bound every message is written. At it, a
+// status or telemetry message is dropped, and an event is written all the
+// same, displacing the oldest unsent status or telemetry message when
+// there is one (when there is none, the event goes over the bound).
+func (s *Store) makeRoom(ctx context.Context, tx *sql.Tx, kind string) (bool, error) {
+	var depth int
+	if err := s.queryRow(ctx, tx, qOutboxPending).Scan(&depth); err != nil {
+		return false, err
 	}
-	if *depth < s.limit {
-		*depth++
+	if depth < s.limit {
 		return true, nil
 	}
 	if !isEvent(kind) {
 		return false, nil
 	}
-	res, err := s.exec(ctx, tx, qDropOldestDroppable)
-	if err != nil {
+	if _, err := s.exec(ctx, tx, qDropOldestDroppable); err != nil {
 		return false, err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return false, err
-	} else if n == 0 { // nothing to drop: the event goes over the bound
-		*depth++
 	}
 	return true, nil
 }

@@ -15,12 +15,12 @@ import (
 // payload1300 is a payload of about 1.3 kB, an inspection's size.
 var payload1300 = json.RawMessage(`{"schema":"hazgate.inspection/1","pad":"` + strings.Repeat("x", 1250) + `"}`)
 
-// fillOutbox writes n events of about 1.3 kB, 512 to a commit.
+// fillOutbox writes n events of about 1.3 kB, 64 to a commit.
 func fillOutbox(b *testing.B, s *Store, n int) {
 	b.Helper()
 	ctx := context.Background()
-	for i := 0; i < n; i += 512 {
-		msgs := make([]OutboxMessage, min(512, n-i))
+	for i := 0; i < n; i += 64 {
+		msgs := make([]OutboxMessage, min(64, n-i))
 		for j := range msgs {
 			msgs[j] = OutboxMessage{Kind: KindInspection, Topic: "events/inspection", Lane: "in-1", Payload: payload1300}
 		}

@@ -157,9 +157,19 @@ func waitAcked(b testing.TB, u *Uplink, n int64) {
 }
 
 // sustainedBatch is how many events the sustained producer writes per
-// durable commit: the batch at which this store writes events fastest
-// (fewer means more fsyncs; more, longer transactions).
+// durable commit, and the benchmarks fill the outbox with: many events to
+// an fsync, and short enough a batch that checking each event's id against
+// the batch's own (trigger outbox_id_unique) stays cheap.
 const sustainedBatch = 64
+
+// fill writes events to the outbox, sustainedBatch to a durable commit.
+func fill(b testing.TB, st *store.Store, events []store.OutboxMessage) {
+	for i := 0; i < len(events); i += sustainedBatch {
+		if err := st.Enqueue(context.Background(), time.Now(), events[i:min(i+sustainedBatch, len(events))]...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
 
 // BenchmarkUplinkThroughput: QoS 1 events/s through the outbox as a ratio
 // to raw paho QoS 1 publishing (rawPaho: the same paho options, window,
@@ -202,11 +212,7 @@ func BenchmarkUplinkThroughput(b *testing.B) {
 	drain := func() (rate, cpu float64) {
 		dir := b.TempDir()
 		st := openStore(b, filepath.Join(dir, "gate.db"))
-		for i := 0; i < n; i += 512 {
-			if err := st.Enqueue(ctx, time.Now(), events[i:min(i+512, n)]...); err != nil {
-				b.Fatal(err)
-			}
-		}
+		fill(b, st, events)
 		st.Close()
 		st = openStore(b, filepath.Join(dir, "gate.db"))
 		defer st.Close()
@@ -282,10 +288,8 @@ func BenchmarkBacklogDrain(b *testing.B) {
 		dir := b.TempDir()
 		st := openStore(b, filepath.Join(dir, "gate.db"))
 		ctx := context.Background()
-		for i := 0; i < backlog; i += 1000 {
-			if err := st.Enqueue(ctx, time.Now(), benchEvents(1000, i)...); err != nil {
-				b.Fatal(err)
-			}
+		for i := 0; i < backlog; i += 100 * sustainedBatch {
+			fill(b, st, benchEvents(min(100*sustainedBatch, backlog-i), i))
 		}
 		st.Close()
 		r := newRig(b, dir, cfg)
