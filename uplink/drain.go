@@ -220,7 +220,7 @@ func stamp(payload []byte, eventSeq int64, queued, after time.Duration) []byte {
 		return payload
 	}
 	sep := len(bytes.TrimSpace(p[1:len(p)-1])) > 0
-	out := make([]byte, 0, len(p)+64)
+	out := make([]byte, 0, len(p)+64) // room for seq and queued_s
 	if sep {
 		out = append(out, p[:len(p)-1]...) // without the closing brace
 	} else {
@@ -246,8 +246,9 @@ func stamp(payload []byte, eventSeq int64, queued, after time.Duration) []byte {
 
 // marker writes the seqs of PUBACKed messages to the store (MarkSent),
 // gathered for markEvery, off the path that waits for the PUBACKs: one
-// short transaction for many PUBACKs keeps the store's one writer free for
-// the records the barrier waits for. A mark lost to a crash only means a
+// transaction for many PUBACKs keeps the store's one writer free for the
+// records the barrier waits for (while a backlog drains, a mark of the
+// rows of 20 ms holds it a few ms). A mark lost to a crash only means a
 // duplicate with the same id.
 type marker struct {
 	u       *Uplink
