@@ -15,12 +15,12 @@ import (
 // payload1300 is a payload of about 1.3 kB, an inspection's size.
 var payload1300 = json.RawMessage(`{"schema":"hazgate.inspection/1","pad":"` + strings.Repeat("x", 1250) + `"}`)
 
-// fillOutbox writes n events of about 1.3 kB, 512 to a commit.
+// fillOutbox writes n events of about 1.3 kB, 64 to a commit.
 func fillOutbox(b *testing.B, s *Store, n int) {
 	b.Helper()
 	ctx := context.Background()
-	for i := 0; i < n; i += 512 {
-		msgs := make([]OutboxMessage, min(512, n-i))
+	for i := 0; i < n; i += 64 {
+		msgs := make([]OutboxMessage, min(64, n-i))
 		for j := range msgs {
 			msgs[j] = OutboxMessage{Kind: KindInspection, Topic: "events/inspection", Lane: "in-1", Payload: payload1300}
 		}
@@ -31,92 +31,52 @@ func fillOutbox(b *testing.B, s *Store, n int) {
 }
 
 // BenchmarkOutboxMarkSent: ns/op is per row, marked in batches of 512
-// consecutive seqs (about what the uplink gathers in 20 ms at full speed),
-// each row written (MarkSent); through the low-water mark (MarkSentRange);
-// and the deferred sent_at of rows marked that way (StampSent, 256 rows to
-// a transaction, as the uplink runs it when idle).
+// consecutive seqs (about what the uplink gathers in 20 ms at full speed).
 func BenchmarkOutboxMarkSent(b *testing.B) {
 	ctx := context.Background()
-	for _, how := range []string{"rows", "range", "stamp"} {
-		b.Run(how, func(b *testing.B) {
-			s, _ := openTest(b)
-			fillOutbox(b, s, b.N)
-			if _, err := s.writer.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-				b.Fatal(err)
-			}
-			mark := func(first, last int64) error {
-				batch := make([]int64, 0, last-first+1)
-				for seq := first; seq <= last; seq++ {
-					batch = append(batch, seq)
-				}
-				return s.MarkSent(ctx, batch...)
-			}
-			if how != "rows" {
-				mark = func(first, last int64) error { return s.MarkSentRange(ctx, first, last) }
-			}
-			if how == "stamp" {
-				if err := mark(1, int64(b.N)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ResetTimer()
-			if how == "stamp" {
-				for more := true; more; {
-					var err error
-					if more, err = s.StampSent(ctx, 256); err != nil {
-						b.Fatal(err)
-					}
-				}
-			} else {
-				for first := int64(1); first <= int64(b.N); first += 512 {
-					if err := mark(first, min(first+511, int64(b.N))); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			b.StopTimer()
-			if depth, _, err := s.OutboxStats(ctx); err != nil || depth != 0 {
-				b.Fatalf("depth %d (%v) after marking every row", depth, err)
-			}
-		})
+	s, _ := openTest(b)
+	fillOutbox(b, s, b.N)
+	if _, err := s.writer.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		b.Fatal(err)
+	}
+	batch := make([]int64, 0, 512)
+	b.ResetTimer()
+	for first := int64(1); first <= int64(b.N); first += 512 {
+		batch = batch[:0]
+		for seq := first; seq <= min(first+511, int64(b.N)); seq++ {
+			batch = append(batch, seq)
+		}
+		if err := s.MarkSent(ctx, batch...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if depth, _, err := s.OutboxStats(ctx); err != nil || depth != 0 {
+		b.Fatalf("depth %d (%v) after marking every row", depth, err)
 	}
 }
 
 // BenchmarkOutboxPending: ns/op is per row, read limit at a time from a
-// cursor, as the uplink's drain reads them: through PendingOutbox (its SQL
-// parsed on every call) and through an OutboxReader (prepared once).
+// cursor, as the uplink's drain reads them.
 func BenchmarkOutboxPending(b *testing.B) {
-	for _, prepared := range []bool{false, true} {
-		for _, limit := range []int{1, 16, 256} {
-			b.Run(fmt.Sprintf("prepared=%v/limit=%d", prepared, limit), func(b *testing.B) { benchPending(b, prepared, limit) })
-		}
-	}
-}
-
-func benchPending(b *testing.B, prepared bool, limit int) {
-	ctx := context.Background()
-	s, _ := openTest(b)
-	fillOutbox(b, s, b.N)
-	pending := s.PendingOutbox
-	if prepared {
-		r, err := s.OutboxReader(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer r.Close()
-		pending = r.Pending
-	}
-	b.ResetTimer()
-	var cursor int64
-	for got := 0; got < b.N; {
-		rows, err := pending(ctx, cursor, limit)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(rows) == 0 {
-			b.Fatalf("only %d of %d rows read", got, b.N)
-		}
-		got += len(rows)
-		cursor = rows[len(rows)-1].Seq
+	for _, limit := range []int{1, 16, 256} {
+		b.Run(fmt.Sprintf("limit=%d", limit), func(b *testing.B) {
+			ctx := context.Background()
+			s, _ := openTest(b)
+			fillOutbox(b, s, b.N)
+			b.ResetTimer()
+			var cursor int64
+			for got := 0; got < b.N; {
+				rows, err := s.PendingOutbox(ctx, cursor, limit)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(rows) == 0 {
+					b.Fatalf("only %d of %d rows read", got, b.N)
+				}
+				got += len(rows)
+				cursor = rows[len(rows)-1].Seq
+			}
+		})
 	}
 }

@@ -12,21 +12,19 @@ import (
 )
 
 // checkPending holds the outbox's counters to its rows: outbox_pending is
-// the number of unsent rows (at or above the low-water mark, sent_at NULL),
-// no row below the mark is unsent, and every row below outbox_stamped has
-// its sent_at.
+// the number of unsent rows (sent_at NULL), OutboxStats says so, and no
+// unsent row lies below the low-water mark.
 func checkPending(t *testing.T, s *Store) {
 	t.Helper()
-	counted := queryInt(t, s, `SELECT count(*) FROM outbox WHERE seq >= `+outboxLow+` AND sent_at IS NULL`)
+	counted := queryInt(t, s, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`)
 	if got := queryInt(t, s, qOutboxPending); got != counted {
 		t.Fatalf("outbox_pending is %d, but %d rows are unsent", got, counted)
 	}
 	if depth, _, err := s.OutboxStats(context.Background()); err != nil || int64(depth) != counted {
 		t.Fatalf("OutboxStats depth %d (%v), want %d", depth, err, counted)
 	}
-	if n := queryInt(t, s, `SELECT count(*) FROM outbox WHERE seq < coalesce(
-			(SELECT value FROM counters WHERE name = 'outbox_stamped'), `+outboxLow+`) AND sent_at IS NULL`); n != 0 {
-		t.Fatalf("%d rows below the stamped mark without sent_at", n)
+	if n := queryInt(t, s, `SELECT count(*) FROM outbox WHERE seq < `+outboxLow+` AND sent_at IS NULL`); n != 0 {
+		t.Fatalf("%d unsent rows below the low-water mark", n)
 	}
 }
 
@@ -61,7 +59,7 @@ func sentAt(t *testing.T, s *Store, seq int64) sql.NullString {
 	return v
 }
 
-func TestMarkSentRange(t *testing.T) {
+func TestMarkSent(t *testing.T) {
 	ctx := context.Background()
 	c := clock.NewFake(t0)
 	s, path := openTest(t, WithClock(c))
@@ -72,17 +70,18 @@ func TestMarkSentRange(t *testing.T) {
 	}
 	checkPending(t, s)
 
-	// What one connection delivered, from the first unsent row: the
-	// low-water mark moves; the rows are not written yet.
-	if err := s.MarkSentRange(ctx, 1, 4); err != nil {
+	// What one connection delivered, from the first unsent row: the rows
+	// have their sent_at at once, from the store's clock, and the
+	// low-water mark moves past them.
+	if err := s.MarkSent(ctx, seqRange(1, 4)...); err != nil {
 		t.Fatal(err)
 	}
 	checkPending(t, s)
 	if got := pendingSeqs(t, s); !slices.Equal(got, seqRange(5, 10)) {
-		t.Fatalf("pending after MarkSentRange(1, 4) = %v", got)
+		t.Fatalf("pending after MarkSent(1-4) = %v", got)
 	}
-	if v := sentAt(t, s, 2); v.Valid {
-		t.Fatalf("sent_at of seq 2 written at once: %v", v.String)
+	if v := sentAt(t, s, 2); v.String != fmtTime(t0) {
+		t.Fatalf("sent_at of seq 2 = %v, want %s", v, fmtTime(t0))
 	}
 	_, oldest, _ := s.OutboxStats(ctx)
 	if !oldest.Equal(t0) {
@@ -90,8 +89,8 @@ func TestMarkSentRange(t *testing.T) {
 	}
 
 	// Again, or overlapping what is sent: only the new rows count.
-	for _, r := range [][2]int64{{1, 4}, {2, 3}, {3, 6}} {
-		if err := s.MarkSentRange(ctx, r[0], r[1]); err != nil {
+	for _, seqs := range [][]int64{seqRange(1, 4), {2, 3}, seqRange(3, 6), {1, 5, 6}} {
+		if err := s.MarkSent(ctx, seqs...); err != nil {
 			t.Fatal(err)
 		}
 		checkPending(t, s)
@@ -99,36 +98,33 @@ func TestMarkSentRange(t *testing.T) {
 	if got := pendingSeqs(t, s); !slices.Equal(got, seqRange(7, 10)) {
 		t.Fatalf("pending = %v, want 7-10", got)
 	}
-	// MarkSent of rows below the mark changes nothing.
-	if err := s.MarkSent(ctx, 1, 5, 6); err != nil {
-		t.Fatal(err)
-	}
-	checkPending(t, s)
 
-	// A range above an unsent row (a mark that failed): its rows are
-	// written, and the mark stays at the unsent row.
-	if err := s.MarkSentRange(ctx, 9, 9); err != nil {
+	// A row above an unsent one (a mark that failed): it is marked, at
+	// the time of its own mark, and the low-water mark stays at the
+	// unsent row.
+	c.Advance(time.Minute)
+	if err := s.MarkSent(ctx, 9); err != nil {
 		t.Fatal(err)
 	}
 	checkPending(t, s)
 	if got := pendingSeqs(t, s); !slices.Equal(got, []int64{7, 8, 10}) {
 		t.Fatalf("pending = %v, want 7 8 10", got)
 	}
-	if v := sentAt(t, s, 9); !v.Valid {
-		t.Fatal("seq 9, marked above an unsent row, has no sent_at")
+	if v := sentAt(t, s, 9); v.String != fmtTime(t0.Add(time.Minute)) {
+		t.Fatalf("sent_at of seq 9 = %v, want %s", v, fmtTime(t0.Add(time.Minute)))
 	}
 	// The unsent rows sent again: the mark moves past 9, sent already.
-	if err := s.MarkSentRange(ctx, 7, 8); err != nil {
+	if err := s.MarkSent(ctx, 8, 7); err != nil {
 		t.Fatal(err)
 	}
 	checkPending(t, s)
 	if got := pendingSeqs(t, s); !slices.Equal(got, []int64{10}) {
 		t.Fatalf("pending = %v, want 10", got)
 	}
-	if low := queryInt(t, s, `SELECT value FROM `+`counters WHERE name = 'outbox_low'`); low != 10 {
+	if low := queryInt(t, s, `SELECT value FROM counters WHERE name = 'outbox_low'`); low != 10 {
 		t.Fatalf("outbox_low %d, want 10", low)
 	}
-	if err := s.MarkSentRange(ctx, 10, 10); err != nil {
+	if err := s.MarkSent(ctx, 10); err != nil {
 		t.Fatal(err)
 	}
 	checkPending(t, s)
@@ -149,57 +145,30 @@ func TestMarkSentRange(t *testing.T) {
 	if got := pendingSeqs(t, s); len(got) != 0 {
 		t.Fatalf("pending after a restart = %v", got)
 	}
-
-	// StampSent writes the sent_at that the mark left out, a few at a
-	// time, with the store's clock.
-	c.Advance(time.Minute)
-	for i := 0; ; i++ {
-		more, err := s.StampSent(ctx, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkPending(t, s)
-		if !more {
-			break
-		}
-		if i > 5 {
-			t.Fatal("StampSent never done")
-		}
-	}
 	if n := queryInt(t, s, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`); n != 0 {
-		t.Fatalf("%d rows without sent_at after StampSent", n)
+		t.Fatalf("%d rows without sent_at", n)
 	}
-	if v := sentAt(t, s, 2); v.String != fmtTime(t0.Add(time.Minute)) {
-		t.Fatalf("sent_at of seq 2 = %v, want %s", v, fmtTime(t0.Add(time.Minute)))
-	}
-	if v := sentAt(t, s, 9); v.String != fmtTime(t0) {
-		t.Fatalf("sent_at of seq 9 = %v, want %s (MarkSentRange wrote it)", v, fmtTime(t0))
-	}
-	if more, err := s.StampSent(ctx, 3); more || err != nil {
-		t.Fatalf("StampSent with nothing to do = %v, %v", more, err)
-	}
+	// Sent is sent: every row can be pruned at once.
 	if n, err := s.PruneOutbox(ctx, t0.Add(2*time.Minute)); err != nil || n != 10 {
 		t.Fatalf("PruneOutbox = %d, %v; want 10", n, err)
 	}
 	checkPending(t, s)
 
-	for _, q := range []string{"synchronous"} {
-		var v int
-		if err := s.writer.QueryRow(`PRAGMA ` + q).Scan(&v); err != nil || v != 2 {
-			t.Fatalf("PRAGMA %s after the marks = %d (%v), want 2 (FULL)", q, v, err)
-		}
+	var sync int
+	if err := s.writer.QueryRow(`PRAGMA synchronous`).Scan(&sync); err != nil || sync != 2 {
+		t.Fatalf("PRAGMA synchronous after the marks = %d (%v), want 2 (FULL)", sync, err)
 	}
 }
 
-// Rows sent through the low-water mark but not stamped yet are not
-// unsent: the outbox bound never drops them, nor counts them.
-func TestMarkSentRangeOutboxLimit(t *testing.T) {
+// Sent rows are not unsent: the outbox bound never drops them, nor counts
+// them.
+func TestMarkSentOutboxLimit(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t, WithOutboxLimit(2))
 	if err := s.Enqueue(ctx, t0, msg(KindTelemetry), msg(KindTelemetry)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkSentRange(ctx, 1, 2); err != nil {
+	if err := s.MarkSent(ctx, 1, 2); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Enqueue(ctx, t0, msg(KindTelemetry), msg(KindStatus), msg(KindAlarm)); err != nil {
@@ -214,104 +183,12 @@ func TestMarkSentRangeOutboxLimit(t *testing.T) {
 	if n := queryInt(t, s, `SELECT count(*) FROM outbox WHERE seq IN (1, 2)`); n != 2 {
 		t.Fatalf("%d of the 2 sent rows left", n)
 	}
-	if _, err := s.StampSent(ctx, 0); err != nil {
-		t.Fatal(err)
-	}
-	checkPending(t, s)
 }
 
-// A store whose rows were all marked by MarkSent, as before MarkSentRange,
-// starts the stamped mark at its low-water mark.
-func TestMarkSentThenRange(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTest(t)
-	for range 3 {
-		if err := s.Enqueue(ctx, t0, msg(KindAlarm), msg(KindAlarm)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.MarkSent(ctx, 1, 2, 3); err != nil {
-		t.Fatal(err)
-	}
-	if more, err := s.StampSent(ctx, 10); more || err != nil {
-		t.Fatalf("StampSent before any MarkSentRange = %v, %v", more, err)
-	}
-	if err := s.MarkSentRange(ctx, 4, 5); err != nil {
-		t.Fatal(err)
-	}
-	checkPending(t, s)
-	if got := queryInt(t, s, `SELECT value FROM counters WHERE name = 'outbox_stamped'`); got != 4 {
-		t.Fatalf("outbox_stamped %d, want 4", got)
-	}
-	if _, err := s.StampSent(ctx, 10); err != nil {
-		t.Fatal(err)
-	}
-	checkPending(t, s)
-	if got := pendingSeqs(t, s); !slices.Equal(got, []int64{6}) {
-		t.Fatalf("pending = %v, want 6", got)
-	}
-}
-
-func TestSeqRuns(t *testing.T) {
-	for _, tc := range []struct {
-		in   []int64
-		want [][2]int64
-	}{
-		{nil, nil},
-		{[]int64{5}, [][2]int64{{5, 5}}},
-		{[]int64{1, 2, 3, 5, 6, 9}, [][2]int64{{1, 3}, {5, 6}, {9, 9}}},
-		{[]int64{3, 1, 2, 2, 7}, [][2]int64{{1, 3}, {7, 7}}},
-	} {
-		in := slices.Clone(tc.in)
-		if got := seqRuns(in); !slices.Equal(got, tc.want) {
-			t.Errorf("seqRuns(%v) = %v, want %v", tc.in, got, tc.want)
-		}
-		if !slices.Equal(in, tc.in) {
-			t.Errorf("seqRuns changed its argument to %v", in)
-		}
-	}
-}
-
-func TestOutboxReader(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTest(t)
-	for range 4 {
-		if err := s.Enqueue(ctx, t0, msg(KindInspection), msg(KindStatus)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.MarkSent(ctx, 2); err != nil {
-		t.Fatal(err)
-	}
-	r, err := s.OutboxReader(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for _, page := range [][2]int64{{0, 3}, {3, 3}, {0, 100}, {8, 10}} {
-		want, err := s.PendingOutbox(ctx, page[0], int(page[1]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := r.Pending(ctx, page[0], int(page[1]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if jsonOf(t, got) != jsonOf(t, want) {
-			t.Fatalf("Pending(%d, %d) = %s, PendingOutbox = %s", page[0], page[1], jsonOf(t, got), jsonOf(t, want))
-		}
-		for _, row := range got {
-			if cap(row.Payload)-len(row.Payload) < PayloadRoom {
-				t.Fatalf("payload of seq %d has room for %d bytes, want %d", row.Seq, cap(row.Payload)-len(row.Payload), PayloadRoom)
-			}
-		}
-	}
-}
-
-// The marks of a file are kept across a restart with MarkSentRange, as the
-// uplink makes them, while a producer writes: nothing marked comes back,
-// nothing unmarked is lost.
-func TestMarkSentRangeWhileWriting(t *testing.T) {
+// The marks of a file are kept across a restart, made as the uplink makes
+// them while a producer writes: nothing marked comes back, nothing
+// unmarked is lost.
+func TestMarkSentWhileWriting(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "hazgate.db")
 	s, err := Open(ctx, path)
@@ -319,6 +196,7 @@ func TestMarkSentRangeWhileWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 	const total = 600
+	wrote := make(chan struct{}, 1) // a batch was written
 	done := make(chan error, 1)
 	go func() {
 		for i := 0; i < total; i += 6 {
@@ -326,33 +204,48 @@ func TestMarkSentRangeWhileWriting(t *testing.T) {
 				done <- err
 				return
 			}
+			select {
+			case wrote <- struct{}{}:
+			default:
+			}
 		}
 		done <- nil
 	}()
 	var cursor int64
-	marked := 0
+	marked, finished := 0, false
 	for marked < total {
 		rows, err := s.PendingOutbox(ctx, cursor, 50)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(rows) == 0 {
-			time.Sleep(time.Millisecond)
+			if finished {
+				break
+			}
+			select {
+			case <-wrote:
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				finished = true
+			}
 			continue
 		}
-		if err := s.MarkSentRange(ctx, rows[0].Seq, rows[len(rows)-1].Seq); err != nil {
+		seqs := make([]int64, len(rows))
+		for i, r := range rows {
+			seqs[i] = r.Seq
+		}
+		if err := s.MarkSent(ctx, seqs...); err != nil {
 			t.Fatal(err)
 		}
 		cursor = rows[len(rows)-1].Seq
 		marked += len(rows)
-		if marked%200 < 50 {
-			if _, err := s.StampSent(ctx, 64); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	if !finished {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 	if marked != total {
 		t.Fatalf("marked %d, want %d", marked, total)
@@ -369,16 +262,84 @@ func TestMarkSentRangeWhileWriting(t *testing.T) {
 	if got := pendingSeqs(t, s); len(got) != 0 {
 		t.Fatalf("%d rows unsent after marking all", len(got))
 	}
-	for {
-		more, err := s.StampSent(ctx, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !more {
-			break
-		}
-	}
 	if n := queryInt(t, s, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`); n != 0 {
 		t.Fatalf("%d rows without sent_at", n)
+	}
+}
+
+// A file whose marks moved the low-water mark past rows without writing
+// their sent_at (before migration 8) is upgraded: those rows are sent,
+// with a sent_at, and nothing else changes.
+func TestMigrateDeferredSentAt(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v7.db")
+	db, err := openDB(ctx, path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations(migrationFS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ms, func(m migration) bool { return m.version == 8 })
+	if i < 0 {
+		t.Fatal("no migration 8")
+	}
+	if err := applyMigrations(ctx, db, ms[:i], t0); err != nil {
+		t.Fatal(err)
+	}
+	// Six messages; seq 1 marked sent with its sent_at, 2 to 4 through
+	// the low-water mark only (stamped up to 2), 5 and 6 unsent.
+	v7 := &Store{writer: db, prepared: map[string]*sql.Stmt{}}
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v7.insertOutbox(ctx, tx, []OutboxMessage{msg(KindAlarm), msg(KindTelemetry), msg(KindAlarm), msg(KindStatus), msg(KindAlarm), msg(KindTelemetry)}, t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`UPDATE outbox SET sent_at = '` + fmtTime(t0) + `' WHERE seq = 1`,
+		`UPDATE counters SET value = 5 WHERE name = 'outbox_low'`,
+		`UPDATE counters SET value = value - 3 WHERE name = 'outbox_pending'`,
+		`INSERT INTO counters (name, value) VALUES ('outbox_stamped', 2)`,
+	} {
+		if _, err := tx.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(ctx, path, WithClock(clock.NewFake(t0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	checkPending(t, s)
+	if got := pendingSeqs(t, s); !slices.Equal(got, []int64{5, 6}) {
+		t.Fatalf("pending after the upgrade = %v, want 5 6", got)
+	}
+	if v := sentAt(t, s, 1); v.String != fmtTime(t0) {
+		t.Fatalf("sent_at of seq 1 = %v, want it kept (%s)", v, fmtTime(t0))
+	}
+	for seq := int64(2); seq <= 4; seq++ {
+		v := sentAt(t, s, seq)
+		if _, err := parseTime(v.String); !v.Valid || err != nil || len(v.String) != len(fmtTime(t0)) {
+			t.Fatalf("sent_at of seq %d = %v (%v), want a stored time", seq, v, err)
+		}
+	}
+	if n := queryInt(t, s, `SELECT count(*) FROM counters WHERE name = 'outbox_stamped'`); n != 0 {
+		t.Fatal("outbox_stamped kept")
+	}
+	// The marks go on from there.
+	if err := s.MarkSent(ctx, 5, 6); err != nil {
+		t.Fatal(err)
+	}
+	checkPending(t, s)
+	if n, err := s.PruneOutbox(ctx, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil || n != 6 {
+		t.Fatalf("PruneOutbox = %d, %v; want 6", n, err)
 	}
 }

@@ -225,8 +225,7 @@ func TestMarkSentUsesClock(t *testing.T) {
 	}
 }
 
-// The outbox bound holds inside one batch as it does across commits: the
-// depth is read once and counted on message by message.
+// The outbox bound holds inside one batch as it does across commits.
 func TestOutboxLimitBatch(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t, WithOutboxLimit(3))

@@ -27,35 +27,27 @@ type flight struct {
 // Messages go out strictly in outbox order: a publish that fails ends the
 // connection before anything after it is sent.
 //
-// read fetches the next rows in another goroutine (reading the outbox
-// overlaps with publishing); this one publishes them and takes their
-// PUBACKs in order, waiting for the oldest when the window is full: one
-// hand-over per message, paho completing its token.
+// One goroutine reads the rows, publishes them and takes their PUBACKs in
+// order, waiting for the oldest when the window is full; when there is
+// nothing to send it waits for Kick or the next poll.
 func (s *session) drain(ctx context.Context) {
 	u := s.u
 	// Marks of the previous connection first, so that what it delivered
 	// is not sent again.
 	u.marks.flush(ctx)
 
-	// One batch waits here while read fetches the next: enough to keep
-	// the window full, and a bound on what is read ahead.
-	batches := make(chan []store.OutboxRow, 1)
-	readCtx, stopReading := context.WithCancel(ctx)
-	readDone := make(chan struct{})
-	go func() { defer close(readDone); s.read(readCtx, batches) }()
-	defer func() {
-		stopReading()
-		<-readDone
-	}()
-
 	// The oldest flight's wait is checked against the ack timeout on a
 	// tick (so the connection drops within a quarter of it, at most a
 	// second, after), not with a timer per message.
 	tick := time.NewTicker(max(min(u.cfg.AckTimeout/4, time.Second), time.Millisecond))
 	defer tick.Stop()
+	poll := time.NewTimer(u.cfg.Poll)
+	defer poll.Stop()
+	readErrs := newLogLimiter(time.Minute)
 	window := make([]flight, 0, u.cfg.InFlight) // in seq order
-	topics := map[string]string{}               // suffix -> full topic
-	var rows []store.OutboxRow
+	var rows []store.OutboxRow                  // read, not published yet
+	var cursor int64                            // the last seq read
+	more := true                                // rows may be waiting after cursor
 	for {
 		// Take the PUBACKs that came, in order.
 		done := 0
@@ -73,7 +65,7 @@ func (s *session) drain(ctx context.Context) {
 			if s.isLost() {
 				return
 			}
-			u.marks.add(s.gen, window[0].seq, window[done-1].seq, int64(done))
+			u.marks.add(window[:done])
 			window = window[:copy(window, window[done:])]
 		}
 		if s.isLost() {
@@ -83,8 +75,19 @@ func (s *session) drain(ctx context.Context) {
 			s.settle(window)
 			return
 		}
+		if len(rows) == 0 && more {
+			var err error
+			rows, err = u.st.PendingOutbox(ctx, cursor, u.cfg.Batch)
+			if err != nil && ctx.Err() == nil && readErrs.ok() {
+				u.log.Error("outbox read failed", "err", err)
+			}
+			more = len(rows) == u.cfg.Batch
+			if len(rows) > 0 {
+				cursor = rows[len(rows)-1].Seq
+			}
+		}
 		if len(rows) > 0 && len(window) < cap(window) {
-			f, ok := s.publish(topics, &rows[0])
+			f, ok := s.publish(&rows[0])
 			if !ok {
 				return
 			}
@@ -92,18 +95,25 @@ func (s *session) drain(ctx context.Context) {
 			rows = rows[1:]
 			continue
 		}
-		// Wait: for the oldest PUBACK, or for rows when there are none.
+		// Wait: for the oldest PUBACK, and for new rows when there are
+		// none left to send.
 		var oldest <-chan struct{}
 		if len(window) > 0 {
 			oldest = window[0].tok.Done()
 		}
-		var more <-chan []store.OutboxRow
+		var kick <-chan struct{}
+		var polled <-chan time.Time
 		if len(rows) == 0 {
-			more = batches
+			kick = u.kick
+			poll.Reset(u.cfg.Poll)
+			polled = poll.C
 		}
 		select {
 		case <-oldest:
-		case rows = <-more:
+		case <-kick:
+			more = true
+		case <-polled:
+			more = true
 		case <-tick.C:
 			if len(window) > 0 && time.Since(window[0].at) > u.cfg.AckTimeout {
 				s.drop(errors.New("uplink: no PUBACK within the ack timeout"))
@@ -118,9 +128,9 @@ func (s *session) drain(ctx context.Context) {
 	}
 }
 
-// testHookSettle, when a test sets it (before the uplink runs), is called
-// as a clean stop starts waiting for n messages in flight.
-var testHookSettle func(n int)
+// msgSettling is logged as a clean stop starts waiting for the PUBACKs
+// of what is in flight.
+const msgSettling = "mqtt: stopping; waiting for the PUBACKs of the messages in flight"
 
 // stopGrace bounds how long a clean stop waits for the PUBACKs of what is
 // in flight (and the ack timeout, when shorter).
@@ -134,11 +144,10 @@ func (s *session) settle(window []flight) {
 	if len(window) == 0 {
 		return
 	}
-	if testHookSettle != nil {
-		testHookSettle(len(window))
-	}
-	grace := time.NewTimer(min(stopGrace, s.u.cfg.AckTimeout))
-	defer grace.Stop()
+	grace := min(stopGrace, s.u.cfg.AckTimeout)
+	s.u.log.Info(msgSettling, "in_flight", len(window), "grace", grace)
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
 	done := 0
 wait:
 	for done < len(window) {
@@ -150,12 +159,12 @@ wait:
 			done++
 		case <-s.lost:
 			break wait
-		case <-grace.C:
+		case <-timer.C:
 			break wait
 		}
 	}
 	if done > 0 && !s.isLost() {
-		s.u.marks.add(s.gen, window[0].seq, window[done-1].seq, int64(done))
+		s.u.marks.add(window[:done])
 	}
 	if done < len(window) {
 		s.u.log.Info("mqtt: stopping with messages unacknowledged; they are sent again after the restart",
@@ -166,7 +175,7 @@ wait:
 // publish hands one row to the connection. It reports false when the
 // publish failed at once (not connected, the hand-over timed out): the
 // connection is then dropped, before anything later goes out.
-func (s *session) publish(topics map[string]string, r *store.OutboxRow) (flight, bool) {
+func (s *session) publish(r *store.OutboxRow) (flight, bool) {
 	u := s.u
 	qos, retain := byte(1), false
 	switch r.Kind {
@@ -175,15 +184,8 @@ func (s *session) publish(topics map[string]string, r *store.OutboxRow) (flight,
 	case store.KindStatus:
 		retain = true
 	}
-	topic, ok := topics[r.Topic]
-	if !ok {
-		topic = u.topic(r.Topic)
-		topics[r.Topic] = topic
-	}
-	// The row is not used again: stamp may write into its payload's
-	// spare capacity.
 	payload := stamp(r.Payload, r.EventSeq, u.clk.Now().Sub(r.CreatedAt), u.cfg.QueuedAfter)
-	tok := s.cli.Publish(topic, qos, retain, payload)
+	tok := s.cli.Publish(u.topic(r.Topic), qos, retain, payload)
 	if isDone(tok) {
 		// Done already: a failure, or a QoS 0 write.
 		if err := tok.Error(); err != nil {
@@ -205,58 +207,9 @@ func isDone(tok mqtt.Token) bool {
 	}
 }
 
-// read fetches the unsent rows in outbox order, from the first one (what
-// the last connection did not get acknowledged) on, and hands them to the
-// drain a batch at a time, until the connection drops or ctx is done. When
-// there is nothing to send it waits for Kick or the next poll.
-func (s *session) read(ctx context.Context, out chan<- []store.OutboxRow) {
-	u := s.u
-	errLog := newLogLimiter(time.Minute)
-	pending := u.st.PendingOutbox
-	if r, err := u.st.OutboxReader(ctx); err != nil {
-		if ctx.Err() == nil {
-			u.log.Error("outbox reader not prepared; reading without", "err", err)
-		}
-	} else {
-		defer r.Close()
-		pending = r.Pending
-	}
-	poll := time.NewTimer(u.cfg.Poll)
-	defer poll.Stop()
-	var cursor int64
-	for {
-		rows, err := pending(ctx, cursor, u.cfg.Batch)
-		if err != nil && ctx.Err() == nil && errLog.ok() {
-			u.log.Error("outbox read failed", "err", err)
-		}
-		if len(rows) > 0 {
-			select {
-			case out <- rows:
-				cursor = rows[len(rows)-1].Seq
-				continue
-			case <-s.lost:
-				return
-			case <-ctx.Done():
-				return
-			}
-		}
-		poll.Reset(u.cfg.Poll)
-		select {
-		case <-u.kick:
-		case <-poll.C:
-		case <-s.lost:
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-// stamp adds "seq" (for events) and "queued_s" (when the message waited
-// longer than after) to a stored JSON object payload. A payload that is not
-// an object is sent as stored. stamp writes into payload's spare capacity
-// when there is enough (the store leaves store.PayloadRoom), and allocates
-// otherwise: the caller must not use payload afterwards.
+// stamp returns a stored JSON object payload with "seq" (for events) and
+// "queued_s" (when the message waited longer than after) added. A payload
+// that is not an object is sent as stored.
 func stamp(payload []byte, eventSeq int64, queued, after time.Duration) []byte {
 	withQueued := queued > after
 	if eventSeq <= 0 && !withQueued {
@@ -267,15 +220,11 @@ func stamp(payload []byte, eventSeq int64, queued, after time.Duration) []byte {
 		return payload
 	}
 	sep := len(bytes.TrimSpace(p[1:len(p)-1])) > 0
-	var out []byte
-	const most = len(`,"seq":-9223372036854775808,"queued_s":}`) + 24 // 24: a float64 with 3 decimals
-	if cap(p)-len(p) >= most {
-		out = p[:len(p)-1] // in place: the closing brace is written again
+	out := make([]byte, 0, len(p)+64) // room for seq and queued_s
+	if sep {
+		out = append(out, p[:len(p)-1]...) // without the closing brace
 	} else {
-		out = append(make([]byte, 0, len(p)+most), p[:len(p)-1]...)
-	}
-	if !sep {
-		out = out[:1] // "{", without the blanks inside
+		out = append(out, '{') // without the blanks inside
 	}
 	if eventSeq > 0 {
 		if sep {
@@ -295,49 +244,32 @@ func stamp(payload []byte, eventSeq int64, queued, after time.Duration) []byte {
 	return append(out, '}')
 }
 
-// marker writes PUBACKed seqs to the store in batches, off the path that
-// waits for the acknowledgements. What one connection delivered is a
-// range of seqs: every unsent row from the first it sent to the last it
-// had acknowledged (drain sends them in order, from the first unsent row,
-// and hands over the acknowledgements in that order, stopping at the first
-// that fails). So a batch is one range per connection, and the store marks
-// a range by moving its low-water mark (store.MarkSentRange); the rows'
-// sent_at is written when the uplink is idle (store.StampSent).
+// marker writes the seqs of PUBACKed messages to the store (MarkSent),
+// gathered for markEvery, off the path that waits for the PUBACKs: one
+// transaction for many PUBACKs keeps the store's one writer free for the
+// records the barrier waits for (while a backlog drains, a mark of the
+// rows of 20 ms holds it a few ms). A mark lost to a crash only means a
+// duplicate with the same id.
 type marker struct {
-	u        *Uplink
-	mu       sync.Mutex
-	pending  []markRange
-	wake     chan struct{}
-	flushNow chan struct{} // write without gathering (flush waits)
-	idle     *sync.Cond    // signalled when pending was written
-	busy     bool
-	stampLog *logLimiter
+	u       *Uplink
+	mu      sync.Mutex
+	seqs    []int64 // PUBACKed, not written yet
+	wake    chan struct{}
+	flushes chan chan struct{} // write now, then close the channel
 }
 
-// markRange is what one connection (gen) had acknowledged: every unsent
-// row from first to last, n of them.
-type markRange struct {
-	gen         uint64
-	first, last int64
-	n           int64
-}
+// markEvery is how long marks gather before they are written.
+const markEvery = 20 * time.Millisecond
 
 func newMarker(u *Uplink) *marker {
-	m := &marker{u: u, wake: make(chan struct{}, 1), flushNow: make(chan struct{}, 1), stampLog: newLogLimiter(time.Minute)}
-	m.idle = sync.NewCond(&m.mu)
-	return m
+	return &marker{u: u, wake: make(chan struct{}, 1), flushes: make(chan chan struct{})}
 }
 
-// add records the PUBACKs of n messages on connection gen, from seq first
-// to last: every unsent row in between. A connection's PUBACKs come in
-// seq order.
-func (m *marker) add(gen uint64, first, last, n int64) {
+// add records the PUBACKs of the messages fs.
+func (m *marker) add(fs []flight) {
 	m.mu.Lock()
-	if k := len(m.pending) - 1; k >= 0 && m.pending[k].gen == gen {
-		m.pending[k].last = last
-		m.pending[k].n += n
-	} else {
-		m.pending = append(m.pending, markRange{gen: gen, first: first, last: last, n: n})
+	for _, f := range fs {
+		m.seqs = append(m.seqs, f.seq)
 	}
 	m.mu.Unlock()
 	select {
@@ -346,111 +278,65 @@ func (m *marker) add(gen uint64, first, last, n int64) {
 	}
 }
 
-// markEvery is how long marks gather before they are written: one short
-// transaction for many PUBACKs keeps the store's one writer free for the
-// records the barrier waits for. A mark lost to a crash only means a
-// duplicate with the same id.
-const markEvery = 20 * time.Millisecond
-
-// stampIdle is how long the marker waits without PUBACKs before it writes
-// the sent_at of what it marked (stampRows rows to a transaction, stopping
-// as soon as PUBACKs come again): bookkeeping, kept off the busy path.
-const (
-	stampIdle = time.Second
-	stampRows = 256
-)
-
 // run writes marks until ctx is done, then writes what is left. The
 // writes themselves are not cancelled: a mark gathered as the uplink stops
 // is written, not lost (which would send its messages again).
 func (m *marker) run(ctx context.Context) {
 	wctx := context.WithoutCancel(ctx)
-	gather := time.NewTimer(markEvery)
-	defer gather.Stop()
-	// Also at start: what an earlier run marked and did not stamp.
-	idle := time.NewTimer(stampIdle)
-	defer idle.Stop()
 	for {
+		var flushed chan struct{}
 		select {
 		case <-m.wake:
-		case <-idle.C:
-			m.stamp(ctx)
-			continue
-		case <-ctx.Done():
-			m.write(wctx)
-			return
-		}
-		gather.Reset(markEvery)
-		select {
-		case <-gather.C:
-		case <-m.flushNow:
+			select {
+			case <-time.After(markEvery):
+			case flushed = <-m.flushes:
+			case <-ctx.Done():
+			}
+		case flushed = <-m.flushes:
 		case <-ctx.Done():
 		}
 		m.write(wctx)
-		idle.Reset(stampIdle)
+		if flushed != nil {
+			close(flushed)
+		}
+		if ctx.Err() != nil {
+			return
+		}
 	}
 }
 
 func (m *marker) write(ctx context.Context) {
 	m.mu.Lock()
-	batch := m.pending
-	m.pending = nil
-	m.busy = len(batch) > 0
+	seqs := m.seqs
+	m.seqs = nil
 	m.mu.Unlock()
-	wrote := false
-	for _, r := range batch {
-		if err := m.u.st.MarkSentRange(ctx, r.first, r.last); err != nil {
-			// The rows stay unsent: the next connection sends them again,
-			// with the same ids. A later range is still marked (the
-			// store then writes its rows, as the mark cannot pass the
-			// unsent ones).
-			m.u.log.Error("outbox mark sent failed", "rows", r.n, "first", r.first, "last", r.last, "err", err)
-			continue
-		}
-		m.u.acked.Add(r.n)
-		wrote = true
+	if len(seqs) == 0 {
+		return
 	}
-	if wrote {
-		select {
-		case m.u.marked <- struct{}{}:
-		default:
-		}
+	if err := m.u.st.MarkSent(ctx, seqs...); err != nil {
+		// The rows stay unsent: the next connection sends them again,
+		// with the same ids.
+		m.u.log.Error("outbox mark sent failed", "rows", len(seqs), "first", seqs[0], "last", seqs[len(seqs)-1], "err", err)
+		return
 	}
-	m.mu.Lock()
-	m.busy = false
-	m.idle.Broadcast()
-	m.mu.Unlock()
-}
-
-// stamp writes the sent_at of marked rows until none is left, ctx is done,
-// or PUBACKs are waiting to be marked.
-func (m *marker) stamp(ctx context.Context) {
-	for ctx.Err() == nil && len(m.wake) == 0 && len(m.flushNow) == 0 {
-		more, err := m.u.st.StampSent(ctx, stampRows)
-		if err != nil {
-			if ctx.Err() == nil && m.stampLog.ok() {
-				m.u.log.Warn("outbox: writing sent_at failed; retried when idle", "err", err)
-			}
-			return
-		}
-		if !more {
-			return
-		}
+	m.u.acked.Add(int64(len(seqs)))
+	select {
+	case m.u.marked <- struct{}{}:
+	default:
 	}
 }
 
 // flush waits until every mark added so far is written (or ctx is done).
 func (m *marker) flush(ctx context.Context) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for (len(m.pending) > 0 || m.busy) && ctx.Err() == nil {
-		for _, c := range []chan struct{}{m.wake, m.flushNow} {
-			select {
-			case c <- struct{}{}:
-			default:
-			}
-		}
-		m.idle.Wait()
+	flushed := make(chan struct{})
+	select {
+	case m.flushes <- flushed:
+	case <-ctx.Done():
+		return
+	}
+	select {
+	case <-flushed:
+	case <-ctx.Done():
 	}
 }
 

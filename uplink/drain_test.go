@@ -2,8 +2,10 @@ package uplink
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -260,16 +262,10 @@ func TestCleanStopSettlesInFlight(t *testing.T) {
 	const n = 10
 	m := startMosquitto(t)
 	s := subscribe(t, m.url(), "platform", nil, "hazgate/#")
-	settling := make(chan int, 1)
-	testHookSettle = func(n int) {
-		select {
-		case settling <- n:
-		default: // a later stop (the restarted uplink's) is not watched
-		}
-	}
-	t.Cleanup(func() { testHookSettle = nil })
+	// The uplink says when a stop starts waiting for what is in flight.
+	settling := &logWatch{msg: msgSettling, got: make(chan slog.Record, 1)}
 	dir := t.TempDir()
-	r := newRig(t, dir, testConfig(m.url()))
+	r := newRig(t, dir, testConfig(m.url()), func(d *Deps) { d.Log = slog.New(settling) })
 	// Subscribed: "online" was acknowledged and the drain runs.
 	waitConn(t, r.u, "subscribed", func(c ConnState) bool { return c.Subscribed })
 	m.mu.Lock()
@@ -293,8 +289,13 @@ func TestCleanStopSettlesInFlight(t *testing.T) {
 	go func() { r.stop(); close(stopped) }()
 	// The uplink is stopping, waiting for its messages in flight; only
 	// now does the broker answer.
-	if in := <-settling; in != n {
-		t.Fatalf("the stop waits for %d messages in flight, want %d", in, n)
+	select {
+	case rec := <-settling.got:
+		if in := attr(rec, "in_flight"); in.Int64() != n {
+			t.Fatalf("the stop waits for %v messages in flight, want %d", in, n)
+		}
+	case <-time.After(wait):
+		t.Fatal("the stop never waited for the messages in flight")
 	}
 	if err := broker.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
@@ -309,4 +310,82 @@ func TestCleanStopSettlesInFlight(t *testing.T) {
 		t.Fatalf("%d events sent again after a clean stop with their PUBACKs in", dups)
 	}
 	r.waitDrained(t)
+}
+
+// logWatch is a log handler that hands over the first record with message
+// msg (and drops every other).
+type logWatch struct {
+	msg string
+	got chan slog.Record
+}
+
+func (w *logWatch) Enabled(context.Context, slog.Level) bool { return true }
+
+func (w *logWatch) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == w.msg {
+		select {
+		case w.got <- r.Clone():
+		default:
+		}
+	}
+	return nil
+}
+
+func (w *logWatch) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *logWatch) WithGroup(string) slog.Handler      { return w }
+
+// attr returns the value of the attribute key of r (the zero Value when
+// r has none).
+func attr(r slog.Record, key string) slog.Value {
+	var v slog.Value
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == key {
+			v = a.Value
+			return false
+		}
+		return true
+	})
+	return v
+}
+
+// A message's sent_at is written when its PUBACK is marked, from the
+// store's clock: once the outbox is delivered, no row is without it.
+func TestDeliveredMessagesHaveSentAt(t *testing.T) {
+	m := startMosquitto(t)
+	at := time.Date(2026, 3, 15, 1, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "gate.db")
+	st := openStore(t, path, store.WithClock(clock.NewFake(at)))
+	defer st.Close()
+	const n = 40
+	if err := st.Enqueue(context.Background(), at.Add(-time.Minute), benchEvents(n, 0)...); err != nil {
+		t.Fatal(err)
+	}
+	u, stop := startUplink(t, st, testConfig(m.url()))
+	waitAcked(t, u, n)
+	stop()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT seq, sent_at FROM outbox ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := 0
+	for rows.Next() {
+		var seq int64
+		var sent sql.NullString
+		if err := rows.Scan(&seq, &sent); err != nil {
+			t.Fatal(err)
+		}
+		if ts, err := time.Parse(time.RFC3339Nano, sent.String); err != nil || !ts.Equal(at) {
+			t.Fatalf("seq %d: sent_at %v, want %v", seq, sent, at)
+		}
+		got++
+	}
+	if err := rows.Err(); err != nil || got != n {
+		t.Fatalf("%d rows (%v), want %d", got, err, n)
+	}
 }
