@@ -135,13 +135,8 @@ func (a *Appliance) purge(ctx context.Context) {
 		} else if n > 0 {
 			a.log.Info("purged face images past retention", "n", n)
 		}
-		done := make(chan struct{})
-		t := a.clk.AfterFunc(time.Hour, func() { close(done) })
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !clock.Sleep(ctx, a.clk, time.Hour) {
 			return
-		case <-done:
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	pgpio "periph.io/x/conn/v3/gpio"
 
+	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/config"
 	"github.com/hazgate/hazgate/device/gpio"
 	"github.com/hazgate/hazgate/gate"
@@ -32,26 +33,13 @@ func (ld *laneDevices) gpio(ctx context.Context) {
 			return
 		}
 		ld.l.Health(gate.DeviceGPIO, gate.KindGPIO, err)
-		if !ld.wait(ctx, backoff) {
+		if !clock.Sleep(ctx, ld.h.opt.Clock, backoff) {
 			return
 		}
 		backoff = min(2*backoff, gpioMaxBackoff)
 		if ld.gpioErr != nil {
 			ld.gpioErr = ld.h.retryGPIOInit()
 		}
-	}
-}
-
-// wait waits d on the appliance's clock; false when ctx ended first.
-func (ld *laneDevices) wait(ctx context.Context, d time.Duration) bool {
-	done := make(chan struct{})
-	t := ld.h.opt.Clock.AfterFunc(d, func() { close(done) })
-	select {
-	case <-ctx.Done():
-		t.Stop()
-		return false
-	case <-done:
-		return true
 	}
 }
 
