@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/lane"
 )
 
@@ -52,10 +53,8 @@ func (e *Engine) loop(ctx context.Context) error {
 		if e.opt.Speed > 0 {
 			due := wallStart.Add(time.Duration(float64(next.Sub(simStart)) / e.opt.Speed))
 			if d := time.Until(due); d > 0 {
-				select {
-				case <-ctx.Done():
+				if !clock.Sleep(ctx, clock.Real{}, d) {
 					return ctx.Err()
-				case <-time.After(d):
 				}
 			}
 		}
