@@ -98,7 +98,7 @@ func TestAssembleRefusesALaneWithoutDevices(t *testing.T) {
 	}
 }
 
-// run starts the gate and returns a function that stops it and waits.
+// run runs the gate until the test ends, then stops it and waits.
 func run(t *testing.T, g *Gate) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -122,10 +122,10 @@ func sync1(t *testing.T, l *Lane) lane.Snapshot {
 	return l.Runner.Snapshot()
 }
 
-// The adapters turn device events into lane events: a card, a scan, the
-// loops and the barrier's state reach the lane; a fault is the device's
-// health, reported once however often it repeats, and its recovery too.
-func TestAdapters(t *testing.T) {
+// vehicleAtIn1 runs the test gate with a vehicle on in-1's arrival loop,
+// the barrier closed and the loop under it free.
+func vehicleAtIn1(t *testing.T) (*Gate, *Lane) {
+	t.Helper()
 	cfg := testConfig(t)
 	clk := clock.NewFake(t0)
 	g, err := Assemble(context.Background(), cfg, openStore(t, cfg, clk), &testHardware{}, Options{Clock: clk})
@@ -137,6 +137,14 @@ func TestAdapters(t *testing.T) {
 	l.BarrierState(lane.BarrierClosed)
 	l.SafetyLoop(false)
 	l.ArrivalLoop(true)
+	return g, l
+}
+
+// The adapters turn device events into lane events: a card, a scan, the
+// loops and the barrier's state reach the lane; a fault is the device's
+// health, reported once however often it repeats, and its recovery too.
+func TestAdapters(t *testing.T) {
+	g, l := vehicleAtIn1(t)
 	card := &idcard.Card{IDNumber: "11010519491231002X", Name: "测试"}
 	l.Card(DeviceIDCard, "", idcard.Event{Kind: idcard.EventCard, Card: card})
 	l.Scan(DeviceScanner, scanner.Event{Kind: scanner.EventScan, Waybill: "YD0001"})
@@ -183,17 +191,7 @@ func TestAdapters(t *testing.T) {
 // The plate push endpoint delivers a camera's read to its lane with the
 // lane's token and refuses another token.
 func TestPlatePushReachesItsLane(t *testing.T) {
-	cfg := testConfig(t)
-	clk := clock.NewFake(t0)
-	g, err := Assemble(context.Background(), cfg, openStore(t, cfg, clk), &testHardware{}, Options{Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run(t, g)
-	l := g.Lane("in-1")
-	l.BarrierState(lane.BarrierClosed)
-	l.SafetyLoop(false)
-	l.ArrivalLoop(true) // a vehicle on the loop, waiting for its plate
+	g, l := vehicleAtIn1(t)
 	push := func(token string) int {
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/lanes/in-1/plate", bytes.NewReader([]byte(`{"plate":"浙B12345","confidence":1}`)))
 		req.Header.Set("Authorization", "Bearer "+token)
