@@ -239,7 +239,8 @@ func (l *simLane) runDevices(ctx context.Context) {
 		r.sim.Close()
 	}
 	if l.scanner != nil {
-		l.scanner.sim.Close()
+		l.scanner.sim.Close() // a scan still being written fails and ends
+		l.scanner.writes.Wait()
 	}
 	wg.Wait()
 }

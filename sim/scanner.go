@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/hazgate/hazgate/clock"
@@ -20,6 +21,7 @@ type waybillScanner struct {
 	name   string
 	sim    *simscanner.Scanner
 	driver *scanner.Reader
+	writes sync.WaitGroup // scans being written, joined when the lane stops
 
 	// Guarded by e.dev.
 	down    bool // unplugged: its driver must be in fault
@@ -81,12 +83,20 @@ func (s *waybillScanner) pumpLocked() {
 	if !s.wanted || s.written || s.down || s.faulted || !s.open {
 		return
 	}
-	if err := s.sim.Scan(s.want); err != nil {
-		s.e.deviceNote(s.l.name, s.name, fmt.Sprintf("scan not written: %v", err))
-		s.wanted = false
-		return
-	}
+	// Written outside the device lock: a scan longer than the pty's buffer
+	// is only taken as the driver reads it, and the driver's events take
+	// the lock.
 	s.written = true
+	payload := s.want
+	s.writes.Go(func() {
+		if err := s.sim.Scan(payload); err != nil {
+			s.e.deviceNote(s.l.name, s.name, fmt.Sprintf("scan not written: %v", err))
+			s.e.dev.Lock()
+			s.wanted, s.written = false, false
+			s.e.changedLocked()
+			s.e.dev.Unlock()
+		}
+	})
 }
 
 func (s *waybillScanner) busyLocked() string {
