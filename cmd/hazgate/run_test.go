@@ -124,10 +124,13 @@ log: {level: debug}
 	})
 	// Both are retained: a subscriber that comes later is given them.
 	later := watch(t, broker.url(), "later", root+"/availability", root+"/status")
-	later.await(t, "the retained online", func(m message) bool {
-		return m.topic == root+"/availability" && m.retained && m.payload == "online"
+	// The broker sends the retained messages in no set order: wait for both.
+	var online, status bool
+	later.await(t, "the retained online and status", func(m message) bool {
+		online = online || m.topic == root+"/availability" && m.retained && m.payload == "online"
+		status = status || m.topic == root+"/status" && m.retained
+		return online && status
 	})
-	later.await(t, "the retained status", func(m message) bool { return m.topic == root+"/status" && m.retained })
 
 	// A cancel ends the command cleanly, offline said.
 	cancel()
