@@ -2,27 +2,14 @@ package config
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/hazgate/hazgate/strictyaml"
+	"github.com/hazgate/hazgate/strictyaml/strictyamltest"
 )
-
-// leaves flattens errors.Join trees into the errors they join.
-func leaves(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, leaves(e)...)
-		}
-		return out
-	}
-	return []error{err}
-}
 
 // FuzzParse feeds Parse arbitrary files, seeded with the example
 // configuration, the minimal one and TestParseErrors' mistakes. Whatever
@@ -58,16 +45,7 @@ func FuzzParse(f *testing.F) {
 		const file = "cfg.yaml"
 		c, err := Parse(data, file)
 		if err != nil {
-			_, syntax := strictyaml.Parse(data, file)
-			for _, e := range leaves(err) {
-				var se *strictyaml.Error
-				if !errors.As(e, &se) || se.File != file || !strings.HasPrefix(e.Error(), file+":") {
-					t.Fatalf("Parse: error %q (%T) does not name the file", e, e)
-				}
-				if syntax == nil && se.Line <= 0 && se.Field == "" {
-					t.Fatalf("Parse: error %q names neither a line nor a field", e)
-				}
-			}
+			strictyamltest.CheckNamed(t, err, data, file)
 			return
 		}
 		for i, l := range c.Lanes {
