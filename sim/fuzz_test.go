@@ -1,14 +1,12 @@
 package sim
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
-	"github.com/hazgate/hazgate/strictyaml"
+	"github.com/hazgate/hazgate/strictyaml/strictyamltest"
 )
 
 // FuzzParse feeds the scenario parser arbitrary files, seeded with the demo
@@ -42,16 +40,7 @@ func FuzzParse(f *testing.F) {
 		const file = "s.yaml"
 		s, err := Parse(data, file)
 		if err != nil {
-			_, syntax := strictyaml.Parse(data, file)
-			for _, e := range errorLeaves(err) {
-				var se *strictyaml.Error
-				if !errors.As(e, &se) || se.File != file || !strings.HasPrefix(e.Error(), file+":") {
-					t.Fatalf("Parse: error %q (%T) does not name the file", e, e)
-				}
-				if syntax == nil && se.Line <= 0 && se.Field == "" {
-					t.Fatalf("Parse: error %q names neither a line nor a field", e)
-				}
-			}
+			strictyamltest.CheckNamed(t, err, data, file)
 			return
 		}
 		if s.Name == "" || s.Clock.IsZero() || len(s.Arrivals) == 0 {
@@ -71,16 +60,4 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
-}
-
-// errorLeaves flattens errors.Join trees into the errors they join.
-func errorLeaves(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, errorLeaves(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }

@@ -26,13 +26,12 @@ type cardReader struct {
 	driver *idcard.Reader
 
 	// Guarded by e.dev.
-	down     bool          // unplugged or silent: its driver must be in fault
-	faulted  bool          // its driver reported a fault and no recovery yet
-	want     *presentation // the card someone holds to it, not read yet
-	placed   bool          // want is in the reader's field
-	finds    int           // "find card" commands answered
-	lastID   string        // the card last read (or that failed to read)
-	lastFind int           // finds when it was
+	driverHealth               // unplugged or silent: down
+	want         *presentation // the card someone holds to it, not read yet
+	placed       bool          // want is in the reader's field
+	finds        int           // "find card" commands answered
+	lastID       string        // the card last read (or that failed to read)
+	lastFind     int           // finds when it was
 }
 
 // presentation is a card held to a reader until it is read.
@@ -124,11 +123,10 @@ func (r *cardReader) pumpLocked() {
 }
 
 func (r *cardReader) busyLocked() string {
+	if why := r.driverHealth.busyLocked(); why != "" {
+		return why
+	}
 	switch {
-	case r.down && !r.faulted:
-		return "waiting for the driver to report the fault"
-	case !r.down && r.faulted:
-		return "waiting for the driver to recover"
 	case r.want != nil && !r.placed:
 		return "waiting for the driver to see the field empty"
 	case r.placed && !r.down:

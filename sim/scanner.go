@@ -24,12 +24,11 @@ type waybillScanner struct {
 	writes sync.WaitGroup // scans being written, joined when the lane stops
 
 	// Guarded by e.dev.
-	down    bool // unplugged: its driver must be in fault
-	faulted bool // its driver reported a fault and no recovery yet
-	open    bool // its driver has the port open
-	want    string
-	wanted  bool // want is held under the scanner, not scanned yet
-	written bool // want was scanned; its line is on its way
+	driverHealth      // unplugged: down
+	open         bool // its driver has the port open
+	want         string
+	wanted       bool // want is held under the scanner, not scanned yet
+	written      bool // want was scanned; its line is on its way
 }
 
 func (e *Engine) wireScanner(l *simLane) error {
@@ -100,11 +99,10 @@ func (s *waybillScanner) pumpLocked() {
 }
 
 func (s *waybillScanner) busyLocked() string {
+	if why := s.driverHealth.busyLocked(); why != "" {
+		return why
+	}
 	switch {
-	case s.down && !s.faulted:
-		return "waiting for the driver to report the fault"
-	case !s.down && s.faulted:
-		return "waiting for the driver to recover"
 	case s.wanted && !s.written && !s.down:
 		return "waiting for the driver to open the port"
 	case s.written:
@@ -151,4 +149,24 @@ func (s *waybillScanner) inject(kind string, on bool) error {
 	s.e.changedLocked()
 	s.e.dev.Unlock()
 	return err
+}
+
+// driverHealth is what a simulated serial device's driver must have reported:
+// a device made to fail (down) must be in fault, one put back must have
+// recovered. Guarded by the engine's device lock.
+type driverHealth struct {
+	down    bool // made to fail: its driver must be in fault
+	faulted bool // its driver reported a fault and no recovery yet
+}
+
+// busyLocked says what the driver still owes about the device's health
+// ("" when nothing).
+func (h driverHealth) busyLocked() string {
+	switch {
+	case h.down && !h.faulted:
+		return "waiting for the driver to report the fault"
+	case !h.down && h.faulted:
+		return "waiting for the driver to recover"
+	}
+	return ""
 }
