@@ -226,9 +226,6 @@ func (g *Gate) Lane(name string) *Lane {
 // AllLanes are the gate's lanes in configuration order.
 func (g *Gate) AllLanes() []*Lane { return g.lanes }
 
-// Clock is the gate's clock.
-func (g *Gate) Clock() clock.Clock { return g.clk }
-
 // Gate is the lane's gate.
 func (l *Lane) Gate() *Gate { return l.g }
 
