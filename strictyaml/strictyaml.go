@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -45,21 +47,53 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Parse reads one YAML or JSON document.
+// Parse reads one YAML or JSON document. A second document in the same
+// file is refused, not ignored: whatever it says would otherwise be lost
+// without a word.
 func Parse(data []byte, file string) (*Doc, error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
-		if err.Error() == "EOF" {
+		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: file, Msg: "empty document"}
 		}
 		return nil, wrap(file, err)
 	}
-	if err := checkDuplicates(&root, ""); err != nil {
+	var second yaml.Node
+	switch err := dec.Decode(&second); {
+	case err == nil:
+		return nil, &Error{File: file, Line: docLine(&second), Msg: "a second YAML document (after ---): a file holds one document"}
+	case !errors.Is(err, io.EOF):
+		e := wrap(file, err)
+		var se *Error
+		if errors.As(e, &se) {
+			se.Msg = "a file holds one document, and a second one (after ---) does not parse: " + se.Msg
+		}
+		return nil, e
+	}
+	if err := checkNodes(&root, ""); err != nil {
 		err.File = file
 		return nil, err
 	}
 	return &Doc{File: file, root: &root}, nil
+}
+
+func docLine(n *yaml.Node) int {
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return n.Content[0].Line
+	}
+	return n.Line
+}
+
+// FiniteFloat refuses NaN and the infinities: a threshold or a quantity
+// that is not a number makes every comparison with it false, which would
+// switch a check off. Every float that reaches hazgate from a file or the
+// wire goes through it (Parse applies it to every YAML float).
+func FiniteFloat(v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("%v is not a finite number", v)
+	}
+	return nil
 }
 
 // Decode decodes the document into v, refusing unknown keys.
@@ -184,17 +218,33 @@ func lineError(file, msg string) error {
 	return &Error{File: file, Msg: msg}
 }
 
-func checkDuplicates(n *yaml.Node, path string) *Error {
+// checkNodes refuses what yaml.v3 would accept but hazgate must not: a key
+// given twice, a list item that is null (it would decode as an empty
+// record and vanish or pass for one), and a float that is not finite.
+func checkNodes(n *yaml.Node, path string) *Error {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			if err := checkDuplicates(c, path); err != nil {
+			if err := checkNodes(c, path); err != nil {
 				return err
+			}
+		}
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!float" {
+			var f float64
+			if err := n.Decode(&f); err == nil {
+				if err := FiniteFloat(f); err != nil {
+					return &Error{Line: n.Line, Field: path, Msg: fmt.Sprintf("%q is not a finite number", n.Value)}
+				}
 			}
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			if err := checkDuplicates(c, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if c.Kind == yaml.ScalarNode && c.ShortTag() == "!!null" {
+				return &Error{Line: c.Line, Field: p, Msg: "an empty (null) item"}
+			}
+			if err := checkNodes(c, p); err != nil {
 				return err
 			}
 		}
@@ -207,7 +257,7 @@ func checkDuplicates(n *yaml.Node, path string) *Error {
 				return &Error{Line: n.Content[i].Line, Field: p, Msg: "key given twice"}
 			}
 			seen[k] = true
-			if err := checkDuplicates(n.Content[i+1], p); err != nil {
+			if err := checkNodes(n.Content[i+1], p); err != nil {
 				return err
 			}
 		}

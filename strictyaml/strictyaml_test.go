@@ -2,6 +2,7 @@ package strictyaml
 
 import (
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -31,5 +32,53 @@ func TestErrorLines(t *testing.T) {
 				t.Fatalf("Decode: %#v (%v); want an error on f.yaml line %d", e, err, tc.line)
 			}
 		})
+	}
+}
+
+func TestParseRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, field string
+		line              int
+	}{
+		{"second document", "a: 1\n---\na: 2\n", "", 3},
+		{"nan", "a:\n  b: .nan\n", "a.b", 2},
+		{"NaN", "a: .NaN\n", "a", 1},
+		{"inf", "a: [1, .inf]\n", "a[1]", 1},
+		{"minus inf", "a: -.Inf\n", "a", 1},
+		{"null item", "a:\n  - x: 1\n  - ~\n", "a[1]", 3},
+		{"null item in flow", "a: [null]\n", "a[0]", 1},
+		{"key twice", "a: 1\na: 2\n", "a", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), "f.yaml")
+			var e *Error
+			if !errors.As(err, &e) || e.File != "f.yaml" || e.Line != tc.line || e.Field != tc.field {
+				t.Fatalf("Parse: %#v (%v); want an error at f.yaml:%d field %q", e, err, tc.line, tc.field)
+			}
+		})
+	}
+	for _, ok := range []string{"a: 1.5\n", "a: 1e3\n", "a: null\n", "a: []\n", "---\na: 1\n", "a: '.nan'\n"} {
+		if _, err := Parse([]byte(ok), "f.yaml"); err != nil {
+			t.Errorf("Parse(%q): %v", ok, err)
+		}
+	}
+}
+
+func TestFiniteFloat(t *testing.T) {
+	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if FiniteFloat(v) == nil {
+			t.Errorf("FiniteFloat(%v) = nil", v)
+		}
+	}
+	if err := FiniteFloat(0.5); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestParseRefusesBrokenSecondDocument(t *testing.T) {
+	_, err := Parse([]byte("a: 1\n---\na: [\n"), "f.yaml")
+	var e *Error
+	if !errors.As(err, &e) || e.File != "f.yaml" || e.Line == 0 {
+		t.Fatalf("Parse: %#v (%v); want an error naming f.yaml and a line", e, err)
 	}
 }
