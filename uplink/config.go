@@ -80,7 +80,8 @@ type Config struct {
 	RefusalAlarms int
 
 	// RegistryTopic is where registry snapshots and deltas arrive (default
-	// "hazgate/<park>/registry"); the uplink subscribes to RegistryTopic/#.
+	// "hazgate/<park>/registry"); the uplink subscribes to exactly
+	// RegistryTopic/snapshot and RegistryTopic/delta.
 	RegistryTopic string
 	// RegistryMaxBytes caps a snapshot being assembled (default 64 MiB).
 	RegistryMaxBytes int

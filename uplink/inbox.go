@@ -2,6 +2,7 @@ package uplink
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 )
@@ -11,6 +12,7 @@ type inboxKind int
 const (
 	inboxCommand inboxKind = iota
 	inboxRegistry
+	inboxStray // on no topic the uplink subscribed to: logged and dropped
 )
 
 // inboxMsg is a message received on a subscription.
@@ -82,13 +84,55 @@ func (u *Uplink) handleInbox(ctx context.Context) {
 				return
 			}
 			switch m.kind {
+			case inboxStray:
+				u.log.Warn("message on a topic the gate does not read: dropped", "topic", m.topic)
 			case inboxCommand:
 				u.handleCommand(ctx, m)
 			case inboxRegistry:
-				u.registry.handle(ctx, m)
+				if u.registryMessageAdmitted(m) {
+					u.registry.handle(ctx, m)
+				}
 			}
 		}
 	}
+}
+
+// The registry topics (docs/uplink.md "Registry sync"): snapshot chunks
+// arrive on exactly <registry topic>/snapshot and deltas on exactly
+// <registry topic>/delta. Nothing else under the registry topic is read: a
+// broker ACL whose wildcard reaches a subtopic of it must not let anyone
+// write the registry.
+const (
+	registrySnapshotTopic = "snapshot"
+	registryDeltaTopic    = "delta"
+)
+
+// registrySubscriptions are the exact topics the uplink subscribes to for
+// the registry, with the schema each carries.
+func (u *Uplink) registrySubscriptions() map[string]string {
+	return map[string]string{
+		u.cfg.RegistryTopic + "/" + registrySnapshotTopic: SchemaRegistrySnapshot,
+		u.cfg.RegistryTopic + "/" + registryDeltaTopic:    SchemaRegistryDelta,
+	}
+}
+
+// registryMessageAdmitted reports whether m arrived on one of the registry
+// topics and carries that topic's schema; anything else is dropped here,
+// with a log line, before the registry handler sees it.
+func (u *Uplink) registryMessageAdmitted(m inboxMsg) bool {
+	want, ok := u.registrySubscriptions()[m.topic]
+	if !ok {
+		u.log.Warn("registry message on a topic the gate does not read: dropped", "topic", m.topic)
+		return false
+	}
+	var head struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(m.payload, &head); err != nil || head.Schema != want {
+		u.log.Warn("registry message does not carry its topic's schema: dropped", "topic", m.topic, "schema", head.Schema, "want", want)
+		return false
+	}
+	return true
 }
 
 // limiter lets n events through per period and counts the rest.

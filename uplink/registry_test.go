@@ -33,7 +33,7 @@ func TestRegistrySync(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tok := pub.Publish("hazgate/ningbo-chem/registry/update", 1, false, b); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		if tok := pub.Publish(registryTopicOf("hazgate/ningbo-chem/registry", v), 1, false, b); !tok.WaitTimeout(wait) || tok.Error() != nil {
 			t.Fatal(tok.Error())
 		}
 	}

@@ -139,6 +139,11 @@ func (s *session) options() *mqtt.ClientOptions {
 		SetWriteTimeout(c.WriteTimeout).
 		SetCustomOpenConnectionFn(dial). // reads through a buffer (conn.go)
 		SetOrderMatters(true).           // handlers only queue, so they never block
+		SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) {
+			// Not on a subscription of ours (a broker that sends more
+			// than was asked): dropped, with a log line.
+			s.u.inbox.put(inboxMsg{kind: inboxStray, topic: m.Topic()})
+		}).
 		SetWill(c.Root+"/availability", "offline", 1, true).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) { s.drop(err) }).
 		SetConnectionNotificationHandler(func(_ mqtt.Client, n mqtt.ConnectionNotification) {
@@ -219,7 +224,12 @@ func (s *session) subscribe(ctx context.Context, wg *sync.WaitGroup) {
 		}
 	}
 	tok := s.cli.SubscribeMultiple(map[string]byte{u.cfg.Root + "/cmd/+": 1}, handler(inboxCommand))
-	tok2 := s.cli.SubscribeMultiple(map[string]byte{u.cfg.RegistryTopic + "/#": 1}, handler(inboxRegistry))
+	// The registry's exact topics, never a wildcard under it (inbox.go).
+	regs := map[string]byte{}
+	for topic := range u.registrySubscriptions() {
+		regs[topic] = 1
+	}
+	tok2 := s.cli.SubscribeMultiple(regs, handler(inboxRegistry))
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
