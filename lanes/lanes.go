@@ -2,9 +2,9 @@
 // kiosk lists and commands them, the uplink reports them in status and
 // carries out the safety office's signed commands on them.
 //
-// It imports lane, store and uplink (whose Commander and StatusSource it
-// implements) of ours; only appliance and sim may import it. The kiosk does
-// not: it has a Lanes interface of its own.
+// It imports checks, lane, store and uplink (whose Commander and
+// StatusSource it implements) of ours; only appliance and sim may import it.
+// The kiosk does not: it has a Lanes interface of its own.
 package lanes
 
 import (
@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/store"
@@ -241,11 +242,38 @@ func (l *Set) applyLockdown(on bool) {
 	}
 }
 
-// Release lets the held inspection through, as an operator's release does.
+// Release carries out the safety office's signed "release": it lets the
+// held inspection inspectionID through, recorded as the named operator's
+// release, as a release at the kiosk is. Remotely only a review is
+// released, never a reject, and only the inspection named: anything else
+// is refused with the reason (the uplink raises command_failed), and the
+// lane itself checks the id again when it takes the release.
 func (l *Set) Release(_ context.Context, name, inspectionID, operator, reason string) error {
-	if !l.Send(name, lane.OperatorRelease{Operator: operator, Reason: reason, InspectionID: inspectionID}) {
+	r := l.runner(name)
+	if r == nil {
 		return fmt.Errorf("lanes: release: no lane %q", name)
 	}
+	if inspectionID == "" {
+		return fmt.Errorf("lanes: release: lane %s: no inspection named", name)
+	}
+	s := r.Snapshot()
+	switch {
+	case s.Phase != lane.PhaseHeld || s.InspectionID == "":
+		return fmt.Errorf("lanes: release: lane %s holds no inspected vehicle (phase %s)", name, s.Phase)
+	case s.InspectionID != inspectionID:
+		return fmt.Errorf("lanes: release: lane %s holds inspection %s, not %s", name, s.InspectionID, inspectionID)
+	case s.Outcome == nil || s.Outcome.Verdict != checks.VerdictReview:
+		verdict := "unknown"
+		if s.Outcome != nil {
+			verdict = string(s.Outcome.Verdict)
+		}
+		return fmt.Errorf("lanes: release: inspection %s has the verdict %s: only a review may be released remotely", inspectionID, verdict)
+	case s.Lockdown:
+		return fmt.Errorf("lanes: release: lane %s is in lock-down", name)
+	case s.Releasing:
+		return fmt.Errorf("lanes: release: a release of inspection %s is already being recorded", inspectionID)
+	}
+	r.Send(lane.OperatorRelease{Operator: operator, Reason: reason, InspectionID: inspectionID})
 	return nil
 }
 

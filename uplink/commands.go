@@ -19,10 +19,13 @@ type LockdownArgs struct {
 	On *bool `json:"on"`
 }
 
-// ReleaseArgs are the arguments of cmd/release.
+// ReleaseArgs are the arguments of cmd/release. InspectionID is required:
+// a remote release names the held vehicle it lets through, and the lane
+// refuses it unless that very inspection is held with the verdict review
+// (Commander.Release).
 type ReleaseArgs struct {
 	Lane         string `json:"lane"`
-	InspectionID string `json:"inspection_id,omitempty"`
+	InspectionID string `json:"inspection_id"`
 	Operator     string `json:"operator"`
 	Reason       string `json:"reason"`
 }
@@ -122,6 +125,9 @@ func (u *Uplink) commandFunc(c *Command) (func(context.Context) error, error) {
 		}
 		if a.Lane == "" || a.Operator == "" || a.Reason == "" {
 			return nil, refuse(RefuseBadArgs, "release needs lane, operator and reason")
+		}
+		if strings.TrimSpace(a.InspectionID) == "" {
+			return nil, refuse(RefuseBadArgs, "release needs the inspection_id of the held vehicle it lets through")
 		}
 		run = func(ctx context.Context) error {
 			return cmd.Release(ctx, a.Lane, a.InspectionID, a.Operator, a.Reason)
