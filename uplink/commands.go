@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/hazgate/hazgate/store"
 )
 
 // OpenArgs are the arguments of cmd/open.
@@ -147,24 +149,49 @@ func (u *Uplink) commandFunc(c *Command) (func(context.Context) error, error) {
 	return run, nil
 }
 
-// refused logs a refused command and raises a command_refused alarm,
-// at most RefusalAlarms a minute (the others are counted into the next).
+// refused logs a refused command and raises a command_refused alarm. The
+// alarms are rate-limited by refusal reason, each reason with its own
+// budget of RefusalAlarms a minute, so that a flood of one kind of garbage
+// cannot hide another: a forgery (bad_signature: a trusted key, a signature
+// that does not verify) is never held back. What is held back is counted,
+// the counts kept in the store across restarts, and the next alarm of that
+// reason says how many.
 func (u *Uplink) refused(ctx context.Context, name string, err error, n int) {
 	u.log.Warn("command refused", "command", name, "err", err, "n", n)
 	now := u.clk.Now()
-	ok, suppressed := u.refusals.allow(now)
-	if !ok {
+	reason := "other"
+	var re *RefusedError
+	if errors.As(err, &re) {
+		reason = re.Reason
+	}
+	kind := AlarmCommandRefused + "/" + reason
+	if reason != RefuseBadSignature && !u.refusals.allow(kind, n, now) {
 		return
+	}
+	held := u.refusals.take(kind)
+	stored, serr := u.st.SuppressedAlarmsOf(ctx, kind)
+	if serr != nil {
+		// Reported by a later alarm, once the store answers.
+		u.log.Error("counts of alarms held back by the rate limit not read", "err", serr)
+		stored = store.SuppressedAlarms{}
 	}
 	detail := fmt.Sprintf("cmd/%s: %v", name, strings.TrimPrefix(err.Error(), "uplink: command refused: "))
 	if n > 1 {
 		detail += fmt.Sprintf(" (%d messages)", n)
 	}
-	if suppressed > 0 {
-		detail += fmt.Sprintf("; %d more refused without an alarm since the last one", suppressed)
+	if total := held + stored.Count; total > 0 {
+		detail += fmt.Sprintf("; %d more refused as %s without an alarm since the last one (rate limit)", total, reason)
 	}
 	if aerr := u.deps.Alarms.RaiseAlarm(ctx, "", AlarmCommandRefused, detail, now); aerr != nil {
 		u.log.Error("command_refused alarm not recorded", "err", aerr)
+		u.refusals.putBack(map[string]int{kind: held}, now)
+		return
+	}
+	if stored.Count > 0 {
+		if err := u.st.ReportedSuppressedAlarms(ctx, kind, stored.Count); err != nil {
+			// They will be reported again: a duplicate, never a loss.
+			u.log.Error("counts of alarms held back by the rate limit not cleared", "err", err)
+		}
 	}
 	u.Kick()
 }

@@ -71,27 +71,35 @@ func (u *Uplink) handleInbox(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		msgs, dropped := u.inbox.take()
-		if n := dropped[inboxCommand]; n > 0 {
-			u.refused(ctx, "", &RefusedError{Reason: RefuseOverload, Detail: "commands arrived faster than they could be handled"}, n)
+		u.handleBatch(ctx)
+	}
+}
+
+// handleBatch handles what the inbox holds. The counts of the alarms it
+// held back are stored when it is done: one write per batch, not one per
+// message of a flood, and done even when ctx ends it.
+func (u *Uplink) handleBatch(ctx context.Context) {
+	defer u.flushSuppressed(context.WithoutCancel(ctx))
+	msgs, dropped := u.inbox.take()
+	if n := dropped[inboxCommand]; n > 0 {
+		u.refused(ctx, "", &RefusedError{Reason: RefuseOverload, Detail: "commands arrived faster than they could be handled"}, n)
+	}
+	if dropped[inboxRegistry] > 0 {
+		u.log.Error("registry messages dropped: inbox full", "n", dropped[inboxRegistry])
+		u.registry.lost("inbox_full")
+	}
+	for _, m := range msgs {
+		if ctx.Err() != nil {
+			return
 		}
-		if dropped[inboxRegistry] > 0 {
-			u.log.Error("registry messages dropped: inbox full", "n", dropped[inboxRegistry])
-			u.registry.lost("inbox_full")
-		}
-		for _, m := range msgs {
-			if ctx.Err() != nil {
-				return
-			}
-			switch m.kind {
-			case inboxStray:
-				u.log.Warn("message on a topic the gate does not read: dropped", "topic", m.topic)
-			case inboxCommand:
-				u.handleCommand(ctx, m)
-			case inboxRegistry:
-				if u.registryMessageAdmitted(m) {
-					u.registry.handle(ctx, m)
-				}
+		switch m.kind {
+		case inboxStray:
+			u.log.Warn("message on a topic the gate does not read: dropped", "topic", m.topic)
+		case inboxCommand:
+			u.handleCommand(ctx, m)
+		case inboxRegistry:
+			if u.registryMessageAdmitted(m) {
+				u.registry.handle(ctx, m)
 			}
 		}
 	}
@@ -135,32 +143,94 @@ func (u *Uplink) registryMessageAdmitted(m inboxMsg) bool {
 	return true
 }
 
-// limiter lets n events through per period and counts the rest.
+// limiter lets n alarms of each kind through per period, each kind with a
+// budget of its own, and counts the rest by kind. The counts are written to
+// the store (flushSuppressed, after each batch of the inbox and when the
+// uplink stops) so that a restart does not lose them; the next alarm of a
+// kind that goes through reports them and takes them off.
 type limiter struct {
-	mu         sync.Mutex
-	n          int
-	per        time.Duration
-	start      time.Time
-	used       int
-	suppressed int
+	mu      sync.Mutex
+	n       int
+	per     time.Duration
+	windows map[string]*window
+	pending map[string]int // held back, not yet in the store
+	since   time.Time      // the first of pending
 }
 
-func newLimiter(n int, per time.Duration) *limiter { return &limiter{n: n, per: per} }
+type window struct {
+	start time.Time
+	used  int
+}
 
-// allow reports whether an event may go through now; when it may, it also
-// returns how many were suppressed since the last one that went through.
-func (l *limiter) allow(now time.Time) (bool, int) {
+func newLimiter(n int, per time.Duration) *limiter {
+	return &limiter{n: n, per: per, windows: map[string]*window{}, pending: map[string]int{}}
+}
+
+// allow reports whether an alarm of kind may be raised now; when it may
+// not, the n messages it stands for are counted as held back.
+func (l *limiter) allow(kind string, n int, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.start) >= l.per || now.Before(l.start) {
-		l.start, l.used = now, 0
+	w := l.windows[kind]
+	if w == nil {
+		w = &window{start: now}
+		l.windows[kind] = w
 	}
-	if l.used >= l.n {
-		l.suppressed++
-		return false, 0
+	if now.Sub(w.start) >= l.per || now.Before(w.start) {
+		w.start, w.used = now, 0
 	}
-	l.used++
-	s := l.suppressed
-	l.suppressed = 0
-	return true, s
+	if w.used >= l.n {
+		if len(l.pending) == 0 {
+			l.since = now
+		}
+		l.pending[kind] += max(n, 1)
+		return false
+	}
+	w.used++
+	return true
+}
+
+// take returns kind's count not yet in the store and forgets it; give it
+// back with putBack when it could not be reported.
+func (l *limiter) take(kind string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := l.pending[kind]
+	delete(l.pending, kind)
+	return n
+}
+
+func (l *limiter) putBack(counts map[string]int, since time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.pending) == 0 || since.Before(l.since) {
+		l.since = since
+	}
+	for k, n := range counts {
+		if n > 0 {
+			l.pending[k] += n
+		}
+	}
+}
+
+func (l *limiter) takeAll() (map[string]int, time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p, since := l.pending, l.since
+	l.pending = map[string]int{}
+	return p, since
+}
+
+// flushSuppressed writes the counts of alarms held back since the last
+// flush to the store; what cannot be written stays counted in memory and
+// is tried again at the next flush.
+func (u *Uplink) flushSuppressed(ctx context.Context) {
+	counts, since := u.refusals.takeAll()
+	if len(counts) == 0 {
+		return
+	}
+	if err := u.st.AddSuppressedAlarms(ctx, counts, since); err != nil {
+		u.log.Error("counts of alarms held back by the rate limit not stored", "err", err)
+		u.refusals.putBack(counts, since)
+	}
 }
