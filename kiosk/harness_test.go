@@ -96,6 +96,20 @@ func (a *accounts) failWith(err error) {
 // exit lane) and the kiosk with cfg.
 func newHarness(t testing.TB, cfg Config, names ...string) *harness {
 	t.Helper()
+	return newHarnessWith(t, cfg, harnessOptions{}, names...)
+}
+
+// harnessOptions change what newHarnessWith loads and hands the kiosk.
+type harnessOptions struct {
+	registry string      // the registry file (default testdata/registry.yaml)
+	deps     func(*Deps) // changes the kiosk's dependencies before New
+}
+
+func newHarnessWith(t testing.TB, cfg Config, opts harnessOptions, names ...string) *harness {
+	t.Helper()
+	if opts.registry == "" {
+		opts.registry = filepath.Join("testdata", "registry.yaml")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
 	h := &harness{t: t, gateClk: clock.NewFake(t0), wallClk: clock.NewFake(time.Date(2026, 3, 15, 1, 0, 0, 0, time.UTC)), barriers: map[string]*lanetest.Barrier{}}
@@ -105,7 +119,7 @@ func newHarness(t testing.TB, cfg Config, names ...string) *harness {
 	}
 	h.st = st
 	h.accounts = &accounts{Store: st}
-	if err := st.ImportFile(ctx, filepath.Join("testdata", "registry.yaml"), t0); err != nil {
+	if err := st.ImportFile(ctx, opts.registry, t0); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Gate == "" {
@@ -131,10 +145,14 @@ func newHarness(t testing.TB, cfg Config, names ...string) *harness {
 	for _, l := range h.gate.AllLanes() {
 		h.lanes = append(h.lanes, l.Runner)
 	}
-	h.srv, err = New(cfg, Deps{
+	deps := Deps{
 		Lanes: h.gate.Lanes, Store: h.accounts,
 		Clock: h.wallClk, GateClock: h.gateClk, Disk: DiskAt(dir),
-	})
+	}
+	if opts.deps != nil {
+		opts.deps(&deps)
+	}
+	h.srv, err = New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
