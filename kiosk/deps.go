@@ -43,11 +43,17 @@ type Accounts interface {
 	Operator(ctx context.Context, name string) (store.Operator, error)
 }
 
+// Unlocker clears an account's sign-in lockouts (store.UnlockOperator).
+type Unlocker interface {
+	UnlockOperator(ctx context.Context, name, actor, reason string, at time.Time) error
+}
+
 // Store is what the kiosk needs of the gate's store.
 type Store interface {
 	Records
 	Auditor
 	Accounts
+	Unlocker
 }
 
 var _ Store = (*store.Store)(nil)

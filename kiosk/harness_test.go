@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -66,6 +67,7 @@ type harness struct {
 	barriers map[string]*lanetest.Barrier
 	srv      *Server
 	http     *httptest.Server
+	dbPath   string // the store's file, for a second process's view of it
 }
 
 // accounts is the store as the kiosk reads its accounts, with a switch
@@ -96,16 +98,31 @@ func (a *accounts) failWith(err error) {
 // exit lane) and the kiosk with cfg.
 func newHarness(t testing.TB, cfg Config, names ...string) *harness {
 	t.Helper()
+	return newHarnessWith(t, cfg, harnessOptions{}, names...)
+}
+
+// harnessOptions change what newHarnessWith loads and hands the kiosk.
+type harnessOptions struct {
+	registry string      // the registry file (default testdata/registry.yaml)
+	deps     func(*Deps) // changes the kiosk's dependencies before New
+}
+
+func newHarnessWith(t testing.TB, cfg Config, opts harnessOptions, names ...string) *harness {
+	t.Helper()
+	if opts.registry == "" {
+		opts.registry = filepath.Join("testdata", "registry.yaml")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
 	h := &harness{t: t, gateClk: clock.NewFake(t0), wallClk: clock.NewFake(time.Date(2026, 3, 15, 1, 0, 0, 0, time.UTC)), barriers: map[string]*lanetest.Barrier{}}
-	st, err := store.Open(ctx, filepath.Join(dir, "hazgate.db"), store.WithClock(h.gateClk))
+	h.dbPath = filepath.Join(dir, "hazgate.db")
+	st, err := store.Open(ctx, h.dbPath, store.WithClock(h.gateClk))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.st = st
 	h.accounts = &accounts{Store: st}
-	if err := st.ImportFile(ctx, filepath.Join("testdata", "registry.yaml"), t0); err != nil {
+	if err := st.ImportFile(ctx, opts.registry, t0); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Gate == "" {
@@ -131,10 +148,14 @@ func newHarness(t testing.TB, cfg Config, names ...string) *harness {
 	for _, l := range h.gate.AllLanes() {
 		h.lanes = append(h.lanes, l.Runner)
 	}
-	h.srv, err = New(cfg, Deps{
+	deps := Deps{
 		Lanes: h.gate.Lanes, Store: h.accounts,
 		Clock: h.wallClk, GateClock: h.gateClk, Disk: DiskAt(dir),
-	})
+	}
+	if opts.deps != nil {
+		opts.deps(&deps)
+	}
+	h.srv, err = New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,6 +274,15 @@ func (h *harness) client() *client {
 		h.t.Fatal(err)
 	}
 	return &client{t: h.t, base: h.http.URL, hc: &http.Client{Jar: jar}, header: http.Header{}}
+}
+
+// clientFrom is a client whose connections come from this loopback
+// address (127.0.0.0/8 is all the machine's own), as another terminal.
+func (h *harness) clientFrom(ip string) *client {
+	c := h.client()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	c.hc.Transport = &http.Transport{DialContext: d.DialContext}
+	return c
 }
 
 // answer is a response: its status, headers and body.

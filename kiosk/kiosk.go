@@ -54,6 +54,11 @@ type Config struct {
 	// RegistryMaxAge is when the health page calls the registry stale
 	// (default DefaultRegistryMaxAge; pass the checks' registry_max_age).
 	RegistryMaxAge time.Duration
+	// StreamsPerSession bounds one session's live-update streams (default
+	// DefaultStreamsPerSession): a new one past it closes the session's
+	// oldest. MaxStreams bounds them all (default DefaultMaxStreams): a
+	// new one past it is refused with 429.
+	StreamsPerSession, MaxStreams int
 	// PlatePush, when set, takes the plate cameras' pushes: requests to
 	// POST /api/v1/lanes/{lane}/plate that carry a bearer token
 	// (device/plate's handler checks it).
@@ -61,19 +66,36 @@ type Config struct {
 }
 
 // LoginLimit bounds failed sign-ins: after PerAccount failures for one
-// account, or PerIP failures from one address, within Window, further
-// attempts are refused (429) until the oldest failure is Window old.
+// account from one address, or PerIP failures from one address, within
+// Window, further attempts from that address are refused (429) until the
+// oldest failure is Window old. Failures from one address never lock an
+// account out from another, and a supervisor or `hazgate operator unlock`
+// clears an account's.
 type LoginLimit struct {
 	PerAccount int
 	PerIP      int
 	Window     time.Duration
 }
 
-// DefaultLoginLimit is 5 failures per account and 20 per address in 15
-// minutes.
+// DefaultLoginLimit is 5 failures per account and address and 20 per
+// address in 15 minutes.
 var DefaultLoginLimit = LoginLimit{PerAccount: 5, PerIP: 20, Window: 15 * time.Minute}
 
+// DefaultStreamsPerSession is a session's live streams: a browser with a
+// few tabs of the kiosk open. DefaultMaxStreams is every session's: a gate
+// house's screens many times over.
+const (
+	DefaultStreamsPerSession = 8
+	DefaultMaxStreams        = 256
+)
+
 func (c Config) withDefaults() Config {
+	if c.StreamsPerSession <= 0 {
+		c.StreamsPerSession = DefaultStreamsPerSession
+	}
+	if c.MaxStreams <= 0 {
+		c.MaxStreams = DefaultMaxStreams
+	}
 	if c.Addr == "" {
 		c.Addr = ":8080"
 	}
@@ -186,7 +208,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	s.cop = http.NewCrossOriginProtection()
-	s.hub = newHub()
+	s.hub = newHub(s.cfg.StreamsPerSession, s.cfg.MaxStreams)
 	s.auth = newSessions(deps.Clock, cfg.SessionIdle, cfg.SessionMax)
 	s.limit = newLimiter(deps.Clock, cfg.Login)
 	s.metrics = newMetrics(s)

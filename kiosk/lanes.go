@@ -47,12 +47,18 @@ const writeWait = 10 * time.Second
 // every change; "signed_out" when the session ends.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, sess *session) {
 	rc := http.NewResponseController(w)
+	sub, cancel, err := s.hub.subscribe(sess.key)
+	if err != nil {
+		s.log.Warn("live stream refused: the kiosk serves as many as it will", "operator", sess.operator, "max", s.cfg.MaxStreams)
+		w.Header().Set("Retry-After", "30")
+		writeError(w, newError(http.StatusTooManyRequests, errLimited, "the kiosk has as many live views open as it serves: close another, then try again"))
+		return
+	}
+	defer cancel()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
-	sub, cancel := s.hub.subscribe()
-	defer cancel()
 	send := func(event string, v any) bool {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -104,6 +110,12 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, sess *sess
 			return
 		case <-sess.done:
 			send("signed_out", map[string]string{})
+			flush()
+			return
+		case <-sub.superseded:
+			// The session opened more streams than it may keep: this,
+			// its oldest, gives way. The page stops reconnecting.
+			send("superseded", map[string]int{"max": s.cfg.StreamsPerSession})
 			flush()
 			return
 		case <-sub.wake:

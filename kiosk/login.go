@@ -3,6 +3,7 @@ package kiosk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -40,8 +41,10 @@ func (s *Server) audit(ctx context.Context, actor, action, subject string, detai
 }
 
 // handleLogin signs an operator in: POST {"name", "password"}. Failed
-// attempts are counted per account and per address; past the limits the
-// answer is 429 with Retry-After. Every outcome is audited.
+// attempts are counted per account and address together, and per address;
+// past the limits the answer is 429 with Retry-After. The account is looked
+// up first: its Unlocks clear the failures counted before the latest
+// unlock. Every outcome is audited.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if e := s.sameOrigin(r); e != nil {
 		writeError(w, e)
@@ -62,13 +65,6 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	ip := clientIP(r)
 	ctx := r.Context()
-	if ok, retry := s.limit.allow(name, ip); !ok {
-		s.metrics.logins.WithLabelValues("limited").Inc()
-		s.log.Warn("sign-in refused: too many failures", "account", name, "ip", ip)
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
-		writeError(w, newError(http.StatusTooManyRequests, errLimited, "too many failed sign-ins: try again later"))
-		return
-	}
 	op, err := s.deps.Store.Operator(ctx, name)
 	var found *store.Operator
 	switch {
@@ -77,6 +73,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	case !errors.Is(err, store.ErrNotFound):
 		s.log.Error("sign-in: account lookup failed", "account", name, "err", err)
 		writeError(w, newError(http.StatusServiceUnavailable, errUnavailable, "the accounts could not be read"))
+		return
+	}
+	if ok, retry := s.limit.allow(name, ip, op.Unlocks); !ok {
+		s.metrics.logins.WithLabelValues("limited").Inc()
+		s.log.Warn("sign-in refused: too many failures", "account", name, "ip", ip)
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+		writeError(w, newError(http.StatusTooManyRequests, errLimited, "too many failed sign-ins: try again later"))
 		return
 	}
 	good := verify(found, req.Password)
@@ -89,7 +92,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			why = "account_disabled"
 		}
 		s.metrics.logins.WithLabelValues("failed").Inc()
-		limited := s.limit.fail(name, ip)
+		limited := s.limit.fail(name, ip, op.Unlocks)
 		detail := map[string]any{"ip": ip, "why": why}
 		if e := s.audit(ctx, store.ActorSystem, "kiosk.login_failed", "operator:"+name, detail); e != nil {
 			writeError(w, e)
@@ -105,7 +108,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	s.limit.succeed(name)
+	s.limit.succeed(name, ip)
 	s.metrics.logins.WithLabelValues("ok").Inc()
 	sess, token := s.auth.create(*found)
 	http.SetCookie(w, &http.Cookie{
@@ -142,4 +145,53 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 		sess = nil // ended: the account changed since it signed in
 	}
 	writeJSON(w, http.StatusOK, s.sessionInfo(sess))
+}
+
+// handleLockouts lists the sign-in lockouts now in force (supervisors
+// only): {"lockouts": [{account, ip, failures, until}]}, an empty account
+// for an address locked out of every account.
+func (s *Server) handleLockouts(w http.ResponseWriter, r *http.Request, sess *session) {
+	if !sess.supervisor() {
+		writeError(w, newError(http.StatusForbidden, errForbidden, "only a supervisor may see the sign-in lockouts"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"lockouts": s.limit.lockouts()})
+}
+
+// handleUnlock clears an account's sign-in lockouts from every address:
+// POST /api/v1/operators/{name}/unlock {"reason"}, by a supervisor, with a
+// reason. The store counts the account's unlocks up with an
+// "operator.unlocked" audit entry by the supervisor; a kiosk that cannot
+// record it does not unlock.
+func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request, sess *session) {
+	if !sess.supervisor() {
+		writeError(w, newError(http.StatusForbidden, errForbidden, "only a supervisor may unlock an account"))
+		return
+	}
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if e := decodeJSON(w, r, maxDecisionBody, &req); e != nil {
+		writeError(w, e)
+		return
+	}
+	reason, ok := cleanText(req.Reason, maxReasonLen)
+	if !ok {
+		writeError(w, newError(http.StatusUnprocessableEntity, errInvalid, fmt.Sprintf("a reason of 1 to %d characters is required", maxReasonLen)))
+		return
+	}
+	name := r.PathValue("name")
+	err := s.deps.Store.UnlockOperator(r.Context(), name, sess.actor(), reason, s.deps.GateClock.Now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, newError(http.StatusNotFound, errNotFound, "no account "+strconv.Quote(name)))
+		return
+	case err != nil:
+		s.log.Error("unlock not recorded: not unlocked", "account", name, "err", err)
+		writeError(w, newError(http.StatusServiceUnavailable, errUnavailable, "the unlock could not be recorded, so the account was not unlocked"))
+		return
+	}
+	was := s.limit.unlock(name)
+	s.log.Info("account unlocked at the kiosk", "account", name, "by", sess.operator, "addresses", was)
+	writeJSON(w, http.StatusOK, map[string]any{"status": "unlocked", "addresses": was})
 }

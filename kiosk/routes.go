@@ -54,6 +54,8 @@ func (s *Server) buildRoutes() http.Handler {
 
 	s.api(mux, http.MethodGet, "/api/v1/health", s.handleHealth)
 	s.api(mux, http.MethodGet, "/api/v1/audit/verify", s.handleVerifyAudit)
+	s.api(mux, http.MethodGet, "/api/v1/lockouts", s.handleLockouts)
+	s.api(mux, http.MethodPost, "/api/v1/operators/{name}/unlock", s.handleUnlock)
 
 	mux.HandleFunc("/api/", s.notFound)
 	if s.cfg.PlatePush == nil {

@@ -274,8 +274,11 @@ func TestEventStream(t *testing.T) {
 }
 
 func TestHubNeverBlocks(t *testing.T) {
-	hb := newHub()
-	sub, cancel := hb.subscribe()
+	hb := newHub(DefaultStreamsPerSession, DefaultMaxStreams)
+	sub, cancel, err := hb.subscribe([32]byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer cancel()
 	for i := range 10000 { // nobody reads: each publish returns at once
 		hb.publish(lane.Snapshot{Lane: []string{"in-1", "in-2"}[i%2], Note: string(rune('a' + i%26))})

@@ -31,6 +31,9 @@ type Operator struct {
 	// Generation goes up by one with every change to the account (a new
 	// password or role, disabled, enabled).
 	Generation int64
+	// Unlocks goes up by one with every UnlockOperator: the kiosk forgets
+	// the account's failed sign-ins counted before it.
+	Unlocks int64
 }
 
 // AddOperator durably records an account with an "operator.added" (or,
@@ -80,12 +83,12 @@ func (s *Store) AddOperator(ctx context.Context, op Operator, replace bool, at t
 	})
 }
 
-const operatorColumns = `name, role, password_hash, disabled, created_at, updated_at, generation`
+const operatorColumns = `name, role, password_hash, disabled, created_at, updated_at, generation, unlocks`
 
 func scanOperator(sc interface{ Scan(...any) error }) (Operator, error) {
 	var op Operator
 	var created, updated string
-	if err := sc.Scan(&op.Name, &op.Role, &op.PasswordHash, &op.Disabled, &created, &updated, &op.Generation); err != nil {
+	if err := sc.Scan(&op.Name, &op.Role, &op.PasswordHash, &op.Disabled, &created, &updated, &op.Generation, &op.Unlocks); err != nil {
 		return Operator{}, err
 	}
 	var err error
@@ -155,5 +158,32 @@ func (s *Store) SetOperatorDisabled(ctx context.Context, name string, disabled b
 			return fmt.Errorf("operator %q: %w", name, ErrNotFound)
 		}
 		return s.appendAudit(ctx, tx, actor, action, "operator:"+name, map[string]any{"name": name}, at)
+	})
+}
+
+// UnlockOperator clears an account's sign-in lockouts, from every address:
+// it counts the account's Unlocks up by one (the kiosk forgets the failures
+// counted before), with an "operator.unlocked" audit entry by actor,
+// stamped at, that carries reason. It changes nothing else: the account's
+// sessions go on. An unknown name is an error matching ErrNotFound.
+func (s *Store) UnlockOperator(ctx context.Context, name, actor, reason string, at time.Time) error {
+	if strings.TrimSpace(actor) == "" || at.IsZero() {
+		return fmt.Errorf("store: unlock operator %q: %w: who and when are required", name, ErrInvalid)
+	}
+	return s.write(ctx, "operator.unlocked "+name, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE operators SET unlocks = unlocks + 1 WHERE name = ?`, name)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("operator %q: %w", name, ErrNotFound)
+		}
+		detail := map[string]any{"name": name}
+		if reason != "" {
+			detail["reason"] = reason
+		}
+		return s.appendAudit(ctx, tx, actor, "operator.unlocked", "operator:"+name, detail, at)
 	})
 }

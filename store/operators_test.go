@@ -114,3 +114,54 @@ func TestSetOperatorDisabled(t *testing.T) {
 		t.Fatalf("audit %v, want %v", actions, want)
 	}
 }
+
+func TestUnlockOperator(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	if err := s.AddOperator(ctx, Operator{Name: "zhang", Role: RoleSupervisor, PasswordHash: fakeHash}, false, t0); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.Operator(ctx, "zhang")
+	if err != nil || before.Unlocks != 0 {
+		t.Fatalf("new account: %+v, %v", before, err)
+	}
+	if err := s.UnlockOperator(ctx, "zhang", "operator:li", "locked out from 10.0.0.9", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UnlockOperator(ctx, "zhang", "cli:root", "", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.Operator(ctx, "zhang")
+	if err != nil || after.Unlocks != 2 {
+		t.Fatalf("after two unlocks: %+v, %v", after, err)
+	}
+	// An unlock is not a change to the account: its sessions go on.
+	if after.Generation != before.Generation || !after.UpdatedAt.Equal(before.UpdatedAt) {
+		t.Fatalf("an unlock changed the account: %+v, was %+v", after, before)
+	}
+	if err := s.UnlockOperator(ctx, "nobody", "cli:root", "", t0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unlock nobody = %v, want ErrNotFound", err)
+	}
+	if err := s.UnlockOperator(ctx, "zhang", "", "", t0); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("unlock without an actor = %v, want ErrInvalid", err)
+	}
+	entries, err := s.AuditFor(ctx, "operator:zhang")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Action+" by "+e.Actor+" "+string(e.Detail))
+	}
+	want := []string{
+		`operator.added by system {"name":"zhang","role":"supervisor"}`,
+		`operator.unlocked by operator:li {"name":"zhang","reason":"locked out from 10.0.0.9"}`,
+		`operator.unlocked by cli:root {"name":"zhang"}`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("audit\n%v\nwant\n%v", got, want)
+	}
+	if err := s.VerifyAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

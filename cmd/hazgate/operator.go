@@ -24,6 +24,7 @@ var operatorInput = os.Stdin
 
 const operatorUsage = `usage: hazgate operator add -db FILE -name NAME -role operator|supervisor [-replace]   (the password is read from the terminal or stdin)
        hazgate operator disable|enable -db FILE -name NAME
+       hazgate operator unlock -db FILE -name NAME [-reason TEXT]   (clears its sign-in lockouts, even while the kiosk runs)
        hazgate operator list -db FILE`
 
 // cmdOperator manages the kiosk's accounts. There is no default account and
@@ -39,6 +40,8 @@ func cmdOperator(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return cmdOperatorDisable(ctx, args[0] == "disable", args[1:], stdout, stderr)
 	case "list":
 		return cmdOperatorList(ctx, args[1:], stdout, stderr)
+	case "unlock":
+		return cmdOperatorUnlock(ctx, args[1:], stdout, stderr)
 	default:
 		return usageError{operatorUsage}
 	}
@@ -116,6 +119,37 @@ func cmdOperatorDisable(ctx context.Context, disable bool, args []string, stdout
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: operator %q %sd (the audit log records it)\n", *db, *name, verb)
+	return nil
+}
+
+// cmdOperatorUnlock clears an account's sign-in lockouts from every address:
+// the store counts its unlocks up, and the kiosk, running or not, forgets
+// the failures counted before at the account's next sign-in. The audit log
+// records it, by the system user who ran the command, with the reason.
+func cmdOperatorUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("operator unlock", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "the SQLite `FILE`")
+	name := fs.String("name", "", "the account `NAME`")
+	reason := fs.String("reason", "", "why, for the audit log")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if *db == "" || *name == "" || fs.NArg() > 0 {
+		return usageError{operatorUsage}
+	}
+	st, err := openExisting(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.UnlockOperator(ctx, *name, cliActor(), strings.TrimSpace(*reason), time.Now()); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%s: no operator %q (hazgate operator list shows them)", *db, *name)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: operator %q unlocked: the kiosk forgets its failed sign-ins from every address (the audit log records it)\n", *db, *name)
 	return nil
 }
 

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hazgate/hazgate/store"
 )
 
 // withPassword makes the next `operator add` read pw from a pipe.
@@ -67,5 +70,43 @@ func TestOperatorCommands(t *testing.T) {
 	}
 	if code, _, _ := run(t, "operator", "remove", "-db", db); code != 2 {
 		t.Fatalf("unknown subcommand: exit %d, want 2", code)
+	}
+}
+
+// An account's sign-in lockouts are cleared from the command line: the
+// store counts its unlocks up (the kiosk forgets the failures counted
+// before) and the audit log names who ran it and why.
+func TestOperatorUnlock(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "gate.db")
+	withPassword(t, "correct-horse-1")
+	if code, out, errs := run(t, "operator", "add", "-db", db, "-name", "zhang", "-role", "supervisor"); code != 0 {
+		t.Fatalf("add: %d %s%s", code, out, errs)
+	}
+	code, out, errs := run(t, "operator", "unlock", "-db", db, "-name", "zhang", "-reason", "locked out by a bad terminal")
+	if code != 0 || !strings.Contains(out, `"zhang" unlocked`) {
+		t.Fatalf("unlock: %d %s%s", code, out, errs)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if op, err := st.Operator(ctx, "zhang"); err != nil || op.Unlocks != 1 || op.Generation != 0 {
+		t.Fatalf("after unlock: %+v %v (want 1 unlock, the account otherwise unchanged)", op, err)
+	}
+	entries, err := st.AuditFor(ctx, "operator:zhang")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := entries[len(entries)-1]
+	if last.Action != "operator.unlocked" || !strings.HasPrefix(last.Actor, "cli") || !strings.Contains(string(last.Detail), "locked out by a bad terminal") {
+		t.Fatalf("audit %+v %s", last, last.Detail)
+	}
+	if code, _, errs := run(t, "operator", "unlock", "-db", db, "-name", "zhan"); code == 0 || !strings.Contains(errs, `no operator "zhan"`) {
+		t.Fatalf("unlock of an unknown name: %d %s", code, errs)
+	}
+	if code, _, _ := run(t, "operator", "unlock", "-db", db); code != 2 {
+		t.Fatalf("unlock without a name: exit %d, want 2", code)
 	}
 }

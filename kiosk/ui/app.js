@@ -126,6 +126,7 @@ function connect() {
   const src = new EventSource('/api/v1/events');
   events = src;
   const conn = document.querySelector('#conn');
+  conn.title = '';
   src.addEventListener('open', () => { conn.textContent = t('live'); conn.className = 'conn live'; setStale(false); });
   src.addEventListener('hello', () => { conn.textContent = t('live'); conn.className = 'conn live'; setStale(false); });
   src.addEventListener('lane', (ev) => {
@@ -133,6 +134,19 @@ function connect() {
     renderLockdown();
   });
   src.addEventListener('signed_out', () => signedOut());
+  // The account has more windows open than the kiosk keeps live: this one,
+  // the oldest, stops (reconnecting by itself would only stop another)
+  // and offers to resume here.
+  src.addEventListener('superseded', () => {
+    if (events !== src) return;
+    src.close();
+    events = null;
+    conn.className = 'conn offline';
+    conn.title = t('superseded.why');
+    conn.replaceChildren(t('superseded'), ' ',
+      h('button', { type: 'button', id: 'reconnect', onclick: () => connect() }, t('reconnect')));
+    setStale(true);
+  });
   src.addEventListener('error', async () => {
     if (events !== src) return;
     conn.textContent = t('offline');

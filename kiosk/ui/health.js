@@ -1,16 +1,19 @@
 // The health page: devices, the MQTT connection, the outbox, the registry,
 // disk space and the lanes' barriers, refreshed every five seconds. A source
-// that is not connected shows as "not reported", never as healthy.
+// that is not connected shows as "not reported", never as healthy. A
+// supervisor also sees the sign-in lockouts and may unlock an account.
 
 import { t } from './i18n.js';
-import { h, api, badge, fmtAge, fmtDateTime, fmtBytes } from './util.js';
+import { h, api, session, badge, fmtAge, fmtDateTime, fmtBytes } from './util.js';
 
 /** The health page: [node, cleanup]. */
 export function healthPage() {
   const body = h('div', { id: 'health-body' });
+  const supervisor = session.current && session.current.role === 'supervisor';
+  const locks = supervisor ? h('section', { class: 'health-item', id: 'lockouts' }) : null;
   const verify = h('p', { class: 'status', id: 'audit-status', role: 'status' });
   const page = h('div', { class: 'page health', id: 'health' },
-    h('h1', {}, t('health.title')), body,
+    h('h1', {}, t('health.title')), body, locks,
     h('button', { type: 'button', id: 'verify-audit', onclick: async () => {
       verify.textContent = '…';
       try {
@@ -25,6 +28,12 @@ export function healthPage() {
       body.replaceChildren(...sections(await api('/health')));
     } catch (e) {
       body.replaceChildren(h('p', { class: 'error' }, t('error') + e.message));
+    }
+    if (!locks) return;
+    try {
+      locks.replaceChildren(...lockouts((await api('/lockouts')).lockouts, load));
+    } catch (e) {
+      locks.replaceChildren(h('h2', {}, t('lockouts')), h('p', { class: 'error' }, t('error') + e.message));
     }
   };
   load();
@@ -70,4 +79,42 @@ function sections(r) {
 function worse(a, b) {
   const rank = { ok: 0, unknown: 1, warn: 2, fault: 3 };
   return rank[b] > rank[a] ? b : a;
+}
+
+/** The sign-in lockouts, each account's with its unlock button. */
+function lockouts(list, reload) {
+  const out = [h('h2', {}, t('lockouts'))];
+  if (!list.length) {
+    out.push(h('p', { class: 'empty' }, t('noLockouts')));
+    return out;
+  }
+  out.push(h('table', { class: 'lockouts' },
+    h('thead', {}, h('tr', {}, [t('account'), t('address'), t('failures'), t('until'), ''].map((c) => h('th', {}, c)))),
+    h('tbody', {}, list.map((l) => h('tr', { dataset: { account: l.account, ip: l.ip } },
+      h('td', {}, l.account || t('anyAccount')), h('td', {}, l.ip), h('td', {}, String(l.failures)),
+      h('td', {}, fmtDateTime(l.until)),
+      h('td', {}, l.account ? h('button', { type: 'button', class: 'unlock', onclick: () => unlockDialog(l.account, reload) }, t('unlock')) : ''))))));
+  return out;
+}
+
+function unlockDialog(account, reload) {
+  const reason = h('textarea', { id: 'unlock-reason', rows: 3, maxlength: 500, required: true, placeholder: t('reason') });
+  const err = h('p', { class: 'error', role: 'alert' });
+  const dlg = h('dialog', { class: 'confirm' },
+    h('h2', {}, t('unlock.confirm'), h('span', { class: 'account' }, account)),
+    h('label', {}, t('reason'), reason), err,
+    h('div', { class: 'buttons' },
+      h('button', { type: 'button', id: 'unlock-confirm', onclick: async () => {
+        if (!reason.value.trim()) { err.textContent = t('reasonRequired'); return; }
+        try {
+          await api('/operators/' + encodeURIComponent(account) + '/unlock', { reason: reason.value });
+          dlg.close();
+          reload();
+        } catch (e) { err.textContent = t('error') + e.message; }
+      } }, t('confirm')),
+      h('button', { type: 'button', onclick: () => dlg.close() }, t('cancel'))));
+  dlg.addEventListener('close', () => dlg.remove());
+  document.body.appendChild(dlg);
+  dlg.showModal();
+  reason.focus();
 }

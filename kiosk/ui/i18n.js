@@ -9,6 +9,8 @@ const zh = {
   'signin.title': '操作员登录',
   role_operator: '操作员', role_supervisor: '主管',
   live: '● 实时', offline: '✖ 连接中断：画面可能不是最新',
+  superseded: '⚠ 已暂停', reconnect: '在此恢复',
+  'superseded.why': '本账号打开的实时窗口过多，最早打开的这个窗口已停止更新',
   lang: 'English',
   // lanes
   entry: '入口', exit: '出口',
@@ -63,6 +65,9 @@ const zh = {
   notReported: '未接入，无法确认', connected: '已连接', disconnected: '未连接',
   depth: '条待发送', oldest: '最早一条已等待', version: '版本', synced: '最后同步', age: '已过去',
   free: '可用', of: '共', verifyAudit: '校验审计链', auditOK: '✔ 审计链完整', auditBad: '✖ 审计链被篡改：',
+  lockouts: '登录锁定', noLockouts: '没有被锁定的账号或地址', account: '账号', address: '来源地址',
+  failures: '失败次数', until: '锁定至', anyAccount: '（所有账号）', unlock: '解除锁定',
+  'unlock.confirm': '解除账号的登录锁定（所有来源地址）：', unlocked: '已解除锁定',
   seconds: '秒', minutes: '分钟', hours: '小时',
   error: '出错了：',
 };
@@ -75,6 +80,8 @@ const en = {
   'signin.title': 'Operator sign-in',
   role_operator: 'operator', role_supervisor: 'supervisor',
   live: '● LIVE', offline: '✖ DISCONNECTED: the screen may be out of date',
+  superseded: '⚠ PAUSED', reconnect: 'Resume here',
+  'superseded.why': 'This account has more live windows open than the kiosk keeps: this one, the oldest, stopped updating',
   lang: '中文',
   entry: 'Entry', exit: 'Exit',
   'phase.idle': 'Idle', 'phase.collecting': 'Collecting evidence', 'phase.deciding': 'Checking',
@@ -123,6 +130,9 @@ const en = {
   notReported: 'not connected: cannot tell', connected: 'connected', disconnected: 'not connected',
   depth: 'waiting', oldest: 'oldest waiting for', version: 'version', synced: 'last sync', age: 'ago',
   free: 'free', of: 'of', verifyAudit: 'Verify the audit chain', auditOK: '✔ Audit chain intact', auditBad: '✖ Audit chain broken: ',
+  lockouts: 'Sign-in lockouts', noLockouts: 'No account or address is locked out', account: 'Account', address: 'Address',
+  failures: 'Failures', until: 'Locked until', anyAccount: '(every account)', unlock: 'Unlock',
+  'unlock.confirm': 'Unlock the account from every address: ', unlocked: 'Unlocked',
   seconds: 's', minutes: 'min', hours: 'h',
   error: 'Error: ',
 };
