@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/device/idcard"
 )
 
 // compliant01 is testdata/01 (one compliant tractor and trailer) with
@@ -112,6 +113,43 @@ func TestRefusedPlateIsInTheReport(t *testing.T) {
 		t.Fatalf("rejected = %+v", got)
 	}
 	if s := got[0].String(); s != "in-1/plate_camera had its read refused: "+got[0].Reason {
+		t.Fatalf("String() = %q", s)
+	}
+}
+
+// A card the escort's reader cannot read (status 41, the card moved away,
+// on every read) is presented again, up to maxCardTries times; each failure
+// is in the report, and the vehicle, its escort unread, goes to review.
+func TestUnreadableCardIsInTheReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a whole scenario")
+	}
+	sc := compliant01(t, "unreadable-card.yaml", "expect: {verdict: pass}", "expect: {verdict: review}")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e, err := New(ctx, sc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	e.lanes["in-1"].readers[1].sim.Fake().SetStatus(idcard.CmdRead, 0x41)
+	rep, err := e.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Inspections) != 1 || rep.Inspections[0].Verdict != checks.VerdictReview {
+		t.Fatalf("report %+v", rep.Inspections)
+	}
+	got := rep.Inspections[0].Rejected
+	if len(got) != maxCardTries {
+		t.Fatalf("rejected = %+v, want %d cards", got, maxCardTries)
+	}
+	for _, r := range got {
+		if r.Device != "in-1/escort_idcard" || r.What != "card" || !strings.HasPrefix(r.Reason, "read failed (card moved away)") {
+			t.Fatalf("rejected = %+v", got)
+		}
+	}
+	if s := got[0].String(); !strings.HasPrefix(s, "in-1/escort_idcard could not read a card: read failed (card moved away)") {
 		t.Fatalf("String() = %q", s)
 	}
 }
