@@ -39,6 +39,9 @@ type Appliance struct {
 	st    *store.Store
 	gate  *gate.Gate
 	kiosk *kiosk.Server
+	hw    *hardware
+
+	running running // what Run has running (Running)
 }
 
 // Options are what the command line adds to the configuration.
@@ -75,7 +78,9 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Appliance, er
 		}
 	}()
 	a.st = st
-	a.gate, err = gate.Assemble(ctx, cfg, st, newHardware(cfg, opt), gate.Options{Log: opt.Log, Clock: opt.Clock})
+	a.hw = newHardware(cfg, opt)
+	a.hw.running = &a.running
+	a.gate, err = gate.Assemble(ctx, cfg, st, a.hw, gate.Options{Log: opt.Log, Clock: opt.Clock})
 	if err != nil {
 		return nil, err
 	}
@@ -106,23 +111,40 @@ func (a *Appliance) Handler() http.Handler { return a.kiosk.Handler() }
 // server until ctx ends; then the barriers are halted in the fail-secure
 // position, the uplink says offline and the store is closed. It returns
 // the uplink's error, if it stopped with one.
+//
+// Running names what has not stopped yet, and Halt puts the barriers in the
+// fail-secure position at once, for a process that ends without waiting
+// for Run.
 func (a *Appliance) Run(ctx context.Context) error {
-	defer a.st.Close()
+	defer func() {
+		done := a.running.start("closing the database")
+		a.st.Close()
+		done()
+	}()
 	var wg sync.WaitGroup
 	var gateErr error
-	wg.Go(func() { gateErr = a.gate.Run(ctx) })
-	wg.Go(func() { a.purge(ctx) })
+	run := func(name string, f func()) {
+		done := a.running.start(name)
+		wg.Go(func() {
+			defer done()
+			f()
+		})
+	}
+	run("the gate (lanes and MQTT uplink)", func() { gateErr = a.gate.Run(ctx) })
+	run("the purge of face images", func() { a.purge(ctx) })
 	ln, err := net.Listen("tcp", a.cfg.Kiosk.Listen)
 	if err != nil {
 		a.log.Error("HTTP listener unavailable: the kiosk and plate pushes are off", "listen", a.cfg.Kiosk.Listen, "err", err)
 	} else {
-		wg.Go(func() {
+		run("the kiosk's HTTP server", func() {
 			if err := a.kiosk.Serve(ctx, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				a.log.Error("kiosk stopped", "err", err)
 			}
 		})
 	}
 	a.log.Info("hazgate running", "gate", a.cfg.Gate, "lanes", len(a.cfg.Lanes))
+	<-ctx.Done()
+	a.log.Info("hazgate stopping: barriers to their fail-secure position, uplink offline, store closed")
 	wg.Wait()
 	return gateErr
 }

@@ -30,6 +30,9 @@ type hardware struct {
 	faces *facematch.Matcher // gate-wide, made with the first lane
 	mu    sync.Mutex
 	cams  map[string]*camera.Camera // lane -> the camera that sees its people
+	slots []*slotBarrier            // every lane's barrier
+
+	running *running // the lanes' devices, while they run (Appliance.Running)
 }
 
 var _ gate.Hardware = (*hardware)(nil)
@@ -77,11 +80,27 @@ func (h *hardware) Devices(l *gate.Lane) (gate.Devices, error) {
 		})
 	}
 	ld := &laneDevices{h: h, l: l, barrier: &slotBarrier{}, gpioErr: h.gpioErr}
+	h.mu.Lock()
+	h.slots = append(h.slots, ld.barrier)
+	h.mu.Unlock()
 	devs := gate.Devices{Barrier: ld.barrier, Run: ld.run}
 	if h.faces != nil {
 		devs.Faces = h.faces
 	}
 	return devs, nil
+}
+
+// barriers are the lanes' barriers whose GPIO lines are open.
+func (h *hardware) barriers() []*gpio.Barrier {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var bs []*gpio.Barrier
+	for _, s := range h.slots {
+		if b := s.get(); b != nil {
+			bs = append(bs, b)
+		}
+	}
+	return bs
 }
 
 // camera returns the camera that sees the people at a lane.
@@ -105,17 +124,26 @@ type laneDevices struct {
 // run opens the lane's devices and keeps them open until ctx ends.
 func (ld *laneDevices) run(ctx context.Context) {
 	var wg sync.WaitGroup
-	start := func(f func(context.Context)) { wg.Go(func() { f(ctx) }) }
+	start := func(device string, f func(context.Context)) {
+		done := func() {}
+		if r := ld.h.running; r != nil {
+			done = r.start(ld.l.DeviceName(device))
+		}
+		wg.Go(func() {
+			defer done()
+			f(ctx)
+		})
+	}
 	lc := ld.l.Config
-	start(ld.gpio)
+	start(gate.DeviceGPIO, ld.gpio)
 	if lc.Direction == lane.DirectionIn {
-		start(func(ctx context.Context) { ld.idcard(ctx, gate.DeviceIDCard, lc.IDCard, "") })
+		start(gate.DeviceIDCard, func(ctx context.Context) { ld.idcard(ctx, gate.DeviceIDCard, lc.IDCard, "") })
 		if lc.EscortIDCard != nil {
-			start(func(ctx context.Context) {
+			start(gate.DeviceEscortIDCard, func(ctx context.Context) {
 				ld.idcard(ctx, gate.DeviceEscortIDCard, *lc.EscortIDCard, registry.RoleEscort)
 			})
 		}
-		start(ld.scanner)
+		start(gate.DeviceScanner, ld.scanner)
 	}
 	wg.Wait()
 }

@@ -26,7 +26,8 @@ type vehicle struct {
 	operated  bool
 	finished  bool
 	leave     clock.Timer
-	alarms    []string // kinds committed on the lane while it was there
+	alarms    []string    // kinds committed on the lane while it was there
+	rejected  []Rejection // scans, cards and plate reads refused while it was there
 
 	// When it pulled up and when the barrier was commanded up for it, on
 	// the wall clock (Engine.Transits) and on the scenario's.

@@ -80,6 +80,7 @@ type Engine struct {
 	mu       sync.Mutex
 	vehicles []*vehicle
 	done     int
+	orphans  []Rejection // rejected while no vehicle was at the lane
 
 	out sync.Mutex // serialises progress lines
 }

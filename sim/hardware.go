@@ -79,7 +79,7 @@ const (
 func (e *Engine) deviceHealth(l *simLane, device, kind string, err error, update func()) {
 	note := "recovered"
 	if err != nil {
-		note = "fault: " + errText(err)
+		note = "fault: " + plainReason(err)
 	}
 	l.gl.Health(device, kind, err)
 	e.dev.Lock()

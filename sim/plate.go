@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -22,10 +23,23 @@ func (l *simLane) pushPlate(v *vehicle) {
 	e := l.sim
 	one := 1.0
 	body, _ := json.Marshal(plate.Push{Plate: v.a.Plate, Trailer: v.a.Trailer, Confidence: &one})
-	if err := e.plates.push(l.name, plateToken(l.name), body); err != nil {
+	err := e.plates.push(l.name, plateToken(l.name), body)
+	var refused refusedError
+	switch {
+	case errors.As(err, &refused):
+		e.rejected(l, v, l.name+"/plate_camera", rejectedPlate, refused)
+	case err != nil:
 		e.deviceNote(l.name, l.name+"/plate_camera", err.Error())
 	}
 }
+
+// refusedError is the plate endpoint's refusal of a push, in its words.
+type refusedError struct {
+	status int
+	msg    string
+}
+
+func (e refusedError) Error() string { return e.msg }
 
 // plateToken is a lane's plate camera token.
 func plateToken(laneName string) string { return "sim-plate-" + laneName }
@@ -76,7 +90,11 @@ func (p *plateCamera) push(laneName, token string, body []byte) error {
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusAccepted {
-		return fmt.Errorf("push refused: %d %s", resp.StatusCode, strings.TrimSpace(string(msg)))
+		var body plate.ErrorBody
+		if json.Unmarshal(msg, &body) != nil || body.Error == "" {
+			body.Error = fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(msg)))
+		}
+		return refusedError{status: resp.StatusCode, msg: body.Error}
 	}
 	return nil
 }

@@ -165,7 +165,7 @@ func (r *cardReader) event(ev idcard.Event) {
 		}
 		e.changedLocked()
 		e.dev.Unlock()
-		e.deviceNote(l.name, r.name, fmt.Sprintf("could not read a card: %v", ev.Err))
+		e.rejected(l, l.current(), r.name, rejectedCard, ev.Err)
 	case idcard.EventFault:
 		e.deviceHealth(l, r.device, gate.KindIDCard, ev.Err, func() { r.faulted = true })
 	case idcard.EventRecovered:

@@ -14,8 +14,11 @@ import (
 type Report struct {
 	Scenario    string        `json:"scenario"`
 	Inspections []ReportEntry `json:"inspections"`
-	Passed      int           `json:"passed"`
-	Failed      int           `json:"failed"`
+	// Rejected is what was rejected while no vehicle was at its lane
+	// (each inspection lists its own).
+	Rejected []Rejection `json:"rejected"`
+	Passed   int         `json:"passed"`
+	Failed   int         `json:"failed"`
 }
 
 // ReportEntry is one arrival's outcome.
@@ -33,7 +36,69 @@ type ReportEntry struct {
 	Failed       []string                   `json:"failed"`
 	Crossed      bool                       `json:"crossed"`
 	Alarms       []string                   `json:"alarms"`
+	Rejected     []Rejection                `json:"rejected"`
 	Messages     map[string][]checks.Reason `json:"-"`
+}
+
+// Rejection is a scan, card or plate read refused while a vehicle was at
+// its lane: the scanner's driver rejected a scan, a reader could not read a
+// card, the gate's plate endpoint refused a camera's push. It is an event of
+// the run like any other: the vehicle goes on to its deadline.
+type Rejection struct {
+	Device string  `json:"device"` // the device's full name: in-1/scanner
+	What   string  `json:"what"`   // scan, card or plate
+	Reason string  `json:"reason"` // why, in plain words
+	At     float64 `json:"at_s"`   // when, in seconds into the scenario
+}
+
+// String is the rejection in a sentence: "in-1/scanner rejected a scan:
+// line too long (more than 4096 bytes)".
+func (r Rejection) String() string {
+	verb := "rejected a " + r.What
+	switch r.What {
+	case rejectedCard:
+		verb = "could not read a card"
+	case rejectedPlate:
+		verb = "had its read refused"
+	}
+	return r.Device + " " + verb + ": " + r.Reason
+}
+
+// What was rejected.
+const (
+	rejectedScan  = "scan"
+	rejectedCard  = "card"
+	rejectedPlate = "plate"
+)
+
+// rejected notes a rejection at lane l: a progress line, and an entry in
+// the report for v (the lane's vehicle at the time; nil: none, and the
+// rejection is listed with the run's).
+func (e *Engine) rejected(l *simLane, v *vehicle, device, what string, reason error) {
+	r := Rejection{Device: device, What: what, Reason: plainReason(reason), At: e.clk.Now().Sub(e.start).Seconds()}
+	e.printf("[%s] %s device %s\n", e.offset(e.clk.Now()), pad(l.name, 6), r)
+	if v != nil {
+		l.mu.Lock()
+		v.rejected = append(v.rejected, r)
+		l.mu.Unlock()
+		return
+	}
+	e.mu.Lock()
+	e.orphans = append(e.orphans, r)
+	e.mu.Unlock()
+}
+
+// plainReason is a driver's error in plain words: without the packages'
+// prefixes, and without "no waybill number in the scan" when it says more.
+func plainReason(err error) string {
+	s := errText(err)
+	for _, pre := range []string{"scanner: ", "idcard: ", "plate: "} {
+		s = strings.ReplaceAll(s, pre, "")
+	}
+	if rest, ok := strings.CutPrefix(s, "no waybill number in the scan: "); ok && rest != "" {
+		s = rest
+	}
+	return s
 }
 
 // ReportCheck is one check's result in a report.
@@ -192,10 +257,14 @@ func (e *Engine) entry(v *vehicle) ReportEntry {
 		l.mu.Lock()
 		r.Crossed = v.opened
 		r.Alarms = slices.Compact(slices.Sorted(slices.Values(v.alarms)))
+		r.Rejected = slices.Clone(v.rejected)
 		l.mu.Unlock()
 	}
 	if r.Alarms == nil {
 		r.Alarms = []string{}
+	}
+	if r.Rejected == nil {
+		r.Rejected = []Rejection{}
 	}
 	switch {
 	case v.outcome != nil:
@@ -243,7 +312,9 @@ func sameSet(a, b []string) bool {
 }
 
 func (e *Engine) report() *Report {
-	rep := &Report{Scenario: e.sc.Name, Inspections: []ReportEntry{}}
+	e.mu.Lock()
+	rep := &Report{Scenario: e.sc.Name, Inspections: []ReportEntry{}, Rejected: append([]Rejection{}, e.orphans...)}
+	e.mu.Unlock()
 	for _, v := range e.vehicles {
 		r := e.entry(v)
 		rep.Inspections = append(rep.Inspections, r)

@@ -120,7 +120,7 @@ func (s *waybillScanner) event(ev scanner.Event) {
 	case scanner.EventScan, scanner.EventRejected:
 		l.gl.Scan(gate.DeviceScanner, ev)
 		if ev.Kind == scanner.EventRejected {
-			e.deviceNote(l.name, s.name, fmt.Sprintf("rejected a scan: %v", ev.Err))
+			e.rejected(l, l.current(), s.name, rejectedScan, ev.Err)
 		}
 		e.dev.Lock()
 		s.wanted, s.written = false, false

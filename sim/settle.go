@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -51,15 +52,17 @@ func (e *Engine) settle(ctx context.Context) error {
 }
 
 // quiesce waits for the devices to deliver what they owe, then for the
-// lanes to handle it, until both are quiet.
+// lanes to handle it, until both are quiet. Each wait is bounded
+// (settleBound): a device or a lane that stops answering ends the run with
+// an error naming it, and never holds the fake clock for ever.
 func (e *Engine) quiesce(ctx context.Context) error {
 	for {
 		if err := e.devicesQuiet(ctx); err != nil {
 			return err
 		}
 		for _, name := range e.sc.Lanes() {
-			if err := e.lanes[name].gl.Runner.Sync(ctx); err != nil {
-				return fmt.Errorf("sim: lane %s: %w", name, err)
+			if err := e.laneQuiet(ctx, name); err != nil {
+				return err
 			}
 		}
 		e.dev.Lock()
@@ -68,6 +71,24 @@ func (e *Engine) quiesce(ctx context.Context) error {
 		if why == "" {
 			return nil
 		}
+	}
+}
+
+// laneQuiet waits, at most settleBound, until the lane has handled every
+// event sent to it.
+func (e *Engine) laneQuiet(ctx context.Context, name string) error {
+	sctx, cancel := context.WithTimeout(ctx, settleBound)
+	defer cancel()
+	err := e.lanes[name].gl.Runner.Sync(sctx)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("sim: %s: at %s lane %s did not handle its events within %v", e.sc.Name, e.offset(e.clk.Now()), name, settleBound)
+	default:
+		return fmt.Errorf("sim: lane %s: %w", name, err)
 	}
 }
 

@@ -7,7 +7,9 @@ import (
 	"unicode"
 )
 
-// WriteTable prints the verdict table and, last, the line "N passed, M failed".
+// WriteTable prints the verdict table, each row followed by what was
+// rejected while its vehicle was at the lane ("rejected: ..."), and, last,
+// the line "N passed, M failed".
 func (r *Report) WriteTable(w io.Writer) {
 	rows := [][]string{{"#", "LANE", "PLATE", "VERDICT", "FAILED CHECKS", "EXPECTED", "RESULT"}}
 	for i, e := range r.Inspections {
@@ -31,7 +33,7 @@ func (r *Report) WriteTable(w io.Writer) {
 			widths[i] = max(widths[i], displayWidth(c))
 		}
 	}
-	for _, row := range rows {
+	for n, row := range rows {
 		var b strings.Builder
 		for i, c := range row {
 			if i == len(row)-1 {
@@ -41,6 +43,14 @@ func (r *Report) WriteTable(w io.Writer) {
 			b.WriteString(pad(c, widths[i]+2))
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+		if n > 0 {
+			for _, rej := range r.Inspections[n-1].Rejected {
+				fmt.Fprintf(w, "%s  rejected: %s\n", strings.Repeat(" ", widths[0]), rej)
+			}
+		}
+	}
+	for _, rej := range r.Rejected {
+		fmt.Fprintf(w, "rejected with no vehicle at the lane: %s\n", rej)
 	}
 	fmt.Fprintf(w, "%d passed, %d failed\n", r.Passed, r.Failed)
 }

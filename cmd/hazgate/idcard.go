@@ -34,14 +34,19 @@ func cmdIDCard(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *port == "" || fs.NArg() != 0 || *baud <= 0 || *timeout <= 0 {
 		return usageError{usage}
 	}
+	parts := partsOf(ctx)
+	done := parts.start("opening " + *port)
 	p, err := serialport.Open(*port, *baud)
+	done()
 	if err != nil {
 		return fmt.Errorf("no reader: %w", err)
 	}
 	dev := idcard.New(p, idcard.Options{Baud: *baud})
-	defer dev.Close()
+	defer parts.do("closing "+*port, func() { dev.Close() })
 	fmt.Fprintf(stderr, "waiting up to %v for a card on %s...\n", *timeout, *port)
+	done = parts.start("the ID-card reader on " + *port)
 	card, err := idcard.ReadOne(ctx, dev, 200*time.Millisecond, *timeout, *fp)
+	done()
 	switch {
 	case err == nil:
 	case errors.Is(err, idcard.ErrNotResponding), errors.Is(err, idcard.ErrUnplugged):

@@ -8,19 +8,31 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // the gate controller may have no zoneinfo; Asia/Shanghai must resolve
 )
 
+// main runs the command until it ends, or stops it on SIGINT or SIGTERM:
+// within stopBound of the signal, or at once on a second one (stop.go).
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	name := "hazgate"
+	for i, a := range os.Args[1:min(3, len(os.Args))] {
+		if i > 0 && strings.HasPrefix(a, "-") {
+			break
+		}
+		name += " " + a // "hazgate run", "hazgate idcard read"
+	}
+	os.Exit(untilSignalled(sigs, os.Stderr, name, stopBound, func(ctx context.Context) int {
+		return Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}))
 }
 
 // usageError is a mistake on the command line: exit status 2.
@@ -75,6 +87,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// Stopped (SIGINT, SIGTERM) before it finished what it was doing.
+		fmt.Fprintf(stderr, "hazgate %s: stopped before it finished\n", args[0])
+		return 1
+	}
 	switch e := err.(type) {
 	case nil:
 		return 0

@@ -35,5 +35,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	// Stopping takes as long as the lanes, the devices, the uplink and
+	// the store take; a process ended without waiting for them (stop.go)
+	// says which had not stopped and halts the barriers first.
+	parts := partsOf(ctx)
+	parts.watch(a.Running)
+	parts.onEnd(a.Halt)
 	return a.Run(ctx)
 }

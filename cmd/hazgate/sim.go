@@ -86,11 +86,14 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "sim.db")
 	}
+	// What the command has running, named for a stop that takes too long
+	// (stop.go).
+	parts := partsOf(ctx)
 	st, err := store.Open(ctx, path, store.WithClock(clk), store.WithOutboxLimit(100000))
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer parts.do("closing the database", func() { st.Close() })
 	// MQTT: an embedded broker on loopback unless -broker names one.
 	mqttURL := *brokerURL
 	if mqttURL == "" {
@@ -98,18 +101,20 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		defer b.Close()
+		defer parts.do("stopping the embedded MQTT broker", func() { b.Close() })
 		mqttURL = b.URL()
 	}
 	// The gate, assembled as the appliance's is, uplink included. As on
 	// the appliance, a lock-down is kept in the store (it outlives a
 	// restart of the simulator only with -db).
+	done := parts.start("starting the simulated gate")
 	eng, err := sim.New(ctx, sc, sim.Options{Speed: *speed, Store: st, Clock: clk, Progress: stdout, Log: log,
 		Park: simPark, Gate: simGate, Broker: mqttURL, ClientID: "hazgate-sim-" + fmt.Sprint(os.Getpid())})
+	done()
 	if err != nil {
 		return err
 	}
-	defer eng.Close()
+	defer parts.do("stopping the simulated gate (lanes, devices, uplink)", eng.Close)
 	if g := eng.Gate(); g.LockdownErr != nil {
 		fmt.Fprintln(stderr, g.LockdownErr)
 	} else if g.Lockdown.On {
@@ -129,11 +134,13 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			stopKiosk()
 			return err
 		}
-		defer func() { stopKiosk(); <-served }() // the kiosk stops before the gate
+		defer parts.do("stopping the kiosk", func() { stopKiosk(); <-served }) // the kiosk stops before the gate
 
 	}
 
+	done = parts.start("the scenario run")
 	rep, err := eng.Run(ctx)
+	done()
 	if err != nil {
 		return err
 	}
@@ -146,8 +153,12 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if demo && !*once {
 		fmt.Fprintln(stderr, "hazgate sim: demo finished; staying up until interrupted (Ctrl-C), or use -once")
 		<-ctx.Done()
-	} else if !drained(ctx, st, 30*time.Second) {
-		fmt.Fprintln(stderr, "hazgate sim: the MQTT outbox did not drain within 30s; the events stay in the store")
+	} else {
+		done = parts.start("waiting for the MQTT outbox to drain")
+		if !drained(ctx, st, 30*time.Second) {
+			fmt.Fprintln(stderr, "hazgate sim: the MQTT outbox did not drain within 30s; the events stay in the store")
+		}
+		done()
 	}
 	if rep.Failed > 0 {
 		return exitError(1)
