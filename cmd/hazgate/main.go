@@ -64,6 +64,7 @@ usage:
   hazgate operator add -db FILE -name N -role operator|supervisor  add a kiosk account (password from the terminal or stdin)
   hazgate operator disable|enable -db FILE -name N   stop an account signing in (its sessions end), or allow it again
   hazgate operator list -db FILE                     the kiosk accounts
+  hazgate operator unlock -db FILE -name N [-reason T]  clear an account's sign-in lockouts (audited)
   hazgate idcard read -port DEV [-baud N] [-timeout D] wait for an ID card and print it as JSON
   hazgate version                                    version, commit, build date
   hazgate keygen -out PREFIX                         an Ed25519 key pair for signing remote commands
