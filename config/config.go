@@ -324,7 +324,10 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	positive("retention", c.Retention)
 	positive("deadline", c.Deadline)
 	positive("face_match.timeout", c.FaceMatch.Timeout)
-	if t := c.Checks.FaceThreshold; t <= 0 || t > 1 {
+	// Ranges are written so that NaN, which strictyaml.Parse already
+	// refuses, could not pass them either: every comparison with it is
+	// false.
+	if t := c.Checks.FaceThreshold; !(t > 0 && t <= 1) {
 		bad("checks.face_threshold", "%v is not in (0, 1]", t)
 	}
 	if _, err := ParseHours(c.Checks.OpenHours); err != nil {
@@ -380,7 +383,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		default:
 			bad(f+".camera.auth", "%q is not none, basic or digest", l.Camera.Auth)
 		}
-		if c := l.PlateMinConfidence; c < 0 || c > 1 {
+		if c := l.PlateMinConfidence; !(c >= 0 && c <= 1) {
 			bad(f+".plate_min_confidence", "%v is not in [0, 1]", c)
 		}
 		if l.ArrivalLoop.Pin == "" {

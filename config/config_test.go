@@ -1,8 +1,11 @@
 package config
 
 import (
+	"math"
 	"strings"
 	"testing"
+
+	"github.com/hazgate/hazgate/strictyaml"
 )
 
 func TestExampleIsValid(t *testing.T) {
@@ -108,5 +111,57 @@ func TestDeviceWiringFields(t *testing.T) {
 	b, s := c.Lanes[0].Barrier, c.Lanes[0].SafetyLoop
 	if !b.RelayActiveLow || !b.LimitActiveLow || b.LimitPull != "up" || b.ClosedLimitPin != "GPIO24" || s.Pull != "up" || s.Pin != "gpiochip0/27" {
 		t.Fatalf("barrier %+v safety %+v", b, s)
+	}
+}
+
+// Every float in the file is refused when it is not a finite number, naming
+// its field (issue 19): NaN compares false with everything, so a NaN
+// threshold passed every range check and then every face.
+func TestNonFiniteFloatsRefused(t *testing.T) {
+	for _, f := range []struct{ field, yaml string }{
+		{"checks.face_threshold", minimal + "checks: {face_threshold: %s}\n"},
+		{"lanes[0].plate_min_confidence", strings.Replace(minimal, "direction: in", "direction: in\n    plate_min_confidence: %s", 1)},
+	} {
+		for _, v := range []string{".nan", ".NaN", ".NAN", ".inf", "+.inf", "-.inf", ".Inf", "-.INF"} {
+			t.Run(f.field+"="+v, func(t *testing.T) {
+				_, err := Parse([]byte(strings.Replace(f.yaml, "%s", v, 1)), "cfg.yaml")
+				if err == nil || !strings.Contains(err.Error(), "cfg.yaml:") || !strings.Contains(err.Error(), f.field+": ") || !strings.Contains(err.Error(), "not a finite number") {
+					t.Fatalf("error %v, want it to name %s and say not a finite number", err, f.field)
+				}
+			})
+		}
+	}
+	// The checks it guards still hold for finite numbers.
+	for _, c := range []struct{ yaml, want string }{
+		{minimal + "checks: {face_threshold: 0}\n", "checks.face_threshold: 0 is not in (0, 1]"},
+		{strings.Replace(minimal, "direction: in", "direction: in\n    plate_min_confidence: 1.01", 1), "lanes[0].plate_min_confidence: 1.01 is not in [0, 1]"},
+		{strings.Replace(minimal, "direction: in", "direction: in\n    plate_min_confidence: -0.1", 1), "lanes[0].plate_min_confidence: -0.1 is not in [0, 1]"},
+	} {
+		if _, err := Parse([]byte(c.yaml), "cfg.yaml"); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
+	}
+}
+
+// Validate itself refuses a non-finite threshold or minimum, for a Config
+// that did not come through Parse.
+func TestValidateRefusesNaN(t *testing.T) {
+	c, err := Parse([]byte(minimal), "cfg.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := strictyaml.Parse([]byte(minimal), "cfg.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Checks.FaceThreshold = math.NaN()
+	c.Lanes[0].PlateMinConfidence = math.NaN()
+	var got []string
+	for _, e := range c.Validate(doc) {
+		got = append(got, e.Error())
+	}
+	all := strings.Join(got, "\n")
+	if !strings.Contains(all, "checks.face_threshold: NaN is not in (0, 1]") || !strings.Contains(all, "lanes[0].plate_min_confidence: NaN is not in [0, 1]") {
+		t.Fatalf("errors:\n%s", all)
 	}
 }
