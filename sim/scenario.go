@@ -382,6 +382,14 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 	if t := s.Settings.FaceThreshold; t != nil && !(*t > 0 && *t <= 1) {
 		bad("settings.face_threshold", "%v is not in (0, 1]", *t)
 	}
+	for _, d := range []struct {
+		field string
+		d     *config.Duration
+	}{{"settings.deadline", s.Settings.Deadline}, {"settings.registry_max_age", s.Settings.RegistryMaxAge}} {
+		if d.d != nil && *d.d <= 0 {
+			bad(d.field, "%v: must be more than 0", d.d.D())
+		}
+	}
 	if _, err := config.ParseHours(s.Settings.OpenHours); err != nil {
 		bad("settings.open_hours", "%v", err)
 	}

@@ -51,6 +51,9 @@ arrivals:
 		{"fault for zero", withFaults(base, "{at: 1s, device: face, kind: down, for: 0s}"), "faults[0].for: must be more than 0"},
 		{"faults overlap", withFaults(base, "{at: 1s, device: in-1/idcard, kind: unplug, for: 10s}, {at: 5s, device: in-1/idcard, kind: noise}"), "faults[1]: overlaps faults[0]: one fault of in-1/idcard at a time"},
 		{"face twice", strings.Replace(withFaults(base, "{at: 5s, device: face, kind: slow, for: 1s}"), "arrivals:", "face: down\narrivals:", 1), "faults[0]: overlaps the top-level face setting"},
+		{"negative deadline", strings.Replace(base, "arrivals:", "settings: {deadline: -1s}\narrivals:", 1), "settings.deadline: -1s: must be more than 0"},
+		{"zero registry age", strings.Replace(base, "arrivals:", "settings: {registry_max_age: 0s}\narrivals:", 1), "settings.registry_max_age: 0s: must be more than 0"},
+		{"hours past midnight", strings.Replace(base, "arrivals:", "settings: {open_hours: '06:00-24:30'}\narrivals:", 1), "settings.open_hours: \"06:00-24:30\": the day ends at 24:00"},
 		{"bad alarm", base + "    expect: {verdict: pass, alarms: [fire]}\n", `arrivals[0].expect.alarms[0]: "fire" is not an alarm kind`},
 	}
 	for _, tt := range tests {
