@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -345,7 +346,9 @@ func (j *judge) waybillConsistency() *judgement {
 }
 
 // load judges the waybill's total quantity against the rated load of the
-// vehicle carrying the tank.
+// vehicle carrying the tank. A quantity or rated load that is not a finite
+// number is unknown, and the comparison is written so that one that slips
+// through can only fail: every comparison with NaN is false.
 func (j *judge) load(jd *judgement, w *registry.Waybill) {
 	carrier := j.tankCarrier()
 	if carrier.plate == "" {
@@ -357,18 +360,25 @@ func (j *judge) load(jd *judgement, w *registry.Waybill) {
 		// vehicle_documents fails not_registered; here the load is unknown.
 		jd.unsure(ReasonDataMissing, carrier.role, "rated_load_kg")
 		return
-	case rec.RatedLoadKg <= 0:
+	case !(rec.RatedLoadKg > 0) || !finite(rec.RatedLoadKg):
 		jd.unsure(ReasonDataMissing, carrier.role, "rated_load_kg")
 		return
 	}
 	var total float64
 	for _, g := range w.Goods {
+		if !(g.QuantityKg >= 0) || !finite(g.QuantityKg) {
+			jd.unsure(ReasonDataMissing, "waybill", "quantity_kg")
+			return
+		}
 		total += g.QuantityKg
 	}
-	if total > rec.RatedLoadKg {
+	if !(total <= rec.RatedLoadKg) {
 		jd.fail(ReasonOverloaded, "waybill", fmt.Sprintf("%g kg > %g kg", total, rec.RatedLoadKg))
 	}
 }
+
+// finite reports whether v is a number: not NaN, not an infinity.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 func (j *judge) tankMedia() *judgement {
 	jd := &judgement{id: TankMedia}
@@ -417,11 +427,18 @@ func (j *judge) identity() *judgement {
 		switch {
 		case p.ev.Face == nil:
 			jd.unsure(ReasonFaceUnavailable, string(p.role), "")
-		case *p.ev.Face < j.p.FaceThreshold:
+		case !faceMatches(*p.ev.Face, j.p.FaceThreshold):
 			jd.fail(ReasonFaceMismatch, string(p.role), fmt.Sprintf("%.2f < %.2f", *p.ev.Face, j.p.FaceThreshold))
 		}
 	}
 	return jd
+}
+
+// faceMatches reports whether score reaches threshold. It fails closed: a
+// score or a threshold that is not a finite number never matches (written
+// as a positive test, since every comparison with NaN is false).
+func faceMatches(score, threshold float64) bool {
+	return finite(score) && finite(threshold) && score >= threshold
 }
 
 func (j *judge) parkRules() *judgement {

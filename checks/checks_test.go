@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -158,6 +159,17 @@ func TestRun(t *testing.T) {
 		{name: "several goods exactly at the rated load", reg: func(s *registry.Snapshot) {
 			s.Waybills[0].Goods = append(s.Waybills[0].Goods, registry.Good{UN: "UN1075", Name: "液化石油气", Class: "2.1", QuantityKg: 1000})
 		}, check: WaybillConsistency, result: Pass, verdict: VerdictPass},
+		{name: "NaN quantity is unknown, not under the rated load", reg: func(s *registry.Snapshot) {
+			s.Waybills[0].Goods = append(s.Waybills[0].Goods, registry.Good{UN: "UN1075", Class: "2.1", QuantityKg: math.NaN()})
+		}, check: WaybillConsistency, result: Unknown, reason: ReasonDataMissing, verdict: VerdictReview},
+		{name: "minus infinite quantity is unknown", reg: func(s *registry.Snapshot) {
+			s.Waybills[0].Goods = append(s.Waybills[0].Goods, registry.Good{UN: "UN1075", Class: "2.1", QuantityKg: math.Inf(-1)})
+		}, check: WaybillConsistency, result: Unknown, reason: ReasonDataMissing},
+		{name: "negative quantity cannot hide an overload", reg: func(s *registry.Snapshot) {
+			s.Waybills[0].Goods = append(s.Waybills[0].Goods, registry.Good{UN: "UN1075", Class: "2.1", QuantityKg: -5000})
+		}, check: WaybillConsistency, result: Unknown, reason: ReasonDataMissing},
+		{name: "NaN rated load is unknown", reg: func(s *registry.Snapshot) { s.Vehicles[1].RatedLoadKg = math.NaN() }, check: WaybillConsistency, result: Unknown, reason: ReasonDataMissing, verdict: VerdictReview},
+		{name: "infinite rated load is unknown", reg: func(s *registry.Snapshot) { s.Vehicles[1].RatedLoadKg = math.Inf(1) }, check: WaybillConsistency, result: Unknown, reason: ReasonDataMissing},
 
 		// tank_media
 		{name: "good not in suitable media", reg: func(s *registry.Snapshot) { s.Waybills[0].Goods[0].UN = "UN1203"; s.Waybills[0].Goods[0].Class = "3" }, check: TankMedia, result: Fail, reason: ReasonMediumNotSuitable, verdict: VerdictReject},
@@ -174,6 +186,14 @@ func TestRun(t *testing.T) {
 		{name: "face below threshold", ev: func(e *Evidence) { e.Driver.Face = score(0.79) }, check: Identity, result: Fail, reason: ReasonFaceMismatch, verdict: VerdictReject},
 		{name: "face at threshold passes", ev: func(e *Evidence) { e.Driver.Face = score(0.80) }, check: Identity, result: Pass, verdict: VerdictPass},
 		{name: "no face score", ev: func(e *Evidence) { e.Escort.Face = nil }, check: Identity, result: Unknown, reason: ReasonFaceUnavailable, verdict: VerdictReview},
+		// A score or threshold that is not a number fails closed (issue 19):
+		// every comparison with NaN is false, so "score < threshold" alone
+		// would have passed.
+		{name: "NaN face score fails", ev: func(e *Evidence) { e.Driver.Face = score(math.NaN()) }, check: Identity, result: Fail, reason: ReasonFaceMismatch, verdict: VerdictReject},
+		{name: "infinite face score fails", ev: func(e *Evidence) { e.Driver.Face = score(math.Inf(1)) }, check: Identity, result: Fail, reason: ReasonFaceMismatch, verdict: VerdictReject},
+		{name: "NaN face threshold fails a good face", ev: func(e *Evidence) { e.Driver.Face = score(0.99) }, p: func(p *Params) { p.FaceThreshold = math.NaN() }, check: Identity, result: Fail, reason: ReasonFaceMismatch, verdict: VerdictReject},
+		{name: "NaN face threshold fails a bad face", ev: func(e *Evidence) { e.Driver.Face = score(0.01) }, p: func(p *Params) { p.FaceThreshold = math.NaN() }, check: Identity, result: Fail, reason: ReasonFaceMismatch, verdict: VerdictReject},
+		{name: "minus infinite face threshold fails", p: func(p *Params) { p.FaceThreshold = math.Inf(-1) }, check: Identity, result: Fail, reason: ReasonFaceMismatch, verdict: VerdictReject},
 		{name: "custom face threshold", ev: func(e *Evidence) { e.Driver.Face = score(0.85) }, p: func(p *Params) { p.FaceThreshold = 0.9 }, check: Identity, result: Fail, reason: ReasonFaceMismatch},
 
 		// park_rules

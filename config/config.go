@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -61,6 +62,10 @@ type Config struct {
 	MQTT           MQTT      `yaml:"mqtt"`
 	Kiosk          Kiosk     `yaml:"kiosk"`
 	Log            Log       `yaml:"log"`
+
+	// tokenWritten[i] is whether lanes[i] writes plate_token at all, so
+	// that an empty token written out is told from one left out.
+	tokenWritten []bool
 }
 
 // Checks are the judging settings.
@@ -85,7 +90,7 @@ type Lane struct {
 	EscortIDCard       *Serial        `yaml:"escort_idcard"`
 	Scanner            Serial         `yaml:"scanner"`
 	Camera             Camera         `yaml:"camera"`
-	PlateToken         string         `yaml:"plate_token"`
+	PlateToken         string         `yaml:"plate_token,omitempty"` // left out when empty, so that it reads back as not written
 	PlateMinConfidence float64        `yaml:"plate_min_confidence"`
 	ArrivalLoop        Loop           `yaml:"arrival_loop"`
 	SafetyLoop         Loop           `yaml:"safety_loop"`
@@ -209,13 +214,39 @@ func Parse(data []byte, file string) (*Config, error) {
 	if err := doc.Decode(&c); err != nil {
 		return nil, err
 	}
+	var written struct {
+		Lanes []struct {
+			PlateToken *string `yaml:"plate_token"`
+		} `yaml:"lanes"`
+	}
+	if yaml.Unmarshal(data, &written) == nil {
+		for _, l := range written.Lanes {
+			c.tokenWritten = append(c.tokenWritten, l.PlateToken != nil)
+		}
+	}
 	if errs := c.Validate(doc); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	for i := range c.Lanes {
+		c.Lanes[i].canonical()
 		c.Lanes[i].applyDefaults(c)
 	}
 	return &c, nil
+}
+
+// canonical writes the lane's pins and ports the one way (CanonicalPin; a
+// port's path cleaned), once Validate has accepted them.
+func (l *Lane) canonical() {
+	for _, p := range []*string{&l.ArrivalLoop.Pin, &l.SafetyLoop.Pin, &l.Barrier.OpenPin, &l.Barrier.ClosePin, &l.Barrier.OpenLimitPin, &l.Barrier.ClosedLimitPin} {
+		if name, _, err := CanonicalPin(*p); err == nil && *p != "" {
+			*p = name
+		}
+	}
+	for _, sc := range []*Serial{&l.IDCard, &l.Scanner, l.EscortIDCard} {
+		if sc != nil && strings.TrimSpace(sc.Port) != "" {
+			sc.Port = filepath.Clean(strings.TrimSpace(sc.Port))
+		}
+	}
 }
 
 func (l *Lane) applyDefaults(c Config) {
@@ -274,7 +305,7 @@ func (c *Config) Root() string {
 	return "hazgate/" + c.Park + "/" + c.Gate
 }
 
-var hoursRe = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$`)
+var hoursRe = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$`)
 
 // ParseHours reads "06:00-22:00"; empty gives nil (always open).
 func ParseHours(s string) (*checks.Hours, error) {
@@ -287,6 +318,9 @@ func ParseHours(s string) (*checks.Hours, error) {
 	}
 	atoi := func(a, b string) int { return int(a[0]-'0')*600 + int(a[1]-'0')*60 + int(b[0]-'0')*10 + int(b[1]-'0') }
 	h := &checks.Hours{From: atoi(m[1], m[2]), Until: atoi(m[3], m[4])}
+	if h.Until > 24*60 {
+		return nil, fmt.Errorf("%q: the day ends at 24:00", s)
+	}
 	if h.From == h.Until {
 		return nil, fmt.Errorf("%q is an empty window", s)
 	}
@@ -309,22 +343,42 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	} else if c.Gate == "registry" {
 		bad("gate", "%q is reserved: hazgate/<park>/registry is the registry's topic", c.Gate)
 	}
-	if _, err := time.LoadLocation(c.Timezone); err != nil {
-		bad("timezone", "%q is not a time zone such as Asia/Shanghai", c.Timezone)
+	// An empty zone would be UTC, and "Local" whatever the controller is
+	// set to (often UTC): date-only documents would then stay valid eight
+	// hours too long in China. Leave the key out for Asia/Shanghai.
+	switch tz := strings.TrimSpace(c.Timezone); {
+	case tz == "":
+		bad("timezone", "empty: name the park's zone, such as Asia/Shanghai (or leave the key out for Asia/Shanghai)")
+	case tz == "Local":
+		bad("timezone", "Local is whatever the controller's clock is set to: name the park's zone, such as Asia/Shanghai")
+	default:
+		if _, err := time.LoadLocation(c.Timezone); err != nil {
+			bad("timezone", "%q is not a time zone such as Asia/Shanghai", c.Timezone)
+		}
 	}
-	if c.Database == "" {
-		bad("database", "missing: the SQLite file")
+	if msg := checkDatabase(c.Database); msg != "" {
+		bad("database", "%s", msg)
 	}
 	positive := func(field string, d Duration) {
 		if d <= 0 {
-			bad(field, "must be positive")
+			bad(field, "%v: must be more than 0", d.D())
+		}
+	}
+	// Lane durations left at 0 take their defaults; below 0 they mean
+	// nothing.
+	notNegative := func(field string, d Duration) {
+		if d < 0 {
+			bad(field, "%v is negative (leave it out or 0 for the default)", d.D())
 		}
 	}
 	positive("registry_max_age", c.RegistryMaxAge)
 	positive("retention", c.Retention)
 	positive("deadline", c.Deadline)
 	positive("face_match.timeout", c.FaceMatch.Timeout)
-	if t := c.Checks.FaceThreshold; t <= 0 || t > 1 {
+	// Ranges are written so that NaN, which strictyaml.Parse already
+	// refuses, could not pass them either: every comparison with it is
+	// false.
+	if t := c.Checks.FaceThreshold; !(t > 0 && t <= 1) {
 		bad("checks.face_threshold", "%v is not in (0, 1]", t)
 	}
 	if _, err := ParseHours(c.Checks.OpenHours); err != nil {
@@ -340,7 +394,9 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		bad("lanes", "%d lanes: one appliance serves at most 8", len(c.Lanes))
 	}
 	names := map[string]int{}
-	pins := map[string]string{} // pin -> the field that uses it
+	pins := map[string]string{}   // pin key -> the field that uses it
+	ports := map[string]string{}  // port key -> the field that uses it
+	tokens := map[string]string{} // plate token -> the field that uses it
 	for i, l := range c.Lanes {
 		f := fmt.Sprintf("lanes[%d]", i)
 		if !nameRe.MatchString(l.Name) {
@@ -352,8 +408,20 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		if l.Direction != lane.DirectionIn && l.Direction != lane.DirectionOut {
 			bad(f+".direction", "%q is not in or out", l.Direction)
 		}
-		if l.Deadline < 0 {
-			bad(f+".deadline", "must be positive")
+		notNegative(f+".deadline", l.Deadline)
+		for _, d := range []struct {
+			field string
+			d     Duration
+		}{
+			{f + ".idcard.timeout", l.IDCard.Timeout}, {f + ".scanner.timeout", l.Scanner.Timeout},
+			{f + ".camera.timeout", l.Camera.Timeout},
+			{f + ".arrival_loop.debounce", l.ArrivalLoop.Debounce}, {f + ".safety_loop.debounce", l.SafetyLoop.Debounce},
+			{f + ".barrier.pulse", l.Barrier.Pulse}, {f + ".barrier.feedback_timeout", l.Barrier.FeedbackTimeout},
+		} {
+			notNegative(d.field, d.d)
+		}
+		if l.EscortIDCard != nil {
+			notNegative(f+".escort_idcard.timeout", l.EscortIDCard.Timeout)
 		}
 		if l.Direction == lane.DirectionIn && l.IDCard.Port == "" {
 			bad(f+".idcard.port", "missing: an entry lane needs an ID-card reader")
@@ -380,8 +448,35 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		default:
 			bad(f+".camera.auth", "%q is not none, basic or digest", l.Camera.Auth)
 		}
-		if c := l.PlateMinConfidence; c < 0 || c > 1 {
+		if c := l.PlateMinConfidence; !(c >= 0 && c <= 1) {
 			bad(f+".plate_min_confidence", "%v is not in [0, 1]", c)
+		}
+		switch tok := l.PlateToken; {
+		case i < len(c.tokenWritten) && c.tokenWritten[i] && strings.TrimSpace(tok) == "":
+			bad(f+".plate_token", "empty: give the lane's plate camera its own token, or leave the key out (then the lane takes no pushes)")
+		case tok == "":
+		case strings.TrimSpace(tok) != tok:
+			bad(f+".plate_token", "has spaces at its ends: a camera cannot send them")
+		default:
+			if other, dup := tokens[tok]; dup {
+				bad(f+".plate_token", "the same token as %s: each lane's camera needs its own, or one camera can push plates to the other lane", other)
+			} else {
+				tokens[tok] = f + ".plate_token"
+			}
+		}
+		for _, s := range []struct {
+			field string
+			sc    *Serial
+		}{{f + ".idcard.port", &l.IDCard}, {f + ".scanner.port", &l.Scanner}, {f + ".escort_idcard.port", l.EscortIDCard}} {
+			if s.sc == nil || strings.TrimSpace(s.sc.Port) == "" {
+				continue
+			}
+			key := portKey(s.sc.Port)
+			if other, dup := ports[key]; dup {
+				bad(s.field, "%q is already %s: one serial port serves one device", s.sc.Port, other)
+				continue
+			}
+			ports[key] = s.field
 		}
 		if l.ArrivalLoop.Pin == "" {
 			bad(f+".arrival_loop.pin", "missing")
@@ -416,40 +511,57 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 			if p.pin == "" {
 				continue
 			}
-			if other, dup := pins[p.pin]; dup {
+			_, key, err := CanonicalPin(p.pin)
+			if err != nil {
+				bad(p.field, "%v", err)
+				continue
+			}
+			if other, dup := pins[key]; dup {
 				bad(p.field, "pin %q is already %s", p.pin, other)
 				continue
 			}
-			pins[p.pin] = p.field
+			pins[key] = p.field
 		}
 	}
 	if c.MQTT.Broker != "" {
 		checkURL(bad, "mqtt.broker", c.MQTT.Broker, "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss")
 	}
-	if (c.MQTT.CertFile == "") != (c.MQTT.KeyFile == "") {
-		bad("mqtt.cert_file", "cert_file and key_file go together")
+	for _, pair := range []struct{ cert, key, certPath, keyPath string }{
+		{"mqtt.cert_file", "mqtt.key_file", c.MQTT.CertFile, c.MQTT.KeyFile},
+		{"kiosk.tls_cert", "kiosk.tls_key", c.Kiosk.TLSCert, c.Kiosk.TLSKey},
+	} {
+		switch {
+		case pair.certPath != "" && pair.keyPath == "":
+			bad(pair.key, "missing: %s needs its private key", pair.cert)
+		case pair.certPath == "" && pair.keyPath != "":
+			bad(pair.cert, "missing: %s needs its certificate", pair.key)
+		}
 	}
 	for _, fld := range []struct{ name, path string }{{"mqtt.ca_file", c.MQTT.CAFile}, {"mqtt.cert_file", c.MQTT.CertFile}, {"mqtt.key_file", c.MQTT.KeyFile}, {"kiosk.tls_cert", c.Kiosk.TLSCert}, {"kiosk.tls_key", c.Kiosk.TLSKey}} {
 		if fld.path == "" {
 			continue
 		}
-		if _, err := os.Stat(fld.path); err != nil {
-			bad(fld.name, "%v", err)
+		if fi, err := os.Stat(fld.path); err != nil {
+			bad(fld.name, "%s: %s", fld.path, statError(err))
+		} else if fi.IsDir() {
+			bad(fld.name, "%s is a directory, not a file", fld.path)
 		}
+	}
+	if msg := checkListen(c.Kiosk.Listen); msg != "" {
+		bad("kiosk.listen", "%s", msg)
 	}
 	if c.MQTT.OutboxMax < 1000 {
 		bad("mqtt.outbox_max", "%d: keep at least 1000 messages", c.MQTT.OutboxMax)
 	}
-	if k := c.MQTT.Keepalive; k < Duration(time.Second) {
-		bad("mqtt.keepalive", "%v: at least 1s (MQTT counts whole seconds)", k.D())
+	if k := c.MQTT.Keepalive; k < Duration(time.Second) || k > Duration(65535*time.Second) {
+		bad("mqtt.keepalive", "%v is not in 1s..18h12m15s (MQTT counts whole seconds, at most 65535)", k.D())
 	}
 	positive("mqtt.write_timeout", c.MQTT.WriteTimeout)
+	positive("mqtt.telemetry_interval", c.MQTT.TelemetryInt)
 	if n := c.MQTT.InFlight; n < 1 || n > 1024 {
 		bad("mqtt.inflight", "%d is not in 1..1024", n)
 	}
-	if t := c.MQTT.RegistryTopic; t != "" && (strings.ContainsAny(t, "+#") || strings.HasPrefix(t, "/") || strings.HasSuffix(t, "/")) {
-		bad("mqtt.registry_topic", "%q: no wildcards, no leading or trailing /", t)
-	}
+	c.validateTopics(bad)
 	for i, k := range c.MQTT.TrustedKeys {
 		if !validEd25519Key(k) {
 			bad(fmt.Sprintf("mqtt.trusted_keys[%d]", i), "%q is not ed25519:<base64 of 32 bytes> as hazgate keygen writes it", k)
@@ -461,6 +573,45 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
 	}
 	return errs
+}
+
+// validateTopics refuses a topic root or registry topic that is not a fixed
+// topic, and the two overlapping: the gate subscribes to <registry>/# and
+// <root>/cmd/#, and publishes under <root>, so a root inside the registry's
+// topics (or the registry's inside the root) would have the gate read its
+// own messages as registry data or commands.
+func (c *Config) validateTopics(bad func(string, string, ...any)) {
+	root := strings.Split(c.Root(), "/")
+	if c.MQTT.Root != "" {
+		l, err := topicLevels(c.MQTT.Root)
+		if err != nil {
+			bad("mqtt.root", "%v", err)
+		}
+		root = l
+	}
+	var reg []string
+	if c.MQTT.RegistryTopic != "" {
+		l, err := topicLevels(c.MQTT.RegistryTopic)
+		if err != nil {
+			bad("mqtt.registry_topic", "%v", err)
+		}
+		reg = l
+	} else {
+		reg = []string{"hazgate", c.Park, "registry"}
+	}
+	if root == nil || reg == nil {
+		return
+	}
+	field := "mqtt.root"
+	if c.MQTT.Root == "" {
+		field = "mqtt.registry_topic"
+	}
+	switch r, g := strings.Join(root, "/"), strings.Join(reg, "/"); {
+	case within(root, reg):
+		bad(field, "the root %q lies inside the registry's topic %q: the gate would read its own messages as registry data", r, g)
+	case within(reg, root):
+		bad(field, "the registry's topic %q lies inside the root %q, beside the gate's own messages and commands: keep the two apart", g, r)
+	}
 }
 
 // validEd25519Key reports whether k is "ed25519:" and the standard base64 of

@@ -1,8 +1,14 @@
 package config
 
 import (
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hazgate/hazgate/strictyaml"
 )
 
 func TestExampleIsValid(t *testing.T) {
@@ -46,7 +52,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad zone", minimal + "timezone: Mars/Olympus\n", "cfg.yaml:11: timezone:"},
 		{"duplicate lane", minimal + strings.Replace(minimal[strings.Index(minimal, "  - name"):], "", "", 1), "lanes[1].name: \"in-1\" is already lanes[0]"},
 		{"duplicate key", minimal + "park: p2\n", "cfg.yaml:11: park: key given twice"},
-		{"missing cert file", minimal + "mqtt: {broker: ssl://h:8883, cert_file: /nonexistent.pem, key_file: /nonexistent.key}\n", "mqtt.cert_file: stat /nonexistent.pem"},
+		{"missing cert file", minimal + "mqtt: {broker: ssl://h:8883, cert_file: /nonexistent.pem, key_file: /nonexistent.key}\n", "mqtt.cert_file: /nonexistent.pem: no such file"},
 		{"bad broker scheme", minimal + "mqtt: {broker: 'http://h:1883'}\n", `mqtt.broker: scheme "http"`},
 		{"wrong type", minimal + "retention: [1]\n", "cfg.yaml:11"},
 		{"no lanes", "park: p1\ngate: g1\n", "lanes: at least one lane"},
@@ -109,4 +115,159 @@ func TestDeviceWiringFields(t *testing.T) {
 	if !b.RelayActiveLow || !b.LimitActiveLow || b.LimitPull != "up" || b.ClosedLimitPin != "GPIO24" || s.Pull != "up" || s.Pin != "gpiochip0/27" {
 		t.Fatalf("barrier %+v safety %+v", b, s)
 	}
+}
+
+// Every float in the file is refused when it is not a finite number, naming
+// its field (issue 19): NaN compares false with everything, so a NaN
+// threshold passed every range check and then every face.
+func TestNonFiniteFloatsRefused(t *testing.T) {
+	for _, f := range []struct{ field, yaml string }{
+		{"checks.face_threshold", minimal + "checks: {face_threshold: %s}\n"},
+		{"lanes[0].plate_min_confidence", strings.Replace(minimal, "direction: in", "direction: in\n    plate_min_confidence: %s", 1)},
+	} {
+		for _, v := range []string{".nan", ".NaN", ".NAN", ".inf", "+.inf", "-.inf", ".Inf", "-.INF"} {
+			t.Run(f.field+"="+v, func(t *testing.T) {
+				_, err := Parse([]byte(strings.Replace(f.yaml, "%s", v, 1)), "cfg.yaml")
+				if err == nil || !strings.Contains(err.Error(), "cfg.yaml:") || !strings.Contains(err.Error(), f.field+": ") || !strings.Contains(err.Error(), "not a finite number") {
+					t.Fatalf("error %v, want it to name %s and say not a finite number", err, f.field)
+				}
+			})
+		}
+	}
+	// The checks it guards still hold for finite numbers.
+	for _, c := range []struct{ yaml, want string }{
+		{minimal + "checks: {face_threshold: 0}\n", "checks.face_threshold: 0 is not in (0, 1]"},
+		{strings.Replace(minimal, "direction: in", "direction: in\n    plate_min_confidence: 1.01", 1), "lanes[0].plate_min_confidence: 1.01 is not in [0, 1]"},
+		{strings.Replace(minimal, "direction: in", "direction: in\n    plate_min_confidence: -0.1", 1), "lanes[0].plate_min_confidence: -0.1 is not in [0, 1]"},
+	} {
+		if _, err := Parse([]byte(c.yaml), "cfg.yaml"); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
+	}
+}
+
+// Validate itself refuses a non-finite threshold or minimum, for a Config
+// that did not come through Parse.
+func TestValidateRefusesNaN(t *testing.T) {
+	c, err := Parse([]byte(minimal), "cfg.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := strictyaml.Parse([]byte(minimal), "cfg.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Checks.FaceThreshold = math.NaN()
+	c.Lanes[0].PlateMinConfidence = math.NaN()
+	var got []string
+	for _, e := range c.Validate(doc) {
+		got = append(got, e.Error())
+	}
+	all := strings.Join(got, "\n")
+	if !strings.Contains(all, "checks.face_threshold: NaN is not in (0, 1]") || !strings.Contains(all, "lanes[0].plate_min_confidence: NaN is not in [0, 1]") {
+		t.Fatalf("errors:\n%s", all)
+	}
+}
+
+// TestRefusedValues is the table of values that make no sense (issue 19):
+// each file in testdata/refused is a configuration with one such value, and
+// its "# want:" lines are what the error must say, field first. Every error
+// names the file and the line. `hazgate config check` is run on the same
+// files in cmd/hazgate.
+func TestRefusedValues(t *testing.T) {
+	files, err := filepath.Glob("testdata/refused/*.yaml")
+	if err != nil || len(files) < 60 {
+		t.Fatalf("%d files, %v", len(files), err)
+	}
+	lineRe := regexp.MustCompile(`^` + regexp.QuoteMeta("testdata/refused/") + `[a-z0-9-]+\.yaml:\d+: `)
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wants := refusedWants(data)
+			if len(wants) == 0 {
+				t.Fatal("no # want: line")
+			}
+			_, err = Load(f)
+			if err == nil {
+				t.Fatalf("accepted; want %q", wants)
+			}
+			for _, w := range wants {
+				if !strings.Contains(err.Error(), f+":") || !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\nwant it to say %q", err, w)
+				}
+			}
+			for _, l := range strings.Split(err.Error(), "\n") {
+				if !lineRe.MatchString(l) {
+					t.Errorf("error line %q does not start with file:line:", l)
+				}
+			}
+		})
+	}
+}
+
+// The values those files change, written the ordinary way, are accepted:
+// the refusals above are about the values, not the keys.
+func TestSensibleValuesAccepted(t *testing.T) {
+	y := strings.Replace(minimal, "direction: in", `direction: in
+    deadline: 0s
+    plate_token: camera-in-1-secret
+    escort_idcard: {port: /dev/ttyUSB4, timeout: 0s}
+    camera: {snapshot_url: 'http://192.0.2.1/snap.jpg', timeout: 2s}`, 1)
+	y = strings.Replace(y, "{pin: GPIO17}", "{pin: ' gpio017 ', debounce: 0ms}", 1)
+	y = strings.Replace(y, "{pin: GPIO27}", "{pin: GPIOCHIP0/027}", 1)
+	y = strings.Replace(y, "{port: /dev/ttyUSB1}", "{port: ' /dev//ttyUSB1 '}", 1)
+	y += `timezone: UTC
+checks: {open_hours: "06:00-24:00"}
+mqtt: {root: site/p1/gate-1, registry_topic: site/p1/registry, keepalive: 65535s}
+kiosk: {listen: "127.0.0.1:0"}
+`
+	c, err := Parse([]byte(y), "cfg.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Lanes[0]
+	if l.ArrivalLoop.Pin != "GPIO17" || l.SafetyLoop.Pin != "gpiochip0/27" || l.Scanner.Port != "/dev/ttyUSB1" {
+		t.Fatalf("pins and ports not written the one way: %q %q %q", l.ArrivalLoop.Pin, l.SafetyLoop.Pin, l.Scanner.Port)
+	}
+	if h, _ := ParseHours("06:00-24:00"); h == nil || h.Until != 24*60 {
+		t.Fatalf("06:00-24:00 = %+v", h)
+	}
+}
+
+func TestCanonicalPin(t *testing.T) {
+	for _, c := range []struct{ in, name, key string }{
+		{"GPIO17", "GPIO17", "gpiochip0/17"},
+		{"gpio17", "GPIO17", "gpiochip0/17"},
+		{" GPIO17\t", "GPIO17", "gpiochip0/17"},
+		{"Gpio017", "GPIO17", "gpiochip0/17"},
+		{"gpiochip0/17", "gpiochip0/17", "gpiochip0/17"},
+		{"GPIOCHIP0/017", "gpiochip0/17", "gpiochip0/17"},
+		{"gpiochip3/20", "gpiochip3/20", "gpiochip3/20"},
+		{"pinctrl-rp1/17", "pinctrl-rp1/17", "pinctrl-rp1/17"},
+		{"SIM_in-1_ARRIVAL", "SIM_in-1_ARRIVAL", "SIM_in-1_ARRIVAL"},
+	} {
+		name, key, err := CanonicalPin(c.in)
+		if err != nil || name != c.name || key != c.key {
+			t.Errorf("CanonicalPin(%q) = %q %q %v, want %q %q", c.in, name, key, err, c.name, c.key)
+		}
+	}
+	for _, bad := range []string{"17", "gpiochip0/", "/17", "gpiochip0/-1", "GPIO 17", "a/b/c", ""} {
+		if _, _, err := CanonicalPin(bad); err == nil {
+			t.Errorf("CanonicalPin(%q) accepted", bad)
+		}
+	}
+}
+
+// refusedWants returns a refused file's "# want:" lines.
+func refusedWants(data []byte) []string {
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if w, ok := strings.CutPrefix(l, "# want: "); ok {
+			out = append(out, w)
+		}
+	}
+	return out
 }

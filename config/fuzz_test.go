@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,11 +13,12 @@ import (
 )
 
 // FuzzParse feeds Parse arbitrary files, seeded with the example
-// configuration, the minimal one and TestParseErrors' mistakes. Whatever
-// comes in, Parse must not panic. A file it refuses gets errors that each
-// name the file and, once the YAML itself reads, the line or the field. A
-// file it accepts is a valid configuration with its lanes' defaults
-// applied, which written out again reads back as the same configuration.
+// configuration, the minimal one, TestParseErrors' mistakes and the files
+// of testdata/refused. Whatever comes in, Parse must not panic. A file it
+// refuses gets errors that each name the file and, once the YAML itself
+// reads, the line or the field. A file it accepts is a valid configuration
+// with its lanes' defaults applied, which written out again reads back as
+// the same configuration.
 func FuzzParse(f *testing.F) {
 	example, err := os.ReadFile("../firmware-config/hazgate.example.yaml")
 	if err != nil {
@@ -40,6 +42,15 @@ func FuzzParse(f *testing.F) {
 		"park: p1\ngate: g1\n", "", "---\n", "park: [\n", "\t", "a: b: c", "\xff",
 	} {
 		f.Add([]byte(s))
+	}
+	// And the values that make no sense, one per file.
+	refused, _ := filepath.Glob("testdata/refused/*.yaml")
+	for _, r := range refused {
+		data, err := os.ReadFile(r)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const file = "cfg.yaml"

@@ -37,7 +37,9 @@ func (m *machine) plateRead(e PlateRead) {
 	m.s.Evidence.Plate, m.s.Evidence.Trailer = plate, trailer
 	m.step("plate")
 	m.s.PlateConfidence = e.Confidence
-	m.s.PlateUnconfirmed = e.Confidence < m.s.Config.MinPlateConfidence
+	// Written so that a confidence or minimum that is not a number leaves
+	// the read unconfirmed: every comparison with NaN is false.
+	m.s.PlateUnconfirmed = !(e.Confidence >= m.s.Config.MinPlateConfidence)
 	if m.s.Config.Exit {
 		if !m.s.PlateUnconfirmed {
 			m.recordExit()

@@ -2,6 +2,7 @@ package lane_test
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -237,6 +238,22 @@ func TestStepArrivalAndEvidence(t *testing.T) {
 			check: func(t *testing.T, s lane.State) {
 				if !s.PlateUnconfirmed || !slices.Equal(s.Missing(), []string{lane.MissingPlate}) {
 					t.Fatalf("unconfirmed %t missing %v", s.PlateUnconfirmed, s.Missing())
+				}
+			}},
+		{name: "a NaN minimum confidence confirms no read", cfg: &lane.Config{Name: "in-1", MinPlateConfidence: math.NaN()},
+			setup: []lane.Event{lane.VehiclePresent{}, driver, driverFace, escort, escortFace, waybill},
+			event: lane.PlateRead{Plate: "浙B12345", Confidence: 1}, phase: lane.PhaseCollecting, acts: "",
+			check: func(t *testing.T, s lane.State) {
+				if !s.PlateUnconfirmed {
+					t.Fatal("read confirmed against a NaN minimum")
+				}
+			}},
+		{name: "a NaN confidence is unconfirmed", cfg: &lane.Config{Name: "in-1"},
+			setup: []lane.Event{lane.VehiclePresent{}, driver, driverFace, escort, escortFace, waybill},
+			event: lane.PlateRead{Plate: "浙B12345", Confidence: math.NaN()}, phase: lane.PhaseCollecting, acts: "",
+			check: func(t *testing.T, s lane.State) {
+				if !s.PlateUnconfirmed {
+					t.Fatal("a NaN read confirmed")
 				}
 			}},
 		{name: "operator-typed plate confirms", cfg: &lane.Config{Name: "in-1", MinPlateConfidence: 0.9},

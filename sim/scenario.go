@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -64,12 +65,26 @@ func (t *Instant) UnmarshalYAML(n *yaml.Node) error {
 // duration ("5s", "1m30s") or a plain number of seconds.
 type Offset time.Duration
 
-// UnmarshalYAML reads "5s" or 5.
+// maxOffsetSeconds is the longest offset a time.Duration holds, in seconds.
+// Converting a float beyond it (or NaN) to an integer gives a different
+// number on each CPU, so such a number is refused, never converted.
+const maxOffsetSeconds = float64(math.MaxInt64 / int64(time.Second))
+
+// UnmarshalYAML reads "5s" or 5. A plain number must be finite (not nan or
+// inf, which YAML reads as strings here), not negative, and fit.
 func (o *Offset) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
 		return fmt.Errorf("line %d: want a duration such as 5s", n.Line)
 	}
-	if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
+	if f, err := strconv.ParseFloat(n.Value, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		switch {
+		case strictyaml.FiniteFloat(f) != nil:
+			return fmt.Errorf("line %d: %q is not a finite number of seconds", n.Line, n.Value)
+		case f < 0:
+			return fmt.Errorf("line %d: %q is negative", n.Line, n.Value)
+		case f >= maxOffsetSeconds:
+			return fmt.Errorf("line %d: %q is too long: at most %v", n.Line, n.Value, time.Duration(math.MaxInt64).Truncate(time.Hour))
+		}
 		*o = Offset(f * float64(time.Second))
 	} else if d, err := time.ParseDuration(n.Value); err == nil {
 		*o = Offset(d)
@@ -272,13 +287,77 @@ func Parse(data []byte, file string) (*Scenario, error) {
 	}
 	var s Scenario
 	if err := doc.Decode(&s); err != nil {
-		return nil, err
+		return nil, withField(data, err)
 	}
 	s.file = file
 	if err := s.validate(doc); err != nil {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// withField names the field of decode errors that carry only a line: a
+// value's own UnmarshalYAML (an offset, a timestamp, a date) knows its line
+// but not its path. When several values share the line, the one the message
+// quotes is meant.
+func withField(data []byte, err error) error {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return err
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var se *strictyaml.Error
+		if errors.As(e, &se) && se.Field == "" && se.Line > 0 {
+			se.Field = fieldAt(&root, se.Line, se.Msg)
+		}
+	}
+	return err
+}
+
+// fieldAt returns the path of the scalar value on line that msg quotes, or
+// the only scalar value on that line; "" when it cannot tell.
+func fieldAt(root *yaml.Node, line int, msg string) string {
+	type hit struct{ path, value string }
+	var hits []hit
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := n.Content[i].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				walk(n.Content[i+1], p)
+			}
+		case yaml.ScalarNode:
+			if n.Line == line && path != "" {
+				hits = append(hits, hit{path, n.Value})
+			}
+		}
+	}
+	walk(root, "")
+	if len(hits) == 1 {
+		return hits[0].path
+	}
+	for _, h := range hits {
+		if strings.Contains(msg, strconv.Quote(h.value)) {
+			return h.path
+		}
+	}
+	return ""
 }
 
 func (s *Scenario) validate(doc *strictyaml.Doc) error {
@@ -298,8 +377,18 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 			bad("settings.timezone", "%q is not a time zone", s.Settings.Timezone)
 		}
 	}
-	if t := s.Settings.FaceThreshold; t != nil && (*t <= 0 || *t > 1) {
+	// Ranges are written so that NaN, which strictyaml.Parse already
+	// refuses, could not pass them either.
+	if t := s.Settings.FaceThreshold; t != nil && !(*t > 0 && *t <= 1) {
 		bad("settings.face_threshold", "%v is not in (0, 1]", *t)
+	}
+	for _, d := range []struct {
+		field string
+		d     *config.Duration
+	}{{"settings.deadline", s.Settings.Deadline}, {"settings.registry_max_age", s.Settings.RegistryMaxAge}} {
+		if d.d != nil && *d.d <= 0 {
+			bad(d.field, "%v: must be more than 0", d.d.D())
+		}
 	}
 	if _, err := config.ParseHours(s.Settings.OpenHours); err != nil {
 		bad("settings.open_hours", "%v", err)
@@ -332,7 +421,7 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 			if p.IDNumber == "" {
 				bad(f+"."+role+".id_number", "missing")
 			}
-			if p.Face != nil && (*p.Face < 0 || *p.Face > 1) {
+			if p.Face != nil && !(*p.Face >= 0 && *p.Face <= 1) {
 				bad(f+"."+role+".face", "%v is not a score in [0, 1]", *p.Face)
 			}
 		}

@@ -9,8 +9,11 @@
 // any failure (another status, a timeout, malformed JSON, no live picture, no
 // card photo) is "no score": the identity check is then unknown, never pass.
 //
-// It imports checks, clock and lane (it is a lane.FaceMatcher) of ours;
-// appliance and sim may import it.
+// A score that is not a finite number in 0..1 (NaN, an infinity, a number
+// too large for a float64) is a malformed answer, so no score.
+//
+// It imports checks, clock, lane (it is a lane.FaceMatcher) and strictyaml
+// (its FiniteFloat) of ours; appliance and sim may import it.
 package facematch
 
 import (
@@ -24,12 +27,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/strictyaml"
 )
 
 var _ lane.FaceMatcher = (*Matcher)(nil)
@@ -188,7 +193,13 @@ func (m *Matcher) call(ctx context.Context, laneName, idNumber string, photo []b
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return 0, fmt.Errorf("%w: %s", ErrStatus, resp.Status)
 	}
-	var r Response
+	// The score is read as its text and parsed here, so that a number
+	// beyond float64 (1e999) is seen as the infinity it is and refused by
+	// strictyaml.FiniteFloat, not lost in a decoding error.
+	var r struct {
+		FaceFound *bool           `json:"face_found"`
+		Score     json.RawMessage `json:"score"`
+	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&r); err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
@@ -197,10 +208,26 @@ func (m *Matcher) call(ctx context.Context, laneName, idNumber string, photo []b
 		return 0, fmt.Errorf("%w: no face_found", ErrMalformed)
 	case !*r.FaceFound:
 		return 0, ErrNoFace
-	case r.Score == nil || *r.Score < 0 || *r.Score > 1 || *r.Score != *r.Score:
-		return 0, fmt.Errorf("%w: score not in 0..1", ErrMalformed)
 	}
-	return *r.Score, nil
+	return parseScore(r.Score)
+}
+
+// parseScore reads the answer's "score": a finite number in 0..1.
+func parseScore(raw json.RawMessage) (float64, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, fmt.Errorf("%w: no score", ErrMalformed)
+	}
+	score, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%w: score %s is not a number", ErrMalformed, raw)
+	}
+	if err := strictyaml.FiniteFloat(score); err != nil {
+		return 0, fmt.Errorf("%w: score %s: %v", ErrMalformed, raw, err)
+	}
+	if !(score >= 0 && score <= 1) {
+		return 0, fmt.Errorf("%w: score %s is not in 0..1", ErrMalformed, raw)
+	}
+	return score, nil
 }
 
 func requestID() string {

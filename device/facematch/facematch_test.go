@@ -3,8 +3,11 @@ package facematch_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +151,50 @@ func TestSlowTimesOutTwice(t *testing.T) {
 		}
 	case <-deadline:
 		t.Fatal("no answer")
+	}
+}
+
+// A score that is not a finite number in 0..1 is a malformed answer, so no
+// score, and the error names the field: NaN and the infinities would
+// otherwise compare false with the threshold (issue 19).
+func TestScoreNotAFiniteNumber(t *testing.T) {
+	for _, c := range []struct{ name, body, want string }{
+		{"beyond float64", `{"face_found": true, "score": 1e999}`, "score 1e999: +Inf is not a finite number"},
+		{"beyond float64, negative", `{"face_found": true, "score": -1e999}`, "score -1e999: -Inf is not a finite number"},
+		{"NaN as a bare word", `{"face_found": true, "score": NaN}`, "invalid character"},
+		{"NaN as a string", `{"face_found": true, "score": "NaN"}`, `score "NaN" is not a number`},
+		{"a number as a string", `{"face_found": true, "score": "0.9"}`, `score "0.9" is not a number`},
+		{"above 1", `{"face_found": true, "score": 1.5}`, "score 1.5 is not in 0..1"},
+		{"below 0", `{"face_found": true, "score": -0.1}`, "score -0.1 is not in 0..1"},
+		{"null", `{"face_found": true, "score": null}`, "no score"},
+		{"absent", `{"face_found": true}`, "no score"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, c.body)
+			}))
+			t.Cleanup(srv.Close)
+			photos := facematch.NewPhotos(8)
+			photos.Put("in-1", id, []byte("WLphoto"))
+			m := facematch.New(facematch.Config{URL: srv.URL, Timeout: 3 * time.Second, Photos: photos,
+				Cameras: func(string) facematch.Camera { return fakeCam{} }})
+			got, err := m.Score(context.Background(), "in-1", id)
+			if !errors.Is(err, facematch.ErrMalformed) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("score %v, err %v; want ErrMalformed saying %q", got, err, c.want)
+			}
+		})
+	}
+	// The edges are scores.
+	for _, body := range []string{`{"face_found": true, "score": 0}`, `{"face_found": true, "score": 1}`, `{"face_found": true, "score": 1e-999}`} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+		photos := facematch.NewPhotos(8)
+		photos.Put("in-1", id, []byte("WLphoto"))
+		m := facematch.New(facematch.Config{URL: srv.URL, Timeout: 3 * time.Second, Photos: photos,
+			Cameras: func(string) facematch.Camera { return fakeCam{} }})
+		if _, err := m.Score(context.Background(), "in-1", id); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+		srv.Close()
 	}
 }

@@ -8,7 +8,12 @@
 // push is delivered to the lane as a lane.PlateRead and answered 202; every
 // mistake gets a clear 4xx with a JSON error.
 //
-// It imports only lane of ours; appliance and sim may import it.
+// A confidence that is not a finite number in 0..1 (NaN, an infinity, a
+// number too large for a float64) is refused: a NaN would compare false
+// with the lane's minimum.
+//
+// It imports lane and strictyaml (its FiniteFloat) of ours; appliance and
+// sim may import it.
 package plate
 
 import (
@@ -19,10 +24,12 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/strictyaml"
 )
 
 // Pattern is the route, in net/http's pattern syntax, that the kiosk's mux
@@ -123,24 +130,42 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{"lane": laneName, "plate": read.Plate, "trailer": read.Trailer, "confidence": read.Confidence})
 }
 
-// decode reads and checks the push.
+// decode reads and checks the push. The confidence is read as its text and
+// parsed here, so that a number beyond float64 (1e999) is seen as the
+// infinity it is and refused by strictyaml.FiniteFloat.
 func decode(w http.ResponseWriter, r *http.Request) (Push, error) {
 	var p Push
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		return p, err
 	}
-	if err := json.Unmarshal(body, &p); err != nil {
+	var raw struct {
+		Push
+		Confidence json.RawMessage `json:"confidence,omitempty"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
 		return p, fmt.Errorf("body is not the JSON {\"plate\", \"trailer\"?, \"color\"?, \"confidence\"?}: %v", err)
 	}
+	p = raw.Push
 	p.Plate, p.Trailer = strings.TrimSpace(p.Plate), strings.TrimSpace(p.Trailer)
 	switch {
 	case p.Plate == "":
 		return p, errors.New(`"plate" is missing or empty`)
 	case utf8.RuneCountInString(p.Plate) > 16 || utf8.RuneCountInString(p.Trailer) > 16:
 		return p, errors.New(`"plate" and "trailer" are at most 16 characters`)
-	case p.Confidence != nil && (*p.Confidence < 0 || *p.Confidence > 1):
-		return p, fmt.Errorf(`"confidence" %v is not in 0..1`, *p.Confidence)
+	}
+	if len(raw.Confidence) > 0 && string(raw.Confidence) != "null" {
+		c, err := strconv.ParseFloat(string(raw.Confidence), 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return p, fmt.Errorf(`"confidence" %s is not a number`, raw.Confidence)
+		}
+		if err := strictyaml.FiniteFloat(c); err != nil {
+			return p, fmt.Errorf(`"confidence" %s: %v`, raw.Confidence, err)
+		}
+		if !(c >= 0 && c <= 1) {
+			return p, fmt.Errorf(`"confidence" %s is not in 0..1`, raw.Confidence)
+		}
+		p.Confidence = &c
 	}
 	return p, nil
 }

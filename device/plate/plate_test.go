@@ -46,6 +46,11 @@ func TestPush(t *testing.T) {
 		{"malformed", "POST", "/api/v1/lanes/in-1/plate", "tok-in-1", "application/json", `{"plate":`, 400, "not the JSON"},
 		{"no plate", "POST", "/api/v1/lanes/in-1/plate", "tok-in-1", "application/json", `{"trailer":"浙B6789挂"}`, 400, "plate"},
 		{"confidence out of range", "POST", "/api/v1/lanes/in-1/plate", "tok-in-1", "application/json", `{"plate":"浙B12345","confidence":97}`, 400, "confidence"},
+		{"confidence beyond float64", "POST", "/api/v1/lanes/in-1/plate", "tok-in-1", "application/json", `{"plate":"浙B12345","confidence":1e999}`, 400, `\"confidence\" 1e999: +Inf is not a finite number`},
+		{"confidence beyond float64, negative", "POST", "/api/v1/lanes/in-1/plate", "tok-in-1", "application/json", `{"plate":"浙B12345","confidence":-1e999}`, 400, `\"confidence\" -1e999: -Inf is not a finite number`},
+		{"confidence NaN as a string", "POST", "/api/v1/lanes/in-1/plate", "tok-in-1", "application/json", `{"plate":"浙B12345","confidence":"NaN"}`, 400, `\"confidence\" \"NaN\" is not a number`},
+		{"confidence NaN as a bare word", "POST", "/api/v1/lanes/in-1/plate", "tok-in-1", "application/json", `{"plate":"浙B12345","confidence":NaN}`, 400, "not the JSON"},
+		{"confidence below 0", "POST", "/api/v1/lanes/in-1/plate", "tok-in-1", "application/json", `{"plate":"浙B12345","confidence":-0.5}`, 400, `\"confidence\" -0.5 is not in 0..1`},
 		{"lane cannot take it", "POST", "/api/v1/lanes/in-9/plate", "tok-in-9", "application/json", `{"plate":"浙B12345"}`, 503, "cannot take"},
 		{"too big", "POST", "/api/v1/lanes/in-1/plate", "tok-in-1", "application/json", `{"plate":"浙B12345","image":"` + strings.Repeat("A", 2<<20) + `"}`, 413, "body over"},
 	} {
