@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hazgate/hazgate/appliance"
@@ -33,6 +34,9 @@ const (
 )
 
 func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// The engine's devices print progress from their own goroutines while
+	// this one prints the banner and the table: one lock for all of them.
+	stdout = &lockedWriter{w: stdout}
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	scenario := fs.String("scenario", "", "scenario `FILE` to run (default: the built-in demo)")
@@ -263,4 +267,16 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// lockedWriter serialises writes from several goroutines to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
