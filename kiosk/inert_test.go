@@ -148,7 +148,11 @@ func TestBrowserHostileTextIsInert(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("lockdown-reason")),
 		chromedp.SetValue(chromedp.ID("lockdown-reason"), xImg),
 		chromedp.Click(chromedp.ID("lockdown-confirm")),
-		chromedp.WaitVisible(chromedp.ID("lockdown-banner")))
+		chromedp.WaitVisible(chromedp.ID("lockdown-banner")),
+		// The banner can arrive over the live stream before the answer
+		// to the request closes the modal dialog, which keeps every
+		// click off the page until it goes.
+		chromedp.WaitNotPresent(chromedp.ID("lockdown-reason")))
 	b.inert("lanes page in lock-down")
 
 	// The history: every record, the hostile one among them.
