@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -97,6 +98,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case nil:
 		return 0
 	case usageError:
+		if e.msg == flag.ErrHelp.Error() {
+			return 0 // -h: the flag set has printed the usage, asked for
+		}
 		fmt.Fprintf(stderr, "hazgate %s: %s\n", args[0], e.msg)
 		return 2
 	case exitError:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,5 +120,35 @@ func TestSimBadScenario(t *testing.T) {
 	code, _, errs := run(t, "sim", "-scenario", bad)
 	if code != 1 || !strings.Contains(errs, "bad.yaml:7: arrivals[0].expect.verdict") {
 		t.Fatalf("bad scenario: %d %q", code, errs)
+	}
+}
+
+func TestSimFlags(t *testing.T) {
+	// -h is asked for: the usage, exit 0, and -speed shows only its own
+	// words about its default.
+	code, _, errs := run(t, "sim", "-h")
+	if code != 0 || !strings.Contains(errs, "-speed N") || strings.Contains(errs, "(default -1)") || strings.Contains(errs, "help requested") {
+		t.Fatalf("sim -h: %d %q", code, errs)
+	}
+	for _, bad := range []string{"-3", "nan", "inf", "fast"} {
+		code, _, errs := run(t, "sim", "-speed", bad)
+		if code != 2 || !strings.Contains(errs, "is not a speed") {
+			t.Errorf("sim -speed %s: %d %q", bad, code, errs)
+		}
+	}
+}
+
+func TestSimSaysTheKioskPortIsTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	code, out, errs := run(t, "sim", "-scenario", "../../sim/testdata/01-compliant-tractor-trailer.yaml", "-kiosk", ln.Addr().String(), "-db", filepath.Join(t.TempDir(), "g.db"))
+	if code != 0 {
+		t.Fatalf("sim: %d %s %s", code, out, errs)
+	}
+	if !strings.Contains(out, "kiosk: "+ln.Addr().String()+" is taken") || !strings.Contains(out, "kiosk: http://127.0.0.1:") {
+		t.Fatalf("sim did not say the kiosk's port was taken:\n%s", out)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/hazgate/hazgate/kiosk"
 	"github.com/hazgate/hazgate/sim"
 	"github.com/hazgate/hazgate/store"
+	"github.com/hazgate/hazgate/strictyaml"
 	"github.com/hazgate/hazgate/uplink/broker"
 )
 
@@ -41,7 +43,8 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	scenario := fs.String("scenario", "", "scenario `FILE` to run (default: the built-in demo)")
 	report := fs.String("report", "", "write the JSON report to `FILE`")
-	speed := fs.Float64("speed", -1, "run `N` times faster than real time; 0 runs as fast as possible (default 10 for the demo, 0 for -scenario)")
+	var speed speedFlag
+	fs.Var(&speed, "speed", "run `N` times faster than real time; 0 runs as fast as possible (default 10 for the demo, 0 for -scenario)")
 	once := fs.Bool("once", false, "exit after the demo instead of staying up")
 	db := fs.String("db", "", "record into this SQLite `FILE` (default: a temporary file)")
 	brokerURL := fs.String("broker", "", "publish to the MQTT broker at `URL` (tcp://host:port) instead of an embedded one on loopback")
@@ -67,11 +70,8 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, err)
 		return exitError(1)
 	}
-	if *speed < 0 {
-		*speed = 0
-		if demo {
-			*speed = 10
-		}
+	if !speed.set && demo {
+		speed.v = 10
 	}
 	log := slog.New(slog.DiscardHandler)
 	if *verbose {
@@ -112,7 +112,7 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// the appliance, a lock-down is kept in the store (it outlives a
 	// restart of the simulator only with -db).
 	done := parts.start("starting the simulated gate")
-	eng, err := sim.New(ctx, sc, sim.Options{Speed: *speed, Store: st, Clock: clk, Progress: stdout, Log: log,
+	eng, err := sim.New(ctx, sc, sim.Options{Speed: speed.v, Store: st, Clock: clk, Progress: stdout, Log: log,
 		Park: simPark, Gate: simGate, Broker: mqttURL, ClientID: "hazgate-sim-" + fmt.Sprint(os.Getpid())})
 	done()
 	if err != nil {
@@ -126,7 +126,7 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 
 	root := "hazgate/" + simPark + "/" + simGate
-	fmt.Fprintf(stdout, "hazgate sim: %s (%d vehicles on %v, speed %s)\n", sc.Name, len(sc.Arrivals), sc.Lanes(), speedString(*speed))
+	fmt.Fprintf(stdout, "hazgate sim: %s (%d vehicles on %v, speed %s)\n", sc.Name, len(sc.Arrivals), sc.Lanes(), speedString(speed.v))
 	fmt.Fprintf(stdout, "MQTT feed: %s under %s/ — watch it with:\n  %s\n", mqttURL, root, subLine(mqttURL, root))
 	if demo && *kioskAddr == "" {
 		*kioskAddr = "127.0.0.1:8080"
@@ -193,7 +193,9 @@ func serveKiosk(ctx context.Context, stdout io.Writer, addr string, eng *sim.Eng
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		// Another program (another demo) has the port: take a free one.
+		// Another program (another demo) has the port: say so, loudly,
+		// and take a free one.
+		fmt.Fprintf(stdout, "kiosk: %s is taken (another program, or another demo, is listening there): using a free port instead\n", addr)
 		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			return nil, err
 		}
@@ -267,6 +269,29 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// speedFlag is -speed: a finite number, 0 or more, with a default that
+// depends on the run (so -h shows none of its own).
+type speedFlag struct {
+	v   float64
+	set bool
+}
+
+func (f *speedFlag) String() string {
+	if f == nil || !f.set {
+		return ""
+	}
+	return strconv.FormatFloat(f.v, 'g', -1, 64)
+}
+
+func (f *speedFlag) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || strictyaml.FiniteFloat(v) != nil || v < 0 {
+		return fmt.Errorf("%q is not a speed: give a number, 0 (as fast as possible) or more", s)
+	}
+	f.v, f.set = v, true
+	return nil
 }
 
 // lockedWriter serialises writes from several goroutines to one writer.
