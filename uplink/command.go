@@ -226,20 +226,57 @@ func (kr *keyring) verify(data []byte, p verifyPolicy) (*Command, string, error)
 		return &c, env.Key, refuse(RefuseWrongName, "signed for %q, arrived on cmd/%s", c.Name, p.name)
 	case c.Target != "" && c.Target != p.root:
 		return &c, env.Key, refuse(RefuseWrongTarget, "signed for %q, this gate is %q", c.Target, p.root)
-	case c.Target == "" && (c.Name == CmdOpen || c.Name == CmdRelease):
-		return &c, env.Key, refuse(RefuseWrongTarget, "%s must name its gate", c.Name)
-	case len(c.Nonce) < 16 || len(c.Nonce) > 64:
-		return &c, env.Key, refuse(RefuseMalformed, "nonce must be 16 to 64 characters")
-	case c.IssuedAt.IsZero() || c.ExpiresAt.IsZero():
-		return &c, env.Key, refuse(RefuseMalformed, "issued_at and expires_at are required")
+	}
+	if err := checkShape(&c, p.ttl); err != nil {
+		return &c, env.Key, err
+	}
+	switch {
 	case c.IssuedAt.After(p.now.Add(p.skew)):
 		return &c, env.Key, refuse(RefuseNotYetValid, "issued at %s, now %s", c.IssuedAt.Format(time.RFC3339), p.now.Format(time.RFC3339))
 	case !p.now.Before(c.ExpiresAt.Add(p.skew)):
 		return &c, env.Key, refuse(RefuseExpired, "expired at %s, now %s", c.ExpiresAt.Format(time.RFC3339), p.now.Format(time.RFC3339))
-	case c.ExpiresAt.Sub(c.IssuedAt) > p.ttl || !c.ExpiresAt.After(c.IssuedAt):
-		return &c, env.Key, refuse(RefuseTTL, "valid from %s to %s; at most %v", c.IssuedAt.Format(time.RFC3339), c.ExpiresAt.Format(time.RFC3339), p.ttl)
 	case !p.floor.IsZero() && c.IssuedAt.Before(p.floor):
 		return &c, env.Key, refuse(RefuseReplayed, "issued before %s, when the nonce cache was lost", p.floor.Format(time.RFC3339))
 	}
 	return &c, env.Key, nil
+}
+
+// DefaultCommandMaxTTL is the longest validity a gate accepts unless its
+// configuration says otherwise.
+const DefaultCommandMaxTTL = time.Hour
+
+// checkShape checks what a command must be whoever and whenever checks it:
+// a target where the command must name its gate, a nonce, its times, and a
+// validity of at most maxTTL.
+func checkShape(c *Command, maxTTL time.Duration) *RefusedError {
+	switch {
+	case c.Target == "" && (c.Name == CmdOpen || c.Name == CmdRelease):
+		return refuse(RefuseWrongTarget, "%s must name its gate", c.Name)
+	case len(c.Nonce) < 16 || len(c.Nonce) > 64:
+		return refuse(RefuseMalformed, "nonce must be 16 to 64 characters")
+	case c.IssuedAt.IsZero() || c.ExpiresAt.IsZero():
+		return refuse(RefuseMalformed, "issued_at and expires_at are required")
+	case c.ExpiresAt.Sub(c.IssuedAt) > maxTTL || !c.ExpiresAt.After(c.IssuedAt):
+		return refuse(RefuseTTL, "valid from %s to %s; at most %v", c.IssuedAt.Format(time.RFC3339), c.ExpiresAt.Format(time.RFC3339), maxTTL)
+	}
+	return nil
+}
+
+// CheckCommand is the validation of a command that needs neither the
+// gate's keys nor its clock: a known name, its gate named where it must be,
+// a nonce, a validity of at most maxTTL, the arguments that command takes,
+// and who gives it. The gate applies the same rules to every command it
+// verifies; `hazgate cmd sign` applies them before signing, so that it
+// never prints a command the gate would refuse.
+func CheckCommand(c *Command, maxTTL time.Duration) error {
+	if err := checkShape(c, maxTTL); err != nil {
+		return err
+	}
+	if _, err := commandArgs(c); err != nil {
+		return err
+	}
+	if strings.TrimSpace(c.By) == "" {
+		return refuse(RefuseMalformed, "by: who gives the command is required")
+	}
+	return nil
 }

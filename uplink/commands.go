@@ -85,9 +85,9 @@ func (u *Uplink) handleCommand(ctx context.Context, m inboxMsg) {
 	}
 }
 
-// commandFunc checks a verified command's arguments and returns what
-// carries it out.
-func (u *Uplink) commandFunc(c *Command) (func(context.Context) error, error) {
+// commandArgs checks a command's name and arguments and returns them
+// decoded: *OpenArgs, *LockdownArgs, *ReleaseArgs, or nil for resync.
+func commandArgs(c *Command) (any, error) {
 	decode := func(v any) error {
 		if len(c.Args) == 0 || string(c.Args) == "null" {
 			return refuse(RefuseBadArgs, "%s needs arguments", c.Name)
@@ -99,8 +99,6 @@ func (u *Uplink) commandFunc(c *Command) (func(context.Context) error, error) {
 		}
 		return nil
 	}
-	cmd := u.deps.Commands
-	var run func(context.Context) error
 	switch c.Name {
 	case CmdOpen:
 		var a OpenArgs
@@ -110,7 +108,7 @@ func (u *Uplink) commandFunc(c *Command) (func(context.Context) error, error) {
 		if a.Lane == "" {
 			return nil, refuse(RefuseBadArgs, "open needs a lane")
 		}
-		run = func(ctx context.Context) error { return cmd.Open(ctx, a.Lane, c.By) }
+		return &a, nil
 	case CmdLockdown:
 		var a LockdownArgs
 		if err := decode(&a); err != nil {
@@ -119,7 +117,7 @@ func (u *Uplink) commandFunc(c *Command) (func(context.Context) error, error) {
 		if a.On == nil {
 			return nil, refuse(RefuseBadArgs, `lockdown needs "on": true or false`)
 		}
-		run = func(ctx context.Context) error { return cmd.Lockdown(ctx, *a.On, c.By) }
+		return &a, nil
 	case CmdRelease:
 		var a ReleaseArgs
 		if err := decode(&a); err != nil {
@@ -131,17 +129,38 @@ func (u *Uplink) commandFunc(c *Command) (func(context.Context) error, error) {
 		if strings.TrimSpace(a.InspectionID) == "" {
 			return nil, refuse(RefuseBadArgs, "release needs the inspection_id of the held vehicle it lets through")
 		}
+		return &a, nil
+	case CmdResync:
+		return nil, nil
+	default:
+		return nil, refuse(RefuseUnknown, "%q", c.Name)
+	}
+}
+
+// commandFunc checks a verified command's arguments and returns what
+// carries it out.
+func (u *Uplink) commandFunc(c *Command) (func(context.Context) error, error) {
+	args, err := commandArgs(c)
+	if err != nil {
+		return nil, err
+	}
+	cmd := u.deps.Commands
+	var run func(context.Context) error
+	switch a := args.(type) {
+	case *OpenArgs:
+		run = func(ctx context.Context) error { return cmd.Open(ctx, a.Lane, c.By) }
+	case *LockdownArgs:
+		run = func(ctx context.Context) error { return cmd.Lockdown(ctx, *a.On, c.By) }
+	case *ReleaseArgs:
 		run = func(ctx context.Context) error {
 			return cmd.Release(ctx, a.Lane, a.InspectionID, a.Operator, a.Reason)
 		}
-	case CmdResync:
+	default: // resync
 		run = func(ctx context.Context) error {
 			u.registry.request("command")
 			u.StatusChanged()
 			return cmd.Resync(ctx)
 		}
-	default:
-		return nil, refuse(RefuseUnknown, "%q", c.Name)
 	}
 	if cmd == nil {
 		return nil, refuse(RefuseNoCommander, "this gate takes no remote commands")

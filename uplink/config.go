@@ -150,7 +150,7 @@ func (c Config) withDefaults() (Config, error) {
 	dur(&c.TelemetryInterval, time.Minute)
 	dur(&c.StatusPoll, 2*time.Second)
 	dur(&c.StatusRefresh, 5*time.Minute)
-	dur(&c.CommandMaxTTL, time.Hour)
+	dur(&c.CommandMaxTTL, DefaultCommandMaxTTL)
 	dur(&c.ClockSkew, 2*time.Minute)
 	for _, d := range []struct {
 		name string

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hazgate/hazgate/uplink"
@@ -25,18 +27,14 @@ func cmdCommand(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	name := fs.String("name", "", "the command: open, lockdown, release or resync")
 	argsJSON := fs.String("args", "", "the command's arguments as `JSON`, e.g. '{\"on\":true}'")
 	target := fs.String("target", "", "the gate's topic `ROOT` (hazgate/<park>/<gate>); required for open and release, empty = any gate")
-	ttl := fs.Duration("ttl", 5*time.Minute, "how long the command stays valid (at most the gate's limit, 1h by default)")
+	ttl := fs.Duration("ttl", 5*time.Minute, "how long the command stays valid")
+	maxTTL := fs.Duration("max-ttl", uplink.DefaultCommandMaxTTL, "the gates' limit on -ttl (mqtt.command_max_ttl in their configuration)")
 	by := fs.String("by", "", "who gives the command (audited), default $USER")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err.Error()}
 	}
 	if *keyFile == "" || *name == "" || fs.NArg() > 0 {
 		return usageError{use}
-	}
-	switch *name {
-	case uplink.CmdOpen, uplink.CmdLockdown, uplink.CmdRelease, uplink.CmdResync:
-	default:
-		return usageError{fmt.Sprintf("-name %q: not open, lockdown, release or resync", *name)}
 	}
 	if *ttl <= 0 {
 		return usageError{"-ttl must be positive"}
@@ -48,6 +46,19 @@ func cmdCommand(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		raw = json.RawMessage(*argsJSON)
 	}
+	who := *by
+	if who == "" {
+		who = os.Getenv("USER")
+	}
+	now := time.Now()
+	c := uplink.Command{
+		V: 1, Name: *name, Target: *target, Args: raw, Nonce: uplink.NewNonce(),
+		IssuedAt: now.UTC().Truncate(time.Second), ExpiresAt: now.Add(*ttl).UTC().Truncate(time.Second), By: who,
+	}
+	// What the gate would refuse is not signed: the same rules, here.
+	if err := uplink.CheckCommand(&c, *maxTTL); err != nil {
+		return usageError{signRefusal(err, *maxTTL)}
+	}
 	data, err := os.ReadFile(*keyFile)
 	if err != nil {
 		return err
@@ -56,18 +67,33 @@ func cmdCommand(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("%s: %w", *keyFile, err)
 	}
-	who := *by
-	if who == "" {
-		who = os.Getenv("USER")
-	}
-	now := time.Now()
-	env, err := uplink.Sign(priv, uplink.Command{
-		Name: *name, Target: *target, Args: raw, Nonce: uplink.NewNonce(),
-		IssuedAt: now.UTC().Truncate(time.Second), ExpiresAt: now.Add(*ttl).UTC().Truncate(time.Second), By: who,
-	})
+	env, err := uplink.Sign(priv, c)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s\n", env)
 	return nil
+}
+
+// signRefusal says in plain words why a command is not signed.
+func signRefusal(err error, maxTTL time.Duration) string {
+	var re *uplink.RefusedError
+	if !errors.As(err, &re) {
+		return err.Error()
+	}
+	switch re.Reason {
+	case uplink.RefuseWrongTarget:
+		return "-target: " + re.Detail + " (hazgate/<park>/<gate>)"
+	case uplink.RefuseTTL:
+		return fmt.Sprintf("-ttl: the gates refuse a command valid for more than %v (-max-ttl)", maxTTL)
+	case uplink.RefuseUnknown:
+		return fmt.Sprintf("-name %s: not open, lockdown, release or resync", re.Detail)
+	case uplink.RefuseBadArgs:
+		return "-args: " + re.Detail
+	case uplink.RefuseMalformed:
+		if strings.HasPrefix(re.Detail, "by:") {
+			return "-by: who gives the command is required ($USER is empty)"
+		}
+	}
+	return re.Detail
 }

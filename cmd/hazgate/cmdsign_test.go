@@ -60,3 +60,41 @@ func TestKeygenAndSign(t *testing.T) {
 		t.Fatalf("unknown command name: exit %d", code)
 	}
 }
+
+// cmd sign refuses, in words naming the flag, every command the gate would
+// refuse for what it says (not for when it arrives).
+func TestSignRefusesWhatTheGateRefuses(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "office")
+	if code, _, errs := run(t, "keygen", "-out", prefix); code != 0 {
+		t.Fatalf("keygen: %s", errs)
+	}
+	const root = "hazgate/test-park/east-1"
+	release := `{"lane":"in-1","inspection_id":"I-1","operator":"王五","reason":"证件核实"}`
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"open without a target", []string{"-name", "open", "-args", `{"lane":"in-1"}`}, "-target: open must name its gate"},
+		{"release without a target", []string{"-name", "release", "-args", release}, "-target: release must name its gate"},
+		{"release without an inspection", []string{"-name", "release", "-target", root, "-args", `{"lane":"in-1","operator":"王五","reason":"x"}`}, "-args: release needs the inspection_id"},
+		{"unknown argument", []string{"-name", "lockdown", "-args", `{"on":true,"force":1}`}, `-args: lockdown: json: unknown field "force"`},
+		{"lockdown without on", []string{"-name", "lockdown", "-args", `{}`}, `-args: lockdown needs "on"`},
+		{"open without arguments", []string{"-name", "open", "-target", root}, "-args: open needs arguments"},
+		{"too long", []string{"-name", "resync", "-ttl", "2h"}, "-ttl: the gates refuse a command valid for more than 1h0m0s"},
+		{"past a gate's own limit", []string{"-name", "resync", "-ttl", "20m", "-max-ttl", "10m"}, "more than 10m0s"},
+		{"nobody", []string{"-name", "resync", "-by", " "}, "-by: who gives the command is required"},
+		{"unknown name", []string{"-name", "explode"}, `-name "explode": not open`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := run(t, append([]string{"cmd", "sign", "-key", prefix + ".key"}, tc.args...)...)
+			if code != 2 || out != "" || !strings.Contains(errs, tc.want) {
+				t.Fatalf("exit %d, out %q, err %q; want exit 2 and %q", code, out, errs, tc.want)
+			}
+		})
+	}
+	// And what the gate takes is signed.
+	if code, out, errs := run(t, "cmd", "sign", "-key", prefix+".key", "-name", "release", "-target", root, "-args", release, "-by", "office"); code != 0 || out == "" {
+		t.Fatalf("a good release: %d %s", code, errs)
+	}
+}
