@@ -19,7 +19,7 @@ const maxExport = 20000
 var csvHeader = []string{
 	"id", "lane", "direction", "arrived_at", "decided_at", "plate", "trailer",
 	"driver_name", "driver_id", "escort_name", "escort_id", "waybill",
-	"verdict", "failed_checks", "unknown_checks", "reasons", "decided_by", "operator_decisions",
+	"verdict", "failed_checks", "unknown_checks", "reasons", "decided_by", "outcome", "outcome_operator", "operator_decisions",
 }
 
 // handleExport writes a day's inspections (GET ?date=YYYY-MM-DD, in the
@@ -66,7 +66,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, sess *sess
 }
 
 func (s *Server) csvRow(ins *store.Inspection, decisions []store.Decision) []string {
-	sum := newSummary(ins)
+	sum := newSummary(ins, decisions)
 	name := func(p *personView) (string, string) {
 		if p == nil {
 			return "", ""
@@ -95,12 +95,20 @@ func (s *Server) csvRow(ins *store.Inspection, decisions []store.Decision) []str
 		ins.ArrivedAt.In(s.cfg.Location).Format(time.RFC3339), ins.DecidedAt.In(s.cfg.Location).Format(time.RFC3339),
 		sum.Plate, sum.Trailer, dn, di, en, ei, sum.Waybill, string(sum.Verdict),
 		strings.Join(sum.Failed, " "), strings.Join(sum.Unknown, " "), strings.Join(reasons, " "),
-		ins.DecidedBy, strings.Join(ds, " | "),
+		ins.DecidedBy, sum.Outcome, outcomeOperator(sum), strings.Join(ds, " | "),
 	}
 	for i, c := range row {
 		row[i] = csvSafe(c)
 	}
 	return row
+}
+
+// outcomeOperator is the operator whose decision ended the case, or "".
+func outcomeOperator(sum inspectionSummary) string {
+	if sum.Decision == nil {
+		return ""
+	}
+	return sum.Decision.Operator
 }
 
 // csvSafe keeps a cell from being read as a formula by a spreadsheet: one

@@ -18,12 +18,16 @@ export function historyPage(params) {
   const verdict = h('select', { id: 'search-verdict', name: 'verdict', 'aria-label': t('verdict') },
     ['', 'pass', 'reject', 'review'].map((v) => h('option', { value: v, selected: params.get('verdict') === v },
       v ? t('verdict.' + v) : t('any'))));
+  const outcome = h('select', { id: 'search-outcome', name: 'outcome', 'aria-label': t('outcome') },
+    ['', 'passed', 'pending', 'released', 'refused'].map((v) => h('option', { value: v, selected: params.get('outcome') === v },
+      v ? t('outcome.' + v) : t('any'))));
   const date = h('input', { id: 'search-date', name: 'date', type: 'date', value: params.get('date') || '', 'aria-label': t('date') });
   const status = h('p', { class: 'status', role: 'status' });
   const results = h('div', { id: 'results' });
   const form = h('form', { class: 'search', id: 'search' },
     fields.map(([name, label]) => h('label', {}, t(label), inputs[name])),
     h('label', {}, t('verdict'), verdict),
+    h('label', {}, t('outcome'), outcome),
     h('label', {}, t('date'), date),
     h('button', { type: 'submit', id: 'search-submit' }, t('search')),
     h('button', { type: 'button', id: 'export', onclick: () => {
@@ -35,6 +39,7 @@ export function historyPage(params) {
     const q = new URLSearchParams();
     for (const name of Object.keys(inputs)) if (inputs[name].value.trim()) q.set(name, inputs[name].value.trim());
     if (verdict.value) q.set('verdict', verdict.value);
+    if (outcome.value) q.set('outcome', outcome.value);
     if (date.value) q.set('date', date.value);
     const hash = '#/history/' + q.toString();
     if (location.hash === hash) search(q, results, status); else location.hash = hash;
@@ -56,7 +61,7 @@ async function search(params, results, status) {
 function table(list) {
   if (!list.length) return h('p', { class: 'empty' }, t('noResults'));
   return h('table', { class: 'results' },
-    h('thead', {}, h('tr', {}, [t('time'), t('lane'), t('plate'), t('trailer'), t('driver'), t('waybill'), t('verdict'), t('failed')].map((c) => h('th', {}, c)))),
+    h('thead', {}, h('tr', {}, [t('time'), t('lane'), t('plate'), t('trailer'), t('driver'), t('waybill'), t('verdict'), t('outcome'), t('failed')].map((c) => h('th', {}, c)))),
     h('tbody', {}, list.map((i) => h('tr', { class: 'row verdict-' + i.verdict, dataset: { id: i.id } },
       h('td', { class: 'time' }, fmtDateTime(i.decided_at)),
       h('td', { class: 'time' }, i.lane),
@@ -65,8 +70,14 @@ function table(list) {
       h('td', {}, i.driver ? i.driver.name + ' ' + i.driver.id_masked : ''),
       h('td', {}, i.waybill),
       h('td', {}, h('span', { class: 'verdict-tag verdict-' + i.verdict }, t('verdict.' + i.verdict))),
+      h('td', { class: 'outcome' }, outcomeTag(i), i.decision ? h('div', { class: 'outcome-by' }, i.decision.operator) : null),
       h('td', {}, i.failed.map((c) => t('check.' + c)).join('、'))))),
     h('caption', {}, list.length + ' ' + t('results')));
+}
+
+/** How the case ended: passed, pending, released or refused. */
+function outcomeTag(i) {
+  return h('span', { class: 'outcome-tag outcome-' + i.outcome }, msg(i.outcome_text));
 }
 
 /** An inspection's page: [node, cleanup]. */
@@ -93,7 +104,8 @@ function detail(d) {
   const nodes = [
     h('p', {}, h('a', { href: '#/history/', class: 'back' }, '← ' + t('back'))),
     h('h1', {}, t('inspection') + ' ', h('span', { class: 'plate' }, d.plate || '—'), ' ',
-      h('span', { class: 'verdict-tag verdict-' + d.verdict }, t('verdict.' + d.verdict))),
+      h('span', { class: 'verdict-tag verdict-' + d.verdict }, t('verdict.' + d.verdict)), ' ', outcomeTag(d)),
+    h('p', { id: 'outcome', class: 'outcome-line outcome-' + d.outcome }, d.decision ? msg(d.decision.text) : msg(d.outcome_text)),
     d.verdict_reasons.length ? h('ul', { class: 'verdict-reasons' }, d.verdict_reasons.map((r) => h('li', {}, msg(r)))) : null,
     h('h2', {}, t('evidence')),
     h('table', { class: 'facts' }, h('tbody', {},
@@ -116,7 +128,7 @@ function detail(d) {
     h('h2', {}, t('decisions')),
     d.decisions.length
       ? h('ul', { class: 'decisions', id: 'decisions' }, d.decisions.map((x) => h('li', { class: 'decision-' + x.action },
-        fmtDateTime(x.at) + '  ' + x.operator + ' ' + t('action.' + x.action) + '：' + x.reason)))
+        fmtDateTime(x.at) + '  ' + msg(x.text))))
       : h('p', { id: 'decisions' }, t('noDecisions')),
     h('h2', {}, t('audit')),
     h('table', { class: 'audit', id: 'audit' },

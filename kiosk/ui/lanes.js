@@ -79,7 +79,7 @@ function draw(v) {
   p.root.className = 'lane' + (v.lockdown ? ' locked' : '') + (v.verdict && v.active ? ' lane-' + v.verdict : '');
   p.info.replaceChildren(...info(v));
   const role = session.current ? session.current.role : '';
-  const key = [v.decidable, v.inspection_id, v.plate_entry, v.releasing, v.lockdown, role].join('|');
+  const key = [v.decidable, v.inspection_id, v.plate_entry, v.releasing, v.lockdown, role, v.decision ? v.decision.action : ''].join('|');
   if (key !== p.key) {
     p.key = key;
     p.actions.replaceChildren(...actions(v, role));
@@ -103,7 +103,7 @@ function person(label, p) {
 function info(v) {
   const out = [h('div', { class: 'lane-head' },
     h('span', { class: 'lane-name' }, (v.exit ? t('exit') : t('entry')) + ' ' + v.lane),
-    h('span', { class: 'phase phase-' + v.phase }, t('phase.' + v.phase)))];
+    phase(v))];
   if (v.lockdown) out.push(h('div', { class: 'lane-lock' }, '⛔ ' + t('lockdown')));
   if (v.faults.length) out.push(h('div', { class: 'lane-fault' }, '✖ ' + t('deviceFault') + v.faults.join('、')));
   const has = v.active || v.inspection_id || v.plate || v.entry_id;
@@ -119,12 +119,14 @@ function info(v) {
       out.push(h('div', { class: 'people' }, person(t('driver'), v.driver), person(t('escort'), v.escort)));
       out.push(h('div', { class: 'waybill' }, h('span', { class: 'label' }, t('waybill')), v.waybill || t('notPresented')));
       out.push(verdict(v));
+      if (v.decision) out.push(decision(v.decision));
       if (v.missing.length) {
         out.push(h('div', { class: 'missing-list' }, t('waitingFor') + v.missing.map((m) => t('missing.' + m)).join('、')));
       }
       out.push(h('ul', { class: 'checks' }, v.checks.map(check)));
-    } else if (v.entry_id) {
-      out.push(h('div', { class: 'stay' }, t('stay') + ' ' + fmtAge(v.stay_s)));
+    } else {
+      if (v.entry_id) out.push(h('div', { class: 'stay' }, t('stay') + ' ' + fmtAge(v.stay_s)));
+      if (v.decision) out.push(decision(v.decision));
     }
   }
   const rep = v.barrier.reported;
@@ -148,6 +150,19 @@ function verdict(v) {
     v.verdict_reasons.map((r) => h('div', { class: 'reason' }, msg(r))));
 }
 
+/** The lane's phase; a refused vehicle still on the loop is no longer waiting for anyone. */
+function phase(v) {
+  if (v.phase === 'held' && v.decision && v.decision.action === 'refuse') {
+    return h('span', { class: 'phase phase-refused' }, t('phase.refused'));
+  }
+  return h('span', { class: 'phase phase-' + v.phase }, t('phase.' + v.phase));
+}
+
+/** The operator's decision: released or refused, by whom, why. */
+function decision(d) {
+  return h('div', { class: 'lane-decision decision-' + d.action }, msg(d.text));
+}
+
 function check(c) {
   return h('li', { class: 'check state-' + c.state, dataset: { check: c.id } },
     h('span', { class: 'check-state' }, t('state.' + c.state)),
@@ -168,6 +183,8 @@ function actions(v, role) {
 }
 
 function decisionForm(v) {
+  // A released vehicle the lane held again may only be released again.
+  const again = v.decision && v.decision.action === 'release';
   const reason = h('textarea', { class: 'decision-reason', rows: 2, maxlength: 500, placeholder: t('reason'), 'aria-label': t('reason') });
   const status = h('p', { class: 'status', role: 'status' });
   const send = async (action) => {
@@ -177,14 +194,14 @@ function decisionForm(v) {
       await api('/lanes/' + encodeURIComponent(v.lane) + '/' + action, { inspection_id: v.inspection_id, reason: reason.value });
       status.textContent = t('sent');
     } catch (e) {
-      status.textContent = t('error') + e.message;
+      status.textContent = t('error') + (e.text ? msg(e.text) : e.message);
     }
   };
   return h('div', { class: 'decision' },
     reason,
     h('div', { class: 'buttons' },
       h('button', { type: 'button', class: 'release', disabled: v.lockdown, onclick: () => send('release') }, t('release')),
-      h('button', { type: 'button', class: 'refuse danger', onclick: () => send('refuse') }, t('refuse'))),
+      again ? null : h('button', { type: 'button', class: 'refuse danger', onclick: () => send('refuse') }, t('refuse'))),
     status);
 }
 
