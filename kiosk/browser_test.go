@@ -218,7 +218,7 @@ func TestBrowser(t *testing.T) {
 	b.fits(1280, 800)
 
 	b.do("English", chromedp.Click(chromedp.ID("lang")))
-	b.waitTrue("English verdict", `document.querySelector('#lane-in-1 .verdict')?.textContent.includes('REVIEW')`)
+	b.waitTrue("English verdict", `document.querySelector('#lane-in-1 .verdict')?.textContent.includes('⚠ Review')`)
 	b.waitTrue("English reason", `document.querySelector('#lane-in-2 [data-check=tank_media] .reason')?.textContent.includes('suitable media')`)
 	b.fits(1920, 1080)
 	b.screenshot("kiosk-lanes-1920.png", false)

@@ -63,7 +63,7 @@ func TestBrowserDecisions(t *testing.T) {
 	b.waitTrue("refusal shown on in-2", `document.querySelector('#lane-in-2 .lane-decision')?.textContent === `+
 		strconv.Quote("已拒绝放行（主管乙）："+refuseReason))
 	b.waitTrue("no buttons on in-2", `!document.querySelector('#lane-in-2 .actions button')`)
-	b.waitTrue("in-2 status line", `document.querySelector('#lane-in-2 .note')?.textContent.includes('已拒绝放行') &&
+	b.waitTrue("in-2 status line", `!document.querySelector('#lane-in-2 .note') &&
 		document.querySelector('#lane-in-2 .phase')?.textContent === '已拒绝放行'`)
 	if s := h.runner("in-2").Snapshot(); s.Phase != lane.PhaseHeld || s.BarrierCommanded == lane.CommandUp {
 		t.Fatalf("in-2 after the refusal: phase %s barrier %s", s.Phase, s.BarrierCommanded)
@@ -72,8 +72,23 @@ func TestBrowserDecisions(t *testing.T) {
 	h.send("in-1", lane.SafetyLoop{Occupied: true}, lane.VehicleGone{}, lane.SafetyLoop{Occupied: false})
 	h.arrive("in-3", vehicle{plate: "浙B20001", trailer: "浙B2001挂", driver: &driver1})
 	b.waitTrue("in-1 idle with its release", `document.querySelector('#lane-in-1 .phase-idle') && document.querySelector('#lane-in-1 .lane-decision.decision-release')`)
+	// The looks: the waybill not yet scanned says so; a lane with a device
+	// in fault has a fault badge, the others none; the barrier line says
+	// what the barrier was told and that it has no feedback (the test
+	// barriers give none), and the badge names the lane's step only;
+	// every character has its glyph.
+	h.send("in-3", lane.DeviceFault{Device: "in-3/escort-reader", Fault: true, Detail: "no answer"})
+	b.waitTrue("waybill not scanned", `document.querySelector('#lane-in-3 .waybill')?.textContent === '电子运单未扫描'`)
+	b.waitTrue("fault badge on in-3 only", `document.querySelector('#lane-in-3 .fault-badge')?.textContent === '✖ 故障' &&
+		!document.querySelector('#lane-in-1 .fault-badge') && !document.querySelector('#lane-in-2 .fault-badge')`)
+	b.waitTrue("barrier line", `document.querySelector('#lane-in-2 .barrier')?.textContent === '道闸 已指令落杆（无反馈）'`)
+	b.allGlyphs("lanes, Chinese", 80)
 	b.screenshot("kiosk-lanes-zh.png", false)
 	b.do("English", chromedp.Click(chromedp.ID("lang")))
+	b.waitTrue("English waybill", `document.querySelector('#lane-in-3 .waybill')?.textContent === 'WaybillNot scanned' &&
+		document.querySelector('#lane-in-2 .barrier')?.textContent === 'Barrier commanded down (no feedback)' &&
+		document.querySelector('#lane-in-3 .fault-badge')?.textContent === '✖ Fault'`)
+	b.sentenceCase("lanes, English", "body")
 	b.waitTrue("English decision", `document.querySelector('#lane-in-2 .lane-decision')?.textContent === `+
 		strconv.Quote("Refused by 主管乙: "+refuseReason))
 	b.screenshot("kiosk-lanes-en.png", false)
@@ -122,7 +137,11 @@ func TestBrowserDecisions(t *testing.T) {
 		b.waitTrue("only "+tt.outcome, `!document.querySelector('#results tr[data-id="`+tt.other+`"]') && document.querySelector('#search-outcome').value === `+strconv.Quote(tt.outcome))
 	}
 	b.do("history, any outcome", chromedp.Navigate(h.http.URL+"/#/history/"), chromedp.WaitVisible(chromedp.CSS(`#results tr[data-id="`+refused+`"]`)))
-	b.screenshot("kiosk-history.png", false)
+	if n := b.readableLinks("history, English"); n < 3 {
+		t.Errorf("history: %d links checked for contrast, want the back link and the rows' (3 or more)", n)
+	}
+	b.sentenceCase("history, English", "main")
+	b.screenshot("kiosk-history-en.png", false)
 
 	// Each inspection's page says how it ended in its header.
 	for _, tt := range []struct{ id, text string }{
@@ -132,10 +151,21 @@ func TestBrowserDecisions(t *testing.T) {
 		b.do("inspection "+tt.id, chromedp.Navigate(h.http.URL+"/#/inspection/"+tt.id), chromedp.WaitVisible(chromedp.ID("outcome")))
 		b.waitTrue("outcome in the header", `document.querySelector('#outcome')?.textContent === `+strconv.Quote(tt.text)+
 			` && !document.body.innerText.includes('review pending')`)
+		b.noRawText("inspection "+tt.id+", English", "#inspection")
+		b.sentenceCase("inspection "+tt.id+", English", "#inspection")
+		b.readableLinks("inspection " + tt.id)
 	}
+	b.waitTrue("timings in words", `document.querySelector('#timings')?.textContent.startsWith('Plate read 1.0 s')`)
 	b.do("Chinese", chromedp.Click(chromedp.ID("lang")))
 	b.waitTrue("Chinese header", `document.querySelector('#outcome')?.textContent === `+strconv.Quote("已拒绝放行（主管乙）："+refuseReason))
+	b.noRawText("inspection, Chinese", "#inspection")
+	b.waitTrue("audit in words", `[...document.querySelectorAll('#audit tbody tr')].map((r) => r.cells[3].textContent).join('|') === '系统判定|在终端拒绝放行|记录拒绝放行决定'`)
+	b.allGlyphs("inspection, Chinese", 80)
 	b.screenshot("kiosk-inspection.png", true)
+	b.do("history, Chinese", chromedp.Navigate(h.http.URL+"/#/history/"), chromedp.WaitVisible(chromedp.CSS(`#results tr[data-id="`+refused+`"]`)))
+	b.readableLinks("history, Chinese")
+	b.allGlyphs("history, Chinese", 40)
+	b.screenshot("kiosk-history.png", false)
 
 	if p := b.console(); len(p) > 0 {
 		t.Fatalf("JavaScript console errors:\n%v", p)

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/lane"
@@ -196,7 +198,8 @@ func newLaneView(s lane.Snapshot, now time.Time) laneView {
 		dv := newDecisionView(d.Operator, d.Action, d.Reason)
 		v.Decision = &dv
 	}
-	if s.Note != "" {
+	// A refusal's note says what the decision line says: it is not shown twice.
+	if s.Note != "" && !(s.Decision != nil && strings.HasPrefix(s.Note, "refused by ")) {
 		n := noteText(s.Note)
 		v.Note = &n
 	}
@@ -278,8 +281,17 @@ var (
 	}
 )
 
-// noteText is a lane note in both languages.
+// noteText is a lane note in both languages, the English in sentence case.
 func noteText(note string) text {
+	t := noteWords(note)
+	if r, n := utf8.DecodeRuneInString(t.EN); n > 0 && unicode.IsLower(r) {
+		t.EN = string(unicode.ToUpper(r)) + t.EN[n:]
+	}
+	return t
+}
+
+// noteWords is a lane note in Chinese, with its English as the lane wrote it.
+func noteWords(note string) text {
 	if zh, ok := notes[note]; ok {
 		return text{ZH: zh, EN: note}
 	}

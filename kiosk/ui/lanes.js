@@ -3,7 +3,7 @@
 // decision's reason, a typed plate) are kept while the operator types and
 // rebuilt only when what may be decided changes.
 
-import { t, msg } from './i18n.js';
+import { t, msg, list, paren } from './i18n.js';
 import { h, api, session, fmtCountdown, fmtAge } from './util.js';
 
 const views = new Map();   // lane -> latest view from the server
@@ -97,15 +97,15 @@ function person(label, p) {
   return h('div', { class: 'person' },
     h('div', {}, h('span', { class: 'label' }, label), h('span', { class: 'pname' }, p.name)),
     h('div', { class: 'idno' }, p.id_masked),
-    h('div', { class: 'face' }, t('face') + ' ' + face));
+    h('div', { class: 'face' }, t('face') + t('colon') + face));
 }
 
 function info(v) {
   const out = [h('div', { class: 'lane-head' },
     h('span', { class: 'lane-name' }, (v.exit ? t('exit') : t('entry')) + ' ' + v.lane),
     phase(v))];
-  if (v.lockdown) out.push(h('div', { class: 'lane-lock' }, '⛔ ' + t('lockdown')));
-  if (v.faults.length) out.push(h('div', { class: 'lane-fault' }, '✖ ' + t('deviceFault') + v.faults.join('、')));
+  if (v.lockdown) out.push(h('div', { class: 'lane-lock' }, '⊘ ' + t('lockdown')));
+  if (v.faults.length) out.push(h('div', { class: 'lane-fault' }, '✖ ' + t('deviceFault') + list(v.faults)));
   const has = v.active || v.inspection_id || v.plate || v.entry_id;
   if (!has) {
     out.push(h('p', { class: 'idle' }, t('noVehicle')));
@@ -117,11 +117,11 @@ function info(v) {
       v.plate_unconfirmed ? h('span', { class: 'unconfirmed' }, '⚠ ' + t('unconfirmed')) : null));
     if (!v.exit) {
       out.push(h('div', { class: 'people' }, person(t('driver'), v.driver), person(t('escort'), v.escort)));
-      out.push(h('div', { class: 'waybill' }, h('span', { class: 'label' }, t('waybill')), v.waybill || t('notPresented')));
+      out.push(h('div', { class: 'waybill' }, h('span', { class: 'label' }, t('waybill')), v.waybill || t('notScanned')));
       out.push(verdict(v));
       if (v.decision) out.push(decision(v.decision));
       if (v.missing.length) {
-        out.push(h('div', { class: 'missing-list' }, t('waitingFor') + v.missing.map((m) => t('missing.' + m)).join('、')));
+        out.push(h('div', { class: 'missing-list' }, t('waitingFor') + list(v.missing.map((m) => t('missing.' + m)))));
       }
       out.push(h('ul', { class: 'checks' }, v.checks.map(check)));
     } else {
@@ -129,10 +129,7 @@ function info(v) {
       if (v.decision) out.push(decision(v.decision));
     }
   }
-  const rep = v.barrier.reported;
-  const fault = rep === 'fault' || rep === 'unknown' || v.barrier.commanded === 'unknown';
-  const status = [h('span', { class: 'barrier' + (fault ? ' fault' : '') + (rep === 'open' || rep === 'opening' ? ' up' : '') },
-    t('barrier') + ' ' + t('barrier.' + rep), h('span', { class: 'cmd' }, ' (' + t('cmd.' + v.barrier.commanded) + ')'))];
+  const status = [barrierLine(v)];
   if (v.deadline && (v.phase === 'collecting' || v.phase === 'open')) {
     status.push(h('span', { class: 'countdown', dataset: { deadline: v.deadline } }, t('deadline') + ' ', h('span', { class: 'count' })));
   }
@@ -150,12 +147,38 @@ function verdict(v) {
     v.verdict_reasons.map((r) => h('div', { class: 'reason' }, msg(r))));
 }
 
+/** Whether the lane's barrier is in fault: a fault or no known state reported, or a failed command. */
+function barrierFault(v) {
+  const rep = v.barrier.reported;
+  return rep === 'fault' || rep === 'unknown' || v.barrier.commanded === 'unknown';
+}
+
+/**
+ * The barrier line: what the barrier reports, and the last command when it
+ * says something the report does not (no feedback yet, or a barrier still
+ * to follow its command). The phase badge names the lane's step, never the
+ * barrier's position, so the two cannot disagree.
+ */
+function barrierLine(v) {
+  const rep = v.barrier.reported;
+  const cmd = v.barrier.commanded;
+  const agrees = (rep === 'open' && cmd === 'up') || (rep === 'closed' && cmd === 'down');
+  let words;
+  if (!rep) words = t('cmd.' + cmd) + paren(t('barrier.'));
+  else if (agrees || !cmd) words = t('barrier.' + rep);
+  else words = t('barrier.' + rep) + paren(t('cmd.' + cmd));
+  return h('span', { class: 'barrier' + (barrierFault(v) ? ' fault' : '') + (rep === 'open' || rep === 'opening' ? ' up' : '') },
+    t('barrier') + ' ' + words);
+}
+
 /** The lane's phase; a refused vehicle still on the loop is no longer waiting for anyone. */
 function phase(v) {
+  const fault = v.faults.length || barrierFault(v) ? h('span', { class: 'fault-badge' }, t('faultBadge')) : null;
+  let badge = h('span', { class: 'phase phase-' + v.phase }, t('phase.' + v.phase));
   if (v.phase === 'held' && v.decision && v.decision.action === 'refuse') {
-    return h('span', { class: 'phase phase-refused' }, t('phase.refused'));
+    badge = h('span', { class: 'phase phase-refused' }, t('phase.refused'));
   }
-  return h('span', { class: 'phase phase-' + v.phase }, t('phase.' + v.phase));
+  return h('span', { class: 'badges' }, fault, badge);
 }
 
 /** The operator's decision: released or refused, by whom, why. */
