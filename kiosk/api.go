@@ -24,6 +24,7 @@ const (
 	errNotFound     = "not_found"          // 404
 	errMethod       = "method_not_allowed" // 405
 	errConflict     = "conflict"           // 409: the lane is not in a state that allows it
+	errDecided      = "decided"            // 409: the inspection's case is closed by an operator's decision
 	errTooLarge     = "too_large"          // 413
 	errMediaType    = "unsupported_media"  // 415: a body that is not JSON
 	errInvalid      = "invalid"            // 422: a field is missing or wrong
@@ -37,12 +38,19 @@ type apiError struct {
 	Status  int    `json:"-"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Text    *text  `json:"text,omitempty"` // the message in Chinese and English, for the screen
 }
 
 func (e *apiError) Error() string { return "kiosk: " + e.Code + ": " + e.Message }
 
 func newError(status int, code, msg string) *apiError {
 	return &apiError{Status: status, Code: code, Message: msg}
+}
+
+// newTextError is newError with the message in both languages (Message is
+// the English).
+func newTextError(status int, code string, t text) *apiError {
+	return &apiError{Status: status, Code: code, Message: t.EN, Text: &t}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

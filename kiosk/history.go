@@ -29,15 +29,29 @@ type inspectionSummary struct {
 	DecidedBy string         `json:"decided_by"`
 	ArrivedAt time.Time      `json:"arrived_at"`
 	DecidedAt time.Time      `json:"decided_at"`
+	// Outcome is how the case ended (store.Outcome*), in words too;
+	// Decision the operator's decision that ended it, if one did.
+	Outcome     string        `json:"outcome"`
+	OutcomeText text          `json:"outcome_text"`
+	Decision    *decisionView `json:"decision"`
 }
 
-func newSummary(ins *store.Inspection) inspectionSummary {
+// newSummary is an inspection's row with its decisions (oldest first).
+func newSummary(ins *store.Inspection, decisions []store.Decision) inspectionSummary {
 	ev := ins.Evidence
 	s := inspectionSummary{
 		ID: ins.ID, Lane: ins.Lane, Direction: ins.Direction, Plate: ev.Plate, Trailer: ev.Trailer,
 		Driver: newPersonView(ev.Driver, true), Escort: newPersonView(ev.Escort, true), Waybill: ev.Waybill,
 		Verdict: ins.Outcome.Verdict, Failed: []string{}, Unknown: []string{}, DecidedBy: ins.DecidedBy,
 		ArrivedAt: ins.ArrivedAt, DecidedAt: ins.DecidedAt,
+		Outcome: store.Outcome(string(ins.Outcome.Verdict), decisions),
+	}
+	s.OutcomeText = outcomeText(s.Outcome)
+	if len(decisions) > 0 {
+		d := decisions[0]
+		v := newDecisionView(d.Operator, d.Action, d.Reason)
+		v.At = d.At.Format(time.RFC3339Nano)
+		s.Decision = &v
 	}
 	for _, c := range ins.Outcome.Checks {
 		switch c.Result {
@@ -61,13 +75,6 @@ type inspectionDetail struct {
 	Audit            []auditView        `json:"audit"`
 }
 
-type decisionView struct {
-	Operator string    `json:"operator"`
-	Action   string    `json:"action"`
-	Reason   string    `json:"reason"`
-	At       time.Time `json:"at"`
-}
-
 type auditView struct {
 	Seq     int64           `json:"seq"`
 	At      time.Time       `json:"at"`
@@ -88,7 +95,7 @@ func parseDay(s string, loc *time.Location) (from, to time.Time, err error) {
 }
 
 // filter reads the history's search parameters: plate, id_number, waybill,
-// verdict, date (YYYY-MM-DD in the park's time zone) or from/to, limit.
+// verdict, outcome, date (YYYY-MM-DD in the park's time zone) or from/to, limit.
 func (s *Server) filter(r *http.Request) (store.Filter, *apiError) {
 	q := r.URL.Query()
 	var f store.Filter
@@ -101,6 +108,12 @@ func (s *Server) filter(r *http.Request) (store.Filter, *apiError) {
 			return f, newError(http.StatusBadRequest, errBadRequest, p.name+" is too long or has control characters")
 		}
 		*p.dst = v
+	}
+	switch o := q.Get("outcome"); o {
+	case "", store.OutcomePassed, store.OutcomePending, store.OutcomeReleased, store.OutcomeRefused:
+		f.Outcome = o
+	default:
+		return f, newError(http.StatusBadRequest, errBadRequest, "outcome is passed, pending, released or refused")
 	}
 	switch v := checks.Verdict(q.Get("verdict")); v {
 	case "", checks.VerdictPass, checks.VerdictReject, checks.VerdictReview:
@@ -141,7 +154,13 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, _ *session
 	}
 	out := make([]inspectionSummary, 0, len(list))
 	for i := range list {
-		out = append(out, newSummary(&list[i]))
+		ds, err := s.deps.Store.Decisions(r.Context(), list[i].ID)
+		if err != nil {
+			s.log.Error("history search failed", "err", err)
+			writeError(w, newError(http.StatusServiceUnavailable, errUnavailable, "the history could not be read"))
+			return
+		}
+		out = append(out, newSummary(&list[i], ds))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"inspections": out, "limit": f.Limit})
 }
@@ -172,7 +191,7 @@ func (s *Server) handleInspection(w http.ResponseWriter, r *http.Request, _ *ses
 		return
 	}
 	d := inspectionDetail{
-		inspectionSummary: newSummary(ins),
+		inspectionSummary: newSummary(ins, decisions),
 		DeadlineExceeded:  ins.Evidence.DeadlineExceeded,
 		VerdictReasons:    ins.Outcome.Reasons,
 		Checks:            outcomeChecks(ins.Outcome),
@@ -187,7 +206,9 @@ func (s *Server) handleInspection(w http.ResponseWriter, r *http.Request, _ *ses
 		d.Timings[step] = t.Seconds()
 	}
 	for _, x := range decisions {
-		d.Decisions = append(d.Decisions, decisionView{Operator: x.Operator, Action: x.Action, Reason: x.Reason, At: x.At})
+		v := newDecisionView(x.Operator, x.Action, x.Reason)
+		v.At = x.At.Format(time.RFC3339Nano)
+		d.Decisions = append(d.Decisions, v)
 	}
 	for _, a := range trail {
 		detail := a.Detail

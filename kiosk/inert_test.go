@@ -281,7 +281,7 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 	if len(rows) != 2 {
 		t.Fatalf("rows %q", rows)
 	}
-	for i, name := range csvHeader {
+	for i, name := range csvKeys {
 		want, ok := cells[name]
 		if !ok {
 			continue
@@ -296,7 +296,7 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 	}
 	for i, c := range rows[1] {
 		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-			t.Errorf("%s = %q starts with a formula character", csvHeader[i], c)
+			t.Errorf("%s = %q starts with a formula character", csvKeys[i], c)
 		}
 	}
 }

@@ -205,6 +205,10 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request, sess *se
 		writeError(w, newError(http.StatusUnprocessableEntity, errInvalid, fmt.Sprintf("a reason of 1 to %d characters is required", maxReasonLen)))
 		return
 	}
+	if e := s.decisionConflict(r.Context(), snap, action); e != nil {
+		writeError(w, e)
+		return
+	}
 	kind := decidable(snap)
 	switch {
 	case kind == "":

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/lane"
@@ -149,6 +151,7 @@ type laneView struct {
 	Faults           []string        `json:"faults"` // the lane's failing devices
 	Releasing        bool            `json:"releasing"`
 	Decidable        string          `json:"decidable"` // "", "review", "reject" or "exit": what an operator may decide
+	Decision         *decisionView   `json:"decision"`  // the operator's decision on this (or the last) vehicle
 	EntryID          string          `json:"entry_id,omitempty"`
 	StayS            float64         `json:"stay_s,omitempty"`
 	Note             *text           `json:"note"`
@@ -191,7 +194,12 @@ func newLaneView(s lane.Snapshot, now time.Time) laneView {
 		v.Checks = []checkView{}
 	}
 	v.Decidable = decidable(s)
-	if s.Note != "" {
+	if d := s.Decision; d != nil {
+		dv := newDecisionView(d.Operator, d.Action, d.Reason)
+		v.Decision = &dv
+	}
+	// A refusal's note says what the decision line says: it is not shown twice.
+	if s.Note != "" && !(s.Decision != nil && strings.HasPrefix(s.Note, "refused by ")) {
 		n := noteText(s.Note)
 		v.Note = &n
 	}
@@ -201,8 +209,15 @@ func newLaneView(s lane.Snapshot, now time.Time) laneView {
 // decidable says what an operator may decide on the lane now: a held
 // review ("review"), a held rejection ("reject", supervisors only), a held
 // exit ("exit"), or nothing ("").
+//
+// A refused vehicle's case is closed: nothing more to decide. A released
+// vehicle the lane held again may be released again (it opens under the
+// recorded release).
 func decidable(s lane.Snapshot) string {
 	if s.Phase != lane.PhaseHeld || s.Releasing {
+		return ""
+	}
+	if s.Decision != nil && s.Decision.Action == lane.ActionRefuse {
 		return ""
 	}
 	if s.Exit {
@@ -242,6 +257,7 @@ var (
 		"exit held: the lane is in lock-down":                            "车道已封锁：出场车辆等待",
 		"the exit could not be recorded: the barrier stays closed":       "出场记录保存失败：道闸保持关闭",
 		"the release could not be recorded: the barrier stays closed":    "放行记录保存失败：道闸保持关闭",
+		"the refusal could not be recorded: the vehicle is still held":   "拒绝放行记录保存失败：车辆仍在等待",
 		"release recorded but not carried out: the lane is in lock-down": "放行已记录但未执行：车道已封锁",
 		"lock-down: the barrier closed before the vehicle crossed":       "封锁：车辆通过前道闸已关闭",
 		"the barrier failed to open":                                     "道闸未能打开",
@@ -258,10 +274,24 @@ var (
 		"a release is already being recorded": "放行正在记录中",
 		"the lane is in lock-down":            "车道已封锁",
 	}
+	// whoWhys are the reasons that end in an operator's name.
+	whoWhys = []struct{ prefix, zh, zhAfter string }{
+		{"already refused by ", "已由 ", " 拒绝放行"},
+		{"already released by ", "已由 ", " 放行"},
+	}
 )
 
-// noteText is a lane note in both languages.
+// noteText is a lane note in both languages, the English in sentence case.
 func noteText(note string) text {
+	t := noteWords(note)
+	if r, n := utf8.DecodeRuneInString(t.EN); n > 0 && unicode.IsLower(r) {
+		t.EN = string(unicode.ToUpper(r)) + t.EN[n:]
+	}
+	return t
+}
+
+// noteWords is a lane note in Chinese, with its English as the lane wrote it.
+func noteWords(note string) text {
 	if zh, ok := notes[note]; ok {
 		return text{ZH: zh, EN: note}
 	}
@@ -273,6 +303,16 @@ func noteText(note string) text {
 			if zh, ok := whys[why]; ok {
 				return text{ZH: p.zh + zh, EN: note}
 			}
+			if who, ok := strings.CutSuffix(why, ", and the arrival loop cleared since"); ok {
+				if who, ok := strings.CutPrefix(who, "already released by "); ok {
+					return text{ZH: p.zh + "已由 " + who + " 放行，但此后到达线圈曾空出：请让车辆重新驶入核查", EN: note}
+				}
+			}
+			for _, w := range whoWhys {
+				if who, ok := strings.CutPrefix(why, w.prefix); ok {
+					return text{ZH: p.zh + w.zh + who + w.zhAfter, EN: note}
+				}
+			}
 		}
 	}
 	if who, ok := strings.CutPrefix(note, "release by "); ok {
@@ -281,7 +321,13 @@ func noteText(note string) text {
 		}
 	}
 	if who, ok := strings.CutPrefix(note, "refused by "); ok {
+		if who, reason, ok := strings.Cut(who, ": "); ok {
+			return text{ZH: "操作员 " + who + " 已拒绝放行：" + reason, EN: note}
+		}
 		return text{ZH: "操作员 " + who + " 已拒绝放行", EN: note}
+	}
+	if who, ok := strings.CutPrefix(note, "opened again under the release by "); ok {
+		return text{ZH: "按操作员 " + who + " 已记录的放行重新抬杆", EN: note}
 	}
 	if strings.HasPrefix(note, "a card with unknown role ") {
 		return text{ZH: "角色不明的身份证已忽略", EN: note}

@@ -117,11 +117,11 @@ func TestExportCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 3 || strings.Join(rows[0], ",") != strings.Join(csvHeader, ",") {
+	if len(rows) != 3 || strings.Join(rows[0], ",") != strings.Join(csvHeader("zh"), ",") {
 		t.Fatalf("rows %v", rows)
 	}
 	col := func(row []string, name string) string {
-		for i, h := range csvHeader {
+		for i, h := range csvKeys {
 			if h == name {
 				return row[i]
 			}
@@ -162,7 +162,7 @@ func TestNotes(t *testing.T) {
 		{"something new", "something new"},
 	} {
 		got := noteText(tc.note)
-		if got.ZH != tc.zh || got.EN != tc.note {
+		if en := strings.ToUpper(tc.note[:1]) + tc.note[1:]; got.ZH != tc.zh || got.EN != en {
 			t.Errorf("noteText(%q) = %+v, want zh %q", tc.note, got, tc.zh)
 		}
 	}

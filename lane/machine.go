@@ -161,6 +161,7 @@ func (m *machine) arrive() {
 	m.s.InspectionID, m.s.Outcome = "", nil
 	m.s.ExitRecorded, m.s.EntryID, m.s.Stay = false, "", 0
 	m.s.Pending = ""
+	m.s.Decision, m.s.Reopen = Decision{}, false
 	m.s.Left = false
 	m.s.Crossing = false
 	m.s.Note = ""
@@ -181,6 +182,7 @@ func (m *machine) vehiclePresent() {
 
 func (m *machine) vehicleGone() {
 	m.s.Arrival = false
+	m.s.Reopen = false
 	switch m.s.Phase {
 	case PhaseCollecting:
 		m.cancelDeadline()
@@ -351,7 +353,13 @@ func (m *machine) recordFailed(e RecordFailed) {
 		}
 	case e.What == RecordWhatDecision && m.s.Phase == PhaseHeld && m.s.Pending == ActionRelease && e.InspectionID == m.s.InspectionID:
 		m.s.Pending = ""
+		m.s.Decision = Decision{}
 		m.s.Note = "the release could not be recorded: the barrier stays closed"
+	case e.What == RecordWhatDecision && m.s.Decision.Action == ActionRefuse && e.InspectionID == m.s.InspectionID:
+		m.s.Decision = Decision{}
+		if m.s.Phase == PhaseHeld {
+			m.s.Note = "the refusal could not be recorded: the vehicle is still held"
+		}
 	}
 }
 
@@ -370,6 +378,8 @@ func (m *machine) operatorRefusal(operator, reason, id string) string {
 		return "a reason is required"
 	case m.s.Pending != "":
 		return "a release is already being recorded"
+	case m.s.Decision.Action == ActionRefuse:
+		return "already refused by " + m.s.Decision.Operator
 	}
 	return ""
 }
@@ -383,7 +393,21 @@ func (m *machine) operatorRelease(e OperatorRelease) {
 		m.s.Note = "release refused: the lane is in lock-down"
 		return
 	}
+	if d := m.s.Decision; d.Action == ActionRelease && m.s.Pending == "" {
+		if !m.s.Reopen {
+			m.s.Note = "release refused: already released by " + d.Operator + ", and the arrival loop cleared since"
+			return
+		}
+		// The release is recorded; the lane held the vehicle again
+		// (lock-down, a barrier that failed to open, nothing crossed in
+		// time). It opens under that record: one decision per inspection.
+		if m.openBarrier(WhyRelease) {
+			m.s.Note = "opened again under the release by " + d.Operator
+		}
+		return
+	}
 	m.s.Pending = ActionRelease
+	m.s.Decision = Decision{Action: ActionRelease, Operator: strings.TrimSpace(e.Operator), Reason: strings.TrimSpace(e.Reason)}
 	m.s.Note = "release by " + strings.TrimSpace(e.Operator) + " being recorded"
 	m.emit(RecordDecision{InspectionID: m.s.InspectionID, Operator: strings.TrimSpace(e.Operator), Action: ActionRelease, Reason: strings.TrimSpace(e.Reason)})
 }
@@ -393,9 +417,14 @@ func (m *machine) operatorRefuse(e OperatorRefuse) {
 		m.s.Note = "refusal not taken: " + why
 		return
 	}
-	op := strings.TrimSpace(e.Operator)
-	m.emit(RecordDecision{InspectionID: m.s.InspectionID, Operator: op, Action: ActionRefuse, Reason: strings.TrimSpace(e.Reason)})
-	m.hold("refused by " + op)
+	if d := m.s.Decision; d.Action == ActionRelease {
+		m.s.Note = "refusal not taken: already released by " + d.Operator
+		return
+	}
+	op, reason := strings.TrimSpace(e.Operator), strings.TrimSpace(e.Reason)
+	m.s.Decision = Decision{Action: ActionRefuse, Operator: op, Reason: reason}
+	m.emit(RecordDecision{InspectionID: m.s.InspectionID, Operator: op, Action: ActionRefuse, Reason: reason})
+	m.hold("refused by " + op + ": " + reason)
 }
 
 func (m *machine) decisionRecorded(e DecisionRecorded) {
@@ -403,6 +432,7 @@ func (m *machine) decisionRecorded(e DecisionRecorded) {
 		return
 	}
 	m.s.Pending = ""
+	m.s.Reopen = m.s.Arrival
 	if !m.openBarrier(WhyRelease) {
 		m.s.Note = "release recorded but not carried out: the lane is in lock-down"
 	}

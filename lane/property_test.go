@@ -31,6 +31,10 @@ type interlock struct {
 	releaseOut    bool
 	releaseFor    string
 	releaseVeh    int
+	// released is set once a release for this vehicle is committed, until
+	// it crosses or leaves: a vehicle held again (lock-down, a barrier that
+	// failed to open, nothing crossed) may open under that record.
+	released bool
 
 	up      bool // the last barrier command was OpenBarrier
 	crossed bool // the safety loop was occupied since it
@@ -50,6 +54,7 @@ func (m *interlock) before(e lane.Event) (grant string) {
 		m.present = false
 		m.vehicle++
 		m.releaseOut = false // whatever answers it now is for a vehicle gone
+		m.released = false
 	case lane.SafetyLoop:
 		m.safety = e.Occupied
 		if e.Occupied && m.up {
@@ -73,8 +78,13 @@ func (m *interlock) before(e lane.Event) (grant string) {
 		if m.releaseOut && e.Action == lane.ActionRelease && e.InspectionID == m.releaseFor {
 			if m.releaseVeh == m.vehicle {
 				grant = lane.WhyRelease
+				m.released = true
 			}
 			m.releaseOut = false
+		}
+	case lane.OperatorRelease:
+		if m.released {
+			grant = lane.WhyRelease
 		}
 	case lane.RecordFailed:
 		switch {
@@ -132,6 +142,7 @@ func (m *interlock) after(e lane.Event, grant string, acts []lane.Action, upBefo
 			m.lastID = a.InspectionID
 		case lane.RecordPassage:
 			passage = true
+			m.released = false
 			m.passages++
 		case lane.StartDeadline:
 			m.lastGen = a.Gen

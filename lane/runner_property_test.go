@@ -25,6 +25,7 @@ type guard struct {
 	safety     bool
 	lockdown   bool
 	grant      string
+	released   bool // a release for the vehicle on the arrival loop is committed: it may open again
 	violations []string
 	opens      int
 }
@@ -75,9 +76,14 @@ type grantingRecorder struct {
 func (r grantingRecorder) RecordDecision(ctx context.Context, laneName, id, operator, action, reason string, at time.Time) error {
 	err := r.Recorder.RecordDecision(ctx, laneName, id, operator, action, reason, at)
 	if err == nil && action == lane.ActionRelease {
-		r.g.set(func() { r.g.grant = lane.WhyRelease })
+		r.g.set(func() { r.g.grant, r.g.released = lane.WhyRelease, true })
 	}
 	return err
+}
+
+func (r grantingRecorder) RecordPassage(ctx context.Context, laneName, id string, dir lane.Direction, at time.Time) error {
+	r.g.set(func() { r.g.released = false }) // the vehicle crossed: its release is spent
+	return r.Recorder.RecordPassage(ctx, laneName, id, dir, at)
 }
 
 func (r grantingRecorder) RecordExit(ctx context.Context, laneName, plate string, at time.Time) (string, time.Duration, error) {
@@ -159,6 +165,7 @@ func runnerSequence(t *testing.T, cfg lane.Config, seed uint64, n int) (opens in
 		case k < 10:
 			e = lane.VehiclePresent{}
 		case k < 16:
+			g.set(func() { g.released = false })
 			e = lane.VehicleGone{}
 		case k < 30:
 			occupied := r.IntN(2) == 0
@@ -175,6 +182,11 @@ func runnerSequence(t *testing.T, cfg lane.Config, seed uint64, n int) (opens in
 			g.set(func() { g.lockdown = on })
 			e = lane.Lockdown{On: on}
 		case k < 63:
+			g.set(func() {
+				if g.released {
+					g.grant = lane.WhyRelease // a vehicle held again opens under its committed release
+				}
+			})
 			e = lane.OperatorRelease{Operator: "王五", Reason: pick(r, []string{"ok", ""})}
 		case k < 66:
 			e = lane.OperatorRefuse{Operator: "王五", Reason: "no"}

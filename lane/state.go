@@ -93,6 +93,17 @@ type State struct {
 	Stay         time.Duration
 	// Pending is ActionRelease while a release waits to be recorded.
 	Pending string
+	// Decision is the operator's decision on the current (or, when idle,
+	// the last) vehicle; zero when none. It is set when the decision is
+	// sent to be recorded (a release is recorded while Pending is set) and
+	// cleared if recording it fails. A refusal closes the case: no other
+	// decision is taken on it.
+	Decision Decision
+	// Reopen is set while a recorded release may open the barrier again
+	// for a vehicle held again (lock-down, a barrier that failed to open,
+	// nothing crossed in time); it ends when the arrival loop clears, as
+	// the vehicle there may then be another.
+	Reopen bool
 	// Left is set when the vehicle left the arrival loop while its record
 	// was being committed: the answer then opens nothing.
 	Left bool
@@ -118,6 +129,13 @@ type State struct {
 	// Note says, for the operator, why the lane is held or why the last
 	// command was refused.
 	Note string
+}
+
+// Decision is an operator's release or refusal, as the lane shows it.
+type Decision struct {
+	Action   string `json:"action"` // ActionRelease or ActionRefuse
+	Operator string `json:"operator"`
+	Reason   string `json:"reason"`
 }
 
 // NewState returns an idle lane with cfg (defaults applied).
@@ -183,6 +201,7 @@ type Snapshot struct {
 	Lockdown         bool            `json:"lockdown"`
 	Faults           []string        `json:"faults,omitempty"`
 	Releasing        bool            `json:"releasing,omitempty"`
+	Decision         *Decision       `json:"decision,omitempty"` // recorded, or a refusal being recorded
 	Note             string          `json:"note,omitempty"`
 }
 
@@ -209,6 +228,10 @@ func (s State) Snapshot() Snapshot {
 	}
 	if s.Phase == PhaseCollecting {
 		snap.Missing = s.Missing()
+	}
+	if s.Decision.Action != "" && s.Pending == "" {
+		d := s.Decision
+		snap.Decision = &d
 	}
 	if s.Outcome != nil {
 		o := cloneOutcome(*s.Outcome)

@@ -272,6 +272,8 @@ func (l *Set) Release(_ context.Context, name, inspectionID, operator, reason st
 		return fmt.Errorf("lanes: release: lane %s is in lock-down", name)
 	case s.Releasing:
 		return fmt.Errorf("lanes: release: a release of inspection %s is already being recorded", inspectionID)
+	case s.Decision != nil && s.Decision.Action == lane.ActionRefuse:
+		return fmt.Errorf("lanes: release: inspection %s was refused by %s: the case is closed", inspectionID, s.Decision.Operator)
 	}
 	r.Send(lane.OperatorRelease{Operator: operator, Reason: reason, InspectionID: inspectionID})
 	return nil

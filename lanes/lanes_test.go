@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -262,5 +263,26 @@ func TestLockdownSwitchesSerialised(t *testing.T) {
 	st, _ := p.Lockdown(ctx)
 	if got := lockedDown(t, s, r); got != st.On {
 		t.Fatalf("the store says locked down %v, the lane %v", st.On, got)
+	}
+}
+
+// The safety office's release of a vehicle an operator refused is refused:
+// the refusal closed the case.
+func TestReleaseOfARefusedVehicleRefused(t *testing.T) {
+	s, r, b := newSet(t)
+	snap := held(t, s, r)
+	s.Send("in-1", lane.OperatorRefuse{Operator: "王五", Reason: "押运员未到场", InspectionID: snap.InspectionID})
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Release(context.Background(), "in-1", snap.InspectionID, "remote:office", "checked by phone")
+	if err == nil || !strings.Contains(err.Error(), "refused by 王五") {
+		t.Fatalf("Release of a refused inspection = %v, want it refused naming who refused", err)
+	}
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(b.Log(), lane.CommandUp) {
+		t.Fatalf("barrier commands %v: opened after a refusal", b.Log())
 	}
 }

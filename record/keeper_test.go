@@ -153,7 +153,7 @@ func TestOperatorDecisionAndPassages(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"events/inspection:in", "events/alarm:operator_override", "events/passage:in", "events/passage:out"}
+	want := []string{"events/inspection:in", "events/alarm:operator_override", "events/decision:", "events/passage:in", "events/passage:out"}
 	if !slices.Equal(topics, want) {
 		t.Fatalf("outbox %v, want %v", topics, want)
 	}

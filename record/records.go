@@ -44,7 +44,9 @@ func (g *Keeper) RecordPassage(ctx context.Context, laneName, inspectionID strin
 }
 
 // RecordDecision records an operator's release or refusal of a held vehicle,
-// with an alarm that tells the safety office about the override.
+// with an alarm that tells the safety office about the override and the
+// decision's own event (record/decision.go). A second decision on the same
+// inspection is refused (store.ErrDecided).
 func (g *Keeper) RecordDecision(ctx context.Context, laneName, inspectionID, operator, action, reason string, at time.Time) error {
 	if operator == "" || reason == "" {
 		return errors.New("gate: a decision needs an operator and a reason")
@@ -52,13 +54,14 @@ func (g *Keeper) RecordDecision(ctx context.Context, laneName, inspectionID, ope
 	detail := fmt.Sprintf("%s by %s: %s", action, operator, reason)
 	msg := g.alarmMessage(laneName, AlarmEvent{Kind: AlarmOverride, Detail: detail, InspectionID: inspectionID,
 		Operator: operator, Action: action, Reason: reason}, at)
+	dmsg := g.decisionMessage(ctx, laneName, inspectionID, operator, action, reason, at)
 	if inspectionID == "" {
 		// An exit lane's release has no inspection to attach to: the
 		// alarm (audited) is its record.
-		return g.recorded(g.Store.RecordAlarm(ctx, store.Alarm{ID: msg.ID, Gate: g.Name, Lane: laneName, Kind: AlarmOverride, Detail: detail, At: at}, msg))
+		return g.recorded(g.Store.RecordAlarm(ctx, store.Alarm{ID: msg.ID, Gate: g.Name, Lane: laneName, Kind: AlarmOverride, Detail: detail, At: at}, msg, dmsg))
 	}
 	d := store.Decision{InspectionID: inspectionID, Operator: operator, Action: action, Reason: reason, At: at}
-	return g.recorded(g.Store.RecordDecision(ctx, d, msg))
+	return g.recorded(g.Store.RecordDecision(ctx, d, msg, dmsg))
 }
 
 // RecordExit looks up the vehicle's entry for an exit lane: which inspection

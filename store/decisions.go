@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,6 +13,18 @@ import (
 const (
 	ActionRelease = "release"
 	ActionRefuse  = "refuse"
+)
+
+// ErrDecided is returned for a second decision on an inspection: an
+// operator's release or refusal closes the case.
+var ErrDecided = errors.New("already decided")
+
+// Outcomes of an inspection, for the history's filter (Filter.Outcome).
+const (
+	OutcomePassed   = "passed"   // a pass verdict: the barrier opened by itself
+	OutcomePending  = "pending"  // a review or a reject no operator has decided
+	OutcomeReleased = "released" // an operator released the vehicle
+	OutcomeRefused  = "refused"  // an operator refused it
 )
 
 // Decision is an operator's decision on an inspection (usually a review):
@@ -26,7 +39,10 @@ type Decision struct {
 
 // RecordDecision durably records an operator's decision with a
 // "decision.<action>" audit entry about the inspection and msgs in the
-// outbox, stamped at d.At, in one transaction. The inspection must exist.
+// outbox, stamped at d.At, in one transaction. The inspection must exist,
+// and have no decision yet: a second one is refused with an error matching
+// ErrDecided (checked in the same transaction, and again by the trigger
+// decisions_once), and nothing of it is written.
 func (s *Store) RecordDecision(ctx context.Context, d Decision, msgs ...OutboxMessage) error {
 	var bad []string
 	if d.InspectionID == "" {
@@ -48,6 +64,14 @@ func (s *Store) RecordDecision(ctx context.Context, d Decision, msgs ...OutboxMe
 		return fmt.Errorf("store: record decision: %w: %s", ErrInvalid, strings.Join(bad, "; "))
 	}
 	return s.write(ctx, "record decision on "+d.InspectionID, func(tx *sql.Tx) error {
+		var prev Decision
+		err := s.queryRow(ctx, tx, qFirstDecision, d.InspectionID).Scan(&prev.Operator, &prev.Action)
+		switch {
+		case err == nil:
+			return fmt.Errorf("%w: inspection %s was %s by %s", ErrDecided, d.InspectionID, pastTense(prev.Action), prev.Operator)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 		if _, err := s.exec(ctx, tx, qInsertDecision, d.InspectionID, d.Operator, d.Action, d.Reason, fmtTime(d.At)); err != nil {
 			return err
 		}
@@ -59,7 +83,48 @@ func (s *Store) RecordDecision(ctx context.Context, d Decision, msgs ...OutboxMe
 	})
 }
 
+// pastTense is "released" or "refused".
+func pastTense(action string) string {
+	if action == ActionRelease {
+		return OutcomeReleased
+	}
+	return OutcomeRefused
+}
+
+// Outcome says how an inspection with this verdict and these decisions
+// ended: OutcomeReleased or OutcomeRefused after an operator's decision (the
+// first; there is only one since schema 12), else OutcomePassed for a pass
+// and OutcomePending for a review or a reject.
+func Outcome(verdict string, decisions []Decision) string {
+	switch {
+	case len(decisions) > 0:
+		return pastTense(decisions[0].Action)
+	case verdict == "pass":
+		return OutcomePassed
+	}
+	return OutcomePending
+}
+
+// outcomeWhere is the condition on inspection_search (columns id, verdict)
+// that selects the inspections with this outcome, with its arguments.
+func outcomeWhere(outcome string) (string, []any, error) {
+	switch outcome {
+	case OutcomeReleased, OutcomeRefused:
+		action := ActionRelease
+		if outcome == OutcomeRefused {
+			action = ActionRefuse
+		}
+		return `id IN (SELECT inspection_id FROM decisions WHERE action = ?)`, []any{action}, nil
+	case OutcomePassed:
+		return `(verdict = 'pass' AND id NOT IN (SELECT inspection_id FROM decisions))`, nil, nil
+	case OutcomePending:
+		return `(verdict <> 'pass' AND id NOT IN (SELECT inspection_id FROM decisions))`, nil, nil
+	}
+	return "", nil, fmt.Errorf("store: %w: outcome %q is not passed, pending, released or refused", ErrInvalid, outcome)
+}
+
 const (
+	qFirstDecision  = `SELECT operator, action FROM decisions WHERE inspection_id = ? ORDER BY at, id LIMIT 1`
 	qInsertDecision = `INSERT INTO decisions (inspection_id, operator, action, reason, at) VALUES (?, ?, ?, ?, ?)`
 	qInsertAlarm    = `INSERT INTO alarms (id, gate, lane, kind, detail, at) VALUES (?, ?, ?, ?, ?, ?)`
 )

@@ -206,6 +206,7 @@ type Filter struct {
 	IDNumber string         // the driver's or the escort's ID number
 	Waybill  string         // waybill number
 	Verdict  checks.Verdict // pass, reject or review
+	Outcome  string         // OutcomePassed, OutcomePending, OutcomeReleased or OutcomeRefused
 	From, To time.Time      // decided in [From, To)
 	Limit    int            // at most this many, newest first; <= 0 means 100
 }
@@ -232,6 +233,13 @@ func (s *Store) ListInspections(ctx context.Context, f Filter) ([]Inspection, er
 	if f.Verdict != "" {
 		where = append(where, `verdict = ?`)
 		args = append(args, string(f.Verdict))
+	}
+	if f.Outcome != "" {
+		w, a, err := outcomeWhere(f.Outcome)
+		if err != nil {
+			return nil, err
+		}
+		where, args = append(where, w), append(args, a...)
 	}
 	if !f.From.IsZero() {
 		where = append(where, `decided_at >= ?`)

@@ -9,13 +9,14 @@ import (
 	"time"
 )
 
-// Outbox message kinds. Inspections, passages and alarms are events: each
-// takes the next event seq. Status and telemetry do not, and are the first
+// Outbox message kinds. Inspections, passages, alarms and operator
+// decisions are events: each takes the next event seq. Status and telemetry do not, and are the first
 // to be dropped when the outbox is full.
 const (
 	KindInspection = "inspection"
 	KindPassage    = "passage"
 	KindAlarm      = "alarm"
+	KindDecision   = "decision"
 	KindStatus     = "status"
 	KindTelemetry  = "telemetry"
 )
@@ -24,7 +25,7 @@ const (
 // creates the record it reports.
 type OutboxMessage struct {
 	ID      string          // ULID, the same on every redelivery; the store fills it when empty
-	Kind    string          // KindInspection, KindPassage, KindAlarm, KindStatus or KindTelemetry
+	Kind    string          // KindInspection, KindPassage, KindAlarm, KindDecision, KindStatus or KindTelemetry
 	Topic   string          // suffix under the gate's root, e.g. "events/inspection"
 	Payload json.RawMessage // JSON, without seq (the uplink adds it from the row)
 	Lane    string
@@ -36,7 +37,7 @@ type OutboxRow struct {
 	// message to message, never reused.
 	Seq int64
 	// EventSeq is the gate's event seq, the payload's "seq": strictly
-	// increasing by one over inspection, passage and alarm messages, so a
+	// increasing by one over inspection, passage, alarm and decision messages, so a
 	// consumer of the event topics sees a gap. 0 for status and telemetry.
 	EventSeq  int64
 	ID        string
@@ -48,7 +49,7 @@ type OutboxRow struct {
 }
 
 func isEvent(kind string) bool {
-	return kind == KindInspection || kind == KindPassage || kind == KindAlarm
+	return kind == KindInspection || kind == KindPassage || kind == KindAlarm || kind == KindDecision
 }
 
 // Enqueue writes messages that report no record of their own (status,
@@ -67,7 +68,7 @@ const (
 	// outbox_counters moves up (and outbox_pending with them).
 	qInsertOutbox = `INSERT INTO outbox (seq, id, kind, event_seq, topic, lane, payload, created_at) VALUES (
 		(SELECT value + 1 FROM counters WHERE name = 'outbox_seq'), ?1, ?2,
-		CASE WHEN ?2 IN ('inspection', 'passage', 'alarm') THEN (SELECT value + 1 FROM counters WHERE name = 'event_seq') END,
+		CASE WHEN ?2 IN ('inspection', 'passage', 'alarm', 'decision') THEN (SELECT value + 1 FROM counters WHERE name = 'event_seq') END,
 		?3, ?4, ?5, ?6)`
 	// The number of unsent rows, which the outbox triggers keep.
 	qOutboxPending = `SELECT value FROM counters WHERE name = 'outbox_pending'`

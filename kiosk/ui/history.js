@@ -2,7 +2,7 @@
 // inspection's page with every check, the evidence, the operator's
 // decisions and the audit trail.
 
-import { t, msg } from './i18n.js';
+import { t, msg, list, paren, language } from './i18n.js';
 import { h, api, fmtDateTime } from './util.js';
 
 const fields = [
@@ -18,23 +18,28 @@ export function historyPage(params) {
   const verdict = h('select', { id: 'search-verdict', name: 'verdict', 'aria-label': t('verdict') },
     ['', 'pass', 'reject', 'review'].map((v) => h('option', { value: v, selected: params.get('verdict') === v },
       v ? t('verdict.' + v) : t('any'))));
+  const outcome = h('select', { id: 'search-outcome', name: 'outcome', 'aria-label': t('outcome') },
+    ['', 'passed', 'pending', 'released', 'refused'].map((v) => h('option', { value: v, selected: params.get('outcome') === v },
+      v ? t('outcome.' + v) : t('any'))));
   const date = h('input', { id: 'search-date', name: 'date', type: 'date', value: params.get('date') || '', 'aria-label': t('date') });
   const status = h('p', { class: 'status', role: 'status' });
   const results = h('div', { id: 'results' });
   const form = h('form', { class: 'search', id: 'search' },
     fields.map(([name, label]) => h('label', {}, t(label), inputs[name])),
     h('label', {}, t('verdict'), verdict),
+    h('label', {}, t('outcome'), outcome),
     h('label', {}, t('date'), date),
     h('button', { type: 'submit', id: 'search-submit' }, t('search')),
     h('button', { type: 'button', id: 'export', onclick: () => {
       if (!date.value) { status.textContent = t('exportNeedsDate'); return; }
-      window.location.assign('/api/v1/export?date=' + encodeURIComponent(date.value));
+      window.location.assign('/api/v1/export?date=' + encodeURIComponent(date.value) + '&lang=' + language());
     } }, t('export')));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const q = new URLSearchParams();
     for (const name of Object.keys(inputs)) if (inputs[name].value.trim()) q.set(name, inputs[name].value.trim());
     if (verdict.value) q.set('verdict', verdict.value);
+    if (outcome.value) q.set('outcome', outcome.value);
     if (date.value) q.set('date', date.value);
     const hash = '#/history/' + q.toString();
     if (location.hash === hash) search(q, results, status); else location.hash = hash;
@@ -53,11 +58,11 @@ async function search(params, results, status) {
   }
 }
 
-function table(list) {
-  if (!list.length) return h('p', { class: 'empty' }, t('noResults'));
+function table(rows) {
+  if (!rows.length) return h('p', { class: 'empty' }, t('noResults'));
   return h('table', { class: 'results' },
-    h('thead', {}, h('tr', {}, [t('time'), t('lane'), t('plate'), t('trailer'), t('driver'), t('waybill'), t('verdict'), t('failed')].map((c) => h('th', {}, c)))),
-    h('tbody', {}, list.map((i) => h('tr', { class: 'row verdict-' + i.verdict, dataset: { id: i.id } },
+    h('thead', {}, h('tr', {}, [t('time'), t('lane'), t('plate'), t('trailer'), t('driver'), t('waybill'), t('verdict'), t('outcome'), t('failed')].map((c) => h('th', {}, c)))),
+    h('tbody', {}, rows.map((i) => h('tr', { class: 'row verdict-' + i.verdict, dataset: { id: i.id } },
       h('td', { class: 'time' }, fmtDateTime(i.decided_at)),
       h('td', { class: 'time' }, i.lane),
       h('td', {}, h('a', { href: '#/inspection/' + encodeURIComponent(i.id) }, i.plate || '—')),
@@ -65,8 +70,14 @@ function table(list) {
       h('td', {}, i.driver ? i.driver.name + ' ' + i.driver.id_masked : ''),
       h('td', {}, i.waybill),
       h('td', {}, h('span', { class: 'verdict-tag verdict-' + i.verdict }, t('verdict.' + i.verdict))),
-      h('td', {}, i.failed.map((c) => t('check.' + c)).join('、'))))),
-    h('caption', {}, list.length + ' ' + t('results')));
+      h('td', { class: 'outcome' }, outcomeTag(i), i.decision ? h('div', { class: 'outcome-by' }, i.decision.operator) : null),
+      h('td', {}, list(i.failed.map((c) => t('check.' + c))))))),
+    h('caption', {}, rows.length + ' ' + t('results')));
+}
+
+/** How the case ended: passed, pending, released or refused. */
+function outcomeTag(i) {
+  return h('span', { class: 'outcome-tag outcome-' + i.outcome }, msg(i.outcome_text));
 }
 
 /** An inspection's page: [node, cleanup]. */
@@ -85,7 +96,35 @@ function personRow(label, p) {
   if (!p) return row(label, '—');
   const face = p.face === null || p.face === undefined ? t('faceNone') : p.face.toFixed(2);
   const valid = [p.card_valid_from, p.card_valid_until].filter(Boolean).join(' — ');
-  return row(label, p.name + '  ' + p.id_masked + '  · ' + t('face') + ' ' + face + (valid ? '  · ' + t('cardValid') + ' ' + valid : ''));
+  return row(label, [p.name + ' ' + p.id_masked, t('face') + t('colon') + face, valid ? t('cardValid') + t('colon') + valid : ''].filter(Boolean).join(' · '));
+}
+
+/** Who did it, in words: the system, or an operator by name. */
+function actor(a) {
+  if (!a || a === 'system') return t('actor.system');
+  const [kind, name] = a.split(/:(.*)/s);
+  if (name && t('actor.' + kind) !== 'actor.' + kind) return t('actor.' + kind) + ' ' + name;
+  return a;
+}
+
+/** An audit entry's detail in words: each known field with its label and its value as the screen says it. */
+function auditDetail(detail) {
+  if (!detail || typeof detail !== 'object') return '';
+  const value = (k, v) => {
+    switch (k) {
+      case 'verdict': return t('verdict.' + v);
+      case 'direction': return t('direction.' + v);
+      case 'action': return t('action.' + v);
+      case 'failed': return Array.isArray(v) ? list(v.map((c) => t('check.' + c))) : String(v);
+      case 'stay_s': return (Number(v) / 60).toFixed(0) + ' ' + t('minutes');
+      case 'on': return v ? t('yes') : t('no');
+    }
+    if (Array.isArray(v)) return list(v.map(String));
+    if (v && typeof v === 'object') return Object.entries(v).map(([a, b]) => a + ' ' + b).join(' · ');
+    return String(v);
+  };
+  return Object.entries(detail).filter(([, v]) => v !== '' && v !== null && !(Array.isArray(v) && !v.length))
+    .map(([k, v]) => (t('field.' + k) === 'field.' + k ? k : t('field.' + k)) + t('colon') + value(k, v)).join(' · ');
 }
 
 function detail(d) {
@@ -93,12 +132,13 @@ function detail(d) {
   const nodes = [
     h('p', {}, h('a', { href: '#/history/', class: 'back' }, '← ' + t('back'))),
     h('h1', {}, t('inspection') + ' ', h('span', { class: 'plate' }, d.plate || '—'), ' ',
-      h('span', { class: 'verdict-tag verdict-' + d.verdict }, t('verdict.' + d.verdict))),
+      h('span', { class: 'verdict-tag verdict-' + d.verdict }, t('verdict.' + d.verdict)), ' ', outcomeTag(d)),
+    h('p', { id: 'outcome', class: 'outcome-line outcome-' + d.outcome }, d.decision ? msg(d.decision.text) : msg(d.outcome_text)),
     d.verdict_reasons.length ? h('ul', { class: 'verdict-reasons' }, d.verdict_reasons.map((r) => h('li', {}, msg(r)))) : null,
     h('h2', {}, t('evidence')),
     h('table', { class: 'facts' }, h('tbody', {},
       row('ID', h('code', {}, d.id)),
-      row(t('lane'), d.lane + ' (' + d.direction + ')'),
+      row(t('lane'), d.lane + paren(t('direction.' + d.direction))),
       row(t('plate'), d.plate || '—'),
       row(t('trailer'), d.trailer || '—'),
       personRow(t('driver'), d.driver),
@@ -106,8 +146,8 @@ function detail(d) {
       row(t('waybill'), d.waybill || '—'),
       row(t('arrived'), fmtDateTime(d.arrived_at)),
       row(t('decided'), fmtDateTime(d.decided_at) + (d.deadline_exceeded ? ' · ' + t('deadlineExceeded') : '')),
-      row(t('decidedBy'), d.decided_by),
-      row(t('timings'), steps.map(([k, v]) => k + ' ' + v.toFixed(1)).join(' · ')))),
+      row(t('decidedBy'), actor(d.decided_by)),
+      row(t('timings'), h('span', { id: 'timings' }, steps.map(([k, v]) => t('step.' + k) + ' ' + v.toFixed(1) + ' ' + t('seconds')).join(' · '))))),
     h('h2', {}, t('checks')),
     h('ul', { class: 'checks wide' }, d.checks.map((c) => h('li', { class: 'check state-' + c.state, dataset: { check: c.id } },
       h('span', { class: 'check-state' }, t('state.' + c.state)),
@@ -116,7 +156,7 @@ function detail(d) {
     h('h2', {}, t('decisions')),
     d.decisions.length
       ? h('ul', { class: 'decisions', id: 'decisions' }, d.decisions.map((x) => h('li', { class: 'decision-' + x.action },
-        fmtDateTime(x.at) + '  ' + x.operator + ' ' + t('action.' + x.action) + '：' + x.reason)))
+        fmtDateTime(x.at) + '  ' + msg(x.text))))
       : h('p', { id: 'decisions' }, t('noDecisions')),
     h('h2', {}, t('audit')),
     h('table', { class: 'audit', id: 'audit' },
@@ -124,9 +164,9 @@ function detail(d) {
       h('tbody', {}, d.audit.map((a) => h('tr', { dataset: { action: a.action } },
         h('td', {}, String(a.seq)),
         h('td', {}, fmtDateTime(a.at)),
-        h('td', {}, a.actor),
-        h('td', {}, a.action),
-        h('td', { class: 'detail' }, JSON.stringify(a.detail), h('div', { class: 'hash' }, a.hash.slice(0, 16) + '…')))))),
+        h('td', {}, actor(a.actor)),
+        h('td', {}, t('audit.' + a.action) === 'audit.' + a.action ? a.action : t('audit.' + a.action)),
+        h('td', { class: 'detail' }, auditDetail(a.detail), h('div', { class: 'hash' }, t('hash') + ' ' + a.hash.slice(0, 16) + '…')))))),
   ];
   return nodes.filter(Boolean);
 }

@@ -3,7 +3,7 @@
 // decision's reason, a typed plate) are kept while the operator types and
 // rebuilt only when what may be decided changes.
 
-import { t, msg } from './i18n.js';
+import { t, msg, list, paren } from './i18n.js';
 import { h, api, session, fmtCountdown, fmtAge } from './util.js';
 
 const views = new Map();   // lane -> latest view from the server
@@ -79,7 +79,7 @@ function draw(v) {
   p.root.className = 'lane' + (v.lockdown ? ' locked' : '') + (v.verdict && v.active ? ' lane-' + v.verdict : '');
   p.info.replaceChildren(...info(v));
   const role = session.current ? session.current.role : '';
-  const key = [v.decidable, v.inspection_id, v.plate_entry, v.releasing, v.lockdown, role].join('|');
+  const key = [v.decidable, v.inspection_id, v.plate_entry, v.releasing, v.lockdown, role, v.decision ? v.decision.action : ''].join('|');
   if (key !== p.key) {
     p.key = key;
     p.actions.replaceChildren(...actions(v, role));
@@ -97,15 +97,15 @@ function person(label, p) {
   return h('div', { class: 'person' },
     h('div', {}, h('span', { class: 'label' }, label), h('span', { class: 'pname' }, p.name)),
     h('div', { class: 'idno' }, p.id_masked),
-    h('div', { class: 'face' }, t('face') + ' ' + face));
+    h('div', { class: 'face' }, t('face') + t('colon') + face));
 }
 
 function info(v) {
   const out = [h('div', { class: 'lane-head' },
     h('span', { class: 'lane-name' }, (v.exit ? t('exit') : t('entry')) + ' ' + v.lane),
-    h('span', { class: 'phase phase-' + v.phase }, t('phase.' + v.phase)))];
-  if (v.lockdown) out.push(h('div', { class: 'lane-lock' }, '⛔ ' + t('lockdown')));
-  if (v.faults.length) out.push(h('div', { class: 'lane-fault' }, '✖ ' + t('deviceFault') + v.faults.join('、')));
+    phase(v))];
+  if (v.lockdown) out.push(h('div', { class: 'lane-lock' }, '⊘ ' + t('lockdown')));
+  if (v.faults.length) out.push(h('div', { class: 'lane-fault' }, '✖ ' + t('deviceFault') + list(v.faults)));
   const has = v.active || v.inspection_id || v.plate || v.entry_id;
   if (!has) {
     out.push(h('p', { class: 'idle' }, t('noVehicle')));
@@ -117,20 +117,19 @@ function info(v) {
       v.plate_unconfirmed ? h('span', { class: 'unconfirmed' }, '⚠ ' + t('unconfirmed')) : null));
     if (!v.exit) {
       out.push(h('div', { class: 'people' }, person(t('driver'), v.driver), person(t('escort'), v.escort)));
-      out.push(h('div', { class: 'waybill' }, h('span', { class: 'label' }, t('waybill')), v.waybill || t('notPresented')));
+      out.push(h('div', { class: 'waybill' }, h('span', { class: 'label' }, t('waybill')), v.waybill || t('notScanned')));
       out.push(verdict(v));
+      if (v.decision) out.push(decision(v.decision));
       if (v.missing.length) {
-        out.push(h('div', { class: 'missing-list' }, t('waitingFor') + v.missing.map((m) => t('missing.' + m)).join('、')));
+        out.push(h('div', { class: 'missing-list' }, t('waitingFor') + list(v.missing.map((m) => t('missing.' + m)))));
       }
       out.push(h('ul', { class: 'checks' }, v.checks.map(check)));
-    } else if (v.entry_id) {
-      out.push(h('div', { class: 'stay' }, t('stay') + ' ' + fmtAge(v.stay_s)));
+    } else {
+      if (v.entry_id) out.push(h('div', { class: 'stay' }, t('stay') + ' ' + fmtAge(v.stay_s)));
+      if (v.decision) out.push(decision(v.decision));
     }
   }
-  const rep = v.barrier.reported;
-  const fault = rep === 'fault' || rep === 'unknown' || v.barrier.commanded === 'unknown';
-  const status = [h('span', { class: 'barrier' + (fault ? ' fault' : '') + (rep === 'open' || rep === 'opening' ? ' up' : '') },
-    t('barrier') + ' ' + t('barrier.' + rep), h('span', { class: 'cmd' }, ' (' + t('cmd.' + v.barrier.commanded) + ')'))];
+  const status = [barrierLine(v)];
   if (v.deadline && (v.phase === 'collecting' || v.phase === 'open')) {
     status.push(h('span', { class: 'countdown', dataset: { deadline: v.deadline } }, t('deadline') + ' ', h('span', { class: 'count' })));
   }
@@ -146,6 +145,45 @@ function verdict(v) {
   return h('div', { class: 'verdict verdict-' + v.verdict },
     h('span', {}, t('verdict.' + v.verdict)),
     v.verdict_reasons.map((r) => h('div', { class: 'reason' }, msg(r))));
+}
+
+/** Whether the lane's barrier is in fault: a fault or no known state reported, or a failed command. */
+function barrierFault(v) {
+  const rep = v.barrier.reported;
+  return rep === 'fault' || rep === 'unknown' || v.barrier.commanded === 'unknown';
+}
+
+/**
+ * The barrier line: what the barrier reports, and the last command when it
+ * says something the report does not (no feedback yet, or a barrier still
+ * to follow its command). The phase badge names the lane's step, never the
+ * barrier's position, so the two cannot disagree.
+ */
+function barrierLine(v) {
+  const rep = v.barrier.reported;
+  const cmd = v.barrier.commanded;
+  const agrees = (rep === 'open' && cmd === 'up') || (rep === 'closed' && cmd === 'down');
+  let words;
+  if (!rep) words = t('cmd.' + cmd) + paren(t('barrier.'));
+  else if (agrees || !cmd) words = t('barrier.' + rep);
+  else words = t('barrier.' + rep) + paren(t('cmd.' + cmd));
+  return h('span', { class: 'barrier' + (barrierFault(v) ? ' fault' : '') + (rep === 'open' || rep === 'opening' ? ' up' : '') },
+    t('barrier') + ' ' + words);
+}
+
+/** The lane's phase; a refused vehicle still on the loop is no longer waiting for anyone. */
+function phase(v) {
+  const fault = v.faults.length || barrierFault(v) ? h('span', { class: 'fault-badge' }, t('faultBadge')) : null;
+  let badge = h('span', { class: 'phase phase-' + v.phase }, t('phase.' + v.phase));
+  if (v.phase === 'held' && v.decision && v.decision.action === 'refuse') {
+    badge = h('span', { class: 'phase phase-refused' }, t('phase.refused'));
+  }
+  return h('span', { class: 'badges' }, fault, badge);
+}
+
+/** The operator's decision: released or refused, by whom, why. */
+function decision(d) {
+  return h('div', { class: 'lane-decision decision-' + d.action }, msg(d.text));
 }
 
 function check(c) {
@@ -168,6 +206,8 @@ function actions(v, role) {
 }
 
 function decisionForm(v) {
+  // A released vehicle the lane held again may only be released again.
+  const again = v.decision && v.decision.action === 'release';
   const reason = h('textarea', { class: 'decision-reason', rows: 2, maxlength: 500, placeholder: t('reason'), 'aria-label': t('reason') });
   const status = h('p', { class: 'status', role: 'status' });
   const send = async (action) => {
@@ -177,14 +217,14 @@ function decisionForm(v) {
       await api('/lanes/' + encodeURIComponent(v.lane) + '/' + action, { inspection_id: v.inspection_id, reason: reason.value });
       status.textContent = t('sent');
     } catch (e) {
-      status.textContent = t('error') + e.message;
+      status.textContent = t('error') + (e.text ? msg(e.text) : e.message);
     }
   };
   return h('div', { class: 'decision' },
     reason,
     h('div', { class: 'buttons' },
       h('button', { type: 'button', class: 'release', disabled: v.lockdown, onclick: () => send('release') }, t('release')),
-      h('button', { type: 'button', class: 'refuse danger', onclick: () => send('refuse') }, t('refuse'))),
+      again ? null : h('button', { type: 'button', class: 'refuse danger', onclick: () => send('refuse') }, t('refuse'))),
     status);
 }
 

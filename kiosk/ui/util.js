@@ -35,10 +35,11 @@ function append(el, children) {
 
 /** An API error: status, code and message from the server's answer. */
 export class APIError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, text) {
     super(message);
     this.status = status;
     this.code = code;
+    this.text = text || null; // {zh, en} when the server gave the message in both languages
   }
 }
 
@@ -64,7 +65,7 @@ export async function api(path, body) {
   try { data = await res.json(); } catch (e) { data = null; }
   if (!res.ok) {
     const err = (data && data.error) || {};
-    throw new APIError(res.status, err.code || 'http_' + res.status, err.message || res.statusText);
+    throw new APIError(res.status, err.code || 'http_' + res.status, err.message || res.statusText, err.text);
   }
   return data;
 }
