@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"time"
@@ -15,37 +17,109 @@ import (
 
 // ImportFile reads a registry file (YAML or JSON, strictly: errors name the
 // file, line and field) and imports it with ImportSnapshot. A bad file
-// changes nothing.
-func (s *Store) ImportFile(ctx context.Context, path string, now time.Time) error {
-	data, err := os.ReadFile(path)
+// changes nothing. A JSON file is decoded as a stream
+// (registry.DecodeJSON), so that it is never held whole beside its
+// records; when it is bad and small enough (lineBound), it is read again
+// strictly as YAML for an error that names the line.
+func (s *Store) ImportFile(ctx context.Context, path string, now time.Time, opts ...ImportOption) error {
+	snap, err := decodeFile(path)
 	if err != nil {
-		return fmt.Errorf("store: import: %w", err)
+		return err
 	}
-	snap, err := registry.Decode(data, path)
+	return s.ImportSnapshot(ctx, snap, path, now, opts...)
+}
+
+// lineBound is the largest bad JSON file that ImportFile reads again to
+// name the line of its first mistake.
+const lineBound = 8 << 20
+
+func decodeFile(path string) (*registry.Snapshot, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("store: import: %w: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("store: import: %w", err)
 	}
-	return s.ImportSnapshot(ctx, snap, path, now)
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	if !startsJSON(br) {
+		data, err := io.ReadAll(br)
+		if err != nil {
+			return nil, fmt.Errorf("store: import: %w", err)
+		}
+		snap, err := registry.Decode(data, path)
+		if err != nil {
+			return nil, fmt.Errorf("store: import: %w: %w", ErrInvalid, err)
+		}
+		return snap, nil
+	}
+	snap, err := registry.DecodeJSON(br, path)
+	if err == nil {
+		return snap, nil
+	}
+	if fi, serr := f.Stat(); serr == nil && fi.Size() <= lineBound {
+		if data, rerr := os.ReadFile(path); rerr == nil {
+			if _, lerr := registry.Decode(data, path); lerr != nil {
+				err = lerr
+			}
+		}
+	}
+	return nil, fmt.Errorf("store: import: %w: %w", ErrInvalid, err)
+}
+
+// startsJSON reports whether the first character after white space is '{'
+// (a file with a byte-order mark goes the YAML way, which reads it).
+func startsJSON(br *bufio.Reader) bool {
+	for i := 1; ; i++ {
+		b, err := br.Peek(i)
+		if err != nil {
+			return false
+		}
+		switch c := b[i-1]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		default:
+			return c == '{'
+		}
+	}
+}
+
+// ImportOption changes how a snapshot is imported.
+type ImportOption int
+
+// ForceVersionJump lets a snapshot's version be more than
+// registry.MaxVersionJump above the held one (`hazgate registry import
+// -force`).
+const ForceVersionJump ImportOption = 1
+
+// problemsError joins problems into one ErrInvalid error that names each
+// field (under prefix, as "upsert.").
+func problemsError(what, prefix string, ps []registry.Problem) error {
+	return fmt.Errorf("store: %s: %w", what, problems(prefix, ps))
+}
+
+// problems is problemsError inside a transaction, which names what.
+func problems(prefix string, ps []registry.Problem) error {
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = fmt.Errorf("%s%s: %s", prefix, p.Field, p.Msg)
+	}
+	return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
 }
 
 // ImportSnapshot replaces the whole registry with snap in one transaction,
-// and audits it; once that has committed, Lookup answers from the new
+// and audits it, when snap validates and registry.CheckSync allows its
+// version and sync time (ForceVersionJump among opts allows a large jump); once that has committed, Lookup answers from the new
 // registry (see swapIndex). The version is snap.Version, or the previous version plus
 // one when snap has none; the sync time is snap.SyncedAt, or now when unset.
 // source says where the snapshot came from (a file name, "mqtt", ...). An
 // invalid snapshot, or any failure, changes nothing; the error names the
 // record and field.
-func (s *Store) ImportSnapshot(ctx context.Context, snap *registry.Snapshot, source string, now time.Time) error {
+func (s *Store) ImportSnapshot(ctx context.Context, snap *registry.Snapshot, source string, now time.Time, opts ...ImportOption) error {
 	if snap == nil {
 		return fmt.Errorf("store: import %s: %w: no snapshot", source, ErrInvalid)
 	}
 	if ps := snap.Validate(); len(ps) > 0 {
-		errs := make([]error, len(ps))
-		for i, p := range ps {
-			errs[i] = fmt.Errorf("%s: %s", p.Field, p.Msg)
-		}
-		return fmt.Errorf("store: import %s: %w: %w", source, ErrInvalid, errors.Join(errs...))
+		return problemsError("import "+source, "", ps)
 	}
+	force := slices.Contains(opts, ForceVersionJump)
 	syncedAt := now
 	if !snap.SyncedAt.IsZero() {
 		syncedAt = snap.SyncedAt.Start(time.UTC) // as registry.NewIndex reads it
@@ -61,7 +135,7 @@ func (s *Store) ImportSnapshot(ctx context.Context, snap *registry.Snapshot, sou
 		return fmt.Errorf("store: import %s: %w", source, err)
 	}
 	return s.swapIndex(ctx, "import "+source, func(tx *sql.Tx, _ *registry.Index) (*registry.Index, error) {
-		version, err := s.writeSnapshot(ctx, tx, snap, enc, source, syncedAt, now)
+		version, err := s.writeSnapshot(ctx, tx, snap, enc, source, syncedAt, now, force)
 		if err != nil {
 			return nil, err
 		}
@@ -116,15 +190,22 @@ func roundTrip[T any](table string, recs []T) ([]string, []T, error) {
 
 // writeSnapshot writes snap (encoded as enc) over the registry tables, with
 // its meta row and its audit entry, inside tx, and returns its version.
-func (s *Store) writeSnapshot(ctx context.Context, tx *sql.Tx, snap *registry.Snapshot, enc *encodedSnapshot, source string, syncedAt, now time.Time) (int64, error) {
+func (s *Store) writeSnapshot(ctx context.Context, tx *sql.Tx, snap *registry.Snapshot, enc *encodedSnapshot, source string, syncedAt, now time.Time, force bool) (int64, error) {
+	var held int64
+	err := tx.QueryRowContext(ctx, `SELECT version FROM registry_meta WHERE id = 1`).Scan(&held)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
 	version := snap.Version
 	if version == 0 {
-		var prev int64
-		err := tx.QueryRowContext(ctx, `SELECT version FROM registry_meta WHERE id = 1`).Scan(&prev)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return 0, err
-		}
-		version = prev + 1
+		version = held + 1
+	}
+	var claimed time.Time
+	if !snap.SyncedAt.IsZero() {
+		claimed = syncedAt
+	}
+	if ps := registry.CheckSync(registry.SyncChange{Held: held, Version: version, SyncedAt: claimed, Force: force}, now); len(ps) > 0 {
+		return 0, problems("", ps)
 	}
 	if err := replaceRegistry(ctx, tx, snap, enc); err != nil {
 		return 0, err

@@ -40,15 +40,18 @@ type RegistryKeys struct {
 // changes), and with ErrInvalid when its records do not validate. A delta
 // with Version == Base and nothing in it only records the sync time.
 func (s *Store) ApplyDelta(ctx context.Context, d *RegistryDelta, source string, now time.Time) error {
-	if d == nil || d.Version < d.Base {
-		return fmt.Errorf("store: registry delta: %w: version must not be below base", ErrInvalid)
+	if d == nil {
+		return fmt.Errorf("store: registry delta: %w: no delta", ErrInvalid)
 	}
+	if d.Version < d.Base {
+		return fmt.Errorf("store: registry delta: %w: version: %d is below base %d", ErrInvalid, d.Version, d.Base)
+	}
+	what := fmt.Sprintf("registry delta %d->%d", d.Base, d.Version)
 	if ps := d.Upsert.Validate(); len(ps) > 0 {
-		errs := make([]error, len(ps))
-		for i, p := range ps {
-			errs[i] = fmt.Errorf("upsert.%s: %s", p.Field, p.Msg)
-		}
-		return fmt.Errorf("store: registry delta %d->%d: %w: %w", d.Base, d.Version, ErrInvalid, errors.Join(errs...))
+		return problemsError(what, "upsert.", ps)
+	}
+	if ps := d.Delete.Validate(); len(ps) > 0 {
+		return problemsError(what, "delete.", ps)
 	}
 	synced := d.SyncedAt
 	if synced.IsZero() {
@@ -74,6 +77,14 @@ func (s *Store) writeDelta(ctx context.Context, tx *sql.Tx, d *RegistryDelta, so
 	}
 	if have != d.Base {
 		return fmt.Errorf("%w: have %d, delta from %d", ErrRegistryBase, have, d.Base)
+	}
+	var claimed time.Time
+	if !d.SyncedAt.IsZero() {
+		claimed = synced
+	}
+	if ps := registry.CheckSync(registry.SyncChange{Held: have, Version: d.Version, Same: d.Version == d.Base && d.empty(),
+		SyncedAt: claimed}, now); len(ps) > 0 {
+		return problems("", ps)
 	}
 	if err := deleteKeys(ctx, tx, d.Delete); err != nil {
 		return err
@@ -188,4 +199,59 @@ func upsertDocs[T any](ctx context.Context, tx *sql.Tx, table, query string, rec
 		}
 	}
 	return nil
+}
+
+// empty reports whether d neither upserts nor deletes anything.
+func (d *RegistryDelta) empty() bool {
+	u, k := &d.Upsert, &d.Delete
+	return len(u.Vehicles)+len(u.Tanks)+len(u.Persons)+len(u.Waybills)+len(u.Blacklist)+
+		len(k.Vehicles)+len(k.Tanks)+len(k.Persons)+len(k.Waybills)+len(k.Blacklist) == 0
+}
+
+// Validate returns every mistake in k, by the rules registry.Snapshot.Validate
+// applies to the same keys: plates as registry.PlateProblem, ID numbers as
+// registry.IDProblem, no empty key.
+func (k RegistryKeys) Validate() []registry.Problem {
+	var ps []registry.Problem
+	add := func(field, msg string) { ps = append(ps, registry.Problem{Field: field, Msg: msg}) }
+	for i, p := range k.Vehicles {
+		if msg := registry.PlateProblem(p); msg != "" {
+			add(fmt.Sprintf("vehicles[%d]", i), msg)
+		}
+	}
+	for i, id := range k.Persons {
+		if msg := registry.IDProblem(id); msg != "" {
+			add(fmt.Sprintf("persons[%d]", i), msg)
+		}
+	}
+	for _, l := range []struct {
+		name string
+		keys []string
+	}{{"tanks", k.Tanks}, {"waybills", k.Waybills}} {
+		for i, key := range l.keys {
+			if key == "" {
+				add(fmt.Sprintf("%s[%d]", l.name, i), "missing")
+			}
+		}
+	}
+	for i, b := range k.Blacklist {
+		f := fmt.Sprintf("blacklist[%d]", i)
+		var msg string
+		switch b.Kind {
+		case registry.BlacklistVehicle:
+			msg = registry.PlateProblem(b.Value)
+		case registry.BlacklistPerson:
+			msg = registry.IDProblem(b.Value)
+		case registry.BlacklistCarrier:
+			if b.Value == "" {
+				msg = "missing"
+			}
+		default:
+			add(f+".kind", fmt.Sprintf("%q is not vehicle, person or carrier", b.Kind))
+		}
+		if msg != "" {
+			add(f+".value", msg)
+		}
+	}
+	return ps
 }

@@ -2,8 +2,12 @@ package uplink
 
 import (
 	"context"
+	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +15,7 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/registry"
+	"github.com/hazgate/hazgate/registry/registrytest"
 	"github.com/hazgate/hazgate/store"
 )
 
@@ -101,4 +106,193 @@ func TestRegistrySync(t *testing.T) {
 	if meta, _ := r.st.RegistryMeta(ctx); meta.Version != 6 {
 		t.Fatalf("version %d after a refused delta", meta.Version)
 	}
+}
+
+// alarmLog passes alarms on to the gate and reports each one's kind and
+// detail.
+type alarmLog struct {
+	AlarmSink
+	raised chan [2]string
+}
+
+func (a *alarmLog) RaiseAlarm(ctx context.Context, lane, kind, detail string, at time.Time) error {
+	a.raised <- [2]string{kind, detail}
+	return a.AlarmSink.RaiseAlarm(ctx, lane, kind, detail, at)
+}
+
+func logAlarms(a **alarmLog) func(*Deps) {
+	return func(d *Deps) {
+		*a = &alarmLog{AlarmSink: d.Alarms, raised: make(chan [2]string, 1000)}
+		d.Alarms = *a
+	}
+}
+
+// waitAlarm waits for an alarm of kind whose detail holds want.
+func (a *alarmLog) waitAlarm(t *testing.T, kind, want string) string {
+	t.Helper()
+	deadline := time.After(wait)
+	for {
+		select {
+		case k := <-a.raised:
+			if k[0] == kind && strings.Contains(k[1], want) {
+				return k[1]
+			}
+		case <-deadline:
+			t.Fatalf("no %s alarm naming %q in %v", kind, want, wait)
+		}
+	}
+}
+
+func publisher(t *testing.T, url string) func(payload []byte, retained bool) {
+	t.Helper()
+	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(url).SetClientID("registry"))
+	if tok := pub.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	t.Cleanup(func() { pub.Disconnect(0) })
+	return func(b []byte, retained bool) {
+		t.Helper()
+		if tok := pub.Publish("hazgate/ningbo-chem/registry/update", 1, retained, b); !tok.WaitTimeout(wait) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+	}
+}
+
+// statusVersion is true once the gate's status says it holds registry
+// version v.
+func statusVersion(v int64) func([]msg) bool {
+	return func(ms []msg) bool {
+		st := on(ms, "/status")
+		if len(st) == 0 {
+			return false
+		}
+		var rep StatusReport
+		json.Unmarshal(st[len(st)-1].payload, &rep)
+		return rep.Registry.Version == v && rep.Registry.AppliedAt != ""
+	}
+}
+
+// A retained snapshot chunk that claims 10^12 chunks, and retained ones
+// that claim data, a version and a count beyond every bound, are refused
+// with a registry_refused alarm, and the gate keeps running: in this run,
+// and again in the next one on the same store (the broker sends them
+// again), where a good snapshot still applies.
+func TestRegistryOversizedChunkRetained(t *testing.T) {
+	m := startMosquitto(t)
+	send := publisher(t, m.url())
+	sum := strings.Repeat("ab", 32)
+	bad := []struct {
+		chunk SnapshotChunk
+		field string
+	}{
+		{SnapshotChunk{Schema: SchemaRegistrySnapshot, Version: 7, Chunk: 0, Chunks: 1_000_000_000_000, SHA256: sum, Data: "e30="}, "chunks"},
+		{SnapshotChunk{Schema: SchemaRegistrySnapshot, Version: 7, Chunk: 999_999, Chunks: 1_000_000, SHA256: sum, Data: "e30="}, "chunks"},
+		{SnapshotChunk{Schema: SchemaRegistrySnapshot, Version: 1 << 62, Chunk: 0, Chunks: 2, SHA256: sum, Data: "e30="}, "version"},
+		{SnapshotChunk{Schema: SchemaRegistrySnapshot, Version: 7, Chunk: 0, Chunks: 2, SHA256: sum,
+			Data: base64.StdEncoding.EncodeToString(make([]byte, 70_000))}, "registry_max_bytes"},
+	}
+	// Each on its own retained topic, so that all stay retained.
+	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(m.url()).SetClientID("retainer"))
+	if tok := pub.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer pub.Disconnect(0)
+	for i, b := range bad {
+		p, _ := json.Marshal(b.chunk)
+		if tok := pub.Publish(fmt.Sprintf("hazgate/ningbo-chem/registry/update/%d", i), 1, true, p); !tok.WaitTimeout(wait) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+	}
+	dir := t.TempDir()
+	cfg := testConfig(m.url())
+	cfg.RegistryMaxBytes = 64 << 10
+	cfg.RefusalAlarms = 100
+	for run := range 2 {
+		platform := subscribe(t, m.url(), fmt.Sprintf("platform-%d", run), nil, "hazgate/ningbo-chem/east-1/status")
+		var alarms *alarmLog
+		r := newRig(t, dir, cfg, logAlarms(&alarms))
+		for _, b := range bad {
+			alarms.waitAlarm(t, AlarmRegistryRefused, b.field)
+		}
+		if run == 1 {
+			// Still up, and still taking a good snapshot.
+			snap := registrytest.Good(time.Now().Add(-time.Minute))
+			snap.Version = 0
+			data, _ := json.Marshal(snap)
+			for _, c := range ChunkSnapshot(3, data, 300) {
+				b, _ := json.Marshal(c)
+				send(b, false)
+			}
+			platform.waitFor(t, "registry version 3 in the status", statusVersion(3))
+			if ix, err := r.st.Lookup(context.Background(), checks.Evidence{Plate: "浙B10001"}); err != nil {
+				t.Fatal(err)
+			} else if _, ok := ix.Vehicle("浙B10001"); !ok {
+				t.Fatal("the good snapshot's vehicle is missing")
+			}
+		}
+		r.stop()
+	}
+}
+
+// Each bad registry of issue 15, sent as a delta, is refused with a
+// registry_refused alarm that names its field, and the registry tables and
+// version stay byte for byte as they were; a good delta then applies.
+func TestRegistryDeltaRefusesBadRegistries(t *testing.T) {
+	m := startMosquitto(t)
+	send := publisher(t, m.url())
+	dir := t.TempDir()
+	cfg := testConfig(m.url())
+	cfg.RefusalAlarms = 1000
+	var alarms *alarmLog
+	r := newRig(t, dir, cfg, logAlarms(&alarms))
+	ctx := context.Background()
+	if err := r.st.ImportSnapshot(ctx, registrytest.Good(time.Now().Add(-time.Hour)), "test", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "gate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dump := func() string {
+		t.Helper()
+		d, err := registrytest.Dump(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	before := dump()
+	platform := subscribe(t, m.url(), "platform", nil, "hazgate/ningbo-chem/east-1/status")
+	waitConn(t, r.u, "subscribed", func(c ConnState) bool { return c.Subscribed })
+	n := 0
+	for _, c := range registrytest.Cases() {
+		delta, err := c.DeltaJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if delta == nil {
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			n++
+			send(delta, false)
+			field := c.FieldAt("upsert.", 0)
+			detail := alarms.waitAlarm(t, AlarmRegistryRefused, field)
+			if strings.Contains(detail, "store: ") || strings.Contains(detail, "uplink: ") {
+				t.Errorf("the alarm is a Go error chain: %q", detail)
+			}
+			if after := dump(); after != before {
+				t.Fatalf("a refused delta changed the registry:\nbefore\n%s\nafter\n%s", before, after)
+			}
+		})
+	}
+	if n < 25 {
+		t.Fatalf("only %d deltas tried", n)
+	}
+	good := Delta{Schema: SchemaRegistryDelta, Base: registrytest.HeldVersion, Version: registrytest.HeldVersion + 1,
+		SyncedAt: time.Now().Truncate(time.Second), Upsert: registry.Snapshot{Vehicles: []registry.Vehicle{registrytest.Vehicle("浙B20002")}}}
+	b, _ := json.Marshal(good)
+	send(b, false)
+	platform.waitFor(t, "the good delta's version in the status", statusVersion(registrytest.HeldVersion+1))
 }
