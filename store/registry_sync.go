@@ -82,7 +82,7 @@ func (s *Store) writeDelta(ctx context.Context, tx *sql.Tx, d *RegistryDelta, so
 	if !d.SyncedAt.IsZero() {
 		claimed = synced
 	}
-	if ps := registry.CheckSync(registry.SyncChange{Held: have, Version: d.Version, Same: d.Version == d.Base && d.empty(),
+	if ps := registry.CheckSync(registry.SyncChange{Held: have, Version: d.Version, Same: d.Version == d.Base && d.Empty(),
 		SyncedAt: claimed}, now); len(ps) > 0 {
 		return problems("", ps)
 	}
@@ -201,8 +201,8 @@ func upsertDocs[T any](ctx context.Context, tx *sql.Tx, table, query string, rec
 	return nil
 }
 
-// empty reports whether d neither upserts nor deletes anything.
-func (d *RegistryDelta) empty() bool {
+// Empty reports whether d neither upserts nor deletes anything.
+func (d *RegistryDelta) Empty() bool {
 	u, k := &d.Upsert, &d.Delete
 	return len(u.Vehicles)+len(u.Tanks)+len(u.Persons)+len(u.Waybills)+len(u.Blacklist)+
 		len(k.Vehicles)+len(k.Tanks)+len(k.Persons)+len(k.Waybills)+len(k.Blacklist) == 0
