@@ -26,8 +26,13 @@ func (s *Store) ImportFile(ctx context.Context, path string, now time.Time, opts
 	if err != nil {
 		return err
 	}
-	return s.ImportSnapshot(ctx, snap, path, now, opts...)
+	return s.ImportSnapshot(ctx, snap, path, now, append(opts, ConsumeSnapshot)...)
 }
+
+// MaxYAMLBytes bounds a registry file in YAML: strict YAML decoding holds
+// the whole document as a node tree, about 25 times the file's size.
+// Larger registries are imported as JSON.
+const MaxYAMLBytes = 8 << 20
 
 // lineBound is the largest bad JSON file that ImportFile reads again to
 // name the line of its first mistake.
@@ -41,7 +46,11 @@ func decodeFile(path string) (*registry.Snapshot, error) {
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)
 	if !startsJSON(br) {
-		data, err := io.ReadAll(br)
+		if fi, err := f.Stat(); err == nil && fi.Size() > MaxYAMLBytes {
+			return nil, fmt.Errorf("store: import: %w: %s: %d bytes of YAML; a registry over %d MiB is imported as JSON, which is read as a stream (YAML is read whole, at about 25 times its size in memory)",
+				ErrInvalid, path, fi.Size(), MaxYAMLBytes>>20)
+		}
+		data, err := io.ReadAll(io.LimitReader(br, MaxYAMLBytes+1))
 		if err != nil {
 			return nil, fmt.Errorf("store: import: %w", err)
 		}
@@ -89,6 +98,12 @@ type ImportOption int
 // -force`).
 const ForceVersionJump ImportOption = 1
 
+// ConsumeSnapshot hands the snapshot over: the import replaces its records
+// by those decoded back from their JSON, in place, so that a large
+// snapshot is not held twice as records; the caller must not use it after
+// (ImportFile, the uplink).
+const ConsumeSnapshot ImportOption = 2
+
 // problemsError joins problems into one ErrInvalid error that names each
 // field (under prefix, as "upsert.").
 func problemsError(what, prefix string, ps []registry.Problem) error {
@@ -126,19 +141,29 @@ func (s *Store) ImportSnapshot(ctx context.Context, snap *registry.Snapshot, sou
 	}
 	// Encoded, and decoded back, before the transaction: the writer (which
 	// the lanes' commits wait for) is held only to write.
-	enc, err := encodeSnapshot(snap)
+	version, synced := snap.Version, snap.SyncedAt
+	enc, err := encodeSnapshot(snap, slices.Contains(opts, ConsumeSnapshot))
 	if err != nil {
 		return fmt.Errorf("store: import %s: %w", source, err)
 	}
+	// From here the records are those decoded back from their JSON (the
+	// keys of the rows are then those Open reads back): snap is no longer
+	// held, so that a large snapshot is not held three times over (the
+	// records, their JSON, the records decoded back).
+	m := enc.mirror
+	m.Version, m.SyncedAt = version, synced
+	snap = nil
 	// The sync time as the file holds it, as Open reads it back.
 	if syncedAt, err = parseTime(fmtTime(syncedAt)); err != nil {
 		return fmt.Errorf("store: import %s: %w", source, err)
 	}
 	return s.swapIndex(ctx, "import "+source, func(tx *sql.Tx, _ *registry.Index) (*registry.Index, error) {
-		version, err := s.writeSnapshot(ctx, tx, snap, enc, source, syncedAt, now, force)
+		version, err := s.writeSnapshot(ctx, tx, m, enc, source, syncedAt, now, force)
 		if err != nil {
 			return nil, err
 		}
+		// Written: the JSON is not held while the index is built.
+		enc.vehicles, enc.tanks, enc.persons, enc.waybills = nil, nil, nil, nil
 		// The records as decoded from the JSON the tables now hold, so
 		// that this index is the one Open would build from the file (the
 		// round trip is not the identity: instants keep whole seconds).
@@ -154,30 +179,39 @@ type encodedSnapshot struct {
 	mirror                             *registry.Snapshot
 }
 
-func encodeSnapshot(snap *registry.Snapshot) (*encodedSnapshot, error) {
+// encodeSnapshot encodes snap's records. With consume, each record is
+// decoded back in place (the mirror is snap itself, and a large snapshot is
+// held as records and JSON, not twice as records).
+func encodeSnapshot(snap *registry.Snapshot, consume bool) (*encodedSnapshot, error) {
 	e := &encodedSnapshot{mirror: &registry.Snapshot{Blacklist: slices.Clone(snap.Blacklist)}}
 	var err error
-	if e.vehicles, e.mirror.Vehicles, err = roundTrip("vehicles", snap.Vehicles); err != nil {
+	if e.vehicles, e.mirror.Vehicles, err = roundTrip("vehicles", snap.Vehicles, consume); err != nil {
 		return nil, err
 	}
-	if e.tanks, e.mirror.Tanks, err = roundTrip("tanks", snap.Tanks); err != nil {
+	if e.tanks, e.mirror.Tanks, err = roundTrip("tanks", snap.Tanks, consume); err != nil {
 		return nil, err
 	}
-	if e.persons, e.mirror.Persons, err = roundTrip("persons", snap.Persons); err != nil {
+	if e.persons, e.mirror.Persons, err = roundTrip("persons", snap.Persons, consume); err != nil {
 		return nil, err
 	}
-	if e.waybills, e.mirror.Waybills, err = roundTrip("waybills", snap.Waybills); err != nil {
+	if e.waybills, e.mirror.Waybills, err = roundTrip("waybills", snap.Waybills, consume); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// roundTrip encodes each record as JSON and decodes it back.
-func roundTrip[T any](table string, recs []T) ([]string, []T, error) {
-	docs, back := make([]string, len(recs)), make([]T, len(recs))
+// roundTrip encodes each record as JSON and decodes it back, into recs
+// itself when inPlace.
+func roundTrip[T any](table string, recs []T, inPlace bool) ([]string, []T, error) {
+	docs, back := make([]string, len(recs)), recs
+	if !inPlace {
+		back = make([]T, len(recs))
+	}
 	for i, r := range recs {
 		b, err := json.Marshal(r)
 		if err == nil {
+			var zero T
+			back[i] = zero
 			err = json.Unmarshal(b, &back[i])
 		}
 		if err != nil {

@@ -319,7 +319,7 @@ func (r *registrySync) importAssembled(ctx context.Context, a *assembly) error {
 		return r.refuse(ctx, what, fmt.Errorf("version: the snapshot says %d, its chunks %d", snap.Version, a.version))
 	}
 	snap.Version = a.version
-	if err := u.st.ImportSnapshot(ctx, snap, "mqtt", u.clk.Now()); err != nil {
+	if err := u.st.ImportSnapshot(ctx, snap, "mqtt", u.clk.Now(), store.ConsumeSnapshot); err != nil {
 		if errors.Is(err, store.ErrInvalid) {
 			return r.refuse(ctx, what, err)
 		}

@@ -2,11 +2,18 @@ package uplink
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -295,4 +302,106 @@ func TestRegistryDeltaRefusesBadRegistries(t *testing.T) {
 	b, _ := json.Marshal(good)
 	send(b, false)
 	platform.waitFor(t, "the good delta's version in the status", statusVersion(registrytest.HeldVersion+1))
+}
+
+// BenchmarkRegistrySnapshotRSS measures the peak resident memory of a gate
+// process that receives a 60 MB registry snapshot in 8 chunks (at the
+// default registry_max_bytes, 64 MiB): a child process (this test binary
+// running TestRegistryRSSChild) opens a store and an uplink, reads its
+// baseline, is handed the chunks one message at a time as the broker would
+// deliver them, and reports VmHWM. The target is at most twice
+// registry_max_bytes above the baseline.
+func BenchmarkRegistrySnapshotRSS(b *testing.B) {
+	dir := b.TempDir()
+	file := filepath.Join(dir, "snapshot.json")
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := registrytest.WriteBig(f, 60_000_000, 5, time.Now().Add(-time.Minute)); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	for b.Loop() {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRegistryRSSChild$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), "UPLINK_RSS_CHILD="+file, "UPLINK_RSS_DIR="+b.TempDir())
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("child: %v\n%s", err, out)
+		}
+		var size, base, peak int64
+		for _, l := range strings.Split(string(out), "\n") {
+			if i := strings.Index(l, "rss: "); i >= 0 {
+				fmt.Sscanf(l[i:], "rss: size=%d baseline=%d peak=%d", &size, &base, &peak)
+			}
+		}
+		if peak == 0 {
+			b.Fatalf("the child reported no peak:\n%s", out)
+		}
+		const max = 64 << 20
+		b.ReportMetric(float64(size)/(1<<20), "snapshot-MiB")
+		b.ReportMetric(float64(base)/(1<<20), "baseline-MiB")
+		b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+		b.ReportMetric(float64(peak-base)/max, "over-baseline/max")
+	}
+}
+
+// TestRegistryRSSChild is BenchmarkRegistrySnapshotRSS's child process.
+func TestRegistryRSSChild(t *testing.T) {
+	file := os.Getenv("UPLINK_RSS_CHILD")
+	if file == "" {
+		t.Skip("run by BenchmarkRegistrySnapshotRSS")
+	}
+	ctx := context.Background()
+	dir := os.Getenv("UPLINK_RSS_DIR")
+	st := openStore(t, filepath.Join(dir, "gate.db"))
+	defer st.Close()
+	cfg := testConfig("tcp://127.0.0.1:1")
+	cfg.NonceFile = filepath.Join(dir, "nonces.json")
+	u, err := New(cfg, st, Deps{Alarms: nopAlarms{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	size := fi.Size()
+	// The hash, read as a stream: the child never holds the file.
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	runtime.GC()
+	debug.FreeOSMemory()
+	if err := registrytest.ResetPeakRSS(); err != nil {
+		t.Fatal(err)
+	}
+	_, base, err := registrytest.PeakRSS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const chunks = 8
+	per := (size + chunks - 1) / chunks
+	for i := range int64(chunks) {
+		part := make([]byte, min(per, size-i*per))
+		if _, err := f.ReadAt(part, i*per); err != nil {
+			t.Fatal(err)
+		}
+		payload, _ := json.Marshal(SnapshotChunk{Schema: SchemaRegistrySnapshot, Version: 5, Chunk: int(i), Chunks: chunks,
+			SHA256: sum, Data: base64.StdEncoding.EncodeToString(part)})
+		part = nil
+		u.registry.handle(ctx, inboxMsg{topic: "hazgate/ningbo-chem/registry/update", payload: payload})
+	}
+	peak, _, err := registrytest.PeakRSS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := st.RegistryMeta(ctx); m.Version != 5 {
+		t.Fatalf("the snapshot was not imported: version %d", m.Version)
+	}
+	t.Logf("rss: size=%d baseline=%d peak=%d", size, base, peak)
 }

@@ -5,12 +5,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/store"
 )
+
+// importMemoryLimit is the soft memory limit of `hazgate registry import`:
+// twice the default registry_max_bytes.
+const importMemoryLimit = 128 << 20
 
 func cmdRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "import" {
@@ -36,6 +42,12 @@ func cmdRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if file == "" || *db == "" {
 		return usageError{"usage: hazgate registry import FILE -db FILE"}
+	}
+	// The process does nothing but this import: the collector works
+	// harder rather than let the heap grow to twice what is live
+	// (docs/benchmarks.md, "Registry memory"). GOMEMLIMIT, when set, wins.
+	if debug.SetMemoryLimit(-1) == math.MaxInt64 {
+		debug.SetMemoryLimit(importMemoryLimit)
 	}
 	st, err := store.Open(ctx, *db)
 	if err != nil {

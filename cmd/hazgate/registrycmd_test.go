@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -111,4 +116,103 @@ func TestRegistryImportRefusesBadRegistries(t *testing.T) {
 	if after := dump(); !strings.Contains(after, "1000011") {
 		t.Fatalf("the forced version is not held:\n%s", after)
 	}
+}
+
+// BenchmarkRegistryImportRSS measures the peak resident memory of
+// `hazgate registry import` of a 33 MB registry as JSON, of the largest
+// YAML registry it takes (8 MiB), and of a 33 MB YAML registry, which it
+// refuses before reading it: a child process (this test binary running
+// TestRegistryImportRSSChild) reads its baseline, runs the command, and
+// reports VmHWM.
+func BenchmarkRegistryImportRSS(b *testing.B) {
+	for _, tc := range []struct {
+		name, format string
+		size         int
+		refused      bool
+	}{
+		{"json-33MB", "json", 33_000_000, false},
+		{"yaml-8MiB", "yaml", 7_700_000, false},
+		{"yaml-33MB-refused", "yaml", 33_000_000, true},
+	} {
+		format := tc.format
+		b.Run(tc.name, func(b *testing.B) {
+			dir := b.TempDir()
+			file := filepath.Join(dir, "registry."+format)
+			var buf bytes.Buffer
+			if _, err := registrytest.WriteBig(&buf, tc.size, 5, time.Now().Add(-time.Minute)); err != nil {
+				b.Fatal(err)
+			}
+			data := buf.Bytes()
+			if format == "yaml" {
+				// JSON is YAML; written as block YAML, one record a line.
+				var s registry.Snapshot
+				if err := json.Unmarshal(data, &s); err != nil {
+					b.Fatal(err)
+				}
+				var out bytes.Buffer
+				enc := yaml.NewEncoder(&out)
+				if err := enc.Encode(&s); err != nil {
+					b.Fatal(err)
+				}
+				data = out.Bytes()
+			}
+			if err := os.WriteFile(file, data, 0o600); err != nil {
+				b.Fatal(err)
+			}
+			size := len(data)
+			data = nil
+			buf = bytes.Buffer{}
+			for b.Loop() {
+				cmd := exec.Command(os.Args[0], "-test.run=^TestRegistryImportRSSChild$", "-test.count=1", "-test.v")
+				cmd.Env = append(os.Environ(), "HAZGATE_RSS_CHILD="+file, "HAZGATE_RSS_DB="+filepath.Join(b.TempDir(), "gate.db"),
+					fmt.Sprintf("HAZGATE_RSS_REFUSED=%v", tc.refused))
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					b.Fatalf("child: %v\n%s", err, out)
+				}
+				var base, peak int64
+				for _, l := range strings.Split(string(out), "\n") {
+					if i := strings.Index(l, "rss: "); i >= 0 {
+						fmt.Sscanf(l[i:], "rss: baseline=%d peak=%d", &base, &peak)
+					}
+				}
+				if peak == 0 {
+					b.Fatalf("the child reported no peak:\n%s", out)
+				}
+				b.ReportMetric(float64(size)/(1<<20), "file-MiB")
+				b.ReportMetric(float64(base)/(1<<20), "baseline-MiB")
+				b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+				b.ReportMetric(float64(peak-base)/float64(size), "over-baseline/file")
+			}
+		})
+	}
+}
+
+// TestRegistryImportRSSChild is BenchmarkRegistryImportRSS's child process.
+func TestRegistryImportRSSChild(t *testing.T) {
+	file := os.Getenv("HAZGATE_RSS_CHILD")
+	if file == "" {
+		t.Skip("run by BenchmarkRegistryImportRSS")
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	if err := registrytest.ResetPeakRSS(); err != nil {
+		t.Fatal(err)
+	}
+	_, base, err := registrytest.PeakRSS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	if os.Getenv("HAZGATE_RSS_REFUSED") == "true" {
+		want = 1
+	}
+	if code, _, errs := run(t, "registry", "import", file, "-db", os.Getenv("HAZGATE_RSS_DB")); code != want {
+		t.Fatalf("import: %d %s; want %d", code, errs, want)
+	}
+	peak, _, err := registrytest.PeakRSS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("rss: baseline=%d peak=%d", base, peak)
 }
