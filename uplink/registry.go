@@ -161,7 +161,7 @@ func (r *registrySync) handle(ctx context.Context, m inboxMsg) {
 		Schema string `json:"schema"`
 	}
 	if err := json.Unmarshal(m.payload, &head); err != nil {
-		r.u.log.Warn("registry message is not JSON", "topic", m.topic, "err", err)
+		r.refuse(ctx, "registry message on "+m.topic, errors.New("not a JSON object with a schema"))
 		return
 	}
 	var err error
@@ -173,7 +173,7 @@ func (r *registrySync) handle(ctx context.Context, m inboxMsg) {
 	case SchemaRegistryRequest:
 		return // another gate's request (they are under the gates' roots, but be lenient)
 	default:
-		r.u.log.Warn("registry message of unknown schema", "topic", m.topic, "schema", head.Schema)
+		r.refuse(ctx, "registry message on "+m.topic, fmt.Errorf("schema: %q is not a registry snapshot or delta", head.Schema))
 		return
 	}
 	if err != nil {
