@@ -160,7 +160,9 @@ func (r *registrySync) handle(ctx context.Context, m inboxMsg) {
 	var head struct {
 		Schema string `json:"schema"`
 	}
-	if err := json.Unmarshal(m.payload, &head); err != nil {
+	// The first value only: what follows it is refused by decodeStrict,
+	// which says so.
+	if err := json.NewDecoder(bytes.NewReader(m.payload)).Decode(&head); err != nil {
 		r.refuse(ctx, "registry message on "+m.topic, errors.New("not a JSON object with a schema"))
 		return
 	}
@@ -181,10 +183,19 @@ func (r *registrySync) handle(ctx context.Context, m inboxMsg) {
 	}
 }
 
+// decodeStrict decodes the one JSON value data holds into v: unknown fields
+// and anything after the value are errors (a second value was silently
+// ignored; FuzzRegistryDelta found it).
 func decodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("more after the message: one JSON value only")
+	}
+	return nil
 }
 
 // delta applies a delta in one transaction when its base is the version the

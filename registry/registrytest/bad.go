@@ -163,6 +163,8 @@ func Cases() []Case {
 			Delta: fmt.Sprintf(`{"schema":"hazgate.registry.delta/1","base":%d,"version":%d,"upsert":{"vehicles":[null]}}`, HeldVersion, HeldVersion+1)},
 		Case{Name: "null key in delete", Field: "delete.vehicles[0]",
 			Delta: fmt.Sprintf(`{"schema":"hazgate.registry.delta/1","base":%d,"version":%d,"delete":{"vehicles":[null]}}`, HeldVersion, HeldVersion+1)},
+		Case{Name: "second JSON value after a delta", Field: "one JSON value only",
+			Delta: fmt.Sprintf(`{"schema":"hazgate.registry.delta/1","base":%d,"version":%d,"upsert":{}} {"delete":{"vehicles":["浙B10001"]}}`, HeldVersion, HeldVersion+1)},
 		Case{Name: "second YAML document", Field: "second YAML document",
 			YAML: "version: 11\nvehicles: []\ntanks: []\npersons: []\nwaybills: []\nblacklist: []\n---\nversion: 12\n"},
 	)
