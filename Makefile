@@ -69,6 +69,9 @@ bench:
 	$(GO) test -run '^$$' -bench 'BridgeLoss' -benchtime 2000x -count 1 ./uplink/
 	$(GO) test -run '^$$' -bench 'InspectionTime' -benchtime 1x -count 3 ./sim/
 	$(GO) test -run '^$$' -bench 'Footprint' -benchtime 1x -count 3 ./cmd/hazgate/
+	$(GO) test -run '^$$' -bench 'RegistrySnapshotRSS' -benchtime 1x -count 3 ./uplink/
+	$(GO) test -run '^$$' -bench 'RegistryImportRSS' -benchtime 1x -count 3 ./cmd/hazgate/
+	$(GO) test -run '^$$' -bench 'RegistryDeltaDelete' -benchtime 1x -count 3 ./store/
 
 dist:
 	mkdir -p dist

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"maps"
 	"time"
 )
 
@@ -96,3 +97,58 @@ func (ix *Index) Blacklisted(kind, value string) (BlacklistEntry, bool) {
 
 // Meta is the registry's version and sync time.
 func (ix *Index) Meta() Meta { return ix.meta }
+
+// Change is what a registry delta does to an index: deletes (keys as the
+// registry writes them), then upserts, then the whole list of tanks (the
+// tank on a vehicle depends on every tank registered to it) and the new
+// meta.
+type Change struct {
+	DeleteVehicles, DeletePersons, DeleteWaybills []string
+	DeleteBlacklist                               []BlacklistEntry
+	Upsert                                        *Snapshot // its tanks are not read: see Tanks
+	Tanks                                         []Tank    // every tank, in registry order
+	Meta                                          Meta
+}
+
+// Apply returns a new index: ix with c applied, as NewIndex would build it
+// from the registry after c. ix is not changed (an Index is immutable).
+func (ix *Index) Apply(c Change) *Index {
+	n := &Index{
+		vehicles:  maps.Clone(ix.vehicles),
+		persons:   maps.Clone(ix.persons),
+		waybills:  maps.Clone(ix.waybills),
+		blacklist: maps.Clone(ix.blacklist),
+		tanks:     make(map[string]Tank, len(c.Tanks)),
+		meta:      c.Meta,
+	}
+	for _, p := range c.DeleteVehicles {
+		delete(n.vehicles, NormalizePlate(p))
+	}
+	for _, id := range c.DeletePersons {
+		delete(n.persons, normalizeID(id))
+	}
+	for _, w := range c.DeleteWaybills {
+		delete(n.waybills, w)
+	}
+	for _, b := range c.DeleteBlacklist {
+		delete(n.blacklist, blacklistKey(b.Kind, b.Value))
+	}
+	if u := c.Upsert; u != nil {
+		for _, v := range u.Vehicles {
+			n.vehicles[NormalizePlate(v.Plate)] = v
+		}
+		for _, p := range u.Persons {
+			n.persons[normalizeID(p.IDNumber)] = p
+		}
+		for _, w := range u.Waybills {
+			n.waybills[w.Number] = w
+		}
+		for _, b := range u.Blacklist {
+			n.blacklist[blacklistKey(b.Kind, b.Value)] = b
+		}
+	}
+	for _, t := range c.Tanks {
+		n.tanks[NormalizePlate(t.Vehicle)] = t
+	}
+	return n
+}

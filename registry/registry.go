@@ -12,7 +12,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hazgate/hazgate/idnumber"
 	"github.com/hazgate/hazgate/strictyaml"
 )
 
@@ -149,8 +148,8 @@ func (s *Snapshot) Validate() []Problem {
 	plates := map[string]int{}
 	for i, v := range s.Vehicles {
 		f := fmt.Sprintf("vehicles[%d]", i)
-		if v.Plate == "" {
-			add(f+".plate", "missing")
+		if msg := PlateProblem(v.Plate); msg != "" {
+			add(f+".plate", "%s", msg)
 		} else if j, dup := plates[NormalizePlate(v.Plate)]; dup {
 			add(f+".plate", "%s is already vehicles[%d]", v.Plate, j)
 		} else {
@@ -168,8 +167,8 @@ func (s *Snapshot) Validate() []Problem {
 				add(fmt.Sprintf("%s.permit_classes[%d]", f, j), "%q is not a dangerous-goods class such as 2 or 2.1", c)
 			}
 		}
-		if v.RatedLoadKg < 0 {
-			add(f+".rated_load_kg", "negative")
+		if v.RatedLoadKg < 0 || !finite(v.RatedLoadKg) {
+			add(f+".rated_load_kg", "%v is not a weight", v.RatedLoadKg)
 		}
 	}
 	tanks := map[string]int{}
@@ -182,8 +181,8 @@ func (s *Snapshot) Validate() []Problem {
 		} else {
 			tanks[t.ID] = i
 		}
-		if t.Vehicle == "" {
-			add(f+".vehicle", "missing")
+		if msg := PlateProblem(t.Vehicle); msg != "" {
+			add(f+".vehicle", "%s", msg)
 		}
 		for j, m := range t.Media {
 			if !validUN(m) {
@@ -194,12 +193,9 @@ func (s *Snapshot) Validate() []Problem {
 	persons := map[string]int{}
 	for i, p := range s.Persons {
 		f := fmt.Sprintf("persons[%d]", i)
-		switch {
-		case p.IDNumber == "":
-			add(f+".id_number", "missing")
-		case len(p.IDNumber) != 18 && !idnumber.IsForeignPermanent2017(p.IDNumber):
-			add(f+".id_number", "%q is neither 18 characters nor a 2017 foreigner's number (3 letters, 12 digits)", p.IDNumber)
-		default:
+		if msg := IDProblem(p.IDNumber); msg != "" {
+			add(f+".id_number", "%s", msg)
+		} else {
 			if j, dup := persons[p.IDNumber]; dup {
 				add(f+".id_number", "%s is already persons[%d]", p.IDNumber, j)
 			}
@@ -225,11 +221,21 @@ func (s *Snapshot) Validate() []Problem {
 		} else {
 			waybills[w.Number] = i
 		}
-		if w.Vehicle == "" {
-			add(f+".vehicle", "missing")
+		if msg := PlateProblem(w.Vehicle); msg != "" {
+			add(f+".vehicle", "%s", msg)
+		}
+		if msg := PlateProblem(w.Trailer); w.Trailer != "" && msg != "" {
+			add(f+".trailer", "%s", msg)
+		}
+		for _, p := range []struct{ field, id string }{{"driver", w.Driver}, {"escort", w.Escort}} {
+			if msg := IDProblem(p.id); p.id != "" && msg != "" {
+				add(f+"."+p.field, "%s", msg)
+			}
 		}
 		if w.ValidFrom.IsZero() {
 			add(f+".valid_from", "missing")
+		} else if msg := validityOrder(w.ValidFrom, w.ValidUntil); msg != "" {
+			add(f+".valid_from", "%s", msg)
 		}
 		if w.ValidUntil.IsZero() {
 			add(f+".valid_until", "missing")
@@ -245,8 +251,8 @@ func (s *Snapshot) Validate() []Problem {
 			if !validClass(g.Class) {
 				add(gf+".class", "%q is not a dangerous-goods class such as 2.1", g.Class)
 			}
-			if g.QuantityKg < 0 {
-				add(gf+".quantity_kg", "negative")
+			if g.QuantityKg < 0 || !finite(g.QuantityKg) {
+				add(gf+".quantity_kg", "%v is not a quantity", g.QuantityKg)
 			}
 		}
 	}
@@ -255,8 +261,17 @@ func (s *Snapshot) Validate() []Problem {
 		if !slices.Contains([]string{BlacklistVehicle, BlacklistPerson, BlacklistCarrier}, b.Kind) {
 			add(f+".kind", "%q is not vehicle, person or carrier", b.Kind)
 		}
-		if b.Value == "" {
+		switch {
+		case b.Value == "":
 			add(f+".value", "missing")
+		case b.Kind == BlacklistVehicle:
+			if msg := PlateProblem(b.Value); msg != "" {
+				add(f+".value", "%s", msg)
+			}
+		case b.Kind == BlacklistPerson:
+			if msg := IDProblem(b.Value); msg != "" {
+				add(f+".value", "%s", msg)
+			}
 		}
 	}
 	return ps

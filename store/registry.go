@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"time"
@@ -15,56 +17,153 @@ import (
 
 // ImportFile reads a registry file (YAML or JSON, strictly: errors name the
 // file, line and field) and imports it with ImportSnapshot. A bad file
-// changes nothing.
-func (s *Store) ImportFile(ctx context.Context, path string, now time.Time) error {
-	data, err := os.ReadFile(path)
+// changes nothing. A JSON file is decoded as a stream
+// (registry.DecodeJSON), so that it is never held whole beside its
+// records; when it is bad and small enough (lineBound), it is read again
+// strictly as YAML for an error that names the line.
+func (s *Store) ImportFile(ctx context.Context, path string, now time.Time, opts ...ImportOption) error {
+	snap, err := decodeFile(path)
 	if err != nil {
-		return fmt.Errorf("store: import: %w", err)
+		return err
 	}
-	snap, err := registry.Decode(data, path)
+	return s.ImportSnapshot(ctx, snap, path, now, append(opts, ConsumeSnapshot)...)
+}
+
+// MaxYAMLBytes bounds a registry file in YAML: strict YAML decoding holds
+// the whole document as a node tree, about 25 times the file's size.
+// Larger registries are imported as JSON.
+const MaxYAMLBytes = 8 << 20
+
+// lineBound is the largest bad JSON file that ImportFile reads again to
+// name the line of its first mistake.
+const lineBound = 8 << 20
+
+func decodeFile(path string) (*registry.Snapshot, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("store: import: %w: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("store: import: %w", err)
 	}
-	return s.ImportSnapshot(ctx, snap, path, now)
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	if !startsJSON(br) {
+		if fi, err := f.Stat(); err == nil && fi.Size() > MaxYAMLBytes {
+			return nil, fmt.Errorf("store: import: %w: %s: %d bytes of YAML; a registry over %d MiB is imported as JSON, which is read as a stream (YAML is read whole, at about 25 times its size in memory)",
+				ErrInvalid, path, fi.Size(), MaxYAMLBytes>>20)
+		}
+		data, err := io.ReadAll(io.LimitReader(br, MaxYAMLBytes+1))
+		if err != nil {
+			return nil, fmt.Errorf("store: import: %w", err)
+		}
+		snap, err := registry.Decode(data, path)
+		if err != nil {
+			return nil, fmt.Errorf("store: import: %w: %w", ErrInvalid, err)
+		}
+		return snap, nil
+	}
+	snap, err := registry.DecodeJSON(br, path)
+	if err == nil {
+		return snap, nil
+	}
+	if fi, serr := f.Stat(); serr == nil && fi.Size() <= lineBound {
+		if data, rerr := os.ReadFile(path); rerr == nil {
+			if _, lerr := registry.Decode(data, path); lerr != nil {
+				err = lerr
+			}
+		}
+	}
+	return nil, fmt.Errorf("store: import: %w: %w", ErrInvalid, err)
+}
+
+// startsJSON reports whether the first character after white space is '{'
+// (a file with a byte-order mark goes the YAML way, which reads it).
+func startsJSON(br *bufio.Reader) bool {
+	for i := 1; ; i++ {
+		b, err := br.Peek(i)
+		if err != nil {
+			return false
+		}
+		switch c := b[i-1]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		default:
+			return c == '{'
+		}
+	}
+}
+
+// ImportOption changes how a snapshot is imported.
+type ImportOption int
+
+// ForceVersionJump lets a snapshot's version be more than
+// registry.MaxVersionJump above the held one (`hazgate registry import
+// -force`).
+const ForceVersionJump ImportOption = 1
+
+// ConsumeSnapshot hands the snapshot over: the import replaces its records
+// by those decoded back from their JSON, in place, so that a large
+// snapshot is not held twice as records; the caller must not use it after
+// (ImportFile, the uplink).
+const ConsumeSnapshot ImportOption = 2
+
+// problemsError joins problems into one ErrInvalid error that names each
+// field (under prefix, as "upsert.").
+func problemsError(what, prefix string, ps []registry.Problem) error {
+	return fmt.Errorf("store: %s: %w", what, problems(prefix, ps))
+}
+
+// problems is problemsError inside a transaction, which names what.
+func problems(prefix string, ps []registry.Problem) error {
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = fmt.Errorf("%s%s: %s", prefix, p.Field, p.Msg)
+	}
+	return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
 }
 
 // ImportSnapshot replaces the whole registry with snap in one transaction,
-// and audits it; once that has committed, Lookup answers from the new
+// and audits it, when snap validates and registry.CheckSync allows its
+// version and sync time (ForceVersionJump among opts allows a large jump); once that has committed, Lookup answers from the new
 // registry (see swapIndex). The version is snap.Version, or the previous version plus
 // one when snap has none; the sync time is snap.SyncedAt, or now when unset.
 // source says where the snapshot came from (a file name, "mqtt", ...). An
 // invalid snapshot, or any failure, changes nothing; the error names the
 // record and field.
-func (s *Store) ImportSnapshot(ctx context.Context, snap *registry.Snapshot, source string, now time.Time) error {
+func (s *Store) ImportSnapshot(ctx context.Context, snap *registry.Snapshot, source string, now time.Time, opts ...ImportOption) error {
 	if snap == nil {
 		return fmt.Errorf("store: import %s: %w: no snapshot", source, ErrInvalid)
 	}
 	if ps := snap.Validate(); len(ps) > 0 {
-		errs := make([]error, len(ps))
-		for i, p := range ps {
-			errs[i] = fmt.Errorf("%s: %s", p.Field, p.Msg)
-		}
-		return fmt.Errorf("store: import %s: %w: %w", source, ErrInvalid, errors.Join(errs...))
+		return problemsError("import "+source, "", ps)
 	}
+	force := slices.Contains(opts, ForceVersionJump)
 	syncedAt := now
 	if !snap.SyncedAt.IsZero() {
 		syncedAt = snap.SyncedAt.Start(time.UTC) // as registry.NewIndex reads it
 	}
 	// Encoded, and decoded back, before the transaction: the writer (which
 	// the lanes' commits wait for) is held only to write.
-	enc, err := encodeSnapshot(snap)
+	version, synced := snap.Version, snap.SyncedAt
+	enc, err := encodeSnapshot(snap, slices.Contains(opts, ConsumeSnapshot))
 	if err != nil {
 		return fmt.Errorf("store: import %s: %w", source, err)
 	}
+	// From here the records are those decoded back from their JSON (the
+	// keys of the rows are then those Open reads back): snap is no longer
+	// held, so that a large snapshot is not held three times over (the
+	// records, their JSON, the records decoded back).
+	m := enc.mirror
+	m.Version, m.SyncedAt = version, synced
+	snap = nil
 	// The sync time as the file holds it, as Open reads it back.
 	if syncedAt, err = parseTime(fmtTime(syncedAt)); err != nil {
 		return fmt.Errorf("store: import %s: %w", source, err)
 	}
 	return s.swapIndex(ctx, "import "+source, func(tx *sql.Tx, _ *registry.Index) (*registry.Index, error) {
-		version, err := s.writeSnapshot(ctx, tx, snap, enc, source, syncedAt, now)
+		version, err := s.writeSnapshot(ctx, tx, m, enc, source, syncedAt, now, force)
 		if err != nil {
 			return nil, err
 		}
+		// Written: the JSON is not held while the index is built.
+		enc.vehicles, enc.tanks, enc.persons, enc.waybills = nil, nil, nil, nil
 		// The records as decoded from the JSON the tables now hold, so
 		// that this index is the one Open would build from the file (the
 		// round trip is not the identity: instants keep whole seconds).
@@ -80,30 +179,39 @@ type encodedSnapshot struct {
 	mirror                             *registry.Snapshot
 }
 
-func encodeSnapshot(snap *registry.Snapshot) (*encodedSnapshot, error) {
+// encodeSnapshot encodes snap's records. With consume, each record is
+// decoded back in place (the mirror is snap itself, and a large snapshot is
+// held as records and JSON, not twice as records).
+func encodeSnapshot(snap *registry.Snapshot, consume bool) (*encodedSnapshot, error) {
 	e := &encodedSnapshot{mirror: &registry.Snapshot{Blacklist: slices.Clone(snap.Blacklist)}}
 	var err error
-	if e.vehicles, e.mirror.Vehicles, err = roundTrip("vehicles", snap.Vehicles); err != nil {
+	if e.vehicles, e.mirror.Vehicles, err = roundTrip("vehicles", snap.Vehicles, consume); err != nil {
 		return nil, err
 	}
-	if e.tanks, e.mirror.Tanks, err = roundTrip("tanks", snap.Tanks); err != nil {
+	if e.tanks, e.mirror.Tanks, err = roundTrip("tanks", snap.Tanks, consume); err != nil {
 		return nil, err
 	}
-	if e.persons, e.mirror.Persons, err = roundTrip("persons", snap.Persons); err != nil {
+	if e.persons, e.mirror.Persons, err = roundTrip("persons", snap.Persons, consume); err != nil {
 		return nil, err
 	}
-	if e.waybills, e.mirror.Waybills, err = roundTrip("waybills", snap.Waybills); err != nil {
+	if e.waybills, e.mirror.Waybills, err = roundTrip("waybills", snap.Waybills, consume); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// roundTrip encodes each record as JSON and decodes it back.
-func roundTrip[T any](table string, recs []T) ([]string, []T, error) {
-	docs, back := make([]string, len(recs)), make([]T, len(recs))
+// roundTrip encodes each record as JSON and decodes it back, into recs
+// itself when inPlace.
+func roundTrip[T any](table string, recs []T, inPlace bool) ([]string, []T, error) {
+	docs, back := make([]string, len(recs)), recs
+	if !inPlace {
+		back = make([]T, len(recs))
+	}
 	for i, r := range recs {
 		b, err := json.Marshal(r)
 		if err == nil {
+			var zero T
+			back[i] = zero
 			err = json.Unmarshal(b, &back[i])
 		}
 		if err != nil {
@@ -116,15 +224,22 @@ func roundTrip[T any](table string, recs []T) ([]string, []T, error) {
 
 // writeSnapshot writes snap (encoded as enc) over the registry tables, with
 // its meta row and its audit entry, inside tx, and returns its version.
-func (s *Store) writeSnapshot(ctx context.Context, tx *sql.Tx, snap *registry.Snapshot, enc *encodedSnapshot, source string, syncedAt, now time.Time) (int64, error) {
+func (s *Store) writeSnapshot(ctx context.Context, tx *sql.Tx, snap *registry.Snapshot, enc *encodedSnapshot, source string, syncedAt, now time.Time, force bool) (int64, error) {
+	var held int64
+	err := tx.QueryRowContext(ctx, `SELECT version FROM registry_meta WHERE id = 1`).Scan(&held)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
 	version := snap.Version
 	if version == 0 {
-		var prev int64
-		err := tx.QueryRowContext(ctx, `SELECT version FROM registry_meta WHERE id = 1`).Scan(&prev)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return 0, err
-		}
-		version = prev + 1
+		version = held + 1
+	}
+	var claimed time.Time
+	if !snap.SyncedAt.IsZero() {
+		claimed = syncedAt
+	}
+	if ps := registry.CheckSync(registry.SyncChange{Held: held, Version: version, SyncedAt: claimed, Force: force}, now); len(ps) > 0 {
+		return 0, problems("", ps)
 	}
 	if err := replaceRegistry(ctx, tx, snap, enc); err != nil {
 		return 0, err

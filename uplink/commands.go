@@ -177,42 +177,16 @@ func (u *Uplink) commandFunc(c *Command) (func(context.Context) error, error) {
 // reason says how many.
 func (u *Uplink) refused(ctx context.Context, name string, err error, n int) {
 	u.log.Warn("command refused", "command", name, "err", err, "n", n)
-	now := u.clk.Now()
 	reason := "other"
 	var re *RefusedError
 	if errors.As(err, &re) {
 		reason = re.Reason
 	}
-	kind := AlarmCommandRefused + "/" + reason
-	if reason != RefuseBadSignature && !u.refusals.allow(kind, n, now) {
-		return
-	}
-	held := u.refusals.take(kind)
-	stored, serr := u.st.SuppressedAlarmsOf(ctx, kind)
-	if serr != nil {
-		// Reported by a later alarm, once the store answers.
-		u.log.Error("counts of alarms held back by the rate limit not read", "err", serr)
-		stored = store.SuppressedAlarms{}
-	}
 	detail := fmt.Sprintf("cmd/%s: %v", name, strings.TrimPrefix(err.Error(), "uplink: command refused: "))
 	if n > 1 {
 		detail += fmt.Sprintf(" (%d messages)", n)
 	}
-	if total := held + stored.Count; total > 0 {
-		detail += fmt.Sprintf("; %d more refused as %s without an alarm since the last one (rate limit)", total, reason)
-	}
-	if aerr := u.deps.Alarms.RaiseAlarm(ctx, "", AlarmCommandRefused, detail, now); aerr != nil {
-		u.log.Error("command_refused alarm not recorded", "err", aerr)
-		u.refusals.putBack(map[string]int{kind: held}, now)
-		return
-	}
-	if stored.Count > 0 {
-		if err := u.st.ReportedSuppressedAlarms(ctx, kind, stored.Count); err != nil {
-			// They will be reported again: a duplicate, never a loss.
-			u.log.Error("counts of alarms held back by the rate limit not cleared", "err", err)
-		}
-	}
-	u.Kick()
+	u.raiseLimited(ctx, AlarmCommandRefused+"/"+reason, AlarmCommandRefused, detail, n, reason == RefuseBadSignature, "refused as "+reason)
 }
 
 // failed raises a command_failed alarm for an accepted command that could
@@ -221,6 +195,42 @@ func (u *Uplink) failed(ctx context.Context, name string, err error) {
 	u.log.Error("command failed", "command", name, "err", err)
 	if aerr := u.deps.Alarms.RaiseAlarm(ctx, "", AlarmCommandFailed, fmt.Sprintf("cmd/%s: %v", name, err), u.clk.Now()); aerr != nil {
 		u.log.Error("command_failed alarm not recorded", "err", aerr)
+	}
+	u.Kick()
+}
+
+// raiseLimited raises an alarm of alarmKind under the rate limit, where
+// budget names the allowance it draws on (each its own: a flood of one kind
+// of garbage cannot hide another); n is how many messages it stands for,
+// and always raises it whatever the budget says. What the budget held back
+// since its last alarm, in memory and in the store, is added to the detail
+// as "N more <heldWhat>", and taken off the store's count only once the
+// alarm is recorded (a crash between reports it twice, never not at all).
+func (u *Uplink) raiseLimited(ctx context.Context, budget, alarmKind, detail string, n int, always bool, heldWhat string) {
+	now := u.clk.Now()
+	if !always && !u.refusals.allow(budget, n, now) {
+		return
+	}
+	held := u.refusals.take(budget)
+	stored, serr := u.st.SuppressedAlarmsOf(ctx, budget)
+	if serr != nil {
+		// Reported by a later alarm, once the store answers.
+		u.log.Error("counts of alarms held back by the rate limit not read", "err", serr)
+		stored = store.SuppressedAlarms{}
+	}
+	if total := held + stored.Count; total > 0 {
+		detail += fmt.Sprintf("; %d more %s without an alarm since the last one (rate limit)", total, heldWhat)
+	}
+	if aerr := u.deps.Alarms.RaiseAlarm(ctx, "", alarmKind, detail, now); aerr != nil {
+		u.log.Error(alarmKind+" alarm not recorded", "err", aerr)
+		u.refusals.putBack(map[string]int{budget: held}, now)
+		return
+	}
+	if stored.Count > 0 {
+		if err := u.st.ReportedSuppressedAlarms(ctx, budget, stored.Count); err != nil {
+			// They will be reported again: a duplicate, never a loss.
+			u.log.Error("counts of alarms held back by the rate limit not cleared", "err", err)
+		}
 	}
 	u.Kick()
 }

@@ -2,14 +2,22 @@ package uplink
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/registry"
+	"github.com/hazgate/hazgate/registry/registrytest"
+	"github.com/hazgate/hazgate/store"
 )
 
 // FuzzVerify feeds the command verifier arbitrary envelopes on arbitrary
@@ -151,4 +159,167 @@ func admissible(c Command, p verifyPolicy) bool {
 	validFor := c.ExpiresAt.Sub(c.IssuedAt)
 	return !p.now.Add(p.skew).Before(c.IssuedAt) && p.now.Before(c.ExpiresAt.Add(p.skew)) &&
 		validFor > 0 && validFor <= p.ttl && (p.floor.IsZero() || !c.IssuedAt.Before(p.floor))
+}
+
+// fuzzRegistry is an uplink that is never run (no broker: its snapshot
+// requests go nowhere) over a real store, for the registry fuzz targets.
+func fuzzRegistry(f *testing.F) (*registrySync, *store.Store) {
+	dir := f.TempDir()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "gate.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	cfg := testConfig("tcp://127.0.0.1:1")
+	cfg.NonceFile = filepath.Join(dir, "nonces.json")
+	cfg.RegistryMaxBytes = 256 << 10
+	u, err := New(cfg, st, Deps{Alarms: nopAlarms{}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := registrytest.Good(time.Now().Add(-time.Hour))
+	if err := st.ImportSnapshot(context.Background(), good, "seed", time.Now()); err != nil {
+		f.Fatal(err)
+	}
+	return u.registry, st
+}
+
+// checkAssembly checks that what the gate holds for a snapshot being
+// assembled is within its bounds.
+func checkAssembly(t *testing.T, r *registrySync) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if a := r.asm; a != nil && (a.bytes > r.u.cfg.RegistryMaxBytes || len(a.parts) > a.chunks || a.chunks > r.maxChunks()) {
+		t.Fatalf("assembly over its bounds: %d bytes, %d of %d chunks (max %d)", a.bytes, len(a.parts), a.chunks, r.maxChunks())
+	}
+}
+
+// FuzzRegistryChunk feeds the registry handler arbitrary messages, then a
+// snapshot made of arbitrary JSON, correctly chunked and hashed, as the
+// next version. Whatever comes in, the handler must not panic, must hold
+// no more than its bounds while assembling, and must change the registry
+// only to a snapshot that decodes strictly and validates, at the version
+// its chunks carry; a refused snapshot changes nothing.
+func FuzzRegistryChunk(f *testing.F) {
+	r, st := fuzzRegistry(f)
+	good, _ := json.Marshal(registrytest.Good(time.Now().Add(-time.Minute)))
+	for _, c := range ChunkSnapshot(11, good, 200) {
+		b, _ := json.Marshal(c)
+		f.Add(b, good, uint8(3), uint8(1))
+	}
+	for _, raw := range []string{
+		`{"schema":"hazgate.registry.snapshot/1","version":7,"chunk":0,"chunks":1000000000000,"sha256":"` + strings.Repeat("ab", 32) + `","data":"e30="}`,
+		`{"schema":"hazgate.registry.snapshot/1","version":9223372036854775807,"chunk":0,"chunks":1,"sha256":"","data":""}`,
+		`{"schema":"hazgate.registry.snapshot/1","version":12,"chunk":-1,"chunks":2,"sha256":"` + strings.Repeat("00", 32) + `","data":"!!"}`,
+		`{"schema":"hazgate.registry.request/1"}`, `{"schema":1}`, `null`, ``,
+	} {
+		f.Add([]byte(raw), good, uint8(0), uint8(0))
+	}
+	for _, c := range registrytest.Cases() {
+		if s := c.Import(registrytest.Good(time.Now())); s != nil {
+			if b, err := json.Marshal(s); err == nil {
+				f.Add([]byte(`{}`), b, uint8(2), uint8(0))
+			}
+		}
+	}
+	ctx := context.Background()
+	const topic = "hazgate/ningbo-chem/registry/snapshot"
+	f.Fuzz(func(t *testing.T, raw, snapJSON []byte, parts, ahead uint8) {
+		r.handle(ctx, inboxMsg{topic: topic, payload: raw})
+		checkAssembly(t, r)
+		r.mu.Lock()
+		r.asm = nil // what raw began must not hide the snapshot below
+		r.mu.Unlock()
+
+		held, _ := st.RegistryMeta(ctx)
+		v := held.Version + 1 + int64(ahead%3)
+		size := max(1, len(snapJSON)/(int(parts%8)+1))
+		for _, c := range ChunkSnapshot(v, snapJSON, size) {
+			b, _ := json.Marshal(c)
+			r.handle(ctx, inboxMsg{topic: topic, payload: b})
+			checkAssembly(t, r)
+		}
+		after, _ := st.RegistryMeta(ctx)
+		snap, derr := registry.DecodeJSON(bytes.NewReader(snapJSON), "fuzz")
+		switch {
+		case after.Version == held.Version:
+			// refused: nothing changed (a refusal can be right for
+			// reasons DecodeJSON does not see: the store's own checks).
+		case after.Version != v:
+			t.Fatalf("held %d, imported %d; the chunks said %d", held.Version, after.Version, v)
+		case derr != nil:
+			t.Fatalf("imported a snapshot that does not decode: %v\n%s", derr, snapJSON)
+		case snap.Version != 0 && snap.Version != v:
+			t.Fatalf("imported snapshot version %d under chunks of version %d", snap.Version, v)
+		default:
+			ix, err := st.Lookup(ctx, checks.Evidence{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, veh := range snap.Vehicles {
+				if _, ok := ix.Vehicle(veh.Plate); !ok {
+					t.Fatalf("imported, but vehicle %q is not in the index", veh.Plate)
+				}
+			}
+		}
+	})
+}
+
+// FuzzRegistryDelta feeds the registry handler an arbitrary message, then
+// a delta from the held version with arbitrary upsert and delete parts.
+// The handler must not panic; the delta applies exactly when it decodes
+// strictly and its records and keys validate (and only the version moves,
+// by one, or stays for an empty delta of the same version).
+func FuzzRegistryDelta(f *testing.F) {
+	r, st := fuzzRegistry(f)
+	for _, c := range registrytest.Cases() {
+		d, err := c.DeltaJSON()
+		if err != nil || d == nil {
+			continue
+		}
+		var parts struct{ Upsert, Delete json.RawMessage }
+		json.Unmarshal(d, &parts)
+		f.Add(d, []byte(parts.Upsert), []byte(parts.Delete), false)
+	}
+	up, _ := json.Marshal(registry.Snapshot{Vehicles: []registry.Vehicle{registrytest.Vehicle("浙B30003")},
+		Persons:   []registry.Person{{IDNumber: registrytest.ID(3), Name: "三"}},
+		Blacklist: []registry.BlacklistEntry{{Kind: registry.BlacklistVehicle, Value: "浙B10001", Reason: "x"}}})
+	del, _ := json.Marshal(store.RegistryKeys{Vehicles: []string{"浙B10001"}, Persons: []string{registrytest.ID(1)}, Waybills: []string{"WB-1"}})
+	f.Add([]byte(`{"schema":"hazgate.registry.delta/1","base":99,"version":100}`), up, del, false)
+	f.Add([]byte(`{}`), []byte(`{}`), []byte(`{}`), true)
+	f.Add([]byte(`{}`), []byte(`{"vehicles":[null]}`), []byte(`{"vehicles":[null]}`), false)
+	ctx := context.Background()
+	const topic = "hazgate/ningbo-chem/registry/delta"
+	f.Fuzz(func(t *testing.T, raw, upsert, del []byte, same bool) {
+		held, _ := st.RegistryMeta(ctx)
+		r.handle(ctx, inboxMsg{topic: topic, payload: raw})
+		if after, _ := st.RegistryMeta(ctx); after.Version != held.Version {
+			var d Delta
+			if decodeStrict(raw, &d) != nil || d.Base != held.Version || d.Version != after.Version ||
+				len(d.Upsert.Validate()) > 0 || len(d.Delete.Validate()) > 0 {
+				t.Fatalf("held %d, now %d after %s", held.Version, after.Version, raw)
+			}
+		}
+
+		held, _ = st.RegistryMeta(ctx)
+		v := held.Version + 1
+		if same {
+			v = held.Version
+		}
+		msg := fmt.Appendf(nil, `{"schema":%q,"base":%d,"version":%d,"upsert":%s,"delete":%s}`, SchemaRegistryDelta, held.Version, v, upsert, del)
+		r.handle(ctx, inboxMsg{topic: topic, payload: msg})
+		after, _ := st.RegistryMeta(ctx)
+		var d Delta
+		valid := decodeStrict(msg, &d) == nil && len(d.Upsert.Validate()) == 0 && len(d.Delete.Validate()) == 0 &&
+			(!same || (&store.RegistryDelta{Upsert: d.Upsert, Delete: d.Delete}).Empty())
+		if !valid && after.Version != held.Version {
+			t.Fatalf("an invalid delta applied: %s", msg)
+		}
+		if valid && after.Version != v {
+			t.Fatalf("a valid delta did not apply (held %d, now %d): %s", held.Version, after.Version, msg)
+		}
+		if same && valid && !after.SyncedAt.After(held.SyncedAt.Add(-time.Second)) {
+			t.Fatalf("an empty delta did not record its sync time")
+		}
+	})
 }

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +24,11 @@ const (
 	SchemaRegistryDelta    = "hazgate.registry.delta/1"
 	SchemaRegistryRequest  = "hazgate.registry.request/1"
 )
+
+// AlarmRegistryRefused: a registry message was refused (malformed, over a
+// bound, or data that would disable a check); the gate keeps the registry
+// it had.
+const AlarmRegistryRefused = "registry_refused"
 
 // SnapshotChunk is one part of a registry snapshot: the snapshot's JSON
 // (a registry.Snapshot) is cut into Chunks byte ranges, sent in any order.
@@ -85,9 +92,9 @@ type registrySync struct {
 type assembly struct {
 	version int64
 	sha     string
-	parts   [][]byte
-	have    int
-	bytes   int
+	chunks  int            // how many the snapshot has
+	parts   map[int][]byte // those received, by number
+	bytes   int            // their size
 	started time.Time
 }
 
@@ -149,34 +156,47 @@ func (r *registrySync) send(reason string, force bool) {
 
 // handle applies one registry message.
 func (r *registrySync) handle(ctx context.Context, m inboxMsg) {
+	// Each registry topic carries one schema: a message on it that says
+	// otherwise is refused, whatever it is.
+	want := r.u.registrySubscriptions()[m.topic]
 	var head struct {
 		Schema string `json:"schema"`
 	}
-	if err := json.Unmarshal(m.payload, &head); err != nil {
-		r.u.log.Warn("registry message is not JSON", "topic", m.topic, "err", err)
+	// The first value only: what follows it is refused by decodeStrict,
+	// which says so.
+	if err := json.NewDecoder(bytes.NewReader(m.payload)).Decode(&head); err != nil {
+		r.refuse(ctx, "registry message on "+m.topic, errors.New("not a JSON object with a schema"))
+		return
+	}
+	if head.Schema != want {
+		r.refuse(ctx, "registry message on "+m.topic, fmt.Errorf("schema: %q is not %q, the one schema this topic carries", head.Schema, want))
 		return
 	}
 	var err error
-	switch head.Schema {
+	switch want {
 	case SchemaRegistrySnapshot:
 		err = r.chunk(ctx, m.payload)
 	case SchemaRegistryDelta:
 		err = r.delta(ctx, m.payload)
-	case SchemaRegistryRequest:
-		return // another gate's request (they are under the gates' roots, but be lenient)
-	default:
-		r.u.log.Warn("registry message of unknown schema", "topic", m.topic, "schema", head.Schema)
-		return
 	}
 	if err != nil {
 		r.u.log.Error("registry update not applied", "topic", m.topic, "err", err)
 	}
 }
 
+// decodeStrict decodes the one JSON value data holds into v: unknown fields
+// and anything after the value are errors (a second value was silently
+// ignored; FuzzRegistryDelta found it).
 func decodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("more after the message: one JSON value only")
+	}
+	return nil
 }
 
 // delta applies a delta in one transaction when its base is the version the
@@ -186,7 +206,7 @@ func (r *registrySync) delta(ctx context.Context, data []byte) error {
 	var d Delta
 	if err := decodeStrict(data, &d); err != nil {
 		r.request("invalid")
-		return fmt.Errorf("uplink: registry delta: %w", err)
+		return r.refuse(ctx, "registry delta", fmt.Errorf("not a registry delta: %w", err))
 	}
 	m, err := u.st.RegistryMeta(ctx)
 	if err != nil {
@@ -207,7 +227,7 @@ func (r *registrySync) delta(ctx context.Context, data []byte) error {
 		return err
 	case errors.Is(err, store.ErrInvalid):
 		r.request("invalid")
-		return err
+		return r.refuse(ctx, fmt.Sprintf("registry delta %d->%d", d.Base, d.Version), err)
 	case err != nil:
 		return err
 	}
@@ -217,16 +237,34 @@ func (r *registrySync) delta(ctx context.Context, data []byte) error {
 }
 
 // chunk adds a snapshot chunk; the last one imports the snapshot in one
-// transaction.
+// transaction. Every size the chunk claims is bounded before anything is
+// held for it: its count of chunks by maxChunks, its data and the snapshot
+// so far by RegistryMaxBytes. What is held is what arrived (a map of the
+// chunks received, not a slice of the chunks claimed), and the snapshot is
+// hashed and decoded from the chunks in place, as a stream.
 func (r *registrySync) chunk(ctx context.Context, data []byte) error {
 	u := r.u
 	var c SnapshotChunk
 	if err := decodeStrict(data, &c); err != nil {
-		return fmt.Errorf("uplink: registry snapshot chunk: %w", err)
+		return r.refuse(ctx, "registry snapshot chunk", fmt.Errorf("not a snapshot chunk: %w", err))
+	}
+	maxBytes := u.cfg.RegistryMaxBytes
+	what := fmt.Sprintf("registry snapshot %d chunk %d of %d", c.Version, c.Chunk, c.Chunks)
+	switch maxChunks := r.maxChunks(); {
+	case c.Chunks < 1 || c.Chunks > maxChunks:
+		return r.refuse(ctx, what, fmt.Errorf("chunks: %d is not between 1 and %d (registry_max_bytes / 1 KiB)", c.Chunks, maxChunks))
+	case c.Chunk < 0 || c.Chunk >= c.Chunks:
+		return r.refuse(ctx, what, fmt.Errorf("chunk: %d is not between 0 and %d", c.Chunk, c.Chunks-1))
+	case c.Version < 1:
+		return r.refuse(ctx, what, fmt.Errorf("version: %d is not positive", c.Version))
+	case len(c.SHA256) != 64 || !isHex(c.SHA256):
+		return r.refuse(ctx, what, errors.New("sha256: not 64 hex digits"))
+	case base64.StdEncoding.DecodedLen(len(c.Data)) > maxBytes:
+		return r.refuse(ctx, what, fmt.Errorf("data: more than registry_max_bytes (%d bytes)", maxBytes))
 	}
 	part, err := base64.StdEncoding.DecodeString(c.Data)
-	if err != nil || c.Chunks < 1 || c.Chunk < 0 || c.Chunk >= c.Chunks || c.Version < 1 || len(c.SHA256) != 64 {
-		return fmt.Errorf("uplink: registry snapshot chunk %d/%d of version %d is malformed", c.Chunk, c.Chunks, c.Version)
+	if err != nil {
+		return r.refuse(ctx, what, errors.New("data: not base64"))
 	}
 	m, err := u.st.RegistryMeta(ctx)
 	if err != nil {
@@ -235,27 +273,30 @@ func (r *registrySync) chunk(ctx context.Context, data []byte) error {
 	if c.Version <= m.Version {
 		return nil // we have it (or newer)
 	}
+	if ps := registry.CheckSync(registry.SyncChange{Held: m.Version, Version: c.Version}, u.clk.Now()); len(ps) > 0 {
+		return r.refuse(ctx, what, fmt.Errorf("%s: %s", ps[0].Field, ps[0].Msg))
+	}
 	r.mu.Lock()
 	a := r.asm
-	if a == nil || a.version != c.Version || a.sha != c.SHA256 || len(a.parts) != c.Chunks {
+	if a == nil || a.version != c.Version || a.sha != c.SHA256 || a.chunks != c.Chunks {
 		if a != nil && a.version > c.Version {
 			r.mu.Unlock()
 			return nil // an older snapshot than the one being assembled
 		}
-		a = &assembly{version: c.Version, sha: c.SHA256, parts: make([][]byte, c.Chunks), started: time.Now()}
+		a = &assembly{version: c.Version, sha: c.SHA256, chunks: c.Chunks, parts: map[int][]byte{}, started: time.Now()}
 		r.asm = a
 	}
-	if a.parts[c.Chunk] == nil {
+	if _, dup := a.parts[c.Chunk]; !dup {
+		if a.bytes+len(part) > maxBytes {
+			r.asm = nil
+			r.mu.Unlock()
+			return r.refuse(ctx, fmt.Sprintf("registry snapshot %d", c.Version),
+				fmt.Errorf("larger than registry_max_bytes (%d bytes): dropped", maxBytes))
+		}
 		a.parts[c.Chunk] = part
-		a.have++
 		a.bytes += len(part)
 	}
-	if a.bytes > u.cfg.RegistryMaxBytes {
-		r.asm = nil
-		r.mu.Unlock()
-		return fmt.Errorf("uplink: registry snapshot %d is larger than %d bytes: dropped", c.Version, u.cfg.RegistryMaxBytes)
-	}
-	complete := a.have == len(a.parts)
+	complete := len(a.parts) == a.chunks
 	if complete {
 		r.asm = nil
 	}
@@ -263,25 +304,74 @@ func (r *registrySync) chunk(ctx context.Context, data []byte) error {
 	if !complete {
 		return nil
 	}
-	whole := bytes.Join(a.parts, nil)
-	if sum := sha256.Sum256(whole); hex.EncodeToString(sum[:]) != a.sha {
-		r.request("incomplete")
-		return fmt.Errorf("uplink: registry snapshot %d: SHA-256 does not match; snapshot requested again", a.version)
+	return r.importAssembled(ctx, a)
+}
+
+// importAssembled checks a complete snapshot's hash and imports it.
+func (r *registrySync) importAssembled(ctx context.Context, a *assembly) error {
+	u := r.u
+	what := fmt.Sprintf("registry snapshot %d", a.version)
+	h := sha256.New()
+	readers := make([]io.Reader, a.chunks)
+	for i := range a.chunks {
+		h.Write(a.parts[i])
+		readers[i] = bytes.NewReader(a.parts[i])
 	}
-	snap, err := registry.Decode(whole, fmt.Sprintf("registry snapshot %d", a.version))
+	if hex.EncodeToString(h.Sum(nil)) != a.sha {
+		r.request("incomplete")
+		return fmt.Errorf("uplink: %s: SHA-256 does not match; snapshot requested again", what)
+	}
+	snap, err := registry.DecodeJSON(io.MultiReader(readers...), what)
+	size, chunks := a.bytes, a.chunks
+	a.parts, readers = nil, nil // the chunks are garbage from here: only the records are held
 	if err != nil {
-		return fmt.Errorf("uplink: %w", err)
+		return r.refuse(ctx, what, err)
 	}
 	if snap.Version != 0 && snap.Version != a.version {
-		return fmt.Errorf("uplink: registry snapshot says version %d, its chunks %d", snap.Version, a.version)
+		return r.refuse(ctx, what, fmt.Errorf("version: the snapshot says %d, its chunks %d", snap.Version, a.version))
 	}
 	snap.Version = a.version
-	if err := u.st.ImportSnapshot(ctx, snap, "mqtt", u.clk.Now()); err != nil {
+	if err := u.st.ImportSnapshot(ctx, snap, "mqtt", u.clk.Now(), store.ConsumeSnapshot); err != nil {
+		if errors.Is(err, store.ErrInvalid) {
+			return r.refuse(ctx, what, err)
+		}
 		return err
 	}
 	r.noteApplied()
-	u.log.Info("registry snapshot imported", "version", a.version, "bytes", len(whole), "chunks", len(a.parts))
+	u.log.Info("registry snapshot imported", "version", a.version, "bytes", size, "chunks", chunks)
 	return nil
+}
+
+// maxChunks bounds the chunks a snapshot may claim: at least 1 KiB a chunk
+// on average at registry_max_bytes (65 536 at the default 64 MiB).
+func (r *registrySync) maxChunks() int { return max(1, r.u.cfg.RegistryMaxBytes/1024) }
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// refuse logs a registry message the gate will not apply and raises a
+// registry_refused alarm that says why in plain words (the fields and what
+// is wrong with them), under the rate limit of its own budget (the others
+// are counted into the next, across restarts). It returns nil: the refusal
+// is handled.
+func (r *registrySync) refuse(ctx context.Context, what string, err error) error {
+	u := r.u
+	why := plainRefusal(err)
+	u.log.Warn("registry update refused", "what", what, "err", why)
+	u.raiseLimited(ctx, AlarmRegistryRefused, AlarmRegistryRefused, what+" refused: "+why, 1, false, "registry messages refused")
+	return nil
+}
+
+// plainRefusal is what is wrong, without the packages' prefixes: the
+// problems of an invalid record one after another.
+func plainRefusal(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, store.ErrInvalid.Error()+": "); i >= 0 {
+		s = s[i+len(store.ErrInvalid.Error())+2:]
+	}
+	return strings.ReplaceAll(s, "\n", "; ")
 }
 
 func (r *registrySync) noteApplied() {

@@ -5,18 +5,27 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"runtime/debug"
+	"strings"
 	"time"
 
+	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/store"
 )
 
+// importMemoryLimit is the soft memory limit of `hazgate registry import`:
+// twice the default registry_max_bytes.
+const importMemoryLimit = 128 << 20
+
 func cmdRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "import" {
-		return usageError{"usage: hazgate registry import FILE -db FILE"}
+		return usageError{"usage: hazgate registry import FILE -db FILE [-force]"}
 	}
 	fs := flag.NewFlagSet("registry import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "the SQLite `FILE` to load into (created when missing)")
+	force := fs.Bool("force", false, fmt.Sprintf("allow a version more than %d above the one the registry holds", registry.MaxVersionJump))
 	// Accept the file before or after the flags.
 	rest := args[1:]
 	var file string
@@ -34,13 +43,23 @@ func cmdRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if file == "" || *db == "" {
 		return usageError{"usage: hazgate registry import FILE -db FILE"}
 	}
+	// The process does nothing but this import: the collector works
+	// harder rather than let the heap grow to twice what is live
+	// (docs/benchmarks.md, "Registry memory"). GOMEMLIMIT, when set, wins.
+	if debug.SetMemoryLimit(-1) == math.MaxInt64 {
+		debug.SetMemoryLimit(importMemoryLimit)
+	}
 	st, err := store.Open(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.ImportFile(ctx, file, time.Now()); err != nil {
-		fmt.Fprintln(stderr, err)
+	var opts []store.ImportOption
+	if *force {
+		opts = append(opts, store.ForceVersionJump)
+	}
+	if err := st.ImportFile(ctx, file, time.Now(), opts...); err != nil {
+		fmt.Fprintf(stderr, "%s: not imported; the registry is unchanged:\n%s\n", file, importProblems(err))
 		return exitError(1)
 	}
 	m, err := st.RegistryMeta(ctx)
@@ -49,4 +68,16 @@ func cmdRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stdout, "%s: imported into %s (registry version %d, synced %s)\n", file, *db, m.Version, m.SyncedAt.Format(time.RFC3339))
 	return nil
+}
+
+// importProblems is an import error in plain words: each problem on its own
+// line, without the packages' prefixes.
+func importProblems(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, store.ErrInvalid.Error()+": "); i >= 0 {
+		s = s[i+len(store.ErrInvalid.Error())+2:]
+	} else {
+		s = strings.TrimPrefix(s, "store: import: ")
+	}
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 }
