@@ -35,8 +35,8 @@ const AlarmRegistryRefused = "registry_refused"
 type SnapshotChunk struct {
 	Schema  string `json:"schema"`
 	Version int64  `json:"version"`
-	Chunk   int    `json:"chunk"`  // 0 .. Chunks-1
-	Chunks  int    `json:"chunks"` // >= 1
+	Chunk   int64  `json:"chunk"`  // 0 .. Chunks-1
+	Chunks  int64  `json:"chunks"` // >= 1 (int64: a claim is bounded before use, on 32-bit gates too)
 	SHA256  string `json:"sha256"` // hex SHA-256 of the whole snapshot JSON
 	Data    string `json:"data"`   // standard base64 of this chunk's bytes
 }
@@ -70,7 +70,7 @@ func ChunkSnapshot(version int64, snapJSON []byte, size int) []SnapshotChunk {
 	out := make([]SnapshotChunk, n)
 	for i := range n {
 		part := snapJSON[i*size : min(len(snapJSON), (i+1)*size)]
-		out[i] = SnapshotChunk{Schema: SchemaRegistrySnapshot, Version: version, Chunk: i, Chunks: n,
+		out[i] = SnapshotChunk{Schema: SchemaRegistrySnapshot, Version: version, Chunk: int64(i), Chunks: int64(n),
 			SHA256: hex.EncodeToString(sum[:]), Data: base64.StdEncoding.EncodeToString(part)}
 	}
 	return out
@@ -251,7 +251,7 @@ func (r *registrySync) chunk(ctx context.Context, data []byte) error {
 	maxBytes := u.cfg.RegistryMaxBytes
 	what := fmt.Sprintf("registry snapshot %d chunk %d of %d", c.Version, c.Chunk, c.Chunks)
 	switch maxChunks := r.maxChunks(); {
-	case c.Chunks < 1 || c.Chunks > maxChunks:
+	case c.Chunks < 1 || c.Chunks > int64(maxChunks):
 		return r.refuse(ctx, what, fmt.Errorf("chunks: %d is not between 1 and %d (registry_max_bytes / 1 KiB)", c.Chunks, maxChunks))
 	case c.Chunk < 0 || c.Chunk >= c.Chunks:
 		return r.refuse(ctx, what, fmt.Errorf("chunk: %d is not between 0 and %d", c.Chunk, c.Chunks-1))
@@ -278,22 +278,22 @@ func (r *registrySync) chunk(ctx context.Context, data []byte) error {
 	}
 	r.mu.Lock()
 	a := r.asm
-	if a == nil || a.version != c.Version || a.sha != c.SHA256 || a.chunks != c.Chunks {
+	if a == nil || a.version != c.Version || a.sha != c.SHA256 || a.chunks != int(c.Chunks) {
 		if a != nil && a.version > c.Version {
 			r.mu.Unlock()
 			return nil // an older snapshot than the one being assembled
 		}
-		a = &assembly{version: c.Version, sha: c.SHA256, chunks: c.Chunks, parts: map[int][]byte{}, started: time.Now()}
+		a = &assembly{version: c.Version, sha: c.SHA256, chunks: int(c.Chunks), parts: map[int][]byte{}, started: time.Now()}
 		r.asm = a
 	}
-	if _, dup := a.parts[c.Chunk]; !dup {
+	if _, dup := a.parts[int(c.Chunk)]; !dup {
 		if a.bytes+len(part) > maxBytes {
 			r.asm = nil
 			r.mu.Unlock()
 			return r.refuse(ctx, fmt.Sprintf("registry snapshot %d", c.Version),
 				fmt.Errorf("larger than registry_max_bytes (%d bytes): dropped", maxBytes))
 		}
-		a.parts[c.Chunk] = part
+		a.parts[int(c.Chunk)] = part
 		a.bytes += len(part)
 	}
 	complete := len(a.parts) == a.chunks

@@ -388,7 +388,7 @@ func TestRegistryRSSChild(t *testing.T) {
 		if _, err := f.ReadAt(part, i*per); err != nil {
 			t.Fatal(err)
 		}
-		payload, _ := json.Marshal(SnapshotChunk{Schema: SchemaRegistrySnapshot, Version: 5, Chunk: int(i), Chunks: chunks,
+		payload, _ := json.Marshal(SnapshotChunk{Schema: SchemaRegistrySnapshot, Version: 5, Chunk: i, Chunks: chunks,
 			SHA256: sum, Data: base64.StdEncoding.EncodeToString(part)})
 		part = nil
 		u.registry.handle(ctx, inboxMsg{topic: "hazgate/ningbo-chem/registry/snapshot", payload: payload})
