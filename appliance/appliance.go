@@ -33,13 +33,15 @@ import (
 
 // Appliance is one running gate.
 type Appliance struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	clk   clock.Clock
-	st    *store.Store
-	gate  *gate.Gate
-	kiosk *kiosk.Server
-	hw    *hardware
+	cfg     *config.Config
+	log     *slog.Logger
+	clk     clock.Clock
+	st      *store.Store
+	gate    *gate.Gate
+	kiosk   *kiosk.Server
+	hw      *hardware
+	disk    string // the database's directory
+	started time.Time
 
 	running running // what Run has running (Running)
 }
@@ -64,7 +66,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Appliance, er
 	if opt.Clock == nil {
 		opt.Clock = clock.Real{}
 	}
-	a := &Appliance{cfg: cfg, log: opt.Log, clk: opt.Clock}
+	a := &Appliance{cfg: cfg, log: opt.Log, clk: opt.Clock, disk: filepath.Dir(cfg.Database), started: opt.Clock.Now()}
 	if err := os.MkdirAll(filepath.Dir(cfg.Database), 0o750); err != nil {
 		return nil, fmt.Errorf("appliance: database directory: %w", err)
 	}
@@ -132,6 +134,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 	}
 	run("the gate (lanes and MQTT uplink)", func() { gateErr = a.gate.Run(ctx) })
 	run("the purge of face images", func() { a.purge(ctx) })
+	run("the watch on the gate's alarm conditions", func() { a.watchConditions(ctx) })
 	ln, err := net.Listen("tcp", a.cfg.Kiosk.Listen)
 	if err != nil {
 		a.log.Error("HTTP listener unavailable: the kiosk and plate pushes are off", "listen", a.cfg.Kiosk.Listen, "err", err)

@@ -162,6 +162,7 @@ func TestAdapters(t *testing.T) {
 	for range 3 {
 		l.Card(DeviceIDCard, "", idcard.Event{Kind: idcard.EventFault, Err: errors.New("unplugged")})
 	}
+	g.clk.(*clock.Fake).Advance(DefaultFaultWindow)
 	s = sync1(t, l)
 	if got := s.Faults; len(got) != 1 {
 		t.Fatalf("device faults %v, want in-1/idcard once", got)

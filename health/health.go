@@ -12,6 +12,7 @@ type Device struct {
 	Lane   string    `json:"lane,omitempty"` // "" for gate-wide devices
 	OK     bool      `json:"ok"`
 	State  string    `json:"state"`            // a word: ok, fault, disconnected, timeout...
+	Code   string    `json:"code,omitempty"`   // the fault's stable reason code (device_unplugged...)
 	Detail string    `json:"detail,omitempty"` // what is wrong, for the installer
 	Since  time.Time `json:"since,omitzero"`   // when State began
 }

@@ -102,6 +102,16 @@ type AlarmEvent struct {
 	// or store.ActionRefuse) and why, as fields as well as in Detail.
 	Action string `json:"action,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Code is the alarm's stable reason code and Text what it means in
+	// Chinese and English; Detail is Text's English (a raw error goes to
+	// the log, never here).
+	Code string `json:"code,omitempty"`
+	Text *Text  `json:"text,omitempty"`
+	// An alarm that can end (device_fault, broker_down, registry_stale,
+	// disk_low, lockdown) has State raised, then cleared, and AlarmID, the
+	// same in both: the id of its raised event.
+	State   string `json:"state,omitempty"`
+	AlarmID string `json:"alarm_id,omitempty"`
 }
 
 func ts(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.RFC3339Nano) }
