@@ -2,6 +2,8 @@ package record
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/hazgate/hazgate/store"
@@ -82,13 +84,77 @@ func (g *Keeper) ActiveAlarms(ctx context.Context) ([]store.ActiveAlarm, error) 
 	return g.Store.ActiveAlarms(ctx)
 }
 
-// describe makes an alarm's text, when it has one, its detail. It returns
-// the detail it replaced, for the log.
+// kindTexts are the texts of the alarms whose callers give a detail meant
+// for the log (it may hold an error): the feed gets these instead.
+var kindTexts = map[string]struct {
+	code string
+	text Text
+}{
+	AlarmRejection:           {"verdict_reject", Text{"车辆不予放行：有检查项未通过（见检查记录）", "Vehicle refused: a check failed (see the inspection)"}},
+	AlarmBarrierForced:       {"barrier_forced", Text{"道闸未为车辆开启时，闸下地感被占用", "Something is under the barrier while it is not open for a vehicle"}},
+	"barrier_fault":          {"barrier_fault", Text{"道闸报告故障或位置未知", "The barrier reports a fault or an unknown position"}},
+	"barrier_command_failed": {"barrier_command_failed", Text{"道闸未执行指令，可能处于开启状态", "The barrier did not take a command and may be open"}},
+	"decide_failed":          {"decide_failed", Text{"检查结果无法保存，车辆扣留待查", "The inspection could not be recorded: the vehicle is held"}},
+	AlarmRecordFailed:        {"record_failed", Text{"人工决定、通行或出场记录无法保存", "An operator's decision, a passage or an exit could not be recorded"}},
+	"no_passage":             {"no_passage", Text{"道闸已开启，但车辆未在规定时间内通过，车辆扣留", "The barrier opened but nothing crossed in time: the vehicle is held"}},
+	AlarmDeviceFault:         {"device_fault", Text{"设备故障", "A device is in fault"}},
+	"outbox_full":            {"outbox_full", Text{"发件箱已满：遥测数据被丢弃，检查、通行与告警记录保留", "The outbox is full: telemetry is being dropped; inspections, passages and alarms are kept"}},
+}
+
+// cmdDetail is the uplink's detail of a command alarm: "cmd/<name>: <reason>...".
+var cmdDetail = regexp.MustCompile(`^cmd/([a-z_]+): ([a-z_]+)`)
+
+// heldBack is the rate limit's note at the end of a command_refused detail.
+var heldBack = regexp.MustCompile(`; (\d+) more refused as ([a-z_]+) without an alarm`)
+
+// describe gives ev its reason code and zh/en text from its kind and raw
+// detail, and makes the English text its detail: the feed never carries a
+// raw error. It returns the raw detail, for the log. The command alarms
+// keep the uplink's detail, which names the command and the refusal.
 func describe(ev *AlarmEvent) string {
-	if ev.Text == nil {
+	raw := ev.Detail
+	if ev.Text != nil {
+		ev.Detail = ev.Text.EN
+		return raw
+	}
+	var t Text
+	switch ev.Kind {
+	case AlarmOverride:
+		ev.Code = "operator_" + ev.Action
+		if ev.Action == "release" {
+			t = Text{fmt.Sprintf("%s 人工放行：%s", ev.Operator, ev.Reason), fmt.Sprintf("Released by %s: %s", ev.Operator, ev.Reason)}
+		} else {
+			t = Text{fmt.Sprintf("%s 人工拒绝：%s", ev.Operator, ev.Reason), fmt.Sprintf("Refused by %s: %s", ev.Operator, ev.Reason)}
+		}
+	case AlarmCommandRefused, "command_failed":
+		name, reason := "?", "other"
+		if m := cmdDetail.FindStringSubmatch(raw); m != nil {
+			name, reason = m[1], m[2]
+		}
+		if ev.Kind == "command_failed" {
+			ev.Code = "command_failed"
+			t = Text{fmt.Sprintf("园区指令 %s 已接受，但无法执行", name), fmt.Sprintf("Command %s from the park was accepted but could not be carried out", name)}
+			break
+		}
+		ev.Code = reason
+		t = Text{fmt.Sprintf("园区指令 %s 被拒绝（%s）", name, reason), fmt.Sprintf("Command %s from the park refused (%s)", name, reason)}
+		if m := heldBack.FindStringSubmatch(raw); m != nil {
+			t.ZH += fmt.Sprintf("；此前另有 %s 条同类指令因限流未单独告警", m[1])
+			t.EN += fmt.Sprintf("; %s more refused as %s without an alarm since the last one (rate limit)", m[1], m[2])
+		}
+	default:
+		k, ok := kindTexts[ev.Kind]
+		if !ok {
+			k.code, k.text = ev.Kind, Text{"告警：" + ev.Kind, "Alarm: " + ev.Kind}
+		}
+		ev.Code, t = k.code, k.text
+	}
+	ev.Text, ev.Detail = &t, t.EN
+	if ev.Kind == AlarmCommandRefused || ev.Kind == "command_failed" {
+		// The uplink's detail, "cmd/<name>: <reason>: ...", is the
+		// documented one (docs/uplink.md, "Commands").
+		ev.Detail = raw
 		return ""
 	}
-	raw := ev.Detail
-	ev.Detail = ev.Text.EN
 	return raw
 }

@@ -103,7 +103,7 @@ func (g *Keeper) Decide(ctx context.Context, laneName string, ev checks.Evidence
 	}
 	msgs := []store.OutboxMessage{{
 		ID: g.newID(now), Kind: store.KindInspection, Topic: "events/inspection", Lane: laneName,
-		Payload: inspectionPayload(g.Name, ins, goods, meta, g.Params.Location),
+		Payload: inspectionPayload(g.Name, ins, goods, meta, g.Params),
 	}}
 	if out.Verdict == checks.VerdictReject {
 		msgs = append(msgs, g.alarmMessage(laneName, AlarmEvent{Kind: AlarmRejection, Detail: fmt.Sprintf("%s rejected: %v", ev.Plate, out.Failed()), InspectionID: ins.ID}, now))
