@@ -141,3 +141,33 @@ func TestLoadedDemoRaisesNoDeviceFault(t *testing.T) {
 		}
 	}
 }
+
+// A reader that misses polls for a second (testdata/missed-polls.yaml: the
+// simulated reader silent, its real driver reporting the fault and the
+// recovery) is not in fault: the gate's fault window outlasts it, so the
+// broker sees the vehicle's inspection and no device_fault, and the report
+// no alarm at all.
+func TestMissedPollsAreNoFault(t *testing.T) {
+	broker := startBroker(t)
+	const root = "hazgate/p1/g-missed"
+	feed := watch(t, broker.url(), "missed", root+"/events/#")
+	e, rep := runScenario(t, "testdata/missed-polls.yaml", broker.url(), "g-missed")
+	if rep.Failed != 0 || len(rep.Inspections) != 1 {
+		t.Fatalf("report: %d failed, inspections %+v", rep.Failed, rep.Inspections)
+	}
+	if a := rep.Inspections[0].Alarms; len(a) != 0 {
+		t.Fatalf("alarms %v, want none", a)
+	}
+	feed.await(t, "the inspection", func(m message) bool { return m.topic == root+"/events/inspection" })
+	feed.mu.Lock()
+	msgs := slices.Clone(feed.msgs)
+	feed.mu.Unlock()
+	for _, m := range msgs {
+		if m.topic == root+"/events/alarm" {
+			t.Fatalf("an alarm on the broker: %s", m.payload)
+		}
+	}
+	if active, _ := e.Store().ActiveAlarms(context.Background()); len(active) != 0 {
+		t.Fatalf("alarms on: %+v", active)
+	}
+}
