@@ -50,7 +50,8 @@ func TestHealthPageInBrowser(t *testing.T) {
 		const row = document.querySelector('#health tr[data-device="in-1/camera"]');
 		const heads = [...document.querySelectorAll('#health .health-devices th')].map((th) => th.textContent);
 		return row && row.textContent.includes('Camera') && row.querySelector('.since').textContent === '5 minutes ago' &&
-			heads.join('|') === 'Status|Device|Kind|Lane|State|Since';
+			heads.join('|') === 'Status|Device|Kind|Lane|State|Since' &&
+			document.querySelector('#health').textContent.includes(' (1 hour ago)');
 	})()`)
 	if p := b.console(); len(p) > 0 {
 		t.Fatalf("console errors: %v", p)

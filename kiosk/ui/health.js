@@ -3,7 +3,7 @@
 // that is not connected shows as "not reported", never as healthy. A
 // supervisor also sees the sign-in lockouts and may unlock an account.
 
-import { t } from './i18n.js';
+import { t, language } from './i18n.js';
 import { h, api, session, badge, fmtAge, fmtDateTime, fmtBytes } from './util.js';
 
 /** The health page: [node, cleanup]. */
@@ -68,7 +68,7 @@ function sections(r) {
   const g = r.registry;
   out.push(section(t('registry'), g.status, !g.reported ? h('p', {}, t('notReported')) :
     h('p', {}, g.error ? g.error : !g.synced_at ? t('hreg.never') :
-      t('version') + ' ' + g.version + ' · ' + t('synced') + ' ' + fmtDateTime(g.synced_at) + '（' + ago(g.age_s) + '）')));
+      t('version') + ' ' + g.version + ' · ' + t('synced') + ' ' + fmtDateTime(g.synced_at) + paren(ago(g.age_s)))));
   const k = r.disk;
   out.push(section(t('disk'), k.status, !k.reported ? h('p', {}, t('notReported')) :
     h('p', {}, k.error ? k.error : fmtBytes(k.free_bytes) + ' ' + t('free') + ' ' + t('of') + ' ' + fmtBytes(k.total_bytes) + ' · ' + k.path)));
@@ -77,10 +77,15 @@ function sections(r) {
       head(['hcol.status', 'hcol.lane', 'hcol.phase', 'hcol.barrier', 'hcol.lockdown', 'hcol.faults']),
       h('tbody', {}, r.lanes.map((l) => h('tr', {},
         h('td', {}, badge(l.status)), h('td', {}, l.lane), h('td', {}, t('phase.' + l.phase)),
-        h('td', {}, t('barrier.' + l.barrier_reported) + '（' + t('cmd.' + l.barrier_commanded) + '）'),
+        h('td', {}, t('barrier.' + l.barrier_reported) + paren(t('cmd.' + l.barrier_commanded))),
         h('td', {}, l.lockdown ? '⛔ ' + t('lockdown') : ''),
         h('td', {}, l.faults.length ? '✖ ' + l.faults.join('、') : '')))))));
   return out;
+}
+
+/** Text in brackets, as each language writes them. */
+function paren(s) {
+  return language() === 'en' ? ' (' + s + ')' : '（' + s + '）';
 }
 
 /** A table's header row from i18n keys. */
