@@ -54,7 +54,7 @@ func (a *Appliance) probeServices(ctx context.Context) {
 				if ctx.Err() != nil {
 					return
 				}
-				fault = "not reachable at " + p.addr
+				fault = "cannot be reached at " + p.addr
 			} else {
 				c.Close()
 			}
@@ -64,7 +64,7 @@ func (a *Appliance) probeServices(ctx context.Context) {
 			last[p.name] = fault
 			dev := health.New(p.name, p.kind, p.lane, fault, a.clk.Now())
 			if fault != "" {
-				dev.Code = "service_unreachable"
+				dev.Code, dev.DetailZH = "service_unreachable", "无法连接 "+p.addr
 				a.log.Warn("service not reachable", "device", p.name, "addr", p.addr)
 			}
 			a.gate.Lanes.SetDevice(dev)

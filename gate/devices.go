@@ -165,9 +165,9 @@ func (l *Lane) faultConfirmed(device string) {
 	l.mu.Unlock()
 	name := l.DeviceName(device)
 	now := l.g.clk.Now()
-	d := health.New(name, kind, l.Config.Name, msg, now)
 	code, text := DeviceFaultReason(kind, name, err)
-	d.Code = code
+	d := health.New(name, kind, l.Config.Name, text.EN, now)
+	d.Code, d.DetailZH = code, text.ZH
 	l.g.Lanes.SetDevice(d)
 	l.Runner.Send(lane.DeviceFault{Device: name, Fault: true, Detail: text.EN})
 	l.log.Error("device fault", "device", device, "code", code, "err", err)

@@ -176,7 +176,7 @@ func TestAdapters(t *testing.T) {
 		t.Fatal("no health for in-1/idcard")
 		return
 	}
-	if ok, detail := health(); ok || detail != "unplugged" {
+	if ok, detail := health(); ok || detail != "ID-card reader in-1/idcard is in fault" {
 		t.Fatalf("health ok=%v detail=%q", ok, detail)
 	}
 	l.Card(DeviceIDCard, "", idcard.Event{Kind: idcard.EventRecovered})

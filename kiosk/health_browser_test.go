@@ -20,8 +20,8 @@ func TestHealthPageInBrowser(t *testing.T) {
 	h := newHarnessWith(t, Config{}, harnessOptions{deps: func(d *Deps) { d.Devices = d.Lanes.(DeviceHealth) }}, "in-1")
 	h.addOperator("值班员乙", RoleOperator, opPassword)
 	began := h.gateClk.Now().Add(-5 * time.Minute)
-	cam := health.New("in-1/camera", "camera", "in-1", "not reachable at 192.0.2.21:80", began)
-	cam.Code = "service_unreachable"
+	cam := health.New("in-1/camera", "camera", "in-1", "cannot be reached at 192.0.2.21:80", began)
+	cam.Code, cam.DetailZH = "service_unreachable", "无法连接 192.0.2.21:80"
 	h.gate.Lanes.SetDevice(cam)
 	h.gate.Lanes.SetDevice(health.New("face_match", "facematch", "", "", began))
 
@@ -40,7 +40,7 @@ func TestHealthPageInBrowser(t *testing.T) {
 		const row = document.querySelector('#health tr[data-device="in-1/camera"]');
 		const face = document.querySelector('#health tr[data-device="face_match"]');
 		const heads = [...document.querySelectorAll('#health .health-devices th')].map((th) => th.textContent);
-		return row.textContent.includes('摄像机') && row.querySelector('.since').textContent === '5 分钟前' &&
+		return row.textContent.includes('摄像机') && row.textContent.includes('无法连接 192.0.2.21:80') && row.querySelector('.since').textContent === '5 分钟前' &&
 			face.textContent.includes('人脸比对服务') && face.textContent.includes('全闸口') &&
 			heads.join('|') === '状态|设备|类型|车道|情况|自' &&
 			document.querySelectorAll('#health .health-lanes th').length === 6;
@@ -49,7 +49,7 @@ func TestHealthPageInBrowser(t *testing.T) {
 	b.waitTrue("camera in English", `(() => {
 		const row = document.querySelector('#health tr[data-device="in-1/camera"]');
 		const heads = [...document.querySelectorAll('#health .health-devices th')].map((th) => th.textContent);
-		return row && row.textContent.includes('Camera') && row.querySelector('.since').textContent === '5 minutes ago' &&
+		return row && row.textContent.includes('Camera') && row.textContent.includes('cannot be reached at 192.0.2.21:80') && row.querySelector('.since').textContent === '5 minutes ago' &&
 			heads.join('|') === 'Status|Device|Kind|Lane|State|Since' &&
 			document.querySelector('#health').textContent.includes(' (1 hour ago)');
 	})()`)

@@ -56,7 +56,7 @@ function sections(r) {
       head(['hcol.status', 'hcol.device', 'hcol.kind', 'hcol.lane', 'hcol.state', 'hcol.since']),
       h('tbody', {}, d.items.map((x) => h('tr', { dataset: { device: x.name } },
         h('td', {}, badge(x.ok ? 'ok' : 'fault')), h('td', {}, x.name), h('td', {}, kindName(x.kind)),
-        h('td', {}, x.lane || t('hcol.gateWide')), h('td', {}, stateName(x.state) + (x.detail ? ' — ' + x.detail : '')),
+        h('td', {}, x.lane || t('hcol.gateWide')), h('td', {}, stateName(x.state) + (detail(x) ? ' — ' + detail(x) : '')),
         h('td', { class: 'since' }, since(x.since))))))));
   const b = r.broker;
   out.push(section(t('broker'), b.status, !b.reported ? h('p', {}, t('notReported')) :
@@ -105,6 +105,11 @@ export function ago(s) {
 function kindName(kind) {
   const k = 'hkind.' + kind;
   return t(k) === k ? kind : t(k);
+}
+
+/** A device's detail in the page's language. */
+function detail(x) {
+  return language() === 'en' ? (x.detail || '') : (x.detail_zh || x.detail || '');
 }
 
 function stateName(state) {
