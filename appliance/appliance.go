@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,13 +34,17 @@ import (
 
 // Appliance is one running gate.
 type Appliance struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	clk   clock.Clock
-	st    *store.Store
-	gate  *gate.Gate
-	kiosk *kiosk.Server
-	hw    *hardware
+	cfg     *config.Config
+	log     *slog.Logger
+	clk     clock.Clock
+	st      *store.Store
+	gate    *gate.Gate
+	kiosk   *kiosk.Server
+	hw      *hardware
+	disk    string // the database's directory
+	started time.Time
+	opt     Options
+	created bool // the database file was created by this start
 
 	running running // what Run has running (Running)
 }
@@ -51,6 +56,9 @@ type Options struct {
 	// GPIOInit loads the GPIO driver (gpio.Init by default); tests that
 	// register gpiotest pins by name replace it.
 	GPIOInit func() error
+	// ConfigFile is the configuration's file, for the start-up banner and
+	// its warnings.
+	ConfigFile string
 }
 
 // New opens the store and assembles the gate (package gate) with the real
@@ -64,9 +72,12 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Appliance, er
 	if opt.Clock == nil {
 		opt.Clock = clock.Real{}
 	}
-	a := &Appliance{cfg: cfg, log: opt.Log, clk: opt.Clock}
+	a := &Appliance{cfg: cfg, log: opt.Log, clk: opt.Clock, disk: filepath.Dir(cfg.Database), started: opt.Clock.Now(), opt: opt}
 	if err := os.MkdirAll(filepath.Dir(cfg.Database), 0o750); err != nil {
 		return nil, fmt.Errorf("appliance: database directory: %w", err)
+	}
+	if _, err := os.Stat(cfg.Database); errors.Is(err, fs.ErrNotExist) {
+		a.created = true
 	}
 	st, err := store.Open(ctx, cfg.Database, store.WithClock(opt.Clock), store.WithOutboxLimit(cfg.MQTT.OutboxMax))
 	if err != nil {
@@ -132,17 +143,25 @@ func (a *Appliance) Run(ctx context.Context) error {
 	}
 	run("the gate (lanes and MQTT uplink)", func() { gateErr = a.gate.Run(ctx) })
 	run("the purge of face images", func() { a.purge(ctx) })
+	run("the watch on the gate's alarm conditions", func() { a.watchConditions(ctx) })
+	run("the probes of the cameras and the face-match service", func() { a.probeServices(ctx) })
 	ln, err := net.Listen("tcp", a.cfg.Kiosk.Listen)
+	kioskURL := ""
 	if err != nil {
 		a.log.Error("HTTP listener unavailable: the kiosk and plate pushes are off", "listen", a.cfg.Kiosk.Listen, "err", err)
 	} else {
+		scheme := "http"
+		if a.kiosk.Secure() {
+			scheme = "https"
+		}
+		kioskURL = reachableURL(scheme, ln.Addr())
 		run("the kiosk's HTTP server", func() {
 			if err := a.kiosk.Serve(ctx, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				a.log.Error("kiosk stopped", "err", err)
 			}
 		})
 	}
-	a.log.Info("hazgate running", "gate", a.cfg.Gate, "lanes", len(a.cfg.Lanes))
+	a.banner(ctx, kioskURL)
 	<-ctx.Done()
 	a.log.Info("hazgate stopping: barriers to their fail-secure position, uplink offline, store closed")
 	wg.Wait()

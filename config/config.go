@@ -49,19 +49,22 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // Config is the whole appliance configuration.
 type Config struct {
-	Park           string    `yaml:"park"`
-	Gate           string    `yaml:"gate"`
-	Timezone       string    `yaml:"timezone"`
-	Database       string    `yaml:"database"`
-	RegistryMaxAge Duration  `yaml:"registry_max_age"`
-	Retention      Duration  `yaml:"retention"`
-	Deadline       Duration  `yaml:"deadline"`
-	Checks         Checks    `yaml:"checks"`
-	FaceMatch      FaceMatch `yaml:"face_match"`
-	Lanes          []Lane    `yaml:"lanes"`
-	MQTT           MQTT      `yaml:"mqtt"`
-	Kiosk          Kiosk     `yaml:"kiosk"`
-	Log            Log       `yaml:"log"`
+	Park           string   `yaml:"park"`
+	Gate           string   `yaml:"gate"`
+	Timezone       string   `yaml:"timezone"`
+	Database       string   `yaml:"database"`
+	RegistryMaxAge Duration `yaml:"registry_max_age"`
+	Retention      Duration `yaml:"retention"`
+	Deadline       Duration `yaml:"deadline"`
+	// FaultWindow is how long a device must fail to answer before it is
+	// in fault: a missed poll under load is not a fault.
+	FaultWindow Duration  `yaml:"fault_window"`
+	Checks      Checks    `yaml:"checks"`
+	FaceMatch   FaceMatch `yaml:"face_match"`
+	Lanes       []Lane    `yaml:"lanes"`
+	MQTT        MQTT      `yaml:"mqtt"`
+	Kiosk       Kiosk     `yaml:"kiosk"`
+	Log         Log       `yaml:"log"`
 
 	// tokenWritten[i] is whether lanes[i] writes plate_token at all, so
 	// that an empty token written out is told from one left out.
@@ -184,6 +187,7 @@ func Default() Config {
 		Timezone:       "Asia/Shanghai",
 		Database:       "/var/lib/hazgate/hazgate.db",
 		RegistryMaxAge: Duration(24 * time.Hour),
+		FaultWindow:    Duration(3 * time.Second),
 		Retention:      Duration(7 * 24 * time.Hour),
 		Deadline:       Duration(120 * time.Second),
 		Checks:         Checks{FaceThreshold: 0.80},
@@ -372,6 +376,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		}
 	}
 	positive("registry_max_age", c.RegistryMaxAge)
+	positive("fault_window", c.FaultWindow)
 	positive("retention", c.Retention)
 	positive("deadline", c.Deadline)
 	positive("face_match.timeout", c.FaceMatch.Timeout)

@@ -98,9 +98,11 @@ type Gate struct {
 	Lockdown    store.LockdownState
 	LockdownErr error
 
-	clk   clock.Clock
-	log   *slog.Logger
-	lanes []*Lane
+	clk         clock.Clock
+	log         *slog.Logger
+	lanes       []*Lane
+	faultWindow time.Duration
+	obs         *Observer
 }
 
 // Lane is one lane of the gate: its configuration, its runner and its
@@ -115,7 +117,7 @@ type Lane struct {
 	devices Devices
 
 	mu     sync.Mutex
-	health map[string]string // device -> last reported fault ("" when ok)
+	health map[string]*deviceHealth // by device
 }
 
 // Assemble builds the gate described by cfg on st, with each lane's devices
@@ -134,7 +136,10 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 	}
 	g := &Gate{
 		Config: cfg, Store: st, Lanes: lanes.New(), Photos: facematch.NewPhotos(64),
-		clk: opt.Clock, log: opt.Log,
+		clk: opt.Clock, log: opt.Log, faultWindow: cfg.FaultWindow.D(), obs: opt.Observer,
+	}
+	if g.faultWindow <= 0 {
+		g.faultWindow = DefaultFaultWindow
 	}
 	g.Keeper = record.New(cfg.Gate, st, cfg.Params(), opt.Log.With("component", "record"))
 	g.Lanes.KeepLockdown(st, opt.Clock.Now)
@@ -182,7 +187,7 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 // addLane builds one lane: its devices from hw, its runner, its place in
 // the gate's lanes.
 func (g *Gate) addLane(lc config.Lane, hw Hardware, opt Options) (*Lane, error) {
-	l := &Lane{Config: lc, g: g, log: g.log.With("lane", lc.Name), health: map[string]string{}}
+	l := &Lane{Config: lc, g: g, log: g.log.With("lane", lc.Name), health: map[string]*deviceHealth{}}
 	devs, err := hw.Devices(l)
 	if err != nil {
 		return nil, fmt.Errorf("gate: lane %s: %w", lc.Name, err)

@@ -162,6 +162,7 @@ func TestAdapters(t *testing.T) {
 	for range 3 {
 		l.Card(DeviceIDCard, "", idcard.Event{Kind: idcard.EventFault, Err: errors.New("unplugged")})
 	}
+	g.clk.(*clock.Fake).Advance(DefaultFaultWindow)
 	s = sync1(t, l)
 	if got := s.Faults; len(got) != 1 {
 		t.Fatalf("device faults %v, want in-1/idcard once", got)
@@ -175,7 +176,7 @@ func TestAdapters(t *testing.T) {
 		t.Fatal("no health for in-1/idcard")
 		return
 	}
-	if ok, detail := health(); ok || detail != "unplugged" {
+	if ok, detail := health(); ok || detail != "ID-card reader in-1/idcard is in fault" {
 		t.Fatalf("health ok=%v detail=%q", ok, detail)
 	}
 	l.Card(DeviceIDCard, "", idcard.Event{Kind: idcard.EventRecovered})

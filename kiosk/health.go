@@ -239,3 +239,58 @@ func (s *Server) handleVerifyAudit(w http.ResponseWriter, r *http.Request, _ *se
 	}
 	writeJSON(w, http.StatusOK, res)
 }
+
+// readyReason is one reason a lane cannot inspect, for /readyz.
+type readyReason struct {
+	Code   string `json:"code"` // device_fault, registry_empty, registry_stale, registry_unreadable
+	Lane   string `json:"lane,omitempty"`
+	Device string `json:"device,omitempty"`
+	ZH     string `json:"zh"`
+	EN     string `json:"en"`
+}
+
+// readiness lists why lanes cannot inspect: a device in fault on a lane,
+// or, while there is an entry lane, a registry that is empty, stale or
+// unreadable. None: every lane can inspect.
+func (s *Server) readiness(ctx context.Context) []readyReason {
+	d := s.deps
+	reasons := []readyReason{}
+	entry := false
+	for _, snap := range d.Lanes.Snapshots() {
+		if !snap.Exit {
+			entry = true
+		}
+		for _, dev := range snap.Faults {
+			reasons = append(reasons, readyReason{Code: "device_fault", Lane: snap.Lane, Device: dev,
+				ZH: "车道 " + snap.Lane + " 的设备 " + dev + " 故障，无法检查", EN: "Lane " + snap.Lane + " cannot inspect: " + dev + " is in fault"})
+		}
+	}
+	if !entry || d.Registry == nil {
+		return reasons
+	}
+	m, err := d.Registry.RegistryMeta(ctx)
+	switch {
+	case err != nil:
+		s.log.Warn("readyz: registry unreadable", "err", err)
+		reasons = append(reasons, readyReason{Code: "registry_unreadable", ZH: "无法读取名录", EN: "The registry cannot be read"})
+	case m.Version == 0 || m.SyncedAt.IsZero():
+		reasons = append(reasons, readyReason{Code: "registry_empty", ZH: "闸口尚无名录（从未同步），检查无法通过", EN: "The gate has no registry (never synced): no inspection can pass"})
+	case d.GateClock.Now().Sub(m.SyncedAt) > s.cfg.RegistryMaxAge:
+		reasons = append(reasons, readyReason{Code: "registry_stale", ZH: "名录已过期，检查无法通过", EN: "The registry is stale: no inspection can pass"})
+	}
+	return reasons
+}
+
+// handleReadyz answers whether every lane can inspect: 200 when all can,
+// 503 with the reasons (zh and en) while any cannot. /healthz is liveness;
+// this is readiness. It needs no sign-in.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	reasons := s.readiness(ctx)
+	if len(reasons) > 0 {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not_ready", "reasons": reasons})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "reasons": reasons})
+}

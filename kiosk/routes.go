@@ -33,6 +33,7 @@ func (s *Server) buildRoutes() http.Handler {
 		files.ServeHTTP(w, r)
 	})))
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
 	mux.Handle("GET /metrics", s.metrics.handler())
 
 	s.routes = append(s.routes, route{method: http.MethodPost, path: []string{"api", "v1", "login"}})

@@ -454,16 +454,16 @@ func (m *machine) lockdown(on bool) {
 }
 
 // deviceFault keeps the set of the lane's faulty devices (shown to the
-// operator and the safety office) and raises an alarm when a device fails.
-// A fault opens nothing and closes nothing by itself: without its evidence
-// the lane cannot pass, and decides review at its deadline.
+// operator and the safety office). Its alarm, raised and cleared, is the
+// gate's (gate.Lane.Health), which outlives the lane's state. A fault
+// opens nothing and closes nothing by itself: without its evidence the
+// lane cannot pass, and decides review at its deadline.
 func (m *machine) deviceFault(e DeviceFault) {
 	i := slices.Index(m.s.Faults, e.Device)
 	switch {
 	case e.Fault && i < 0:
 		m.s.Faults = append(slices.Clone(m.s.Faults), e.Device)
 		slices.Sort(m.s.Faults)
-		m.alarm(AlarmDeviceFault, "%s: %s", e.Device, e.Detail)
 	case !e.Fault && i >= 0:
 		m.s.Faults = slices.Delete(slices.Clone(m.s.Faults), i, i+1)
 	}

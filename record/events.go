@@ -25,7 +25,7 @@ const (
 	AlarmOverride       = "operator_override"
 	AlarmDeviceFault    = "device_fault"
 	AlarmBarrierForced  = "barrier_forced"
-	AlarmTamper         = "tamper"
+	AlarmTamper         = "tamper" // reserved: no tamper sensor is wired yet, nothing raises it
 	AlarmRecordFailed   = "record_failed"
 	AlarmCommandRefused = "command_refused"
 )
@@ -57,6 +57,18 @@ type InspectionEvent struct {
 	Timings        map[string]float64         `json:"timings"`
 	Registry       RegistryVersion            `json:"registry"`
 	Messages       map[string][]checks.Reason `json:"messages,omitempty"`
+	// Failed and Unknown are the ids of the checks that failed and that
+	// could not be judged, in the checks' order (never null).
+	Failed  []string `json:"failed"`
+	Unknown []string `json:"unknown"`
+	// Thresholds are the settings the checks judged with.
+	Thresholds Thresholds `json:"thresholds"`
+}
+
+// Thresholds are the judging settings an inspection was judged with.
+type Thresholds struct {
+	Face            float64 `json:"face"`               // a face score below this fails
+	RegistryMaxAgeS float64 `json:"registry_max_age_s"` // a registry synced longer ago is stale
 }
 
 // PersonEvent is a driver or escort in an inspection payload.
@@ -102,6 +114,16 @@ type AlarmEvent struct {
 	// or store.ActionRefuse) and why, as fields as well as in Detail.
 	Action string `json:"action,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Code is the alarm's stable reason code and Text what it means in
+	// Chinese and English; Detail is Text's English (a raw error goes to
+	// the log, never here).
+	Code string `json:"code"`
+	Text *Text  `json:"text"`
+	// An alarm that can end (device_fault, broker_down, registry_stale,
+	// disk_low, lockdown) has State raised, then cleared, and AlarmID, the
+	// same in both: the id of its raised event.
+	State   string `json:"state,omitempty"`
+	AlarmID string `json:"alarm_id,omitempty"`
 }
 
 func ts(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.RFC3339Nano) }
@@ -120,7 +142,8 @@ func CheckMap(out checks.Outcome) map[string]CheckEvent {
 	return m
 }
 
-func inspectionPayload(gate string, ins *store.Inspection, goods []registry.Good, meta registry.Meta, loc *time.Location) json.RawMessage {
+func inspectionPayload(gate string, ins *store.Inspection, goods []registry.Good, meta registry.Meta, p checks.Params) json.RawMessage {
+	loc := p.Location
 	e := InspectionEvent{
 		header:    header{Schema: SchemaInspection, ID: ins.ID, Gate: gate, Lane: ins.Lane, TS: ts(ins.DecidedAt, loc)},
 		Direction: ins.Direction,
@@ -136,6 +159,16 @@ func inspectionPayload(gate string, ins *store.Inspection, goods []registry.Good
 		DecidedAt: ts(ins.DecidedAt, loc),
 		Timings:   map[string]float64{},
 		Registry:  RegistryVersion{Version: meta.Version},
+	}
+	e.Failed, e.Unknown = []string{}, []string{}
+	e.Thresholds = Thresholds{Face: p.FaceThreshold, RegistryMaxAgeS: p.RegistryMaxAge.Seconds()}
+	for _, c := range ins.Outcome.Checks {
+		switch c.Result {
+		case checks.Fail:
+			e.Failed = append(e.Failed, c.ID)
+		case checks.Unknown:
+			e.Unknown = append(e.Unknown, c.ID)
+		}
 	}
 	if e.Goods == nil {
 		e.Goods = []registry.Good{}

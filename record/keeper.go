@@ -103,7 +103,7 @@ func (g *Keeper) Decide(ctx context.Context, laneName string, ev checks.Evidence
 	}
 	msgs := []store.OutboxMessage{{
 		ID: g.newID(now), Kind: store.KindInspection, Topic: "events/inspection", Lane: laneName,
-		Payload: inspectionPayload(g.Name, ins, goods, meta, g.Params.Location),
+		Payload: inspectionPayload(g.Name, ins, goods, meta, g.Params),
 	}}
 	if out.Verdict == checks.VerdictReject {
 		msgs = append(msgs, g.alarmMessage(laneName, AlarmEvent{Kind: AlarmRejection, Detail: fmt.Sprintf("%s rejected: %v", ev.Plate, out.Failed()), InspectionID: ins.ID}, now))
@@ -132,6 +132,12 @@ func timings(ev checks.Evidence, now time.Time) map[string]time.Duration {
 func (g *Keeper) alarmMessage(laneName string, ev AlarmEvent, at time.Time) store.OutboxMessage {
 	id := g.newID(at)
 	ev.header = header{Schema: SchemaAlarm, ID: id, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location)}
+	if ev.State == StateRaised {
+		ev.AlarmID = id
+	}
+	if raw := describe(&ev); raw != "" && raw != ev.Detail {
+		g.Log.Warn("alarm", "lane", laneName, "kind", ev.Kind, "code", ev.Code, "detail", raw)
+	}
 	b, _ := json.Marshal(ev)
 	return store.OutboxMessage{ID: id, Kind: store.KindAlarm, Topic: "events/alarm", Lane: laneName, Payload: b}
 }

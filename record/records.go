@@ -82,8 +82,12 @@ func (g *Keeper) RecordExit(ctx context.Context, laneName, plate string, at time
 	return x.entryID, x.stay, nil
 }
 
-// RaiseAlarm records an alarm with its event.
+// RaiseAlarm records an alarm that does not end (an event, not a
+// condition: see Raise) with its event. detail is for the log: the record
+// and the feed get the kind's reason code and text (describe).
 func (g *Keeper) RaiseAlarm(ctx context.Context, laneName, kind, detail string, at time.Time) error {
 	msg := g.alarmMessage(laneName, AlarmEvent{Kind: kind, Detail: detail}, at)
-	return g.recorded(g.Store.RecordAlarm(ctx, store.Alarm{ID: msg.ID, Gate: g.Name, Lane: laneName, Kind: kind, Detail: detail, At: at}, msg))
+	plain := AlarmEvent{Kind: kind, Detail: detail}
+	describe(&plain)
+	return g.recorded(g.Store.RecordAlarm(ctx, store.Alarm{ID: msg.ID, Gate: g.Name, Lane: laneName, Kind: kind, Detail: plain.Detail, At: at}, msg))
 }

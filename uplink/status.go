@@ -29,6 +29,18 @@ type StatusReport struct {
 	Software Software        `json:"software"`
 	Audit    AuditHead       `json:"audit"`
 	Uplink   ConnState       `json:"uplink"`
+	// Alarms are the alarms still on (raised and not yet cleared), oldest
+	// first: their cleared events will carry these ids.
+	Alarms []ActiveAlarm `json:"alarms"`
+}
+
+// ActiveAlarm is an alarm still on, in the status.
+type ActiveAlarm struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"`
+	Code     string `json:"code"`
+	Lane     string `json:"lane,omitempty"`
+	RaisedAt string `json:"raised_at"`
 }
 
 // LaneStatus is one lane as the safety office sees it.
@@ -146,6 +158,13 @@ func (u *Uplink) status(ctx context.Context) StatusReport {
 	}
 	if at := u.registry.appliedAt(); !at.IsZero() {
 		rep.Registry.AppliedAt = at.In(u.cfg.Location).Format(time.RFC3339)
+	}
+	rep.Alarms = []ActiveAlarm{}
+	if active, err := u.st.ActiveAlarms(ctx); err == nil {
+		for _, a := range active {
+			rep.Alarms = append(rep.Alarms, ActiveAlarm{ID: a.ID, Kind: a.Kind, Code: a.Code, Lane: a.Lane,
+				RaisedAt: a.RaisedAt.In(u.cfg.Location).Format(time.RFC3339)})
+		}
 	}
 	if seq, hash, err := u.st.AuditHead(ctx); err == nil {
 		rep.Audit = AuditHead{Seq: seq, Hash: hash}

@@ -31,7 +31,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	a, err := appliance.New(ctx, cfg, appliance.Options{Log: log})
+	a, err := appliance.New(ctx, cfg, appliance.Options{Log: log, ConfigFile: *path})
 	if err != nil {
 		return err
 	}

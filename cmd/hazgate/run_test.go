@@ -14,6 +14,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -355,4 +356,134 @@ func startBroker(t *testing.T) mosquittoBroker {
 		t.Fatalf("mosquitto did not start within %v", bound)
 	}
 	return b
+}
+
+// TestFirstStartSaysWhatIsMissing runs `hazgate run` with the example
+// configuration (firmware-config/hazgate.example.yaml; only the database,
+// the kiosk's port and the broker changed) on a machine without the gate's
+// hardware: the log has the banner and, once each, the warnings about no
+// kiosk accounts, the placeholder secrets and a registry never synced;
+// /readyz is 503 and names the lanes' faulted devices and the missing
+// registry; the retained status lists the alarms that are on, and the
+// camera and the face-match service, which cannot be reached.
+func TestFirstStartSaysWhatIsMissing(t *testing.T) {
+	broker := startBroker(t)
+	dir := t.TempDir()
+	example, err := os.ReadFile("../../firmware-config/hazgate.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yml := string(example)
+	for old, repl := range map[string]string{
+		"database: /var/lib/hazgate/hazgate.db":           "database: " + filepath.Join(dir, "gate.db"),
+		`listen: ":8080"`:                                 `listen: "127.0.0.1:0"`,
+		"broker: tcp://127.0.0.1:1883":                    "broker: " + broker.url(),
+		"/dev/hazgate-idcard-in1":                         filepath.Join(dir, "no-reader"),
+		"/dev/hazgate-scanner-in1":                        filepath.Join(dir, "no-scanner"),
+		"http://127.0.0.1:9600/v1/match":                  "http://127.0.0.1:1/v1/match",
+		"http://192.0.2.21/ISAPI/Streaming/channels/101/": "http://127.0.0.1:1/ISAPI/Streaming/channels/101/",
+	} {
+		if !strings.Contains(yml, old) {
+			t.Fatalf("the example configuration no longer has %q", old)
+		}
+		yml = strings.Replace(yml, old, repl, 1)
+	}
+	cfg := filepath.Join(dir, "hazgate.yaml")
+	if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := "hazgate/ningbo-chem/east-1"
+	feed := watch(t, broker.url(), "firststart", root+"/status")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout strings.Builder
+	stderr := &logLines{changed: make(chan struct{}, 1)}
+	exited := make(chan int, 1)
+	go func() { exited <- Main(ctx, []string{"run", "-config", cfg}, &stdout, stderr) }()
+	defer func() {
+		cancel()
+		<-exited
+		if t.Failed() {
+			t.Logf("hazgate run's log:\n%s", stderr.String())
+		}
+	}()
+
+	m := stderr.await(t, exited, regexp.MustCompile(`msg="hazgate running" .*database_file=created .*registry_version=0 registry_age="never synced" kiosk_url=(http://127\.0\.0\.1:\d+) accounts=0`))
+	url := m[1]
+	for _, re := range []string{
+		`level=WARN msg="no kiosk accounts: .*hazgate operator add -db \S+gate.db -name NAME -role supervisor"`,
+		`level=WARN msg="placeholder secret in the configuration: .*line=30 key=password`,
+		`level=WARN msg="placeholder secret in the configuration: .*line=32 key=plate_token`,
+		`level=WARN msg="the registry has never been synced: `,
+	} {
+		stderr.await(t, exited, regexp.MustCompile(re))
+	}
+
+	// The lanes' devices are in fault once the fault window has passed:
+	// wait for the log to say so, then for /readyz to name them.
+	stderr.await(t, exited, regexp.MustCompile(`msg="device fault" .*lane=in-1 .*device=idcard`))
+	var reasons []map[string]string
+	deadline := time.After(bound)
+	for {
+		resp, err := http.Get(url + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Status  string              `json:"status"`
+			Reasons []map[string]string `json:"reasons"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || body.Status != "not_ready" {
+			t.Fatalf("/readyz = %d %s, want 503 not_ready", resp.StatusCode, body.Status)
+		}
+		reasons = body.Reasons
+		if slices.ContainsFunc(reasons, func(r map[string]string) bool { return r["device"] == "in-1/idcard" }) {
+			break
+		}
+		select {
+		case <-stderr.changed:
+		case <-deadline:
+			t.Fatalf("/readyz never named in-1/idcard: %v", reasons)
+		}
+	}
+	if !slices.ContainsFunc(reasons, func(r map[string]string) bool { return r["code"] == "registry_empty" && r["zh"] != "" && r["en"] != "" }) {
+		t.Fatalf("/readyz reasons %v lack registry_empty", reasons)
+	}
+	// /healthz stays liveness.
+	if resp, err := http.Get(url + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz = %v %v", resp, err)
+	}
+
+	feed.await(t, "a status listing the device_fault and registry_stale alarms", func(m message) bool {
+		var st uplink.StatusReport
+		if json.Unmarshal([]byte(m.payload), &st) != nil {
+			return false
+		}
+		kinds := map[string]bool{}
+		for _, a := range st.Alarms {
+			kinds[a.Kind+"/"+a.Code] = a.ID != ""
+		}
+		probed := 0
+		for _, d := range st.Devices {
+			if (d.Name == "face_match" || d.Name == "in-1/camera") && d.State == "fault" && d.Code == "service_unreachable" {
+				probed++
+			}
+		}
+		return kinds["device_fault/device_unplugged"] && kinds["registry_stale/registry_empty"] && probed == 2
+	})
+
+	log := stderr.String()
+	for _, warn := range []string{`msg="no kiosk accounts`, `msg="the registry has never been synced`} {
+		if n := strings.Count(log, warn); n != 1 {
+			t.Errorf("%s logged %d times, want once", warn, n)
+		}
+	}
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Count(line, "component=") > 1 {
+			t.Errorf("a line with component= twice: %s", line)
+		}
+	}
 }

@@ -3,7 +3,7 @@
 // that is not connected shows as "not reported", never as healthy. A
 // supervisor also sees the sign-in lockouts and may unlock an account.
 
-import { t } from './i18n.js';
+import { t, language } from './i18n.js';
 import { h, api, session, badge, fmtAge, fmtDateTime, fmtBytes } from './util.js';
 
 /** The health page: [node, cleanup]. */
@@ -47,33 +47,74 @@ function section(title, status, ...content) {
 }
 
 function sections(r) {
+  const now = Date.parse(r.server_time);
+  const since = (at) => (at ? ago((now - Date.parse(at)) / 1000) : '');
   const out = [h('p', { class: 'overall' }, badge(r.status))];
   const d = r.devices;
   out.push(section(t('devices'), d.status, !d.reported ? h('p', {}, t('notReported')) :
-    h('table', {}, h('tbody', {}, d.items.map((x) => h('tr', {},
-      h('td', {}, badge(x.ok ? 'ok' : 'fault')), h('td', {}, x.name), h('td', {}, x.kind),
-      h('td', {}, x.lane || ''), h('td', {}, x.state + (x.detail ? ' — ' + x.detail : '')),
-      h('td', {}, x.since ? fmtDateTime(x.since) : '')))))));
+    h('table', { class: 'health-devices' },
+      head(['hcol.status', 'hcol.device', 'hcol.kind', 'hcol.lane', 'hcol.state', 'hcol.since']),
+      h('tbody', {}, d.items.map((x) => h('tr', { dataset: { device: x.name } },
+        h('td', {}, badge(x.ok ? 'ok' : 'fault')), h('td', {}, x.name), h('td', {}, kindName(x.kind)),
+        h('td', {}, x.lane || t('hcol.gateWide')), h('td', {}, stateName(x.state) + (detail(x) ? ' — ' + detail(x) : '')),
+        h('td', { class: 'since' }, since(x.since))))))));
   const b = r.broker;
   out.push(section(t('broker'), b.status, !b.reported ? h('p', {}, t('notReported')) :
     h('p', {}, (b.connected ? t('connected') : t('disconnected')) + ' · ' + b.url +
-      (b.since ? ' · ' + fmtDateTime(b.since) : '') + (b.last_error ? ' · ' + b.last_error : ''))));
+      (b.since ? ' · ' + since(b.since) : '') + (b.last_error ? ' · ' + b.last_error : ''))));
   const o = r.outbox;
   out.push(section(t('outbox'), o.status, !o.reported ? h('p', {}, t('notReported')) :
     h('p', {}, o.error ? o.error : o.depth + ' ' + t('depth') + (o.depth ? ' · ' + t('oldest') + ' ' + fmtAge(o.oldest_age_s) : ''))));
   const g = r.registry;
   out.push(section(t('registry'), g.status, !g.reported ? h('p', {}, t('notReported')) :
-    h('p', {}, g.error ? g.error : t('version') + ' ' + g.version + ' · ' + t('synced') + ' ' + (g.synced_at ? fmtDateTime(g.synced_at) + ' (' + fmtAge(g.age_s) + ' ' + t('age') + ')' : '—'))));
+    h('p', {}, g.error ? g.error : !g.synced_at ? t('hreg.never') :
+      t('version') + ' ' + g.version + ' · ' + t('synced') + ' ' + fmtDateTime(g.synced_at) + paren(ago(g.age_s)))));
   const k = r.disk;
   out.push(section(t('disk'), k.status, !k.reported ? h('p', {}, t('notReported')) :
     h('p', {}, k.error ? k.error : fmtBytes(k.free_bytes) + ' ' + t('free') + ' ' + t('of') + ' ' + fmtBytes(k.total_bytes) + ' · ' + k.path)));
   out.push(section(t('lanes'), r.lanes.reduce((s, l) => worse(s, l.status), 'ok'),
-    h('table', {}, h('tbody', {}, r.lanes.map((l) => h('tr', {},
-      h('td', {}, badge(l.status)), h('td', {}, l.lane), h('td', {}, t('phase.' + l.phase)),
-      h('td', {}, t('barrier') + '：' + t('barrier.' + l.barrier_reported) + '（' + t('cmd.' + l.barrier_commanded) + '）'),
-      h('td', {}, l.lockdown ? '⛔ ' + t('lockdown') : ''),
-      h('td', {}, l.faults.length ? '✖ ' + t('deviceFault') + l.faults.join('、') : '')))))));
+    h('table', { class: 'health-lanes' },
+      head(['hcol.status', 'hcol.lane', 'hcol.phase', 'hcol.barrier', 'hcol.lockdown', 'hcol.faults']),
+      h('tbody', {}, r.lanes.map((l) => h('tr', {},
+        h('td', {}, badge(l.status)), h('td', {}, l.lane), h('td', {}, t('phase.' + l.phase)),
+        h('td', {}, t('barrier.' + l.barrier_reported) + paren(t('cmd.' + l.barrier_commanded))),
+        h('td', {}, l.lockdown ? '⛔ ' + t('lockdown') : ''),
+        h('td', {}, l.faults.length ? '✖ ' + l.faults.join('、') : '')))))));
   return out;
+}
+
+/** Text in brackets, as each language writes them. */
+function paren(s) {
+  return language() === 'en' ? ' (' + s + ')' : '（' + s + '）';
+}
+
+/** A table's header row from i18n keys. */
+function head(keys) {
+  return h('thead', {}, h('tr', {}, keys.map((k) => h('th', { scope: 'col' }, t(k)))));
+}
+
+/** "N minutes ago" for an age in seconds. */
+export function ago(s) {
+  if (s === null || s === undefined || Number.isNaN(s)) return '';
+  s = Math.max(0, s);
+  const [n, unit] = s < 60 ? [Math.round(s), 'second'] : s < 3600 ? [Math.round(s / 60), 'minute'] :
+    s < 172800 ? [Math.round(s / 3600), 'hour'] : [Math.round(s / 86400), 'day'];
+  return t('ago.' + unit + (n === 1 ? '' : 's')).replace('{n}', n);
+}
+
+function kindName(kind) {
+  const k = 'hkind.' + kind;
+  return t(k) === k ? kind : t(k);
+}
+
+/** A device's detail in the page's language. */
+function detail(x) {
+  return language() === 'en' ? (x.detail || '') : (x.detail_zh || x.detail || '');
+}
+
+function stateName(state) {
+  const k = 'hstate.' + state;
+  return t(k) === k ? state : t(k);
 }
 
 function worse(a, b) {

@@ -165,6 +165,31 @@ const en = {
   error: 'Error: ',
 };
 
+// The health page's words (issue 10.6: column headers, "N minutes ago",
+// device kinds). Kept in a block of their own.
+Object.assign(zh, {
+  'hcol.status': '状态', 'hcol.device': '设备', 'hcol.kind': '类型', 'hcol.lane': '车道', 'hcol.state': '情况',
+  'hcol.since': '自', 'hcol.gateWide': '全闸口', 'hcol.phase': '车道状态', 'hcol.barrier': '道闸（指令）',
+  'hcol.lockdown': '封锁', 'hcol.faults': '故障设备',
+  'hkind.idcard': '身份证阅读器', 'hkind.scanner': '运单扫描枪', 'hkind.gpio': '地感与道闸接口',
+  'hkind.camera': '摄像机', 'hkind.facematch': '人脸比对服务',
+  'hstate.ok': '正常', 'hstate.fault': '故障',
+  'hreg.never': '从未同步：需要登记库的检查均为未知，车辆待人工复核',
+  'ago.second': '{n} 秒前', 'ago.seconds': '{n} 秒前', 'ago.minute': '{n} 分钟前', 'ago.minutes': '{n} 分钟前',
+  'ago.hour': '{n} 小时前', 'ago.hours': '{n} 小时前', 'ago.day': '{n} 天前', 'ago.days': '{n} 天前',
+});
+Object.assign(en, {
+  'hcol.status': 'Status', 'hcol.device': 'Device', 'hcol.kind': 'Kind', 'hcol.lane': 'Lane', 'hcol.state': 'State',
+  'hcol.since': 'Since', 'hcol.gateWide': 'Whole gate', 'hcol.phase': 'Lane state', 'hcol.barrier': 'Barrier (command)',
+  'hcol.lockdown': 'Lock-down', 'hcol.faults': 'Devices in fault',
+  'hkind.idcard': 'ID-card reader', 'hkind.scanner': 'Waybill scanner', 'hkind.gpio': 'Loop and barrier I/O',
+  'hkind.camera': 'Camera', 'hkind.facematch': 'Face-match service',
+  'hstate.ok': 'OK', 'hstate.fault': 'Fault',
+  'hreg.never': 'Never synced: checks that need the registry are unknown, and vehicles are held for review',
+  'ago.second': '{n} second ago', 'ago.seconds': '{n} seconds ago', 'ago.minute': '{n} minute ago', 'ago.minutes': '{n} minutes ago',
+  'ago.hour': '{n} hour ago', 'ago.hours': '{n} hours ago', 'ago.day': '{n} day ago', 'ago.days': '{n} days ago',
+});
+
 const dicts = { zh, en };
 
 let lang = 'zh';
