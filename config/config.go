@@ -31,11 +31,11 @@ type Duration time.Duration
 // UnmarshalYAML parses a Go duration string.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a duration such as 500ms or 2m", n.Line)
+		return strictyaml.ValueError(n, "want a duration such as 500ms or 2m")
 	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration such as 500ms or 2m", n.Line, n.Value)
+		return strictyaml.ValueError(n, "%q is not a duration such as 500ms or 2m", n.Value)
 	}
 	*d = Duration(v)
 	return nil

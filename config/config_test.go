@@ -44,7 +44,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown top-level key", minimal + "colour: red\n", "cfg.yaml:11: colour: unknown key"},
 		{"unknown lane key", strings.Replace(minimal, "direction: in", "direction: in\n    speed: 3", 1), "cfg.yaml:6: lanes[0].speed: unknown key"},
-		{"bad duration", minimal + "deadline: soon\n", `cfg.yaml:11: "soon" is not a duration`},
+		{"bad duration", minimal + "deadline: soon\n", `cfg.yaml:11: deadline: "soon" is not a duration`},
 		{"bad direction", strings.Replace(minimal, "direction: in", "direction: sideways", 1), `cfg.yaml:5: lanes[0].direction: "sideways" is not in or out`},
 		{"missing safety loop", strings.Replace(minimal, "    safety_loop: {pin: GPIO27}\n", "", 1), "cfg.yaml:4: lanes[0].safety_loop.pin: missing"},
 		{"bad threshold", minimal + "checks: {face_threshold: 1.5}\n", "cfg.yaml:11: checks.face_threshold: 1.5 is not in (0, 1]"},
@@ -270,4 +270,19 @@ func refusedWants(data []byte) []string {
 		}
 	}
 	return out
+}
+
+// config check reports every value the decoder refuses at once, durations
+// included, each with its line and field.
+func TestEveryBadValueAtOnce(t *testing.T) {
+	data := []byte(minimal + "deadline: soon\nregistry_max_age: later\n")
+	_, err := Parse(data, "cfg.yaml")
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{`cfg.yaml:11: deadline: "soon"`, `cfg.yaml:12: registry_max_age: "later"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
 }

@@ -63,7 +63,7 @@ func TestDecodeErrorsNameFileLineField(t *testing.T) {
 		{"bad kind", "vehicles:\n  - {plate: A1, kind: boat}\n", `r.yaml:2: vehicles[0].kind: "boat" is not tractor, trailer or rigid`},
 		{"duplicate plate", "vehicles:\n  - {plate: 浙B1, kind: tractor}\n  - {plate: 浙b 1, kind: tractor}\n", "r.yaml:3: vehicles[1].plate: 浙b 1 is already vehicles[0]"},
 		{"bad UN", "tanks:\n  - {id: T1, vehicle: A, media: [1077]}\n", `tanks[0].media[0]: "1077" is not a UN number`},
-		{"bad date", "waybills:\n  - {number: W, vehicle: A, valid_from: yesterday}\n", `r.yaml:2: "yesterday" is neither a date`},
+		{"bad date", "waybills:\n  - {number: W, vehicle: A, valid_from: yesterday}\n", `r.yaml:2: waybills[0].valid_from: "yesterday" is neither a date`},
 		{"bad role", "persons:\n  - id_number: \"990001198001010019\"\n    certificates: [{role: pilot, valid_until: 2027-01-01}]\n", `persons[0].certificates[0].role: "pilot"`},
 		{"json too", `{"vehicles": [{"plate": "A1", "kind": "tractor", "wheels": 6}]}`, "r.yaml:1: vehicles[0].wheels: unknown key"},
 	} {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hazgate/hazgate/strictyaml"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -101,11 +102,11 @@ func (v Validity) String() string {
 // UnmarshalYAML accepts YAML dates, timestamps and strings.
 func (v *Validity) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a date or a timestamp", n.Line)
+		return strictyaml.ValueError(n, "want a date or a timestamp")
 	}
 	p, err := ParseValidity(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %v", n.Line, err)
+		return strictyaml.ValueError(n, "%v", err)
 	}
 	*v = p
 	return nil

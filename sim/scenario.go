@@ -55,7 +55,7 @@ type Instant struct{ time.Time }
 func (t *Instant) UnmarshalYAML(n *yaml.Node) error {
 	v, err := registry.ParseValidity(n.Value)
 	if err != nil || v.IsZero() || v.DateOnly() {
-		return fmt.Errorf("line %d: %q is not a timestamp with an offset such as 2026-03-15T09:00:00+08:00", n.Line, n.Value)
+		return strictyaml.ValueError(n, "%q is not a timestamp with an offset such as 2026-03-15T09:00:00+08:00", n.Value)
 	}
 	t.Time = v.Start(time.UTC)
 	return nil
@@ -74,25 +74,25 @@ const maxOffsetSeconds = float64(math.MaxInt64 / int64(time.Second))
 // inf, which YAML reads as strings here), not negative, and fit.
 func (o *Offset) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a duration such as 5s", n.Line)
+		return strictyaml.ValueError(n, "want a duration such as 5s")
 	}
 	if f, err := strconv.ParseFloat(n.Value, 64); err == nil || errors.Is(err, strconv.ErrRange) {
 		switch {
 		case strictyaml.FiniteFloat(f) != nil:
-			return fmt.Errorf("line %d: %q is not a finite number of seconds", n.Line, n.Value)
+			return strictyaml.ValueError(n, "%q is not a finite number of seconds", n.Value)
 		case f < 0:
-			return fmt.Errorf("line %d: %q is negative", n.Line, n.Value)
+			return strictyaml.ValueError(n, "%q is negative", n.Value)
 		case f >= maxOffsetSeconds:
-			return fmt.Errorf("line %d: %q is too long: at most %v", n.Line, n.Value, time.Duration(math.MaxInt64).Truncate(time.Hour))
+			return strictyaml.ValueError(n, "%q is too long: at most %v", n.Value, time.Duration(math.MaxInt64).Truncate(time.Hour))
 		}
 		*o = Offset(f * float64(time.Second))
 	} else if d, err := time.ParseDuration(n.Value); err == nil {
 		*o = Offset(d)
 	} else {
-		return fmt.Errorf("line %d: %q is not a duration such as 5s or 1m30s", n.Line, n.Value)
+		return strictyaml.ValueError(n, "%q is not a duration such as 5s or 1m30s", n.Value)
 	}
 	if *o < 0 {
-		return fmt.Errorf("line %d: %q is negative", n.Line, n.Value)
+		return strictyaml.ValueError(n, "%q is negative", n.Value)
 	}
 	return nil
 }
@@ -287,77 +287,13 @@ func Parse(data []byte, file string) (*Scenario, error) {
 	}
 	var s Scenario
 	if err := doc.Decode(&s); err != nil {
-		return nil, withField(data, err)
+		return nil, err
 	}
 	s.file = file
 	if err := s.validate(doc); err != nil {
 		return nil, err
 	}
 	return &s, nil
-}
-
-// withField names the field of decode errors that carry only a line: a
-// value's own UnmarshalYAML (an offset, a timestamp, a date) knows its line
-// but not its path. When several values share the line, the one the message
-// quotes is meant.
-func withField(data []byte, err error) error {
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil {
-		return err
-	}
-	errs := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	}
-	for _, e := range errs {
-		var se *strictyaml.Error
-		if errors.As(e, &se) && se.Field == "" && se.Line > 0 {
-			se.Field = fieldAt(&root, se.Line, se.Msg)
-		}
-	}
-	return err
-}
-
-// fieldAt returns the path of the scalar value on line that msg quotes, or
-// the only scalar value on that line; "" when it cannot tell.
-func fieldAt(root *yaml.Node, line int, msg string) string {
-	type hit struct{ path, value string }
-	var hits []hit
-	var walk func(n *yaml.Node, path string)
-	walk = func(n *yaml.Node, path string) {
-		switch n.Kind {
-		case yaml.DocumentNode:
-			for _, c := range n.Content {
-				walk(c, path)
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				walk(c, fmt.Sprintf("%s[%d]", path, i))
-			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				p := n.Content[i].Value
-				if path != "" {
-					p = path + "." + p
-				}
-				walk(n.Content[i+1], p)
-			}
-		case yaml.ScalarNode:
-			if n.Line == line && path != "" {
-				hits = append(hits, hit{path, n.Value})
-			}
-		}
-	}
-	walk(root, "")
-	if len(hits) == 1 {
-		return hits[0].path
-	}
-	for _, h := range hits {
-		if strings.Contains(msg, strconv.Quote(h.value)) {
-			return h.path
-		}
-	}
-	return ""
 }
 
 func (s *Scenario) validate(doc *strictyaml.Doc) error {

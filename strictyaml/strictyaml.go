@@ -110,9 +110,72 @@ func (d *Doc) decodeNode(n *yaml.Node, v any) error {
 		return err
 	}
 	if err := n.Decode(v); err != nil {
-		return wrap(d.File, err)
+		return d.withFields(wrap(d.File, err))
 	}
 	return nil
+}
+
+// ValueError is what a type's UnmarshalYAML returns for a value it cannot
+// take (a duration, a date, an offset): an error of the decoder's own kind,
+// so that decoding goes on and every such value in the file is reported at
+// once, each with its line and (by Decode) its field.
+func ValueError(n *yaml.Node, format string, args ...any) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", n.Line, fmt.Sprintf(format, args...))}}
+}
+
+// withFields names the field of decode errors that carry only a line: a
+// value's own UnmarshalYAML knows its line but not its path. When several
+// values share the line, the one the message quotes is meant.
+func (d *Doc) withFields(err error) error {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var se *Error
+		if errors.As(e, &se) && se.Field == "" && se.Line > 0 {
+			se.Field = fieldAt(d.root, se.Line, se.Msg)
+		}
+	}
+	return err
+}
+
+// fieldAt returns the path of the scalar value on line that msg quotes, or
+// the only scalar value on that line; "" when it cannot tell.
+func fieldAt(root *yaml.Node, line int, msg string) string {
+	type hit struct{ path, value string }
+	var hits []hit
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(n.Content[i+1], join(path, n.Content[i].Value))
+			}
+		case yaml.ScalarNode:
+			if n.Line == line && path != "" {
+				hits = append(hits, hit{path, n.Value})
+			}
+		}
+	}
+	walk(root, "")
+	if len(hits) == 1 {
+		return hits[0].path
+	}
+	for _, h := range hits {
+		if strings.Contains(msg, strconv.Quote(h.value)) {
+			return h.path
+		}
+	}
+	return ""
 }
 
 // Errorf makes an Error for the field at path ("registry.vehicles[0].plate"),

@@ -2,8 +2,11 @@ package strictyaml
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func TestErrorLines(t *testing.T) {
@@ -81,4 +84,47 @@ func TestParseRefusesBrokenSecondDocument(t *testing.T) {
 	if !errors.As(err, &e) || e.File != "f.yaml" || e.Line == 0 {
 		t.Fatalf("Parse: %#v (%v); want an error naming f.yaml and a line", e, err)
 	}
+}
+
+type dur struct{ s string }
+
+func (d *dur) UnmarshalYAML(n *yaml.Node) error {
+	if n.Value != "ok" {
+		return ValueError(n, "%q is not ok", n.Value)
+	}
+	d.s = n.Value
+	return nil
+}
+
+// Every value a type refuses is reported at once, each with its line and
+// its field.
+func TestValueErrorsAllAtOnce(t *testing.T) {
+	type doc struct {
+		A dur   `yaml:"a"`
+		B []dur `yaml:"b"`
+		C dur   `yaml:"c"`
+	}
+	d, err := Parse([]byte("a: soon\nb: [ok, later]\nc: ok\n"), "f.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v doc
+	err = d.Decode(&v)
+	var got []string
+	for _, e := range errorsOf(err) {
+		var se *Error
+		if errors.As(e, &se) {
+			got = append(got, fmt.Sprintf("%d %s", se.Line, se.Field))
+		}
+	}
+	if want := []string{"1 a", "2 b[1]"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("errors at %v, want %v (%v)", got, want, err)
+	}
+}
+
+func errorsOf(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
