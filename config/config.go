@@ -11,10 +11,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,9 +51,14 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // Config is the whole appliance configuration.
 type Config struct {
-	Park           string   `yaml:"park"`
-	Gate           string   `yaml:"gate"`
-	Timezone       string   `yaml:"timezone"`
+	Park     string `yaml:"park"`
+	Gate     string `yaml:"gate"`
+	Timezone string `yaml:"timezone"`
+	// Board names the controller's board profile (firmware-config/boards):
+	// with it, a pin the board does not have is refused. Left out: any
+	// pin name is taken, and the GPIO driver says at start which it cannot
+	// find.
+	Board          string   `yaml:"board,omitempty"`
 	Database       string   `yaml:"database"`
 	RegistryMaxAge Duration `yaml:"registry_max_age"`
 	Retention      Duration `yaml:"retention"`
@@ -339,6 +346,10 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, doc.Errorf(field, format, args...))
 	}
+	if _, ok := boards[c.Board]; c.Board != "" && !ok {
+		names := slices.Sorted(maps.Keys(boards))
+		bad("board", "%q is not a board profile hazgate knows (%s)", c.Board, strings.Join(names, ", "))
+	}
 	if !nameRe.MatchString(c.Park) {
 		bad("park", "%q: use 1-32 lower-case letters, digits, - or _ (it is part of MQTT topics)", c.Park)
 	}
@@ -516,9 +527,13 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 			if p.pin == "" {
 				continue
 			}
-			_, key, err := CanonicalPin(p.pin)
+			name, key, err := CanonicalPin(p.pin)
 			if err != nil {
 				bad(p.field, "%v", err)
+				continue
+			}
+			if b, ok := boards[c.Board]; ok && !b.has(name) {
+				bad(p.field, "%q is not a pin of the %s board (%s)", p.pin, c.Board, b.pins)
 				continue
 			}
 			if other, dup := pins[key]; dup {

@@ -286,3 +286,35 @@ func TestEveryBadValueAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// Every pin of a board's profile file is a pin of that board.
+func TestBoardProfilesKnowTheirPins(t *testing.T) {
+	files, _ := filepath.Glob("../firmware-config/boards/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no board profiles")
+	}
+	pinKey := regexp.MustCompile(`(?:pin|_pin): *([A-Za-z0-9/]+)`)
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		b, ok := boards[name]
+		if !ok {
+			t.Errorf("%s: no board profile %q in config", f, name)
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, m := range pinKey.FindAllStringSubmatch(string(data), -1) {
+			canon, _, err := CanonicalPin(m[1])
+			if err != nil || !b.has(canon) {
+				t.Errorf("%s: pin %s (%s) is not a pin of %s: %v", f, m[1], canon, name, err)
+			}
+			n++
+		}
+		if n < 6 {
+			t.Errorf("%s: only %d pins found", f, n)
+		}
+	}
+}

@@ -147,3 +147,39 @@ func statError(err error) string {
 	}
 	return "cannot be read"
 }
+
+// A board is the GPIO lines a controller's header offers, as
+// firmware-config/boards writes them.
+type board struct {
+	pins string // in words, for the error
+	has  func(canonical string) bool
+}
+
+// boards are the profiles `board:` may name.
+var boards = map[string]board{
+	// GPIO0-GPIO27 of the 40-pin header (gpiochip0 on a Pi 4 and a Pi 5
+	// with a current kernel).
+	"rpi4-rpi5": {"GPIO0 to GPIO27, or gpiochip0/0 to gpiochip0/27", func(p string) bool {
+		return pinIn(p, "GPIO", 0, 27) || pinIn(p, "gpiochip0/", 0, 27)
+	}},
+	// Five banks of 32 lines, written chip/line (mainline device trees
+	// give the lines no names).
+	"rk3568": {"gpiochip0/0 to gpiochip4/31", func(p string) bool {
+		for c := range 5 {
+			if pinIn(p, fmt.Sprintf("gpiochip%d/", c), 0, 31) {
+				return true
+			}
+		}
+		return false
+	}},
+}
+
+// pinIn reports whether p is prefix followed by a number from lo to hi.
+func pinIn(p, prefix string, lo, hi int) bool {
+	rest, ok := strings.CutPrefix(p, prefix)
+	if !ok {
+		return false
+	}
+	n, err := strconv.Atoi(rest)
+	return err == nil && n >= lo && n <= hi && strconv.Itoa(n) == rest
+}

@@ -413,8 +413,8 @@ func TestFirstStartSaysWhatIsMissing(t *testing.T) {
 	url := m[1]
 	for _, re := range []string{
 		`level=WARN msg="no kiosk accounts: .*hazgate operator add -db \S+gate.db -name NAME -role supervisor"`,
-		`level=WARN msg="placeholder secret in the configuration: .*line=30 key=password`,
-		`level=WARN msg="placeholder secret in the configuration: .*line=32 key=plate_token`,
+		fmt.Sprintf(`level=WARN msg="placeholder secret in the configuration: .*line=%d key=password`, lineOf(t, yml, "password: change-me")),
+		fmt.Sprintf(`level=WARN msg="placeholder secret in the configuration: .*line=%d key=plate_token`, lineOf(t, yml, "plate_token: change-me")),
 		`level=WARN msg="the registry has never been synced: `,
 	} {
 		stderr.await(t, exited, regexp.MustCompile(re))
@@ -486,4 +486,16 @@ func TestFirstStartSaysWhatIsMissing(t *testing.T) {
 			t.Errorf("a line with component= twice: %s", line)
 		}
 	}
+}
+
+// lineOf is the line of the configuration that holds what.
+func lineOf(t *testing.T, yml, what string) int {
+	t.Helper()
+	for i, l := range strings.Split(yml, "\n") {
+		if strings.Contains(l, what) {
+			return i + 1
+		}
+	}
+	t.Fatalf("the configuration has no %q", what)
+	return 0
 }
