@@ -118,7 +118,7 @@ type SyncChange struct {
 	Version  int64     // the version it would hold after
 	Same     bool      // a delta with version == base and nothing in it: the version stays
 	SyncedAt time.Time // the new synced_at (zero: now)
-	Force    bool      // the operator allows a jump over MaxVersionJump
+	Force    bool      // the operator allows a jump over MaxVersionJump, or going back to an older version (a manual import only)
 }
 
 // CheckSync is the one check of a registry change's version and synced_at,
@@ -136,8 +136,8 @@ func CheckSync(c SyncChange, now time.Time) []Problem {
 		ps = append(ps, Problem{"version", fmt.Sprintf("%d is above %d, the highest version", c.Version, int64(MaxVersion))})
 	case c.Same && c.Version != c.Held:
 		ps = append(ps, Problem{"version", fmt.Sprintf("%d is not the held version %d", c.Version, c.Held)})
-	case !c.Same && c.Version <= c.Held:
-		ps = append(ps, Problem{"version", fmt.Sprintf("%d is not above the held version %d", c.Version, c.Held)})
+	case !c.Same && c.Version <= c.Held && !c.Force:
+		ps = append(ps, Problem{"version", fmt.Sprintf("%d is not above the held version %d (-force to go back to it)", c.Version, c.Held)})
 	case c.Held > 0 && c.Version-c.Held > MaxVersionJump && !c.Force:
 		ps = append(ps, Problem{"version", fmt.Sprintf("%d is %d above the held version %d; more than %d needs -force",
 			c.Version, c.Version-c.Held, c.Held, MaxVersionJump)})

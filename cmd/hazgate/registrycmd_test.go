@@ -19,13 +19,15 @@ import (
 
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/registry/registrytest"
+	"github.com/hazgate/hazgate/store"
 )
 
 // Each bad registry of issue 15 is refused by `hazgate registry import`,
 // as YAML and as JSON, with an error that names its field, and leaves the
 // registry tables and version byte for byte as they were; the same file
-// with -force is refused too, except the version jump, which -force lets
-// through.
+// with -force is refused too, except the version jump and going back to
+// an older version, which -force lets through (an installer restoring a
+// registry).
 func TestRegistryImportRefusesBadRegistries(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "gate.db")
@@ -92,8 +94,8 @@ func TestRegistryImportRefusesBadRegistries(t *testing.T) {
 				if after := dump(); after != before {
 					t.Fatalf("a refused import changed the registry:\nbefore\n%s\nafter\n%s", before, after)
 				}
-				if c.Name == "version jump" {
-					return
+				if c.Name == "version jump" || c.Name == "version not above the held one" {
+					return // what -force is for: tested below
 				}
 				if code, _, _ := run(t, "registry", "import", file, "-db", db, "-force"); code != 1 {
 					t.Fatalf("-force imported it: %d", code)
@@ -116,6 +118,32 @@ func TestRegistryImportRefusesBadRegistries(t *testing.T) {
 	if after := dump(); !strings.Contains(after, "1000011") {
 		t.Fatalf("the forced version is not held:\n%s", after)
 	}
+	// Going back to an older version: refused, then with -force taken.
+	back := registrytest.Good(time.Now())
+	back.Version = registrytest.HeldVersion
+	b, _ = yaml.Marshal(back)
+	file = write("back.yaml", b)
+	if code, _, errs := run(t, "registry", "import", file, "-db", db); code != 1 || !strings.Contains(errs, "-force to go back to it") {
+		t.Fatalf("an older version without -force: %d %s", code, errs)
+	}
+	if code, _, errs := run(t, "registry", "import", file, "-db", db, "-force"); code != 0 {
+		t.Fatalf("-force back to an older version: %d %s", code, errs)
+	}
+	if m, err := openMeta(t, db); err != nil || m != registrytest.HeldVersion {
+		t.Fatalf("held version %d %v after going back to %d", m, err, registrytest.HeldVersion)
+	}
+}
+
+// openMeta is the registry version db holds.
+func openMeta(t *testing.T, db string) (int64, error) {
+	t.Helper()
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	m, err := st.RegistryMeta(context.Background())
+	return m.Version, err
 }
 
 // BenchmarkRegistryImportRSS measures the peak resident memory of
