@@ -51,7 +51,8 @@ func cmdRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	st, err := store.Open(ctx, *db)
 	if err != nil {
-		return err
+		return fmt.Errorf("the database %s cannot be opened or created (does its directory exist, and may this user write there?): %s",
+			*db, strings.TrimPrefix(err.Error(), "store: "))
 	}
 	defer st.Close()
 	var opts []store.ImportOption

@@ -244,3 +244,17 @@ func TestRegistryImportRSSChild(t *testing.T) {
 	}
 	t.Logf("rss: baseline=%d peak=%d", base, peak)
 }
+
+// A database that cannot be opened is said in words, not as a Go chain.
+func TestRegistryImportUnopenableDatabase(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "r.yaml")
+	if err := os.WriteFile(file, []byte("vehicles: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "missing-dir", "gate.db")
+	code, _, errs := run(t, "registry", "import", file, "-db", db)
+	if code != 1 || !strings.Contains(errs, "the database "+db+" cannot be opened or created") || strings.Contains(errs, "store: ") {
+		t.Fatalf("import into %s: %d %q", db, code, errs)
+	}
+}
