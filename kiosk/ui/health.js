@@ -78,7 +78,7 @@ function sections(r) {
       h('tbody', {}, r.lanes.map((l) => h('tr', {},
         h('td', {}, badge(l.status)), h('td', {}, l.lane), h('td', {}, t('phase.' + l.phase)),
         h('td', {}, t('barrier.' + l.barrier_reported) + paren(t('cmd.' + l.barrier_commanded))),
-        h('td', {}, l.lockdown ? '⛔ ' + t('lockdown') : ''),
+        h('td', {}, l.lockdown ? '⊘ ' + t('lockdown') : ''),
         h('td', {}, l.faults.length ? '✖ ' + l.faults.join('、') : '')))))));
   return out;
 }

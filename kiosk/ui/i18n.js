@@ -154,7 +154,7 @@ const en = {
   'outcome.released': 'Released', 'outcome.refused': 'Refused',
   'health.title': 'Health', devices: 'Devices', broker: 'MQTT connection', outbox: 'Outbox',
   registry: 'Registry', disk: 'Disk space', lanes: 'Lane barriers',
-  'status.ok': '✔ OK', 'status.warn': '⚠ WARNING', 'status.fault': '✖ FAULT', 'status.unknown': '? NOT REPORTED',
+  'status.ok': '✔ OK', 'status.warn': '⚠ Warning', 'status.fault': '✖ Fault', 'status.unknown': '? Not reported',
   notReported: 'not connected: cannot tell', connected: 'connected', disconnected: 'not connected',
   depth: 'waiting', oldest: 'oldest waiting for', version: 'version', synced: 'last sync', age: 'ago',
   free: 'free', of: 'of', verifyAudit: 'Verify the audit chain', auditOK: '✔ Audit chain intact', auditBad: '✖ Audit chain broken: ',
