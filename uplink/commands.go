@@ -193,7 +193,9 @@ func (u *Uplink) refused(ctx context.Context, name string, err error, n int) {
 // not be carried out.
 func (u *Uplink) failed(ctx context.Context, name string, err error) {
 	u.log.Error("command failed", "command", name, "err", err)
-	if aerr := u.deps.Alarms.RaiseAlarm(ctx, "", AlarmCommandFailed, fmt.Sprintf("cmd/%s: %v", name, err), u.clk.Now()); aerr != nil {
+	// The lanes say why in words after their package's "lanes: <name>: ".
+	why := strings.TrimPrefix(err.Error(), "lanes: "+name+": ")
+	if aerr := u.deps.Alarms.RaiseAlarm(ctx, "", AlarmCommandFailed, fmt.Sprintf("cmd/%s: %s", name, why), u.clk.Now()); aerr != nil {
 		u.log.Error("command_failed alarm not recorded", "err", aerr)
 	}
 	u.Kick()

@@ -99,13 +99,13 @@ func TestRemoteRelease(t *testing.T) {
 		{"no inspection id", `{"lane":"in-1","operator":"zhang","reason":"checked by phone"}`,
 			uplink.AlarmCommandRefused, "cmd/release: bad_args: release needs the inspection_id"},
 		{"a held reject", `{"lane":"in-2","inspection_id":"` + reject.InspectionID + `","operator":"zhang","reason":"checked by phone"}`,
-			uplink.AlarmCommandFailed, "cmd/release: lanes: release: inspection " + reject.InspectionID + " has the verdict reject: only a review may be released remotely"},
+			uplink.AlarmCommandFailed, "cmd/release: inspection " + reject.InspectionID + " has the verdict reject: only a review may be released remotely"},
 		{"nothing held", `{"lane":"in-3","inspection_id":"in-3-1","operator":"zhang","reason":"checked by phone"}`,
-			uplink.AlarmCommandFailed, "cmd/release: lanes: release: lane in-3 holds no inspected vehicle (phase idle)"},
+			uplink.AlarmCommandFailed, "cmd/release: lane in-3 holds no inspected vehicle (phase idle)"},
 		{"another inspection", `{"lane":"in-1","inspection_id":"in-1-9","operator":"zhang","reason":"checked by phone"}`,
-			uplink.AlarmCommandFailed, "cmd/release: lanes: release: lane in-1 holds inspection " + review.InspectionID + ", not in-1-9"},
+			uplink.AlarmCommandFailed, "cmd/release: lane in-1 holds inspection " + review.InspectionID + ", not in-1-9"},
 		{"no such lane", `{"lane":"in-9","inspection_id":"in-9-1","operator":"zhang","reason":"checked by phone"}`,
-			uplink.AlarmCommandFailed, `cmd/release: lanes: release: no lane "in-9"`},
+			uplink.AlarmCommandFailed, `cmd/release: no lane "in-9"`},
 	}
 	for i, st := range steps {
 		r.Send(t, uplink.CmdRelease, st.args, "alice")
