@@ -148,14 +148,8 @@ func (s *Store) SetOperatorDisabled(ctx context.Context, name string, disabled b
 		action = "operator.disabled"
 	}
 	return s.write(ctx, action+" "+name, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE operators SET disabled = ?, updated_at = ?, generation = generation + 1 WHERE name = ?`, disabled, fmtTime(at), name)
-		if err != nil {
+		if err := updateOperator(ctx, tx, name, `UPDATE operators SET disabled = ?, updated_at = ?, generation = generation + 1 WHERE name = ?`, disabled, fmtTime(at), name); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("operator %q: %w", name, ErrNotFound)
 		}
 		return s.appendAudit(ctx, tx, actor, action, "operator:"+name, map[string]any{"name": name}, at)
 	})
@@ -171,14 +165,8 @@ func (s *Store) UnlockOperator(ctx context.Context, name, actor, reason string, 
 		return fmt.Errorf("store: unlock operator %q: %w: who and when are required", name, ErrInvalid)
 	}
 	return s.write(ctx, "operator.unlocked "+name, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE operators SET unlocks = unlocks + 1 WHERE name = ?`, name)
-		if err != nil {
+		if err := updateOperator(ctx, tx, name, `UPDATE operators SET unlocks = unlocks + 1 WHERE name = ?`, name); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("operator %q: %w", name, ErrNotFound)
 		}
 		detail := map[string]any{"name": name}
 		if reason != "" {
@@ -186,4 +174,19 @@ func (s *Store) UnlockOperator(ctx context.Context, name, actor, reason string, 
 		}
 		return s.appendAudit(ctx, tx, actor, "operator.unlocked", "operator:"+name, detail, at)
 	})
+}
+
+// updateOperator runs an UPDATE of the account name; an account that does
+// not exist is an error matching ErrNotFound.
+func updateOperator(ctx context.Context, tx *sql.Tx, name, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("operator %q: %w", name, ErrNotFound)
+	}
+	return nil
 }

@@ -97,29 +97,13 @@ func cmdOperatorDisable(ctx context.Context, disable bool, args []string, stdout
 	if disable {
 		verb = "disable"
 	}
-	fs := flag.NewFlagSet("operator "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	db := fs.String("db", "", "the SQLite `FILE`")
-	name := fs.String("name", "", "the account `NAME`")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
-	}
-	if *db == "" || *name == "" || fs.NArg() > 0 {
-		return usageError{operatorUsage}
-	}
-	st, err := openExisting(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.SetOperatorDisabled(ctx, *name, disable, cliActor(), time.Now()); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("%s: no operator %q (hazgate operator list shows them)", *db, *name)
+	return onOperator(ctx, verb, args, stderr, nil, func(st *store.Store, db, name string) error {
+		if err := st.SetOperatorDisabled(ctx, name, disable, cliActor(), time.Now()); err != nil {
+			return err
 		}
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: operator %q %sd (the audit log records it)\n", *db, *name, verb)
-	return nil
+		fmt.Fprintf(stdout, "%s: operator %q %sd (the audit log records it)\n", db, name, verb)
+		return nil
+	})
 }
 
 // cmdOperatorUnlock clears an account's sign-in lockouts from every address:
@@ -127,11 +111,28 @@ func cmdOperatorDisable(ctx context.Context, disable bool, args []string, stdout
 // the failures counted before at the account's next sign-in. The audit log
 // records it, by the system user who ran the command, with the reason.
 func cmdOperatorUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("operator unlock", flag.ContinueOnError)
+	var reason *string
+	flags := func(fs *flag.FlagSet) { reason = fs.String("reason", "", "why, for the audit log") }
+	return onOperator(ctx, "unlock", args, stderr, flags, func(st *store.Store, db, name string) error {
+		if err := st.UnlockOperator(ctx, name, cliActor(), strings.TrimSpace(*reason), time.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: operator %q unlocked: the kiosk forgets its failed sign-ins from every address (the audit log records it)\n", db, name)
+		return nil
+	})
+}
+
+// onOperator is an operator command on one account: it parses -db and
+// -name (and what flags adds), opens the existing database and runs do; an
+// account the store does not know is said with the command that lists them.
+func onOperator(ctx context.Context, verb string, args []string, stderr io.Writer, flags func(*flag.FlagSet), do func(st *store.Store, db, name string) error) error {
+	fs := flag.NewFlagSet("operator "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "the SQLite `FILE`")
 	name := fs.String("name", "", "the account `NAME`")
-	reason := fs.String("reason", "", "why, for the audit log")
+	if flags != nil {
+		flags(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -143,13 +144,12 @@ func cmdOperatorUnlock(ctx context.Context, args []string, stdout, stderr io.Wri
 		return err
 	}
 	defer st.Close()
-	if err := st.UnlockOperator(ctx, *name, cliActor(), strings.TrimSpace(*reason), time.Now()); err != nil {
+	if err := do(st, *db, *name); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%s: no operator %q (hazgate operator list shows them)", *db, *name)
 		}
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: operator %q unlocked: the kiosk forgets its failed sign-ins from every address (the audit log records it)\n", *db, *name)
 	return nil
 }
 
