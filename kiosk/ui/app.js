@@ -3,7 +3,7 @@
 // #/inspection/ID, #/health).
 
 import { t, setLanguage, language } from './i18n.js';
-import { h, api, session, APIError } from './util.js';
+import { h, api, session, APIError, reasonDialog } from './util.js';
 import { lanesPage, laneEvent, setStale, lockedDown } from './lanes.js';
 import { historyPage, inspectionPage } from './history.js';
 import { healthPage } from './health.js';
@@ -76,24 +76,12 @@ export function renderLockdown() {
 
 function lockdownDialog() {
   const on = !lockedDown();
-  const reason = h('textarea', { id: 'lockdown-reason', rows: 3, maxlength: 500, required: true, placeholder: t('reason') });
-  const err = h('p', { class: 'error', role: 'alert' });
-  const dlg = h('dialog', { class: 'confirm' },
-    h('h2', {}, on ? t('lockdown.confirm.on') : t('lockdown.confirm.off')),
-    h('label', {}, t('reason'), reason), err,
-    h('div', { class: 'buttons' },
-      h('button', { type: 'button', class: on ? 'danger' : '', id: 'lockdown-confirm', onclick: async () => {
-        if (!reason.value.trim()) { err.textContent = t('reasonRequired'); return; }
-        try {
-          await api('/lockdown', { on, reason: reason.value });
-          dlg.close();
-        } catch (e) { err.textContent = t('error') + e.message; }
-      } }, t('confirm')),
-      h('button', { type: 'button', onclick: () => dlg.close() }, t('cancel'))));
-  dlg.addEventListener('close', () => dlg.remove());
-  document.body.appendChild(dlg);
-  dlg.showModal();
-  reason.focus();
+  reasonDialog({
+    id: 'lockdown',
+    title: [on ? t('lockdown.confirm.on') : t('lockdown.confirm.off')],
+    confirmClass: on ? 'danger' : '',
+    send: (reason) => api('/lockdown', { on, reason }),
+  });
 }
 
 function loginPage() {

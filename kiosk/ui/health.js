@@ -4,7 +4,7 @@
 // supervisor also sees the sign-in lockouts and may unlock an account.
 
 import { t, language } from './i18n.js';
-import { h, api, session, badge, fmtAge, fmtDateTime, fmtBytes } from './util.js';
+import { h, api, session, badge, fmtAge, fmtDateTime, fmtBytes, reasonDialog } from './util.js';
 
 /** The health page: [node, cleanup]. */
 export function healthPage() {
@@ -139,23 +139,12 @@ function lockouts(list, reload) {
 }
 
 function unlockDialog(account, reload) {
-  const reason = h('textarea', { id: 'unlock-reason', rows: 3, maxlength: 500, required: true, placeholder: t('reason') });
-  const err = h('p', { class: 'error', role: 'alert' });
-  const dlg = h('dialog', { class: 'confirm' },
-    h('h2', {}, t('unlock.confirm'), h('span', { class: 'account' }, account)),
-    h('label', {}, t('reason'), reason), err,
-    h('div', { class: 'buttons' },
-      h('button', { type: 'button', id: 'unlock-confirm', onclick: async () => {
-        if (!reason.value.trim()) { err.textContent = t('reasonRequired'); return; }
-        try {
-          await api('/operators/' + encodeURIComponent(account) + '/unlock', { reason: reason.value });
-          dlg.close();
-          reload();
-        } catch (e) { err.textContent = t('error') + e.message; }
-      } }, t('confirm')),
-      h('button', { type: 'button', onclick: () => dlg.close() }, t('cancel'))));
-  dlg.addEventListener('close', () => dlg.remove());
-  document.body.appendChild(dlg);
-  dlg.showModal();
-  reason.focus();
+  reasonDialog({
+    id: 'unlock',
+    title: [t('unlock.confirm'), h('span', { class: 'account' }, account)],
+    send: async (reason) => {
+      await api('/operators/' + encodeURIComponent(account) + '/unlock', { reason });
+      reload();
+    },
+  });
 }

@@ -132,3 +132,28 @@ export function fmtBytes(n) {
   if (n >= 1 << 30) return (n / (1 << 30)).toFixed(1) + ' GiB';
   return (n / (1 << 20)).toFixed(0) + ' MiB';
 }
+
+// reasonDialog asks for a reason before an action that the audit log
+// records: title (DOM children), the confirm button's id and class, and
+// send(reason), which does it; the dialog stays open with the error when
+// send fails, and closes when it succeeds.
+export function reasonDialog({ id, title, confirmClass = '', send }) {
+  const reason = h('textarea', { id: id + '-reason', rows: 3, maxlength: 500, required: true, placeholder: t('reason') });
+  const err = h('p', { class: 'error', role: 'alert' });
+  const dlg = h('dialog', { class: 'confirm' },
+    h('h2', {}, ...title),
+    h('label', {}, t('reason'), reason), err,
+    h('div', { class: 'buttons' },
+      h('button', { type: 'button', class: confirmClass, id: id + '-confirm', onclick: async () => {
+        if (!reason.value.trim()) { err.textContent = t('reasonRequired'); return; }
+        try {
+          await send(reason.value);
+          dlg.close();
+        } catch (e) { err.textContent = t('error') + e.message; }
+      } }, t('confirm')),
+      h('button', { type: 'button', onclick: () => dlg.close() }, t('cancel'))));
+  dlg.addEventListener('close', () => dlg.remove());
+  document.body.appendChild(dlg);
+  dlg.showModal();
+  reason.focus();
+}
