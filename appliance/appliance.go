@@ -24,6 +24,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/daemon"
+
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/config"
 	"github.com/hazgate/hazgate/gate"
@@ -162,7 +164,11 @@ func (a *Appliance) Run(ctx context.Context) error {
 		})
 	}
 	a.banner(ctx, kioskURL)
+	run("the systemd readiness and watchdog", func() { a.notifySystemd(ctx) })
 	<-ctx.Done()
+	if _, err := daemon.SdNotify(false, daemon.SdNotifyStopping); err != nil {
+		a.log.Error("systemd not told the gate is stopping", "err", err)
+	}
 	a.log.Info("hazgate stopping: barriers to their fail-secure position, uplink offline, store closed")
 	wg.Wait()
 	return gateErr

@@ -68,8 +68,9 @@ type Runner struct {
 	deps Deps
 	log  *slog.Logger
 
-	wake chan struct{} // a token when the queue may be non-empty
-	done chan struct{} // closed when Run returns
+	wake  chan struct{} // a token when the queue may be non-empty
+	done  chan struct{} // closed when Run returns
+	probe chan struct{} // Alive's probe, taken by the lane goroutine on its loop
 
 	mu      sync.Mutex
 	queue   []queued
@@ -110,6 +111,7 @@ func NewRunner(cfg Config, deps Deps) *Runner {
 		log:   log.With("lane", cfg.Name),
 		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
+		probe: make(chan struct{}),
 		quiet: make(chan struct{}),
 		snap:  s.Snapshot(),
 		state: s,
@@ -159,6 +161,23 @@ func (r *Runner) Sync(ctx context.Context) error {
 	}
 }
 
+// Alive returns nil once the lane goroutine has come round its loop: it
+// takes Alive's probe between two events or while it waits for one, so a
+// lane stuck inside an event (a device call that never returns) leaves
+// Alive waiting until ctx ends, with ctx's error. It returns ErrStopped when
+// Run has returned, and ctx's error when Run has not started. The watchdog
+// asks it of every lane before each ping.
+func (r *Runner) Alive(ctx context.Context) error {
+	select {
+	case r.probe <- struct{}{}:
+		return nil
+	case <-r.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Snapshot returns a copy of the lane's current view.
 func (r *Runner) Snapshot() Snapshot {
 	r.mu.Lock()
@@ -183,12 +202,17 @@ func (r *Runner) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		select {
+		case <-r.probe: // alive, between two events
+		default:
+		}
 		q, ok := r.next()
 		if !ok {
 			select {
 			case <-ctx.Done():
 				return nil
 			case <-r.wake:
+			case <-r.probe:
 			}
 			continue
 		}

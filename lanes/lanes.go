@@ -9,6 +9,7 @@ package lanes
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -101,6 +102,26 @@ func (l *Set) runner(name string) *lane.Runner {
 	for _, r := range l.runners {
 		if r.Name() == name {
 			return r
+		}
+	}
+	return nil
+}
+
+// Alive returns nil once every lane's loop has turned (lane.Runner.Alive),
+// each within ctx; otherwise an error that names the first lane whose loop
+// did not turn, or that has stopped. The watchdog pings systemd only when
+// it is nil.
+func (l *Set) Alive(ctx context.Context) error {
+	l.mu.Lock()
+	rs := l.runners
+	l.mu.Unlock()
+	for _, r := range rs {
+		switch err := r.Alive(ctx); {
+		case err == nil:
+		case errors.Is(err, lane.ErrStopped):
+			return fmt.Errorf("lanes: lane %s has stopped", r.Name())
+		default:
+			return fmt.Errorf("lanes: lane %s is stuck: its loop did not turn in time", r.Name())
 		}
 	}
 	return nil

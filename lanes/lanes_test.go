@@ -286,3 +286,33 @@ func TestReleaseOfARefusedVehicleRefused(t *testing.T) {
 		t.Fatalf("barrier commands %v: opened after a refusal", b.Log())
 	}
 }
+
+// Alive is nil while every lane turns, and names the lane whose loop is
+// stuck (blocked here inside a watcher, called from the lane goroutine).
+func TestAliveNamesAStuckLane(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, r, _ := newSet(t)
+	if err := s.Alive(ctx); err != nil {
+		t.Fatalf("Alive = %v", err)
+	}
+	entered, unblock := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.Watch(func(snap lane.Snapshot) {
+		if snap.Lockdown {
+			once.Do(func() { close(entered); <-unblock })
+		}
+	})
+	r.Send(lane.Lockdown{On: true})
+	<-entered
+	short, cancelShort := context.WithTimeout(ctx, 50*time.Millisecond)
+	err := s.Alive(short)
+	cancelShort()
+	if err == nil || !strings.Contains(err.Error(), "lane in-1 is stuck") {
+		t.Fatalf("Alive with in-1 stuck = %v", err)
+	}
+	close(unblock)
+	if err := s.Alive(ctx); err != nil {
+		t.Fatalf("Alive once in-1 turns again = %v", err)
+	}
+}
