@@ -91,6 +91,16 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Appliance, er
 		}
 	}()
 	a.st = st
+	// The database says which gate it belongs to, so that a restore can
+	// refuse another gate's backup (hazgate restore).
+	id := store.GateIdentity{Park: cfg.Park, Gate: cfg.Gate}
+	prev, err := st.SetGateIdentity(ctx, id, opt.Clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	if prev != (store.GateIdentity{}) && prev != id {
+		a.log.Warn("the database belonged to another gate; it now belongs to this one", "was", prev.String(), "now", id.String(), "database", cfg.Database)
+	}
 	a.hw = newHardware(cfg, opt)
 	a.hw.running = &a.running
 	a.gate, err = gate.Assemble(ctx, cfg, st, a.hw, gate.Options{Log: opt.Log, Clock: opt.Clock})

@@ -129,6 +129,10 @@ func TestSystemdReadyAndWatchdog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The store says which gate it belongs to (for hazgate restore).
+	if id, err := a.Store().GateIdentity(ctx); err != nil || id.String() != "p1/g1" {
+		t.Fatalf("gate identity %v %v, want p1/g1", id, err)
+	}
 	entered, unblock := make(chan struct{}), make(chan struct{})
 	var once, unblockOnce sync.Once
 	release := func() { unblockOnce.Do(func() { close(unblock) }) }

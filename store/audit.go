@@ -115,38 +115,47 @@ func (s *Store) VerifyAudit(ctx context.Context) error {
 		return fmt.Errorf("store: verify audit: %w", err)
 	}
 	defer tx.Rollback()
+	_, err = verifyAudit(ctx, tx)
+	return err
+}
+
+// verifyAudit is VerifyAudit inside tx; it also returns how many entries
+// it verified.
+func verifyAudit(ctx context.Context, tx *sql.Tx) (int64, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT seq, ts, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq`)
 	if err != nil {
-		return fmt.Errorf("store: verify audit: %w", err)
+		return 0, fmt.Errorf("store: verify audit: %w", err)
 	}
 	defer rows.Close()
 	var last AuditEntry
+	var n int64
 	for rows.Next() {
 		e, ts, err := scanAudit(rows)
 		if err != nil {
-			return fmt.Errorf("store: verify audit: %w", err)
+			return n, fmt.Errorf("store: verify audit: %w", err)
 		}
 		switch {
 		case e.Seq != last.Seq+1:
-			return &AuditError{Seq: e.Seq, Msg: fmt.Sprintf("follows seq %d: entries %d to %d are missing", last.Seq, last.Seq+1, e.Seq-1)}
+			return n, &AuditError{Seq: e.Seq, Msg: fmt.Sprintf("follows seq %d: entries %d to %d are missing", last.Seq, last.Seq+1, e.Seq-1)}
 		case e.PrevHash != last.Hash:
-			return &AuditError{Seq: e.Seq, Msg: "its link to the previous entry is wrong: entries were reordered or replaced"}
+			return n, &AuditError{Seq: e.Seq, Msg: "its link to the previous entry is wrong: entries were reordered or replaced"}
 		case auditHash(e, ts) != e.Hash:
-			return &AuditError{Seq: e.Seq, Msg: "its contents do not match its hash: the entry was altered"}
+			return n, &AuditError{Seq: e.Seq, Msg: "its contents do not match its hash: the entry was altered"}
 		}
 		last = e
+		n++
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: verify audit: %w", err)
+		return n, fmt.Errorf("store: verify audit: %w", err)
 	}
 	var high int64
 	if err := tx.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'audit_seq'`).Scan(&high); err != nil {
-		return fmt.Errorf("store: verify audit: %w", err)
+		return n, fmt.Errorf("store: verify audit: %w", err)
 	}
 	if high > last.Seq {
-		return &AuditError{Seq: last.Seq + 1, Msg: fmt.Sprintf("entries %d to %d were deleted from the end", last.Seq+1, high)}
+		return n, &AuditError{Seq: last.Seq + 1, Msg: fmt.Sprintf("entries %d to %d were deleted from the end", last.Seq+1, high)}
 	}
-	return nil
+	return n, nil
 }
 
 // AuditHead returns the last audit entry's seq and hash (0 and "" for an

@@ -52,6 +52,9 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"cmd":      cmdCommand,
 	"idcard":   cmdIDCard,
 	"operator": cmdOperator,
+	"audit":    cmdAudit,
+	"backup":   cmdBackup,
+	"restore":  cmdRestore,
 }
 
 const usage = `hazgate: hazardous-chemicals vehicle gate (五必查 five mandatory checks)
@@ -66,6 +69,9 @@ usage:
   hazgate operator disable|enable -db FILE -name N   stop an account signing in (its sessions end), or allow it again
   hazgate operator list -db FILE                     the kiosk accounts
   hazgate operator unlock -db FILE -name N [-reason T]  clear an account's sign-in lockouts (audited)
+  hazgate audit verify -db FILE                      walk the audit hash chain; exit 1 naming the first broken entry
+  hazgate backup -db FILE -to FILE                   a verified copy of the database, while the gate runs
+  hazgate restore -from FILE -db FILE [-force]       replace the database with a verified backup of this gate
   hazgate idcard read -port DEV [-baud N] [-timeout D] wait for an ID card and print it as JSON
   hazgate version                                    version, commit, build date
   hazgate keygen -out PREFIX                         an Ed25519 key pair for signing remote commands
