@@ -279,15 +279,16 @@ func InUse(path string) (bool, error) {
 
 // RestoreOptions are what Restore may be told to override.
 type RestoreOptions struct {
-	// Force restores a backup of another gate (or one that does not say),
-	// and over a database a running gate has open.
+	// Force restores a backup of another gate (or one that does not
+	// say). Nothing restores over a database a running gate has open: the
+	// gate would go on writing to the file replaced, and lose it.
 	Force bool
 }
 
 // Restore replaces the database file to with the backup from, after
-// verifying the backup (VerifyFile). Unless forced, it refuses a backup
-// whose gate differs from the one the database belongs to, and a database
-// a running gate has open (InUse). The new file is written beside the
+// verifying the backup (VerifyFile). It refuses a database a running gate
+// has open (InUse), and, unless forced, a backup whose gate differs from
+// the one the database belongs to. The new file is written beside the
 // database, synced, its stale -wal and -shm removed, and renamed over it:
 // at every moment the path holds one whole database.
 func Restore(ctx context.Context, from, to string, opt RestoreOptions) (FileReport, error) {
@@ -300,16 +301,16 @@ func Restore(ctx context.Context, from, to string, opt RestoreOptions) (FileRepo
 		if err != nil {
 			return r, err
 		}
-		if busy && !opt.Force {
-			return r, fmt.Errorf("store: restore: %s is open by a running gate: stop it first (or force)", to)
+		if busy {
+			return r, fmt.Errorf("store: restore: %s is open by a running gate: stop it first (systemctl stop hazgate)", to)
 		}
 		if !opt.Force {
 			cur, err := fileGate(ctx, to)
 			if err != nil {
-				return r, fmt.Errorf("store: restore: cannot tell which gate %s belongs to (force to restore anyway): %w", to, err)
+				return r, fmt.Errorf("store: restore: cannot tell which gate %s belongs to (-force to restore anyway): %w", to, err)
 			}
 			if cur != (GateIdentity{}) && cur != r.Gate {
-				return r, fmt.Errorf("store: restore: the backup is of %s, the database belongs to %s: refused (force to restore anyway)", r.Gate, cur)
+				return r, fmt.Errorf("store: restore: the backup is of %s, the database belongs to %s: refused (-force to restore anyway)", r.Gate, cur)
 			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {

@@ -187,8 +187,10 @@ func TestRestore(t *testing.T) {
 	if busy, err := InUse(g1); err != nil || !busy {
 		t.Fatalf("InUse of an open database = %v, %v", busy, err)
 	}
-	if _, err := Restore(ctx, backup, g1, RestoreOptions{}); err == nil || !strings.Contains(err.Error(), "open by a running gate") {
-		t.Fatalf("restore over an open database: %v", err)
+	for _, force := range []bool{false, true} {
+		if _, err := Restore(ctx, backup, g1, RestoreOptions{Force: force}); err == nil || !strings.Contains(err.Error(), "open by a running gate") {
+			t.Fatalf("restore (force %v) over an open database: %v", force, err)
+		}
 	}
 	s.Close()
 	if busy, err := InUse(g1); err != nil || busy {

@@ -36,7 +36,7 @@ func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.SetOutput(stderr)
 	from := fs.String("from", "", "the backup `FILE` (from hazgate backup)")
 	db := fs.String("db", "", "the gate's SQLite `FILE` to replace (created when missing)")
-	force := fs.Bool("force", false, "restore a backup of another gate, or over a database a running gate has open")
+	force := fs.Bool("force", false, "restore a backup of another gate (a database a running gate has open is never replaced)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
