@@ -152,3 +152,43 @@ func (ix *Index) Apply(c Change) *Index {
 	}
 	return n
 }
+
+// IndexBuilder builds an index one record at a time, as NewIndex builds it
+// from a snapshot with the records in the same order (a later record with
+// the same key replaces the earlier), without the snapshot being held.
+type IndexBuilder struct{ ix *Index }
+
+// NewIndexBuilder starts an empty index.
+func NewIndexBuilder() *IndexBuilder {
+	return &IndexBuilder{ix: &Index{
+		vehicles:  map[string]Vehicle{},
+		tanks:     map[string]Tank{},
+		persons:   map[string]Person{},
+		waybills:  map[string]Waybill{},
+		blacklist: map[[2]string]BlacklistEntry{},
+	}}
+}
+
+// Vehicle adds a vehicle.
+func (b *IndexBuilder) Vehicle(v Vehicle) { b.ix.vehicles[NormalizePlate(v.Plate)] = v }
+
+// Tank adds a tank (the tanks in snapshot order).
+func (b *IndexBuilder) Tank(t Tank) { b.ix.tanks[NormalizePlate(t.Vehicle)] = t }
+
+// Person adds a person.
+func (b *IndexBuilder) Person(p Person) { b.ix.persons[normalizeID(p.IDNumber)] = p }
+
+// Waybill adds a waybill.
+func (b *IndexBuilder) Waybill(w Waybill) { b.ix.waybills[w.Number] = w }
+
+// Blacklist adds a blacklist entry.
+func (b *IndexBuilder) Blacklist(e BlacklistEntry) { b.ix.blacklist[blacklistKey(e.Kind, e.Value)] = e }
+
+// Index returns the index built, with m as its meta; the builder must not
+// be used after.
+func (b *IndexBuilder) Index(m Meta) *Index {
+	ix := b.ix
+	b.ix = nil
+	ix.meta = m
+	return ix
+}
