@@ -2,7 +2,9 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -373,10 +375,28 @@ func blacklistValue(kind, value string) string {
 func (s *Store) ImportJSON(ctx context.Context, open func() io.Reader, file, source string, version int64, now time.Time, opts ...ImportOption) error {
 	what := "import " + source
 	invalid := func(err error) error { return fmt.Errorf("store: %s: %w: %w", what, ErrInvalid, err) }
-	head, err := registry.StreamJSON(open(), file, registry.Sink{})
+	// The first pass: the registry's rules, and the store's own (one
+	// person under two spellings), before the writer is taken.
+	persons := map[string]int{}
+	samePerson := func(i int, p registry.Person) error {
+		id := normalizeID(p.IDNumber)
+		if j, dup := persons[id]; dup {
+			return fmt.Errorf("%s: persons[%d].id_number: %s is the same person as persons[%d]", file, i, p.IDNumber, j)
+		}
+		persons[id] = i
+		return nil
+	}
+	sum := sha256.New()
+	r := io.TeeReader(open(), sum)
+	head, err := registry.StreamJSON(r, file, registry.Sink{Person: samePerson})
 	if err != nil {
 		return invalid(err)
 	}
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	persons = nil
+	first := sum.Sum(nil)
 	if version != 0 && head.Version != 0 && head.Version != version {
 		return invalid(fmt.Errorf("%s: version: the snapshot says %d, not %d", file, head.Version, version))
 	}
@@ -408,25 +428,26 @@ func (s *Store) ImportJSON(ctx context.Context, open func() io.Reader, file, sou
 		if ps := registry.CheckSync(registry.SyncChange{Held: held, Version: version, SyncedAt: claimed, Force: force}, now); len(ps) > 0 {
 			return nil, problems("", ps)
 		}
-		b := registry.NewIndexBuilder()
+		// The second pass writes what the first validated: the same
+		// bytes (their hash is compared before the commit), so it is
+		// not validated again.
+		b := registry.NewIndexBuilderFor(head)
 		sink, closeSink, err := streamInserts(ctx, tx, b)
 		if err != nil {
 			return nil, err
 		}
-		again, err := registry.StreamJSON(open(), file, sink)
-		closeSink()
-		if err != nil {
-			if errors.Is(err, ErrInvalid) {
-				return nil, err
-			}
-			var se *sinkErr
-			if errors.As(err, &se) {
-				return nil, se.err
-			}
-			// Not what the first pass read: the JSON changed under us.
-			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		sum.Reset()
+		r := io.TeeReader(open(), sum)
+		again, err := registry.WalkJSON(r, file, sink)
+		if err == nil {
+			_, err = io.Copy(io.Discard, r)
 		}
-		if again != head {
+		closeSink()
+		var se *sinkErr
+		switch {
+		case errors.As(err, &se):
+			return nil, se.err
+		case err != nil || again != head || !bytes.Equal(sum.Sum(nil), first):
 			return nil, fmt.Errorf("%w: %s: changed while it was imported", ErrInvalid, file)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO registry_meta (id, version, synced_at, source, imported_at)
@@ -443,14 +464,14 @@ func (s *Store) ImportJSON(ctx context.Context, open func() io.Reader, file, sou
 		}, now); err != nil {
 			return nil, err
 		}
-		// As ImportSnapshot's index: the records decoded back from the
-		// JSON the tables hold, the meta as Open reads it.
+		// As ImportSnapshot's index: the records as the tables hold
+		// them, the meta as Open reads it.
 		return b.Index(registry.Meta{Version: version, SyncedAt: registry.Instant(syncedAt).Start(time.UTC)}), nil
 	})
 }
 
-// sinkErr marks an error of the store's (a failed insert, a person twice
-// under two spellings) inside registry.StreamJSON.
+// sinkErr marks an error of the store's (a failed insert) inside
+// registry.WalkJSON.
 type sinkErr struct{ err error }
 
 func (e *sinkErr) Error() string { return e.err.Error() }
@@ -492,33 +513,24 @@ func streamInserts(ctx context.Context, tx *sql.Tx, b *registry.IndexBuilder) (r
 		}
 		sts[i] = st
 	}
-	// registry.Validate compares ID numbers as written; "...x" and "...X"
-	// are the same person, and which of the two the gate would find is
-	// not for the store to guess.
-	persons := map[string]int{}
 	sink := registry.Sink{
 		Vehicle: func(i int, v registry.Vehicle) error {
-			return insertDoc(ctx, sts[0], "vehicles", i, v, b.Vehicle, func(v registry.Vehicle) []any {
+			return insertDoc(ctx, sts[0], "vehicles", i, v, b.VehicleJSON, func(v registry.Vehicle) []any {
 				return []any{registry.NormalizePlate(v.Plate), v.Kind, v.Carrier}
 			})
 		},
 		Tank: func(i int, t registry.Tank) error {
-			return insertDoc(ctx, sts[1], "tanks", i, t, b.Tank, func(t registry.Tank) []any {
+			return insertDoc(ctx, sts[1], "tanks", i, t, b.TankJSON, func(t registry.Tank) []any {
 				return []any{t.ID, registry.NormalizePlate(t.Vehicle), i}
 			})
 		},
 		Person: func(i int, p registry.Person) error {
-			id := normalizeID(p.IDNumber)
-			if j, dup := persons[id]; dup {
-				return &sinkErr{fmt.Errorf("persons[%d].id_number: %w: %s is the same person as persons[%d]", i, ErrInvalid, p.IDNumber, j)}
-			}
-			persons[id] = i
-			return insertDoc(ctx, sts[2], "persons", i, p, b.Person, func(p registry.Person) []any {
-				return []any{id, p.Name}
+			return insertDoc(ctx, sts[2], "persons", i, p, b.PersonJSON, func(p registry.Person) []any {
+				return []any{normalizeID(p.IDNumber), p.Name}
 			})
 		},
 		Waybill: func(i int, w registry.Waybill) error {
-			return insertDoc(ctx, sts[3], "waybills", i, w, b.Waybill, func(w registry.Waybill) []any {
+			return insertDoc(ctx, sts[3], "waybills", i, w, b.WaybillJSON, func(w registry.Waybill) []any {
 				return []any{w.Number, registry.NormalizePlate(w.Vehicle), registry.NormalizePlate(w.Trailer),
 					normalizeID(w.Driver), normalizeID(w.Escort), w.Carrier, w.ValidFrom.String(), w.ValidUntil.String()}
 			})
@@ -534,21 +546,19 @@ func streamInserts(ctx context.Context, tx *sql.Tx, b *registry.IndexBuilder) (r
 	return sink, closeAll, nil
 }
 
-// insertDoc inserts rec (its key columns, then its JSON) and adds it to
-// the index as decoded back from that JSON (the round trip is not the
-// identity: instants keep whole seconds).
-func insertDoc[T any](ctx context.Context, st *sql.Stmt, table string, i int, rec T, add func(T), keys func(T) []any) error {
+// insertDoc inserts rec (its key columns, then its JSON) and adds that
+// JSON to the index (which decodes it back for its key: the round trip is
+// not the identity, instants keep whole seconds).
+func insertDoc[T any](ctx context.Context, st *sql.Stmt, table string, i int, rec T, add func([]byte) (T, error), keys func(T) []any) error {
 	doc, err := json.Marshal(rec)
 	if err == nil {
 		_, err = st.ExecContext(ctx, append(keys(rec), string(doc))...)
 	}
-	var back T
 	if err == nil {
-		err = json.Unmarshal(doc, &back)
+		_, err = add(doc)
 	}
 	if err != nil {
 		return &sinkErr{fmt.Errorf("%s[%d]: %w", table, i, err)}
 	}
-	add(back)
 	return nil
 }
