@@ -82,3 +82,22 @@ func TestIndexRecordWithoutJSON(t *testing.T) {
 		t.Fatal("a deleted NaN vehicle is still found")
 	}
 }
+
+// BenchmarkIndexLookup: what a lookup costs now that the index decodes the
+// record from its JSON.
+func BenchmarkIndexLookup(b *testing.B) {
+	p := Person{IDNumber: "110105198001010010", Name: "测试人员", Address: "浙江省宁波市镇海区测试路1号",
+		Certificates: []Certificate{{Role: RoleDriver, Number: "DG-0000001", ValidUntil: Date(2028, 5, 1)}}}
+	v := Vehicle{Plate: "浙B12345", Kind: KindTractor, Carrier: "宁波危化运输有限公司0001", LicenceValidUntil: Date(2028, 1, 31),
+		PermitNo: "330200100001", PermitValidUntil: Date(2028, 6, 30), PermitClasses: []string{"2"},
+		InspectionValidUntil: Date(2027, 12, 31), RatedLoadKg: 40000}
+	ix := NewIndex(&Snapshot{Vehicles: []Vehicle{v}, Persons: []Person{p}}, time.Time{})
+	for b.Loop() {
+		if _, ok := ix.Vehicle("浙B12345"); !ok {
+			b.Fatal("no vehicle")
+		}
+		if _, ok := ix.Person("110105198001010010"); !ok {
+			b.Fatal("no person")
+		}
+	}
+}

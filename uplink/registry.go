@@ -232,12 +232,17 @@ func (r *registrySync) handle(ctx context.Context, m inboxMsg) {
 		r.refuse(ctx, "registry message on "+m.topic, fmt.Errorf("schema: %q is not %q, the one schema this topic carries", head.Schema, want))
 		return
 	}
+	// The payload is not held here while it is applied: a snapshot's
+	// last chunk (10 MB of base64 at 8 chunks of 64 MiB) would be held
+	// through the import.
+	payload := m.payload
+	m.payload = nil
 	var err error
 	switch want {
 	case SchemaRegistrySnapshot:
-		err = r.chunk(ctx, m.payload)
+		err = r.chunk(ctx, payload)
 	case SchemaRegistryDelta:
-		err = r.delta(ctx, m.payload)
+		err = r.delta(ctx, payload)
 	}
 	if err != nil {
 		r.u.log.Error("registry update not applied", "topic", m.topic, "err", err)
@@ -328,6 +333,8 @@ func (r *registrySync) chunk(ctx context.Context, data []byte) error {
 	if err != nil {
 		return r.refuse(ctx, what, errors.New("data: not base64"))
 	}
+	c.Data = "" // in part now; neither is held through the import
+
 	m, err := u.st.RegistryMeta(ctx)
 	if err != nil {
 		return err
