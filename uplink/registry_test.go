@@ -1,6 +1,7 @@
 package uplink
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -308,39 +309,56 @@ func TestRegistryDeltaRefusesBadRegistries(t *testing.T) {
 // running TestRegistryRSSChild) opens a store and an uplink, reads its
 // baseline, is handed the chunks one message at a time as the broker would
 // deliver them, and reports VmHWM. The target is at most twice
-// registry_max_bytes above the baseline.
+// registry_max_bytes above the baseline. held=empty: the gate holds no
+// registry; held=same-size: it holds the same snapshot at version 4 (its
+// index is in the baseline), which the new one replaces.
 func BenchmarkRegistrySnapshotRSS(b *testing.B) {
 	dir := b.TempDir()
-	file := filepath.Join(dir, "snapshot.json")
-	f, err := os.Create(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := registrytest.WriteBig(f, 60_000_000, 5, time.Now().Add(-time.Minute)); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
-	for b.Loop() {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestRegistryRSSChild$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), "UPLINK_RSS_CHILD="+file, "UPLINK_RSS_DIR="+b.TempDir())
-		out, err := cmd.CombinedOutput()
+	write := func(name string, version int64) string {
+		file := filepath.Join(dir, name)
+		f, err := os.Create(file)
 		if err != nil {
-			b.Fatalf("child: %v\n%s", err, out)
+			b.Fatal(err)
 		}
-		var size, base, peak int64
-		for _, l := range strings.Split(string(out), "\n") {
-			if i := strings.Index(l, "rss: "); i >= 0 {
-				fmt.Sscanf(l[i:], "rss: size=%d baseline=%d peak=%d", &size, &base, &peak)
+		if _, err := registrytest.WriteBig(f, 60_000_000, version, time.Now().Add(-time.Minute)); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+		return file
+	}
+	heldFile := write("held.json", 4)
+	file := write("snapshot.json", 5) // synced no earlier than the held one
+	for _, held := range []string{"empty", "same-size"} {
+		heldEnv := ""
+		if held == "same-size" {
+			heldEnv = heldFile
+		}
+		b.Run("held="+held, func(b *testing.B) {
+			for b.Loop() {
+				cmd := exec.Command(os.Args[0], "-test.run=^TestRegistryRSSChild$", "-test.count=1", "-test.v")
+				cmd.Env = append(os.Environ(), "UPLINK_RSS_CHILD="+file, "UPLINK_RSS_DIR="+b.TempDir(), "UPLINK_RSS_HELD="+heldEnv)
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					b.Fatalf("child: %v\n%s", err, out)
+				}
+				var size, base, peak int64
+				for _, l := range strings.Split(string(out), "\n") {
+					if i := strings.Index(l, "rss: "); i >= 0 {
+						fmt.Sscanf(l[i:], "rss: size=%d baseline=%d peak=%d", &size, &base, &peak)
+					}
+				}
+				if peak == 0 {
+					b.Fatalf("the child reported no peak:\n%s", out)
+				}
+				const max = 64 << 20
+				b.ReportMetric(float64(size)/(1<<20), "snapshot-MiB")
+				b.ReportMetric(float64(base)/(1<<20), "baseline-MiB")
+				b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+				b.ReportMetric(float64(peak-base)/max, "over-baseline/max")
 			}
-		}
-		if peak == 0 {
-			b.Fatalf("the child reported no peak:\n%s", out)
-		}
-		const max = 64 << 20
-		b.ReportMetric(float64(size)/(1<<20), "snapshot-MiB")
-		b.ReportMetric(float64(base)/(1<<20), "baseline-MiB")
-		b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
-		b.ReportMetric(float64(peak-base)/max, "over-baseline/max")
+		})
 	}
 }
 
@@ -359,6 +377,17 @@ func TestRegistryRSSChild(t *testing.T) {
 	u, err := New(cfg, st, Deps{Alarms: nopAlarms{}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if held := os.Getenv("UPLINK_RSS_HELD"); held != "" {
+		hf, err := os.Open(held)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hf.Close()
+		open := func() io.Reader { return bufio.NewReader(io.NewSectionReader(hf, 0, 1<<62)) }
+		if err := st.ImportJSON(ctx, open, held, "held", 4, time.Now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	f, err := os.Open(file)
 	if err != nil {
