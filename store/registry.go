@@ -447,8 +447,12 @@ func (s *Store) ImportJSON(ctx context.Context, open func() io.Reader, file, sou
 		switch {
 		case errors.As(err, &se):
 			return nil, se.err
-		case err != nil || again != head || !bytes.Equal(sum.Sum(nil), first):
+		case err == nil && (again != head || !bytes.Equal(sum.Sum(nil), first)):
 			return nil, fmt.Errorf("%w: %s: changed while it was imported", ErrInvalid, file)
+		case err != nil:
+			// The bytes the first pass validated do not decode: they
+			// changed, or could not be read again.
+			return nil, fmt.Errorf("%s: read again: %w", file, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO registry_meta (id, version, synced_at, source, imported_at)
 			VALUES (1, ?, ?, ?, ?)

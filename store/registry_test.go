@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
@@ -619,5 +620,24 @@ func TestImportJSON(t *testing.T) {
 	}
 	if after := registryState(t, s); after != before {
 		t.Fatal("a failed import changed the store")
+	}
+	// JSON that breaks on the second reading (a read error, or changed)
+	// fails the import after some records were written: none is kept.
+	n = 0
+	breaking := func() io.Reader {
+		n++
+		if n == 1 {
+			return bytes.NewReader(good)
+		}
+		return io.MultiReader(bytes.NewReader(good[:len(good)/2]), iotest.ErrReader(errors.New("disk gone")))
+	}
+	if err := s.ImportJSON(ctx, breaking, "b.json", "b", 0, t0.Add(time.Hour)); err == nil || !strings.Contains(err.Error(), "disk gone") {
+		t.Fatalf("JSON broken on the second reading: %v", err)
+	}
+	if after := registryState(t, s); after != before {
+		t.Fatal("a failed import changed the store")
+	}
+	if s.reg.view.Load().ix != beforeIx {
+		t.Fatal("a failed import swapped the index")
 	}
 }
