@@ -1,51 +1,86 @@
 package registry
 
 import (
+	"encoding/json"
 	"maps"
+	"reflect"
+	"strings"
 	"time"
 )
 
 // Index is a read-only in-memory view of a snapshot, keyed the way the checks
 // look things up. Plates are compared normalised.
+//
+// It holds each record as its JSON, the form the registry tables hold, and
+// decodes it when it is looked up (a few microseconds): records decoded
+// into structs take about 2.5 times their JSON, and the whole registry is
+// held (issue 19.4: a 57 MiB snapshot's index was 144 MiB of live heap as
+// structs). Each lookup returns a record of its own.
 type Index struct {
-	vehicles  map[string]Vehicle
-	tanks     map[string]Tank // by normalised vehicle plate
-	persons   map[string]Person
-	waybills  map[string]Waybill
+	vehicles  table[Vehicle] // by normalised plate
+	tanks     table[Tank]    // by normalised vehicle plate
+	persons   table[Person]  // by ID number, a trailing x folded
+	waybills  table[Waybill]
 	blacklist map[[2]string]BlacklistEntry
 	meta      Meta
+}
+
+// table holds records of one kind by key: as their JSON, compacted (see
+// keyCodes), or, for a record that has no JSON (a NaN or an infinity,
+// which Validate refuses, in a snapshot built by hand), as it is.
+type table[T any] struct {
+	docs map[string]string
+	odd  map[string]T // nil when there is none
+}
+
+func newTable[T any](n int) table[T] { return table[T]{docs: make(map[string]string, n)} }
+
+func (t table[T]) clone() table[T] { return table[T]{docs: maps.Clone(t.docs), odd: maps.Clone(t.odd)} }
+
+func (t *table[T]) del(key string) {
+	delete(t.docs, key)
+	delete(t.odd, key)
+}
+
+// get decodes the record under key. The JSON is the index's own (see
+// IndexBuilder), so it decodes; were it not to, nothing is found.
+func (t table[T]) get(key string) (T, bool) {
+	var v T
+	if doc, ok := t.docs[key]; ok {
+		if err := json.Unmarshal([]byte(keyCodes.expand.Replace(doc)), &v); err != nil {
+			var zero T
+			return zero, false
+		}
+		return v, true
+	}
+	v, ok := t.odd[key]
+	return v, ok
 }
 
 // NewIndex indexes s. A snapshot without synced_at is taken as synced at
 // syncedDefault.
 func NewIndex(s *Snapshot, syncedDefault time.Time) *Index {
-	ix := &Index{
-		vehicles:  make(map[string]Vehicle, len(s.Vehicles)),
-		tanks:     make(map[string]Tank, len(s.Tanks)),
-		persons:   make(map[string]Person, len(s.Persons)),
-		waybills:  make(map[string]Waybill, len(s.Waybills)),
-		blacklist: make(map[[2]string]BlacklistEntry, len(s.Blacklist)),
-		meta:      Meta{Version: s.Version, SyncedAt: syncedDefault},
-	}
-	if !s.SyncedAt.IsZero() {
-		ix.meta.SyncedAt = s.SyncedAt.Start(time.UTC)
-	}
+	b := NewIndexBuilder()
 	for _, v := range s.Vehicles {
-		ix.vehicles[NormalizePlate(v.Plate)] = v
+		b.Vehicle(v)
 	}
 	for _, t := range s.Tanks {
-		ix.tanks[NormalizePlate(t.Vehicle)] = t
+		b.Tank(t)
 	}
 	for _, p := range s.Persons {
-		ix.persons[normalizeID(p.IDNumber)] = p
+		b.Person(p)
 	}
 	for _, w := range s.Waybills {
-		ix.waybills[w.Number] = w
+		b.Waybill(w)
 	}
-	for _, b := range s.Blacklist {
-		ix.blacklist[blacklistKey(b.Kind, b.Value)] = b
+	for _, e := range s.Blacklist {
+		b.Blacklist(e)
 	}
-	return ix
+	m := Meta{Version: s.Version, SyncedAt: syncedDefault}
+	if !s.SyncedAt.IsZero() {
+		m.SyncedAt = s.SyncedAt.Start(time.UTC)
+	}
+	return b.Index(m)
 }
 
 func blacklistKey(kind, value string) [2]string {
@@ -67,26 +102,22 @@ func normalizeID(s string) string {
 
 // Vehicle looks a vehicle up by plate.
 func (ix *Index) Vehicle(plate string) (Vehicle, bool) {
-	v, ok := ix.vehicles[NormalizePlate(plate)]
-	return v, ok
+	return ix.vehicles.get(NormalizePlate(plate))
 }
 
 // TankOn returns the tank registered to the vehicle with this plate.
 func (ix *Index) TankOn(plate string) (Tank, bool) {
-	t, ok := ix.tanks[NormalizePlate(plate)]
-	return t, ok
+	return ix.tanks.get(NormalizePlate(plate))
 }
 
 // Person looks a person up by ID number.
 func (ix *Index) Person(id string) (Person, bool) {
-	p, ok := ix.persons[normalizeID(id)]
-	return p, ok
+	return ix.persons.get(normalizeID(id))
 }
 
 // Waybill looks a waybill up by number.
 func (ix *Index) Waybill(number string) (Waybill, bool) {
-	w, ok := ix.waybills[number]
-	return w, ok
+	return ix.waybills.get(number)
 }
 
 // Blacklisted returns the blacklist entry for kind and value, if any.
@@ -113,42 +144,185 @@ type Change struct {
 // Apply returns a new index: ix with c applied, as NewIndex would build it
 // from the registry after c. ix is not changed (an Index is immutable).
 func (ix *Index) Apply(c Change) *Index {
-	n := &Index{
-		vehicles:  maps.Clone(ix.vehicles),
-		persons:   maps.Clone(ix.persons),
-		waybills:  maps.Clone(ix.waybills),
+	b := &IndexBuilder{ix: &Index{
+		vehicles:  ix.vehicles.clone(),
+		persons:   ix.persons.clone(),
+		waybills:  ix.waybills.clone(),
 		blacklist: maps.Clone(ix.blacklist),
-		tanks:     make(map[string]Tank, len(c.Tanks)),
-		meta:      c.Meta,
-	}
+		tanks:     newTable[Tank](len(c.Tanks)),
+	}}
+	n := b.ix
 	for _, p := range c.DeleteVehicles {
-		delete(n.vehicles, NormalizePlate(p))
+		n.vehicles.del(NormalizePlate(p))
 	}
 	for _, id := range c.DeletePersons {
-		delete(n.persons, normalizeID(id))
+		n.persons.del(normalizeID(id))
 	}
 	for _, w := range c.DeleteWaybills {
-		delete(n.waybills, w)
+		n.waybills.del(w)
 	}
-	for _, b := range c.DeleteBlacklist {
-		delete(n.blacklist, blacklistKey(b.Kind, b.Value))
+	for _, e := range c.DeleteBlacklist {
+		delete(n.blacklist, blacklistKey(e.Kind, e.Value))
 	}
 	if u := c.Upsert; u != nil {
 		for _, v := range u.Vehicles {
-			n.vehicles[NormalizePlate(v.Plate)] = v
+			b.Vehicle(v)
 		}
 		for _, p := range u.Persons {
-			n.persons[normalizeID(p.IDNumber)] = p
+			b.Person(p)
 		}
 		for _, w := range u.Waybills {
-			n.waybills[w.Number] = w
+			b.Waybill(w)
 		}
-		for _, b := range u.Blacklist {
-			n.blacklist[blacklistKey(b.Kind, b.Value)] = b
+		for _, e := range u.Blacklist {
+			b.Blacklist(e)
 		}
 	}
 	for _, t := range c.Tanks {
-		n.tanks[NormalizePlate(t.Vehicle)] = t
+		b.Tank(t)
 	}
-	return n
+	return b.Index(c.Meta)
+}
+
+// IndexBuilder builds an index one record at a time, as NewIndex builds it
+// from a snapshot with the records in the same order (a later record with
+// the same key replaces the earlier), without the snapshot being held.
+type IndexBuilder struct{ ix *Index }
+
+// NewIndexBuilder starts an empty index.
+func NewIndexBuilder() *IndexBuilder { return NewIndexBuilderFor(Head{}) }
+
+// NewIndexBuilderFor starts an empty index with room for the records h
+// counts (its maps are not grown, and copied, as they fill).
+func NewIndexBuilderFor(h Head) *IndexBuilder {
+	return &IndexBuilder{ix: &Index{
+		vehicles:  newTable[Vehicle](h.Vehicles),
+		tanks:     newTable[Tank](h.Tanks),
+		persons:   newTable[Person](h.Persons),
+		waybills:  newTable[Waybill](h.Waybills),
+		blacklist: make(map[[2]string]BlacklistEntry, h.Blacklist),
+	}}
+}
+
+// Vehicle adds a vehicle.
+func (b *IndexBuilder) Vehicle(v Vehicle) { addRecord(&b.ix.vehicles, v, vehicleKey) }
+
+// Tank adds a tank (the tanks in snapshot order).
+func (b *IndexBuilder) Tank(t Tank) { addRecord(&b.ix.tanks, t, tankKey) }
+
+// Person adds a person.
+func (b *IndexBuilder) Person(p Person) { addRecord(&b.ix.persons, p, personKey) }
+
+// Waybill adds a waybill.
+func (b *IndexBuilder) Waybill(w Waybill) { addRecord(&b.ix.waybills, w, waybillKey) }
+
+// Blacklist adds a blacklist entry.
+func (b *IndexBuilder) Blacklist(e BlacklistEntry) { b.ix.blacklist[blacklistKey(e.Kind, e.Value)] = e }
+
+// VehicleJSON adds the vehicle whose JSON doc is (as json.Marshal writes
+// it, as the registry tables hold it), and returns it as decoded from doc;
+// the index holds doc, not the record. An error (doc is not a vehicle)
+// adds nothing.
+func (b *IndexBuilder) VehicleJSON(doc []byte) (Vehicle, error) {
+	return addJSON(&b.ix.vehicles, doc, vehicleKey)
+}
+
+// TankJSON adds a tank from its JSON, as VehicleJSON.
+func (b *IndexBuilder) TankJSON(doc []byte) (Tank, error) { return addJSON(&b.ix.tanks, doc, tankKey) }
+
+// PersonJSON adds a person from its JSON, as VehicleJSON.
+func (b *IndexBuilder) PersonJSON(doc []byte) (Person, error) {
+	return addJSON(&b.ix.persons, doc, personKey)
+}
+
+// WaybillJSON adds a waybill from its JSON, as VehicleJSON.
+func (b *IndexBuilder) WaybillJSON(doc []byte) (Waybill, error) {
+	return addJSON(&b.ix.waybills, doc, waybillKey)
+}
+
+func vehicleKey(v Vehicle) string { return NormalizePlate(v.Plate) }
+func tankKey(t Tank) string       { return NormalizePlate(t.Vehicle) }
+func personKey(p Person) string   { return normalizeID(p.IDNumber) }
+func waybillKey(w Waybill) string { return w.Number }
+
+// addRecord adds rec, as its JSON, under key(rec) as decoded back from
+// that JSON (the round trip is not the identity: instants keep whole
+// seconds), as the registry tables would give it back; a record with no
+// JSON as it is.
+func addRecord[T any](t *table[T], rec T, key func(T) string) {
+	doc, err := json.Marshal(rec)
+	if err == nil {
+		_, err = addJSON(t, doc, key)
+	}
+	if err != nil {
+		k := key(rec)
+		delete(t.docs, k)
+		if t.odd == nil {
+			t.odd = map[string]T{}
+		}
+		t.odd[k] = rec
+	}
+}
+
+func addJSON[T any](t *table[T], doc []byte, key func(T) string) (T, error) {
+	var v T
+	if err := json.Unmarshal(doc, &v); err != nil {
+		var zero T
+		return zero, err
+	}
+	k := key(v)
+	delete(t.odd, k)
+	t.docs[k] = keyCodes.compact.Replace(string(doc))
+	return v, nil
+}
+
+// keyCodes shorten the JSON the index holds: each field name of the
+// records, written `"name":`, becomes two bytes, \x01 and a letter. The
+// names are about half of a record's JSON. json.Marshal escapes every
+// control character in a string, so \x01 is never in its output, and
+// `"name":` is there only as a field name (a quote inside a string is
+// escaped, and a string value is never followed by a colon): the
+// expansion gives back exactly the JSON that was compacted.
+var keyCodes = func() struct{ compact, expand *strings.Replacer } {
+	var names []string
+	seen := map[string]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		switch t.Kind() {
+		case reflect.Slice, reflect.Pointer:
+			walk(t.Elem())
+		case reflect.Struct:
+			for i := range t.NumField() {
+				f := t.Field(i)
+				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+				if !f.IsExported() {
+					continue
+				}
+				if name != "" && name != "-" && !seen[name] {
+					seen[name] = true
+					names = append(names, name)
+				}
+				walk(f.Type)
+			}
+		}
+	}
+	for _, v := range []any{Vehicle{}, Tank{}, Person{}, Waybill{}} {
+		walk(reflect.TypeOf(v))
+	}
+	var compact, expand []string
+	for i, n := range names {
+		code := "\x01" + string(rune(0x21+i)) // printable ASCII after the \x01
+		compact = append(compact, `"`+n+`":`, code)
+		expand = append(expand, code, `"`+n+`":`)
+	}
+	return struct{ compact, expand *strings.Replacer }{strings.NewReplacer(compact...), strings.NewReplacer(expand...)}
+}()
+
+// Index returns the index built, with m as its meta; the builder must not
+// be used after.
+func (b *IndexBuilder) Index(m Meta) *Index {
+	ix := b.ix
+	b.ix = nil
+	ix.meta = m
+	return ix
 }

@@ -6,16 +6,242 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // DecodeJSON reads a snapshot from a JSON document as a stream, one record
 // at a time, so that the document is never held whole beside the records
-// decoded from it (a 60 MB snapshot over MQTT, a large `registry import`).
-// It is as strict as Decode: unknown and repeated keys, null records and a
-// second document are errors, and the snapshot must validate. Errors name
-// the file and the field, and the byte offset where the JSON breaks; the
-// record and field of a record that does not validate.
+// decoded from it (a large `registry import`). It is as strict as Decode:
+// unknown and repeated keys, null records and a second document are
+// errors, and the snapshot must validate. Errors name the file and the
+// field, and the byte offset where the JSON breaks; the record and field of
+// a record that does not validate.
 func DecodeJSON(r io.Reader, file string) (*Snapshot, error) {
+	var s Snapshot
+	h := handlers{
+		vehicle:   func(_ int, v Vehicle) error { s.Vehicles = append(s.Vehicles, v); return nil },
+		tank:      func(_ int, t Tank) error { s.Tanks = append(s.Tanks, t); return nil },
+		person:    func(_ int, p Person) error { s.Persons = append(s.Persons, p); return nil },
+		waybill:   func(_ int, w Waybill) error { s.Waybills = append(s.Waybills, w); return nil },
+		blacklist: func(_ int, b BlacklistEntry) error { s.Blacklist = append(s.Blacklist, b); return nil },
+	}
+	if err := walkJSON(r, file, &s.Version, &s.SyncedAt, h); err != nil {
+		return nil, err
+	}
+	if ps := s.Validate(); len(ps) > 0 {
+		return nil, problemsJoin(file, ps)
+	}
+	return &s, nil
+}
+
+func problemsJoin(file string, ps []Problem) error {
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = fmt.Errorf("%s: %s: %s", file, p.Field, p.Msg)
+	}
+	return errors.Join(errs...)
+}
+
+// Head is what a snapshot says of itself, and how many records of each
+// kind it holds.
+type Head struct {
+	Version                                       int64
+	SyncedAt                                      Validity
+	Vehicles, Tanks, Persons, Waybills, Blacklist int
+}
+
+// Sink receives a snapshot's records one at a time, with their place in
+// their list, as StreamJSON decodes them. A nil function takes nothing. An
+// error from one ends the stream and is StreamJSON's error, as it is.
+type Sink struct {
+	Vehicle   func(i int, v Vehicle) error
+	Tank      func(i int, t Tank) error
+	Person    func(i int, p Person) error
+	Waybill   func(i int, w Waybill) error
+	Blacklist func(i int, b BlacklistEntry) error
+}
+
+// StreamJSON reads a snapshot from a JSON document as DecodeJSON does, as
+// strictly and with the same errors, and validates it record by record as
+// Snapshot.Validate does (the same rules, the same field paths), without
+// ever holding the snapshot: each record goes to sink as it is decoded,
+// and is then dropped. Only the keys the duplicate checks need are held.
+// Once any problem is found, sink is given nothing more, and the rest of
+// the document is still read for its problems, which are all reported
+// (in the order of the document).
+func StreamJSON(r io.Reader, file string, sink Sink) (Head, error) {
+	var h Head
+	v := newStreamValidator()
+	var sinkErr error
+	give := func(ok bool, f func() error) error {
+		if ok && len(v.ps) == 0 && sinkErr == nil {
+			sinkErr = f()
+			return sinkErr
+		}
+		return nil
+	}
+	hs := handlers{
+		vehicle: func(i int, r Vehicle) error {
+			h.Vehicles++
+			return give(v.vehicle(i, r), func() error { return call(sink.Vehicle, i, r) })
+		},
+		tank: func(i int, r Tank) error {
+			h.Tanks++
+			return give(v.tank(i, r), func() error { return call(sink.Tank, i, r) })
+		},
+		person: func(i int, r Person) error {
+			h.Persons++
+			return give(v.person(i, r), func() error { return call(sink.Person, i, r) })
+		},
+		waybill: func(i int, r Waybill) error {
+			h.Waybills++
+			return give(v.waybill(i, r), func() error { return call(sink.Waybill, i, r) })
+		},
+		blacklist: func(i int, r BlacklistEntry) error {
+			h.Blacklist++
+			return give(v.blacklist(i, r), func() error { return call(sink.Blacklist, i, r) })
+		},
+	}
+	err := walkJSON(r, file, &h.Version, &h.SyncedAt, hs)
+	if sinkErr != nil {
+		return h, sinkErr
+	}
+	if err != nil {
+		return h, err
+	}
+	if len(v.ps) > 0 {
+		return h, problemsJoin(file, v.ps)
+	}
+	return h, nil
+}
+
+// WalkJSON reads a snapshot's JSON as StreamJSON does, as strictly, and
+// gives every record to sink, but does not validate the records: it is for
+// a document StreamJSON has validated, read again (the store checks that
+// the bytes are the same, by their hash), so that the second reading holds
+// not even the duplicate checks' keys.
+func WalkJSON(r io.Reader, file string, sink Sink) (Head, error) {
+	var h Head
+	hs := handlers{
+		vehicle:   func(i int, r Vehicle) error { h.Vehicles++; return call(sink.Vehicle, i, r) },
+		tank:      func(i int, r Tank) error { h.Tanks++; return call(sink.Tank, i, r) },
+		person:    func(i int, r Person) error { h.Persons++; return call(sink.Person, i, r) },
+		waybill:   func(i int, r Waybill) error { h.Waybills++; return call(sink.Waybill, i, r) },
+		blacklist: func(i int, r BlacklistEntry) error { h.Blacklist++; return call(sink.Blacklist, i, r) },
+	}
+	err := walkJSON(r, file, &h.Version, &h.SyncedAt, hs)
+	return h, err
+}
+
+func call[T any](f func(int, T) error, i int, v T) error {
+	if f == nil {
+		return nil
+	}
+	return f(i, v)
+}
+
+// streamValidator applies Snapshot.Validate to one record at a time: each
+// record is validated alone by Validate itself (its field paths moved to
+// the record's place), and the duplicate checks, the only rules across
+// records, are made here against the keys seen so far, with Validate's
+// words.
+type streamValidator struct {
+	plates, tanks, persons, waybills map[string]int
+	ps                               []Problem
+	one                              Snapshot
+}
+
+func newStreamValidator() *streamValidator {
+	return &streamValidator{plates: map[string]int{}, tanks: map[string]int{}, persons: map[string]int{}, waybills: map[string]int{}}
+}
+
+// alone validates s, which holds one record at place 0 of list, as if at
+// place i, after dup (a duplicate key's problem, or none): the key's field
+// is the first Validate checks in every record. It reports whether the
+// record has no problem.
+func (v *streamValidator) alone(list string, i int, dup *Problem) bool {
+	ps := v.one.Validate()
+	v.one = Snapshot{}
+	if dup != nil {
+		v.ps = append(v.ps, *dup)
+	}
+	from, to := list+"[0]", fmt.Sprintf("%s[%d]", list, i)
+	for _, p := range ps {
+		p.Field = to + strings.TrimPrefix(p.Field, from)
+		v.ps = append(v.ps, p)
+	}
+	return dup == nil && len(ps) == 0
+}
+
+func (v *streamValidator) vehicle(i int, r Vehicle) bool {
+	var dup *Problem
+	if PlateProblem(r.Plate) == "" {
+		key := NormalizePlate(r.Plate)
+		if j, seen := v.plates[key]; seen {
+			dup = &Problem{fmt.Sprintf("vehicles[%d].plate", i), fmt.Sprintf("%s is already vehicles[%d]", r.Plate, j)}
+		} else {
+			v.plates[key] = i
+		}
+	}
+	v.one.Vehicles = []Vehicle{r}
+	return v.alone("vehicles", i, dup)
+}
+
+func (v *streamValidator) tank(i int, r Tank) bool {
+	var dup *Problem
+	if r.ID != "" {
+		if j, seen := v.tanks[r.ID]; seen {
+			dup = &Problem{fmt.Sprintf("tanks[%d].id", i), fmt.Sprintf("%s is already tanks[%d]", r.ID, j)}
+		} else {
+			v.tanks[r.ID] = i
+		}
+	}
+	v.one.Tanks = []Tank{r}
+	return v.alone("tanks", i, dup)
+}
+
+func (v *streamValidator) person(i int, r Person) bool {
+	var dup *Problem
+	if IDProblem(r.IDNumber) == "" {
+		if j, seen := v.persons[r.IDNumber]; seen {
+			dup = &Problem{fmt.Sprintf("persons[%d].id_number", i), fmt.Sprintf("%s is already persons[%d]", r.IDNumber, j)}
+		}
+		v.persons[r.IDNumber] = i // as Validate: the latest place
+	}
+	v.one.Persons = []Person{r}
+	return v.alone("persons", i, dup)
+}
+
+func (v *streamValidator) waybill(i int, r Waybill) bool {
+	var dup *Problem
+	if r.Number != "" {
+		if j, seen := v.waybills[r.Number]; seen {
+			dup = &Problem{fmt.Sprintf("waybills[%d].number", i), fmt.Sprintf("%s is already waybills[%d]", r.Number, j)}
+		} else {
+			v.waybills[r.Number] = i
+		}
+	}
+	v.one.Waybills = []Waybill{r}
+	return v.alone("waybills", i, dup)
+}
+
+func (v *streamValidator) blacklist(i int, r BlacklistEntry) bool {
+	v.one.Blacklist = []BlacklistEntry{r}
+	return v.alone("blacklist", i, nil)
+}
+
+// handlers take the records of each list as they are decoded.
+type handlers struct {
+	vehicle   func(int, Vehicle) error
+	tank      func(int, Tank) error
+	person    func(int, Person) error
+	waybill   func(int, Waybill) error
+	blacklist func(int, BlacklistEntry) error
+}
+
+// walkJSON reads a snapshot document, strictly, into version and syncedAt
+// and, record by record, h.
+func walkJSON(r io.Reader, file string, version *int64, syncedAt *Validity, h handlers) error {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	fail := func(field string, err error) error {
@@ -25,57 +251,58 @@ func DecodeJSON(r io.Reader, file string) (*Snapshot, error) {
 		return fmt.Errorf("%s: byte %d: %s: %w", file, dec.InputOffset(), field, err)
 	}
 	if err := expectDelim(dec, '{'); err != nil {
-		return nil, fail("", err)
+		return fail("", err)
 	}
-	var s Snapshot
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, fail("", err)
+			return fail("", err)
 		}
 		key, _ := tok.(string)
 		if seen[key] {
-			return nil, fail(key, errors.New("given twice"))
+			return fail(key, errors.New("given twice"))
 		}
 		seen[key] = true
 		switch key {
 		case "version":
-			err = decodeValue(dec, &s.Version)
+			err = decodeValue(dec, version)
 		case "synced_at":
-			err = decodeValue(dec, &s.SyncedAt)
+			err = decodeValue(dec, syncedAt)
 		case "vehicles":
-			err = decodeList(dec, &s.Vehicles)
+			err = decodeList(dec, h.vehicle)
 		case "tanks":
-			err = decodeList(dec, &s.Tanks)
+			err = decodeList(dec, h.tank)
 		case "persons":
-			err = decodeList(dec, &s.Persons)
+			err = decodeList(dec, h.person)
 		case "waybills":
-			err = decodeList(dec, &s.Waybills)
+			err = decodeList(dec, h.waybill)
 		case "blacklist":
-			err = decodeList(dec, &s.Blacklist)
+			err = decodeList(dec, h.blacklist)
 		default:
-			return nil, fail(key, errors.New("unknown field"))
+			return fail(key, errors.New("unknown field"))
+		}
+		var se sinkError
+		if errors.As(err, &se) {
+			return se.err
 		}
 		if err != nil {
-			return nil, fail(key, err)
+			return fail(key, err)
 		}
 	}
 	if err := expectDelim(dec, '}'); err != nil {
-		return nil, fail("", err)
+		return fail("", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fail("", errors.New("more after the snapshot: one document only"))
+		return fail("", errors.New("more after the snapshot: one document only"))
 	}
-	if ps := s.Validate(); len(ps) > 0 {
-		errs := make([]error, len(ps))
-		for i, p := range ps {
-			errs[i] = fmt.Errorf("%s: %s: %s", file, p.Field, p.Msg)
-		}
-		return nil, errors.Join(errs...)
-	}
-	return &s, nil
+	return nil
 }
+
+// sinkError carries a handler's error through decodeList, unchanged.
+type sinkError struct{ err error }
+
+func (e sinkError) Error() string { return e.err.Error() }
 
 func expectDelim(dec *json.Decoder, want json.Delim) error {
 	tok, err := dec.Token()
@@ -94,9 +321,9 @@ func decodeValue(dec *json.Decoder, v any) error {
 	return dec.Decode(v)
 }
 
-// decodeList decodes a JSON array element by element into *out, refusing
-// null elements; a null list is an empty one.
-func decodeList[T any](dec *json.Decoder, out *[]T) error {
+// decodeList decodes a JSON array element by element, handing each to
+// take, refusing null elements; a null list is an empty one.
+func decodeList[T any](dec *json.Decoder, take func(int, T) error) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -107,8 +334,9 @@ func decodeList[T any](dec *json.Decoder, out *[]T) error {
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return fmt.Errorf("found %v where a list belongs", tok)
 	}
+	var raw json.RawMessage // reused: each record is decoded from it, then dropped
 	for i := 0; dec.More(); i++ {
-		var raw json.RawMessage
+		raw = raw[:0]
 		if err := dec.Decode(&raw); err != nil {
 			return fmt.Errorf("[%d]: %w", i, err)
 		}
@@ -119,7 +347,9 @@ func decodeList[T any](dec *json.Decoder, out *[]T) error {
 		if err := unmarshalStrict(raw, &v); err != nil {
 			return fmt.Errorf("[%d]: %w", i, err)
 		}
-		*out = append(*out, v)
+		if err := take(i, v); err != nil {
+			return sinkError{err}
+		}
 	}
 	_, err = dec.Token() // ']'
 	return err

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -110,12 +109,13 @@ func readStamp(ctx context.Context, q querier) (regStamp, error) {
 // loadIndex builds the index of the whole registry in the tables, as
 // registry.NewIndex builds it from a snapshot: tanks in snapshot order (of
 // two on one vehicle the later wins), and a registry never imported is
-// empty with a zero Meta.
+// empty with a zero Meta. The records' JSON goes into the index as it is
+// stored (registry.IndexBuilder): the snapshot is never held decoded.
 func loadIndex(ctx context.Context, q querier) (*registry.Index, error) {
-	snap := &registry.Snapshot{}
+	var meta registry.Meta
 	var synced time.Time
 	var syncedS string
-	err := q.QueryRowContext(ctx, `SELECT version, synced_at FROM registry_meta WHERE id = 1`).Scan(&snap.Version, &syncedS)
+	err := q.QueryRowContext(ctx, `SELECT version, synced_at FROM registry_meta WHERE id = 1`).Scan(&meta.Version, &syncedS)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -124,18 +124,19 @@ func loadIndex(ctx context.Context, q querier) (*registry.Index, error) {
 		if synced, err = parseTime(syncedS); err != nil {
 			return nil, fmt.Errorf("registry_meta: %w", err)
 		}
-		snap.SyncedAt = registry.Instant(synced)
+		meta.SyncedAt = registry.Instant(synced).Start(time.UTC)
 	}
-	if err := loadDocs(ctx, q, &snap.Vehicles, "vehicles", `SELECT doc FROM vehicles`); err != nil {
+	b := registry.NewIndexBuilder()
+	if err := loadDocs(ctx, q, b.VehicleJSON, "vehicles", `SELECT doc FROM vehicles`); err != nil {
 		return nil, err
 	}
-	if err := loadDocs(ctx, q, &snap.Tanks, "tanks", `SELECT doc FROM tanks ORDER BY pos`); err != nil {
+	if err := loadDocs(ctx, q, b.TankJSON, "tanks", `SELECT doc FROM tanks ORDER BY pos`); err != nil {
 		return nil, err
 	}
-	if err := loadDocs(ctx, q, &snap.Persons, "persons", `SELECT doc FROM persons`); err != nil {
+	if err := loadDocs(ctx, q, b.PersonJSON, "persons", `SELECT doc FROM persons`); err != nil {
 		return nil, err
 	}
-	if err := loadDocs(ctx, q, &snap.Waybills, "waybills", `SELECT doc FROM waybills`); err != nil {
+	if err := loadDocs(ctx, q, b.WaybillJSON, "waybills", `SELECT doc FROM waybills`); err != nil {
 		return nil, err
 	}
 	rows, err := q.QueryContext(ctx, `SELECT kind, raw_value, reason FROM blacklist`)
@@ -144,20 +145,20 @@ func loadIndex(ctx context.Context, q querier) (*registry.Index, error) {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var b registry.BlacklistEntry
-		if err := rows.Scan(&b.Kind, &b.Value, &b.Reason); err != nil {
+		var e registry.BlacklistEntry
+		if err := rows.Scan(&e.Kind, &e.Value, &e.Reason); err != nil {
 			return nil, fmt.Errorf("blacklist: %w", err)
 		}
-		snap.Blacklist = append(snap.Blacklist, b)
+		b.Blacklist(e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("blacklist: %w", err)
 	}
-	return registry.NewIndex(snap, synced), nil
+	return b.Index(meta), nil
 }
 
-// loadDocs decodes the JSON records that query returns into dst.
-func loadDocs[T any](ctx context.Context, q querier, dst *[]T, table, query string) error {
+// loadDocs hands the JSON records that query returns to add.
+func loadDocs[T any](ctx context.Context, q querier, add func([]byte) (T, error), table, query string) error {
 	rows, err := q.QueryContext(ctx, query)
 	if err != nil {
 		return fmt.Errorf("%s: %w", table, err)
@@ -168,11 +169,9 @@ func loadDocs[T any](ctx context.Context, q querier, dst *[]T, table, query stri
 		if err := rows.Scan(&doc); err != nil {
 			return fmt.Errorf("%s: %w", table, err)
 		}
-		var v T
-		if err := json.Unmarshal(doc, &v); err != nil {
+		if _, err := add(doc); err != nil {
 			return fmt.Errorf("stored %s: %w", table, err)
 		}
-		*dst = append(*dst, v)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("%s: %w", table, err)

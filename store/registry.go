@@ -2,7 +2,9 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -358,4 +360,209 @@ func blacklistValue(kind, value string) string {
 		return normalizeID(value)
 	}
 	return value
+}
+
+// ImportJSON replaces the whole registry with the snapshot whose JSON
+// open returns (from its start, at each call), as ImportSnapshot does (the
+// same rules, one transaction, an audit entry, the index swapped after the
+// commit), without ever holding the snapshot: the JSON is read twice as a
+// stream (registry.StreamJSON). The first pass validates it, outside the
+// transaction; the second decodes it again inside the transaction and
+// writes each record as it is decoded, and adds it to the new index. file
+// names the JSON in errors. version, when not 0, is the version the
+// snapshot is imported at: one that says another is refused. A bad snapshot
+// changes nothing; the error (ErrInvalid) names the record and field.
+func (s *Store) ImportJSON(ctx context.Context, open func() io.Reader, file, source string, version int64, now time.Time, opts ...ImportOption) error {
+	what := "import " + source
+	invalid := func(err error) error { return fmt.Errorf("store: %s: %w: %w", what, ErrInvalid, err) }
+	// The first pass: the registry's rules, and the store's own (one
+	// person under two spellings), before the writer is taken.
+	persons := map[string]int{}
+	samePerson := func(i int, p registry.Person) error {
+		id := normalizeID(p.IDNumber)
+		if j, dup := persons[id]; dup {
+			return fmt.Errorf("%s: persons[%d].id_number: %s is the same person as persons[%d]", file, i, p.IDNumber, j)
+		}
+		persons[id] = i
+		return nil
+	}
+	sum := sha256.New()
+	r := io.TeeReader(open(), sum)
+	head, err := registry.StreamJSON(r, file, registry.Sink{Person: samePerson})
+	if err != nil {
+		return invalid(err)
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	persons = nil
+	first := sum.Sum(nil)
+	if version != 0 && head.Version != 0 && head.Version != version {
+		return invalid(fmt.Errorf("%s: version: the snapshot says %d, not %d", file, head.Version, version))
+	}
+	if version == 0 {
+		version = head.Version
+	}
+	force := slices.Contains(opts, ForceVersionJump)
+	syncedAt := now
+	if !head.SyncedAt.IsZero() {
+		syncedAt = head.SyncedAt.Start(time.UTC)
+	}
+	// The sync time as the file holds it, as Open reads it back.
+	if syncedAt, err = parseTime(fmtTime(syncedAt)); err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	return s.swapIndex(ctx, what, func(tx *sql.Tx, _ *registry.Index) (*registry.Index, error) {
+		var held int64
+		err := tx.QueryRowContext(ctx, `SELECT version FROM registry_meta WHERE id = 1`).Scan(&held)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		if version == 0 {
+			version = held + 1
+		}
+		var claimed time.Time
+		if !head.SyncedAt.IsZero() {
+			claimed = syncedAt
+		}
+		if ps := registry.CheckSync(registry.SyncChange{Held: held, Version: version, SyncedAt: claimed, Force: force}, now); len(ps) > 0 {
+			return nil, problems("", ps)
+		}
+		// The second pass writes what the first validated: the same
+		// bytes (their hash is compared before the commit), so it is
+		// not validated again.
+		b := registry.NewIndexBuilderFor(head)
+		sink, closeSink, err := streamInserts(ctx, tx, b)
+		if err != nil {
+			return nil, err
+		}
+		sum.Reset()
+		r := io.TeeReader(open(), sum)
+		again, err := registry.WalkJSON(r, file, sink)
+		if err == nil {
+			_, err = io.Copy(io.Discard, r)
+		}
+		closeSink()
+		var se *sinkErr
+		switch {
+		case errors.As(err, &se):
+			return nil, se.err
+		case err == nil && (again != head || !bytes.Equal(sum.Sum(nil), first)):
+			return nil, fmt.Errorf("%w: %s: changed while it was imported", ErrInvalid, file)
+		case err != nil:
+			// The bytes the first pass validated do not decode: they
+			// changed, or could not be read again.
+			return nil, fmt.Errorf("%s: read again: %w", file, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO registry_meta (id, version, synced_at, source, imported_at)
+			VALUES (1, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET version = excluded.version, synced_at = excluded.synced_at,
+				source = excluded.source, imported_at = excluded.imported_at`,
+			version, fmtTime(syncedAt), source, fmtTime(now)); err != nil {
+			return nil, fmt.Errorf("registry_meta: %w", err)
+		}
+		if err := s.appendAudit(ctx, tx, ActorSystem, "registry.imported", "registry", map[string]any{
+			"source": source, "version": version, "synced_at": fmtTime(syncedAt),
+			"vehicles": head.Vehicles, "tanks": head.Tanks, "persons": head.Persons,
+			"waybills": head.Waybills, "blacklist": head.Blacklist,
+		}, now); err != nil {
+			return nil, err
+		}
+		// As ImportSnapshot's index: the records as the tables hold
+		// them, the meta as Open reads it.
+		return b.Index(registry.Meta{Version: version, SyncedAt: registry.Instant(syncedAt).Start(time.UTC)}), nil
+	})
+}
+
+// sinkErr marks an error of the store's (a failed insert) inside
+// registry.WalkJSON.
+type sinkErr struct{ err error }
+
+func (e *sinkErr) Error() string { return e.err.Error() }
+func (e *sinkErr) Unwrap() error { return e.err }
+
+// streamInserts clears the registry tables and returns a sink that inserts
+// each record it is given, with the key columns replaceRegistry writes, and
+// adds it, as decoded back from the JSON written, to b; and a function
+// that closes its statements.
+func streamInserts(ctx context.Context, tx *sql.Tx, b *registry.IndexBuilder) (registry.Sink, func(), error) {
+	for _, t := range []string{"vehicles", "tanks", "persons", "waybills", "blacklist"} {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+			return registry.Sink{}, nil, fmt.Errorf("clear %s: %w", t, err)
+		}
+	}
+	queries := []string{
+		`INSERT INTO vehicles (plate, kind, carrier, doc) VALUES (?, ?, ?, ?)`,
+		`INSERT INTO tanks (id, vehicle, pos, doc) VALUES (?, ?, ?, ?)`,
+		`INSERT INTO persons (id_number, name, doc) VALUES (?, ?, ?)`,
+		`INSERT INTO waybills (number, vehicle, trailer, driver, escort, carrier,
+			valid_from, valid_until, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		// A repeated blacklist entry replaces the earlier one, as in
+		// registry.NewIndex.
+		`INSERT OR REPLACE INTO blacklist (kind, value, raw_value, reason) VALUES (?, ?, ?, ?)`,
+	}
+	sts := make([]*sql.Stmt, len(queries))
+	closeAll := func() {
+		for _, st := range sts {
+			if st != nil {
+				st.Close()
+			}
+		}
+	}
+	for i, q := range queries {
+		st, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			closeAll()
+			return registry.Sink{}, nil, err
+		}
+		sts[i] = st
+	}
+	sink := registry.Sink{
+		Vehicle: func(i int, v registry.Vehicle) error {
+			return insertDoc(ctx, sts[0], "vehicles", i, v, b.VehicleJSON, func(v registry.Vehicle) []any {
+				return []any{registry.NormalizePlate(v.Plate), v.Kind, v.Carrier}
+			})
+		},
+		Tank: func(i int, t registry.Tank) error {
+			return insertDoc(ctx, sts[1], "tanks", i, t, b.TankJSON, func(t registry.Tank) []any {
+				return []any{t.ID, registry.NormalizePlate(t.Vehicle), i}
+			})
+		},
+		Person: func(i int, p registry.Person) error {
+			return insertDoc(ctx, sts[2], "persons", i, p, b.PersonJSON, func(p registry.Person) []any {
+				return []any{normalizeID(p.IDNumber), p.Name}
+			})
+		},
+		Waybill: func(i int, w registry.Waybill) error {
+			return insertDoc(ctx, sts[3], "waybills", i, w, b.WaybillJSON, func(w registry.Waybill) []any {
+				return []any{w.Number, registry.NormalizePlate(w.Vehicle), registry.NormalizePlate(w.Trailer),
+					normalizeID(w.Driver), normalizeID(w.Escort), w.Carrier, w.ValidFrom.String(), w.ValidUntil.String()}
+			})
+		},
+		Blacklist: func(i int, e registry.BlacklistEntry) error {
+			if _, err := sts[4].ExecContext(ctx, e.Kind, blacklistValue(e.Kind, e.Value), e.Value, e.Reason); err != nil {
+				return &sinkErr{fmt.Errorf("blacklist[%d]: %w", i, err)}
+			}
+			b.Blacklist(e)
+			return nil
+		},
+	}
+	return sink, closeAll, nil
+}
+
+// insertDoc inserts rec (its key columns, then its JSON) and adds that
+// JSON to the index (which decodes it back for its key: the round trip is
+// not the identity, instants keep whole seconds).
+func insertDoc[T any](ctx context.Context, st *sql.Stmt, table string, i int, rec T, add func([]byte) (T, error), keys func(T) []any) error {
+	doc, err := json.Marshal(rec)
+	if err == nil {
+		_, err = st.ExecContext(ctx, append(keys(rec), string(doc))...)
+	}
+	if err == nil {
+		_, err = add(doc)
+	}
+	if err != nil {
+		return &sinkErr{fmt.Errorf("%s[%d]: %w", table, i, err)}
+	}
+	return nil
 }

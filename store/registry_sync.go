@@ -80,7 +80,13 @@ func (s *Store) ApplyDelta(ctx context.Context, d *RegistryDelta, source string,
 			return nil, err
 		}
 		var tanks []registry.Tank
-		if err := loadDocs(ctx, tx, &tanks, "tanks", `SELECT doc FROM tanks ORDER BY pos`); err != nil {
+		addTank := func(doc []byte) (registry.Tank, error) {
+			var t registry.Tank
+			err := json.Unmarshal(doc, &t)
+			tanks = append(tanks, t)
+			return t, err
+		}
+		if err := loadDocs(ctx, tx, addTank, "tanks", `SELECT doc FROM tanks ORDER BY pos`); err != nil {
 			return nil, err
 		}
 		k := d.Delete

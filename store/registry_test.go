@@ -1,15 +1,18 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
@@ -529,4 +532,112 @@ func TestApplyDeltaIndexAsOpen(t *testing.T) {
 		t.Fatal("a refused delta swapped the index")
 	}
 	check("refused delta")
+}
+
+// TestImportJSON: a snapshot's JSON imported as a stream leaves the store
+// as ImportSnapshot leaves it (tables, meta, audit) with the index Open
+// builds; a bad one changes nothing and names its field, whether the
+// registry's rules or the store's own (a person twice, x and X) refuse it.
+func TestImportJSON(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	good, err := json.Marshal(f.snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(b []byte) func() io.Reader { return func() io.Reader { return bytes.NewReader(b) } }
+	a, _ := openTest(t)
+	if err := a.ImportSnapshot(ctx, f.snap, "good", t0); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := openTest(t)
+	if err := s.ImportJSON(ctx, open(good), "good.json", "good", 0, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := registryState(t, s), registryState(t, a); got != want {
+		t.Fatalf("ImportJSON left\n%s\nImportSnapshot\n%s", got, want)
+	}
+	want, err := loadIndex(ctx, s.reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.reg.view.Load().ix; !reflect.DeepEqual(got, want) || !reflect.DeepEqual(got, a.reg.view.Load().ix) {
+		t.Fatalf("the index swapped in is not the one Open builds:\n got %+v\nwant %+v", got, want)
+	}
+	before, beforeIx := registryState(t, s), s.reg.view.Load().ix
+	tests := []struct {
+		name    string
+		mutate  func(*registry.Snapshot)
+		version int64
+		want    string // in the error
+	}{
+		{"second vehicle has a bad kind", func(s *registry.Snapshot) { s.Vehicles[1].Kind = "bus" }, 0, "vehicles[1].kind"},
+		{"same plate twice, written differently", func(s *registry.Snapshot) { s.Vehicles[2].Plate = "浙b 12345" }, 0, "vehicles[2].plate: 浙b 12345 is already vehicles[0]"},
+		{"a waybill's good has a bad UN number", func(s *registry.Snapshot) { s.Waybills[0].Goods[0].UN = "1077" }, 0, "waybills[0].goods[0].un"},
+		{"same person twice, x and X", func(s *registry.Snapshot) {
+			p := s.Persons[0]
+			p.IDNumber = strings.ToLower(p.IDNumber)
+			s.Persons = append(s.Persons, p)
+		}, 0, "persons[3].id_number"},
+		{"another version than its chunks", func(s *registry.Snapshot) { s.Version = 7 }, 8, "version: the snapshot says 7, not 8"},
+		{"an old version", func(s *registry.Snapshot) { s.Version = 1 }, 0, "version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := *f.snap
+			bad.Vehicles = append([]registry.Vehicle(nil), f.snap.Vehicles...)
+			bad.Persons = append([]registry.Person(nil), f.snap.Persons...)
+			bad.Waybills = []registry.Waybill{f.snap.Waybills[0]}
+			bad.Waybills[0].Goods = []registry.Good{f.snap.Waybills[0].Goods[0]}
+			tt.mutate(&bad)
+			b, err := json.Marshal(&bad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.ImportJSON(ctx, open(b), "bad.json", "bad", tt.version, t0.Add(time.Hour))
+			if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("ImportJSON = %v, want ErrInvalid naming %s", err, tt.want)
+			}
+			if after := registryState(t, s); after != before {
+				t.Fatalf("a failed import changed the store:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+			if s.reg.view.Load().ix != beforeIx {
+				t.Fatal("a failed import swapped the index")
+			}
+		})
+	}
+	// JSON that changes between the two passes is refused.
+	n := 0
+	changing := func() io.Reader {
+		n++
+		if n == 1 {
+			return bytes.NewReader(good)
+		}
+		return strings.NewReader(`{"vehicles":[]}`)
+	}
+	if err := s.ImportJSON(ctx, changing, "c.json", "c", 0, t0.Add(time.Hour)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("JSON changed between the passes: %v", err)
+	}
+	if after := registryState(t, s); after != before {
+		t.Fatal("a failed import changed the store")
+	}
+	// JSON that breaks on the second reading (a read error, or changed)
+	// fails the import after some records were written: none is kept.
+	n = 0
+	breaking := func() io.Reader {
+		n++
+		if n == 1 {
+			return bytes.NewReader(good)
+		}
+		return io.MultiReader(bytes.NewReader(good[:len(good)/2]), iotest.ErrReader(errors.New("disk gone")))
+	}
+	if err := s.ImportJSON(ctx, breaking, "b.json", "b", 0, t0.Add(time.Hour)); err == nil || !strings.Contains(err.Error(), "disk gone") {
+		t.Fatalf("JSON broken on the second reading: %v", err)
+	}
+	if after := registryState(t, s); after != before {
+		t.Fatal("a failed import changed the store")
+	}
+	if s.reg.view.Load().ix != beforeIx {
+		t.Fatal("a failed import swapped the index")
+	}
 }

@@ -87,10 +87,11 @@ func (u *Uplink) handleBatch(ctx context.Context) {
 		u.log.Error("registry messages dropped: inbox full", "n", dropped[inboxRegistry])
 		u.registry.lost("inbox_full")
 	}
-	for _, m := range msgs {
+	for i, m := range msgs {
 		if ctx.Err() != nil {
 			return
 		}
+		msgs[i] = inboxMsg{} // not held by the batch while the rest are handled (snapshot chunks)
 		switch m.kind {
 		case inboxStray:
 			u.log.Warn("message on a topic the gate does not read: dropped", "topic", m.topic)

@@ -1,6 +1,7 @@
 package uplink
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -10,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -92,14 +95,71 @@ type registrySync struct {
 type assembly struct {
 	version int64
 	sha     string
-	chunks  int            // how many the snapshot has
-	parts   map[int][]byte // those received, by number
-	bytes   int            // their size
+	chunks  int          // how many the snapshot has
+	parts   map[int]span // those received, by number: where they are in file
+	bytes   int          // their size
+	file    *os.File     // the spool: the chunks' bytes, in the order they came
 	started time.Time
 }
 
+// span is where a chunk is in its assembly's spool.
+type span struct{ off, n int64 }
+
+// spoolPattern names the spool files (in the spool's directory); each is
+// removed as soon as it is created, and only its open descriptor keeps it.
+const spoolPattern = "hazgate-registry-*.spool"
+
+// close drops a's spool.
+func (a *assembly) close() {
+	if a != nil && a.file != nil {
+		a.file.Close()
+		a.file = nil
+	}
+}
+
+// reader reads a's snapshot from its start, the chunks in their order.
+func (a *assembly) reader() io.Reader {
+	rs := make([]io.Reader, a.chunks)
+	for i := range a.chunks {
+		p := a.parts[i]
+		rs[i] = io.NewSectionReader(a.file, p.off, p.n)
+	}
+	return bufio.NewReaderSize(io.MultiReader(rs...), 64<<10)
+}
+
 func newRegistrySync(u *Uplink) *registrySync {
-	return &registrySync{u: u, reqEvery: 10 * time.Second}
+	r := &registrySync{u: u, reqEvery: 10 * time.Second}
+	// A spool is removed as soon as it is created; one that a crash left
+	// between the two is removed here.
+	if old, _ := filepath.Glob(filepath.Join(r.spoolDir(), spoolPattern)); len(old) > 0 {
+		for _, f := range old {
+			os.Remove(f)
+		}
+	}
+	return r
+}
+
+// spoolDir is where snapshot chunks are spooled: the directory of the
+// gate's nonce file (its data directory), or the system's temporary
+// directory when there is none.
+func (r *registrySync) spoolDir() string {
+	if f := r.u.cfg.NonceFile; f != "" {
+		return filepath.Dir(f)
+	}
+	return os.TempDir()
+}
+
+// newSpool creates a spool file, already removed from its directory.
+func (r *registrySync) newSpool() (*os.File, error) {
+	f, err := os.CreateTemp(r.spoolDir(), spoolPattern)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 func (r *registrySync) appliedAt() time.Time {
@@ -172,12 +232,17 @@ func (r *registrySync) handle(ctx context.Context, m inboxMsg) {
 		r.refuse(ctx, "registry message on "+m.topic, fmt.Errorf("schema: %q is not %q, the one schema this topic carries", head.Schema, want))
 		return
 	}
+	// The payload is not held here while it is applied: a snapshot's
+	// last chunk (10 MB of base64 at 8 chunks of 64 MiB) would be held
+	// through the import.
+	payload := m.payload
+	m.payload = nil
 	var err error
 	switch want {
 	case SchemaRegistrySnapshot:
-		err = r.chunk(ctx, m.payload)
+		err = r.chunk(ctx, payload)
 	case SchemaRegistryDelta:
-		err = r.delta(ctx, m.payload)
+		err = r.delta(ctx, payload)
 	}
 	if err != nil {
 		r.u.log.Error("registry update not applied", "topic", m.topic, "err", err)
@@ -239,9 +304,11 @@ func (r *registrySync) delta(ctx context.Context, data []byte) error {
 // chunk adds a snapshot chunk; the last one imports the snapshot in one
 // transaction. Every size the chunk claims is bounded before anything is
 // held for it: its count of chunks by maxChunks, its data and the snapshot
-// so far by RegistryMaxBytes. What is held is what arrived (a map of the
-// chunks received, not a slice of the chunks claimed), and the snapshot is
-// hashed and decoded from the chunks in place, as a stream.
+// so far by RegistryMaxBytes. What arrived is spooled to a file (see
+// spoolDir), never held in memory: only where each chunk received is in it
+// (a map, not a slice of the chunks claimed). The snapshot is hashed and
+// imported from the spool as a stream; the spool is gone once the
+// assembly is imported or dropped.
 func (r *registrySync) chunk(ctx context.Context, data []byte) error {
 	u := r.u
 	var c SnapshotChunk
@@ -266,6 +333,8 @@ func (r *registrySync) chunk(ctx context.Context, data []byte) error {
 	if err != nil {
 		return r.refuse(ctx, what, errors.New("data: not base64"))
 	}
+	c.Data = "" // in part now; neither is held through the import
+
 	m, err := u.st.RegistryMeta(ctx)
 	if err != nil {
 		return err
@@ -276,69 +345,85 @@ func (r *registrySync) chunk(ctx context.Context, data []byte) error {
 	if ps := registry.CheckSync(registry.SyncChange{Held: m.Version, Version: c.Version}, u.clk.Now()); len(ps) > 0 {
 		return r.refuse(ctx, what, fmt.Errorf("%s: %s", ps[0].Field, ps[0].Msg))
 	}
+	a, err := r.add(c, part, what)
+	if errors.Is(err, errTooLarge) {
+		return r.refuse(ctx, fmt.Sprintf("registry snapshot %d", c.Version),
+			fmt.Errorf("larger than registry_max_bytes (%d bytes): dropped", maxBytes))
+	}
+	if a == nil || err != nil {
+		return err
+	}
+	defer a.close()
+	return r.importAssembled(ctx, a)
+}
+
+// errTooLarge: the chunks of a snapshot came to more than registry_max_bytes.
+var errTooLarge = errors.New("larger than registry_max_bytes")
+
+// add spools a chunk into its assembly, and returns the assembly when it is
+// complete (no longer r.asm: the caller imports it and closes it). A
+// snapshot over registry_max_bytes is dropped (errTooLarge).
+func (r *registrySync) add(c SnapshotChunk, part []byte, what string) (*assembly, error) {
+	maxBytes := r.u.cfg.RegistryMaxBytes
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	a := r.asm
 	if a == nil || a.version != c.Version || a.sha != c.SHA256 || a.chunks != int(c.Chunks) {
 		if a != nil && a.version > c.Version {
-			r.mu.Unlock()
-			return nil // an older snapshot than the one being assembled
+			return nil, nil // an older snapshot than the one being assembled
 		}
-		a = &assembly{version: c.Version, sha: c.SHA256, chunks: int(c.Chunks), parts: map[int][]byte{}, started: time.Now()}
+		a.close()
+		r.asm = nil
+		f, err := r.newSpool()
+		if err != nil {
+			return nil, fmt.Errorf("uplink: %s: spool: %w", what, err)
+		}
+		a = &assembly{version: c.Version, sha: c.SHA256, chunks: int(c.Chunks), parts: map[int]span{}, file: f, started: time.Now()}
 		r.asm = a
 	}
 	if _, dup := a.parts[int(c.Chunk)]; !dup {
 		if a.bytes+len(part) > maxBytes {
+			a.close()
 			r.asm = nil
-			r.mu.Unlock()
-			return r.refuse(ctx, fmt.Sprintf("registry snapshot %d", c.Version),
-				fmt.Errorf("larger than registry_max_bytes (%d bytes): dropped", maxBytes))
+			return nil, errTooLarge
 		}
-		a.parts[int(c.Chunk)] = part
+		if _, err := a.file.WriteAt(part, int64(a.bytes)); err != nil {
+			a.close()
+			r.asm = nil
+			return nil, fmt.Errorf("uplink: %s: spool: %w; the snapshot is dropped", what, err)
+		}
+		a.parts[int(c.Chunk)] = span{int64(a.bytes), int64(len(part))}
 		a.bytes += len(part)
 	}
-	complete := len(a.parts) == a.chunks
-	if complete {
-		r.asm = nil
+	if len(a.parts) < a.chunks {
+		return nil, nil
 	}
-	r.mu.Unlock()
-	if !complete {
-		return nil
-	}
-	return r.importAssembled(ctx, a)
+	r.asm = nil
+	return a, nil
 }
 
-// importAssembled checks a complete snapshot's hash and imports it.
+// importAssembled checks a complete snapshot's hash and imports it from its
+// spool, as a stream (store.ImportJSON): neither the chunks nor the
+// records are held.
 func (r *registrySync) importAssembled(ctx context.Context, a *assembly) error {
 	u := r.u
 	what := fmt.Sprintf("registry snapshot %d", a.version)
 	h := sha256.New()
-	readers := make([]io.Reader, a.chunks)
-	for i := range a.chunks {
-		h.Write(a.parts[i])
-		readers[i] = bytes.NewReader(a.parts[i])
+	if _, err := io.Copy(h, a.reader()); err != nil {
+		return fmt.Errorf("uplink: %s: spool: %w", what, err)
 	}
 	if hex.EncodeToString(h.Sum(nil)) != a.sha {
 		r.request("incomplete")
 		return fmt.Errorf("uplink: %s: SHA-256 does not match; snapshot requested again", what)
 	}
-	snap, err := registry.DecodeJSON(io.MultiReader(readers...), what)
-	size, chunks := a.bytes, a.chunks
-	a.parts, readers = nil, nil // the chunks are garbage from here: only the records are held
-	if err != nil {
-		return r.refuse(ctx, what, err)
-	}
-	if snap.Version != 0 && snap.Version != a.version {
-		return r.refuse(ctx, what, fmt.Errorf("version: the snapshot says %d, its chunks %d", snap.Version, a.version))
-	}
-	snap.Version = a.version
-	if err := u.st.ImportSnapshot(ctx, snap, "mqtt", u.clk.Now(), store.ConsumeSnapshot); err != nil {
+	if err := u.st.ImportJSON(ctx, a.reader, what, "mqtt", a.version, u.clk.Now()); err != nil {
 		if errors.Is(err, store.ErrInvalid) {
 			return r.refuse(ctx, what, err)
 		}
 		return err
 	}
 	r.noteApplied()
-	u.log.Info("registry snapshot imported", "version", a.version, "bytes", size, "chunks", chunks)
+	u.log.Info("registry snapshot imported", "version", a.version, "bytes", a.bytes, "chunks", a.chunks)
 	return nil
 }
 

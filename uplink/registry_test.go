@@ -1,6 +1,7 @@
 package uplink
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -307,39 +309,56 @@ func TestRegistryDeltaRefusesBadRegistries(t *testing.T) {
 // running TestRegistryRSSChild) opens a store and an uplink, reads its
 // baseline, is handed the chunks one message at a time as the broker would
 // deliver them, and reports VmHWM. The target is at most twice
-// registry_max_bytes above the baseline.
+// registry_max_bytes above the baseline. held=empty: the gate holds no
+// registry; held=same-size: it holds the same snapshot at version 4 (its
+// index is in the baseline), which the new one replaces.
 func BenchmarkRegistrySnapshotRSS(b *testing.B) {
 	dir := b.TempDir()
-	file := filepath.Join(dir, "snapshot.json")
-	f, err := os.Create(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := registrytest.WriteBig(f, 60_000_000, 5, time.Now().Add(-time.Minute)); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
-	for b.Loop() {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestRegistryRSSChild$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), "UPLINK_RSS_CHILD="+file, "UPLINK_RSS_DIR="+b.TempDir())
-		out, err := cmd.CombinedOutput()
+	write := func(name string, version int64) string {
+		file := filepath.Join(dir, name)
+		f, err := os.Create(file)
 		if err != nil {
-			b.Fatalf("child: %v\n%s", err, out)
+			b.Fatal(err)
 		}
-		var size, base, peak int64
-		for _, l := range strings.Split(string(out), "\n") {
-			if i := strings.Index(l, "rss: "); i >= 0 {
-				fmt.Sscanf(l[i:], "rss: size=%d baseline=%d peak=%d", &size, &base, &peak)
+		if _, err := registrytest.WriteBig(f, 60_000_000, version, time.Now().Add(-time.Minute)); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+		return file
+	}
+	heldFile := write("held.json", 4)
+	file := write("snapshot.json", 5) // synced no earlier than the held one
+	for _, held := range []string{"empty", "same-size"} {
+		heldEnv := ""
+		if held == "same-size" {
+			heldEnv = heldFile
+		}
+		b.Run("held="+held, func(b *testing.B) {
+			for b.Loop() {
+				cmd := exec.Command(os.Args[0], "-test.run=^TestRegistryRSSChild$", "-test.count=1", "-test.v")
+				cmd.Env = append(os.Environ(), "UPLINK_RSS_CHILD="+file, "UPLINK_RSS_DIR="+b.TempDir(), "UPLINK_RSS_HELD="+heldEnv)
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					b.Fatalf("child: %v\n%s", err, out)
+				}
+				var size, base, peak int64
+				for _, l := range strings.Split(string(out), "\n") {
+					if i := strings.Index(l, "rss: "); i >= 0 {
+						fmt.Sscanf(l[i:], "rss: size=%d baseline=%d peak=%d", &size, &base, &peak)
+					}
+				}
+				if peak == 0 {
+					b.Fatalf("the child reported no peak:\n%s", out)
+				}
+				const max = 64 << 20
+				b.ReportMetric(float64(size)/(1<<20), "snapshot-MiB")
+				b.ReportMetric(float64(base)/(1<<20), "baseline-MiB")
+				b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+				b.ReportMetric(float64(peak-base)/max, "over-baseline/max")
 			}
-		}
-		if peak == 0 {
-			b.Fatalf("the child reported no peak:\n%s", out)
-		}
-		const max = 64 << 20
-		b.ReportMetric(float64(size)/(1<<20), "snapshot-MiB")
-		b.ReportMetric(float64(base)/(1<<20), "baseline-MiB")
-		b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
-		b.ReportMetric(float64(peak-base)/max, "over-baseline/max")
+		})
 	}
 }
 
@@ -358,6 +377,17 @@ func TestRegistryRSSChild(t *testing.T) {
 	u, err := New(cfg, st, Deps{Alarms: nopAlarms{}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if held := os.Getenv("UPLINK_RSS_HELD"); held != "" {
+		hf, err := os.Open(held)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hf.Close()
+		open := func() io.Reader { return bufio.NewReader(io.NewSectionReader(hf, 0, 1<<62)) }
+		if err := st.ImportJSON(ctx, open, held, "held", 4, time.Now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	f, err := os.Open(file)
 	if err != nil {
@@ -414,4 +444,79 @@ func registryTopicOfPayload(base string, b []byte) string {
 		return base + "/" + registryDeltaTopic
 	}
 	return base + "/" + registrySnapshotTopic
+}
+
+// TestRegistrySnapshotSpool: a snapshot's chunks are spooled to a file in
+// the gate's data directory (the nonce file's) that is removed from it at
+// once, so nothing is left there, whatever happens to the process; one a
+// crash left is removed at start; an assembly dropped for a newer snapshot
+// closes its spool; the snapshot is imported from the spool, out of order.
+func TestRegistrySnapshotSpool(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	leftover := filepath.Join(dir, "hazgate-registry-123.spool")
+	if err := os.WriteFile(leftover, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t, filepath.Join(dir, "gate.db"))
+	defer st.Close()
+	cfg := testConfig("tcp://127.0.0.1:1")
+	cfg.NonceFile = filepath.Join(dir, "nonces.json")
+	u, err := New(cfg, st, Deps{Alarms: nopAlarms{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a spool left by a crash is still there: %v", err)
+	}
+	spools := func() []string {
+		m, _ := filepath.Glob(filepath.Join(dir, "hazgate-registry-*"))
+		return m
+	}
+	snapJSON := func(v int64) []byte {
+		s := registrytest.Good(time.Now().Add(-time.Minute))
+		s.Version = v
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	handle := func(c SnapshotChunk) {
+		b, _ := json.Marshal(c)
+		u.registry.handle(ctx, inboxMsg{topic: "hazgate/ningbo-chem/registry/snapshot", payload: b})
+	}
+	older := ChunkSnapshot(3, snapJSON(3), 100)
+	handle(older[0])
+	first := u.registry.asm
+	if first == nil || first.file == nil || first.bytes != 100 {
+		t.Fatalf("the first chunk was not spooled: %+v", first)
+	}
+	if s := spools(); len(s) != 0 {
+		t.Fatalf("a spool is visible in the data directory: %v", s)
+	}
+	newer := ChunkSnapshot(4, snapJSON(4), 100)
+	if len(newer) < 3 {
+		t.Fatalf("only %d chunks", len(newer))
+	}
+	for i := len(newer) - 1; i >= 0; i-- { // last first
+		if i == 0 && first.file != nil {
+			t.Fatal("the older snapshot's spool is still open")
+		}
+		handle(newer[i])
+	}
+	if m, _ := st.RegistryMeta(ctx); m.Version != 4 {
+		t.Fatalf("the snapshot from the spool was not imported: version %d", m.Version)
+	}
+	if u.registry.asm != nil {
+		t.Fatal("the assembly is still held after its import")
+	}
+	if ix, _ := st.Lookup(ctx, checks.Evidence{}); ix == nil {
+		t.Fatal("no index")
+	} else if _, ok := ix.Vehicle(registrytest.Good(time.Now()).Vehicles[0].Plate); !ok {
+		t.Fatal("the imported registry lacks its vehicle")
+	}
+	if s := spools(); len(s) != 0 {
+		t.Fatalf("spools left in the data directory: %v", s)
+	}
 }

@@ -6,10 +6,26 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"runtime/debug"
 
 	"github.com/hazgate/hazgate/appliance"
 	"github.com/hazgate/hazgate/config"
 )
+
+// gateMemoryLimit is the soft memory limit of `hazgate run` and `hazgate
+// sim`: twice the uplink's registry_max_bytes (64 MiB) and 64 MiB for the
+// rest. A snapshot that replaces a registry of its size holds two indexes
+// until the swap, and the collector would let the heap grow to twice that
+// (docs/benchmarks.md, "Registry memory and the writer").
+const gateMemoryLimit = 2*(64<<20) + 64<<20
+
+// setGateMemoryLimit sets gateMemoryLimit unless GOMEMLIMIT is set.
+func setGateMemoryLimit() {
+	if debug.SetMemoryLimit(-1) == math.MaxInt64 {
+		debug.SetMemoryLimit(gateMemoryLimit)
+	}
+}
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -26,6 +42,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, err)
 		return exitError(1)
 	}
+	setGateMemoryLimit()
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
 		level = slog.LevelInfo

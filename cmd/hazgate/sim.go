@@ -56,6 +56,7 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
+	setGateMemoryLimit()
 	var (
 		sc  *sim.Scenario
 		err error
