@@ -38,7 +38,9 @@ type personView struct {
 	CardFrom   registry.Validity `json:"card_valid_from"`
 	CardUntil  registry.Validity `json:"card_valid_until"`
 	Face       *float64          `json:"face"`
-	FaceScored bool              `json:"face_scored"` // the face-match answer (a score or none) came
+	FaceScored bool              `json:"face_scored"`          // the face-match answer (a score or none) came
+	Sex        string            `json:"sex,omitempty"`        // "M" or "F", from the ID number
+	BirthYear  int               `json:"birth_year,omitempty"` // from the ID number
 }
 
 func newPersonView(p *checks.PersonEvidence, scored bool) *personView {
@@ -46,6 +48,7 @@ func newPersonView(p *checks.PersonEvidence, scored bool) *personView {
 		return nil
 	}
 	v := &personView{Name: p.Name, ID: MaskID(p.IDNumber), CardFrom: p.CardValidFrom, CardUntil: p.CardValidUntil, FaceScored: scored}
+	v.Sex, v.BirthYear = cardFacts(p.IDNumber)
 	if p.Face != nil {
 		f := *p.Face
 		v.Face = &f

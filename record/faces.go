@@ -65,10 +65,9 @@ func (g *Keeper) keepFaces(laneName, inspectionID string, ev checks.Evidence, at
 	g.faces.wg.Add(1)
 	go func() {
 		defer g.faces.wg.Done()
-		for _, m := range media {
-			if err := g.Store.PutMedia(context.Background(), m); err != nil {
-				g.Log.Error("face image not kept", "lane", laneName, "inspection", inspectionID, "kind", m.Kind, "err", err)
-			}
+		// In one transaction: the kiosk shows all of them or none yet.
+		if err := g.Store.PutMediaAll(context.Background(), media...); err != nil {
+			g.Log.Error("face images not kept", "lane", laneName, "inspection", inspectionID, "n", len(media), "err", err)
 		}
 	}()
 }
