@@ -149,6 +149,9 @@ func (m *Matcher) Score(ctx context.Context, laneName, idNumber string) (float64
 	if len(photo) == 0 {
 		return 0, ErrNoPhoto
 	}
+	// Images left from an earlier match of this person here (one that
+	// answered after its inspection was decided) go with nobody.
+	m.cfg.Photos.TakeFaces(laneName, idNumber)
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
 		var score float64

@@ -243,6 +243,19 @@ func TestFacesKept(t *testing.T) {
 		t.Fatalf("faces = %v, live %d bytes, card %q; want the live picture and no card photo", ok, len(live), got)
 	}
 
+	// A card photo left by an earlier match that nobody took does not go
+	// with the next one, which answers none.
+	if _, err := m.Score(context.Background(), "in-1", id); !errors.Is(err, facematch.ErrNoFace) {
+		t.Fatalf("err = %v", err)
+	}
+	svc.CardPhoto = nil
+	if _, err := m.Score(context.Background(), "in-1", id); !errors.Is(err, facematch.ErrNoFace) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, got, ok := photos.TakeFaces("in-1", id); !ok || got != nil {
+		t.Fatalf("faces = %v, card %d bytes; want the earlier card photo gone", ok, len(got))
+	}
+
 	// The service down: the live picture was taken and is kept.
 	svc.SetDown(true)
 	if _, err := m.Score(context.Background(), "in-1", id); !errors.Is(err, facematch.ErrNoScore) {
