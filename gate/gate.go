@@ -142,6 +142,7 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 		g.faultWindow = DefaultFaultWindow
 	}
 	g.Keeper = record.New(cfg.Gate, st, cfg.Params(), opt.Log.With("component", "record"))
+	g.Keeper.Faces = g.Photos
 	g.Lanes.KeepLockdown(st, opt.Clock.Now)
 	if cfg.MQTT.Broker != "" {
 		up, err := uplink.New(uplinkConfig(cfg), st, uplink.Deps{

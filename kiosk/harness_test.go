@@ -105,6 +105,9 @@ func newHarness(t testing.TB, cfg Config, names ...string) *harness {
 type harnessOptions struct {
 	registry string      // the registry file (default testdata/registry.yaml)
 	deps     func(*Deps) // changes the kiosk's dependencies before New
+	// faces, when set, gives each lane's face matcher (default: scripted
+	// scores).
+	faces func(l *gate.Lane) lane.FaceMatcher
 }
 
 func newHarnessWith(t testing.TB, cfg Config, opts harnessOptions, names ...string) *harness {
@@ -139,7 +142,7 @@ func newHarnessWith(t testing.TB, cfg Config, opts harnessOptions, names ...stri
 	}
 	hw := &testHardware{
 		faces:    &lanetest.FaceMatcher{Scores: map[string]float64{driver1.IDNumber: 0.93, driver3.IDNumber: 0.95, escort4.IDNumber: 0.92}},
-		barriers: h.barriers,
+		barriers: h.barriers, newFaces: opts.faces,
 	}
 	h.gate, err = gate.Assemble(ctx, &gc, st, hw, gate.Options{Clock: h.gateClk})
 	if err != nil {
@@ -177,13 +180,18 @@ func newHarnessWith(t testing.TB, cfg Config, opts harnessOptions, names ...stri
 // testHardware is each lane's test barrier and the face matcher's scores.
 type testHardware struct {
 	faces    lane.FaceMatcher
+	newFaces func(l *gate.Lane) lane.FaceMatcher
 	barriers map[string]*lanetest.Barrier
 }
 
 func (hw *testHardware) Devices(l *gate.Lane) (gate.Devices, error) {
 	b := &lanetest.Barrier{}
 	hw.barriers[l.Config.Name] = b
-	return gate.Devices{Barrier: b, Faces: hw.faces}, nil
+	faces := hw.faces
+	if hw.newFaces != nil {
+		faces = hw.newFaces(l)
+	}
+	return gate.Devices{Barrier: b, Faces: faces}, nil
 }
 
 // addOperator adds an account (bcrypt at its cheapest cost: tests only).

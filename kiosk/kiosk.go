@@ -146,6 +146,9 @@ type Deps struct {
 	Outbox   OutboxHealth
 	Registry RegistryHealth
 	Disk     DiskHealth
+	// Faces reads the face images kept with inspections (default: Store,
+	// when it provides them; nil: none are shown).
+	Faces FaceImages
 	// Clock times sessions and login limits (default: the real clock).
 	Clock clock.Clock
 	// GateClock is the lanes' time: deadlines, countdowns and the audit
@@ -195,6 +198,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if deps.Registry == nil {
 		deps.Registry, _ = deps.Store.(RegistryHealth)
+	}
+	if deps.Faces == nil {
+		deps.Faces, _ = deps.Store.(FaceImages)
 	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Log}
 	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {

@@ -51,6 +51,8 @@ func (s *Server) buildRoutes() http.Handler {
 
 	s.api(mux, http.MethodGet, "/api/v1/inspections", s.handleSearch)
 	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}", s.handleInspection)
+	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}/faces", s.handleFaces)
+	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}/faces/{kind}", s.handleFaceImage)
 	s.api(mux, http.MethodGet, "/api/v1/export", s.handleExport)
 
 	s.api(mux, http.MethodGet, "/api/v1/health", s.handleHealth)

@@ -38,7 +38,9 @@ type personView struct {
 	CardFrom   registry.Validity `json:"card_valid_from"`
 	CardUntil  registry.Validity `json:"card_valid_until"`
 	Face       *float64          `json:"face"`
-	FaceScored bool              `json:"face_scored"` // the face-match answer (a score or none) came
+	FaceScored bool              `json:"face_scored"`          // the face-match answer (a score or none) came
+	Sex        string            `json:"sex,omitempty"`        // "M" or "F", from the ID number
+	BirthYear  int               `json:"birth_year,omitempty"` // from the ID number
 }
 
 func newPersonView(p *checks.PersonEvidence, scored bool) *personView {
@@ -46,6 +48,7 @@ func newPersonView(p *checks.PersonEvidence, scored bool) *personView {
 		return nil
 	}
 	v := &personView{Name: p.Name, ID: MaskID(p.IDNumber), CardFrom: p.CardValidFrom, CardUntil: p.CardValidUntil, FaceScored: scored}
+	v.Sex, v.BirthYear = cardFacts(p.IDNumber)
 	if p.Face != nil {
 		f := *p.Face
 		v.Face = &f
@@ -199,8 +202,8 @@ func newLaneView(s lane.Snapshot, now time.Time) laneView {
 		v.Decision = &dv
 	}
 	// A refusal's note says what the decision line says: it is not shown twice.
-	if s.Note != "" && !(s.Decision != nil && strings.HasPrefix(s.Note, "refused by ")) {
-		n := noteText(s.Note)
+	if s.Note != "" && !(s.Decision != nil && s.NoteCode == lane.NoteRefused) {
+		n := noteText(s)
 		v.Note = &n
 	}
 	return v
@@ -239,98 +242,91 @@ func decidable(s lane.Snapshot) string {
 	return ""
 }
 
-// notes are the lane's fixed notes (lane.State.Note) in Chinese; whys are
-// the reasons it gives for not taking an operator's decision. A note that is
-// not known here is shown as it is in both languages.
+// noteZH are the lane's notes (lane.Note* codes) in Chinese, with the
+// arguments put in; whyZH the reasons it gives for not taking an operator's
+// decision (lane.Why* codes). The English is the lane's own (lane.NoteText).
 var (
-	notes = map[string]string{
-		"vehicle left before the decision":                               "车辆在判定前离开",
-		"held vehicle left":                                              "等待中的车辆已离开",
-		"no plate read by the deadline":                                  "时限内未识别到车牌",
-		"plate read not confirmed by the deadline":                       "时限内车牌识别未确认",
-		"barrier closed again: the vehicle did not cross in time":        "车辆未按时通过，道闸已重新关闭",
-		"pass held: the lane is in lock-down":                            "核查通过，但车道已封锁：车辆等待",
-		"verdict review: waiting for the operator":                       "待人工审核：等待操作员处理",
-		"verdict reject: waiting for the operator":                       "拒绝进入：车辆等待处理",
-		"the inspection could not be recorded: the barrier stays closed": "检查记录保存失败：道闸保持关闭",
-		"vehicle left before the record was committed":                   "记录保存前车辆已离开",
-		"exit held: the lane is in lock-down":                            "车道已封锁：出场车辆等待",
-		"the exit could not be recorded: the barrier stays closed":       "出场记录保存失败：道闸保持关闭",
-		"the release could not be recorded: the barrier stays closed":    "放行记录保存失败：道闸保持关闭",
-		"the refusal could not be recorded: the vehicle is still held":   "拒绝放行记录保存失败：车辆仍在等待",
-		"release recorded but not carried out: the lane is in lock-down": "放行已记录但未执行：车道已封锁",
-		"lock-down: the barrier closed before the vehicle crossed":       "封锁：车辆通过前道闸已关闭",
-		"the barrier failed to open":                                     "道闸未能打开",
-		"a third ID card was ignored":                                    "第三张身份证已忽略",
-		"a second driver card was ignored":                               "第二张驾驶员身份证已忽略",
-		"a second escort card was ignored":                               "第二张押运员身份证已忽略",
+	noteZH = map[string]string{
+		lane.NoteVehicleLeft:           "车辆在判定前离开",
+		lane.NoteHeldVehicleLeft:       "等待中的车辆已离开",
+		lane.NoteNoPlate:               "时限内未识别到车牌",
+		lane.NotePlateUnconfirmed:      "时限内车牌识别未确认",
+		lane.NoteNotCrossed:            "车辆未按时通过，道闸已重新关闭",
+		lane.NotePassHeldLockdown:      "核查通过，但车道已封锁：车辆等待",
+		lane.NoteInspectionNotRecorded: "检查记录保存失败：道闸保持关闭",
+		lane.NoteLeftBeforeRecord:      "记录保存前车辆已离开",
+		lane.NoteExitHeldLockdown:      "车道已封锁：出场车辆等待",
+		lane.NoteExitNotRecorded:       "出场记录保存失败：道闸保持关闭",
+		lane.NoteReleaseNotRecorded:    "放行记录保存失败：道闸保持关闭",
+		lane.NoteRefusalNotRecorded:    "拒绝放行记录保存失败：车辆仍在等待",
+		lane.NoteReleaseNotCarriedOut:  "放行已记录但未执行：车道已封锁",
+		lane.NoteLockdownClosed:        "封锁：车辆通过前道闸已关闭",
+		lane.NoteBarrierFailed:         "道闸未能打开",
+		lane.NoteThirdCard:             "第三张身份证已忽略",
+		lane.NoteUnknownRoleCard:       "角色不明的身份证已忽略",
+		lane.NoteReleaseRefused:        "放行未执行：{why}",
+		lane.NoteRefusalNotTaken:       "拒绝未执行：{why}",
+		lane.NoteReopened:              "按操作员 {operator} 已记录的放行重新抬杆",
+		lane.NoteReleaseRecording:      "操作员 {operator} 的放行正在记录",
+		lane.NoteRefused:               "操作员 {operator} 已拒绝放行：{reason}",
 	}
-	whys = map[string]string{
-		"no vehicle is held":                  "没有等待处理的车辆",
-		"no recorded inspection to decide on": "没有可处理的检查记录",
-		"that inspection is no longer held":   "该检查已不在等待处理",
-		"an operator must be named":           "必须注明操作员",
-		"a reason is required":                "必须填写原因",
-		"a release is already being recorded": "放行正在记录中",
-		"the lane is in lock-down":            "车道已封锁",
+	verdictHeldZH = map[string]string{
+		string(checks.VerdictReview): "待人工审核：等待操作员处理",
+		string(checks.VerdictReject): "拒绝进入：车辆等待处理",
 	}
-	// whoWhys are the reasons that end in an operator's name.
-	whoWhys = []struct{ prefix, zh, zhAfter string }{
-		{"already refused by ", "已由 ", " 拒绝放行"},
-		{"already released by ", "已由 ", " 放行"},
+	secondCardZH = map[string]string{
+		string(registry.RoleDriver): "第二张驾驶员身份证已忽略",
+		string(registry.RoleEscort): "第二张押运员身份证已忽略",
+	}
+	whyZH = map[string]string{
+		lane.WhyNoVehicleHeld:      "没有等待处理的车辆",
+		lane.WhyNoInspection:       "没有可处理的检查记录",
+		lane.WhyInspectionNotHeld:  "该检查已不在等待处理",
+		lane.WhyOperatorRequired:   "必须注明操作员",
+		lane.WhyReasonRequired:     "必须填写原因",
+		lane.WhyReleasePending:     "放行正在记录中",
+		lane.WhyLockdown:           "车道已封锁",
+		lane.WhyAlreadyRefused:     "已由 {operator} 拒绝放行",
+		lane.WhyAlreadyReleased:    "已由 {operator} 放行",
+		lane.WhyReleasedLoopClosed: "已由 {operator} 放行，但此后到达线圈曾空出：请让车辆重新驶入核查",
 	}
 )
 
 // noteText is a lane note in both languages, the English in sentence case.
-func noteText(note string) text {
-	t := noteWords(note)
+func noteText(s lane.Snapshot) text {
+	t := noteWords(s.NoteCode, s.NoteArgs, s.Note)
 	if r, n := utf8.DecodeRuneInString(t.EN); n > 0 && unicode.IsLower(r) {
 		t.EN = string(unicode.ToUpper(r)) + t.EN[n:]
 	}
 	return t
 }
 
-// noteWords is a lane note in Chinese, with its English as the lane wrote it.
-func noteWords(note string) text {
-	if zh, ok := notes[note]; ok {
-		return text{ZH: zh, EN: note}
+// noteWords is a lane note, by its code and arguments, in Chinese, with its
+// English as the lane wrote it. A code not known here (or none) is shown as
+// the lane's English in both languages.
+func noteWords(code string, args map[string]string, en string) text {
+	var zh string
+	switch code {
+	case lane.NoteVerdictHeld:
+		zh = verdictHeldZH[args["verdict"]]
+	case lane.NoteSecondCard:
+		zh = secondCardZH[args["role"]]
+	default:
+		zh = noteZH[code]
 	}
-	for _, p := range []struct{ prefix, zh string }{
-		{"release refused: ", "放行未执行："},
-		{"refusal not taken: ", "拒绝未执行："},
-	} {
-		if why, ok := strings.CutPrefix(note, p.prefix); ok {
-			if zh, ok := whys[why]; ok {
-				return text{ZH: p.zh + zh, EN: note}
+	if zh == "" {
+		return text{ZH: en, EN: en}
+	}
+	r := []string{}
+	for k, v := range args {
+		if k == "why" {
+			w, ok := whyZH[v]
+			if !ok {
+				return text{ZH: en, EN: en}
 			}
-			if who, ok := strings.CutSuffix(why, ", and the arrival loop cleared since"); ok {
-				if who, ok := strings.CutPrefix(who, "already released by "); ok {
-					return text{ZH: p.zh + "已由 " + who + " 放行，但此后到达线圈曾空出：请让车辆重新驶入核查", EN: note}
-				}
-			}
-			for _, w := range whoWhys {
-				if who, ok := strings.CutPrefix(why, w.prefix); ok {
-					return text{ZH: p.zh + w.zh + who + w.zhAfter, EN: note}
-				}
-			}
+			v = strings.ReplaceAll(w, "{operator}", args["operator"])
 		}
+		r = append(r, "{"+k+"}", v)
 	}
-	if who, ok := strings.CutPrefix(note, "release by "); ok {
-		if who, ok := strings.CutSuffix(who, " being recorded"); ok {
-			return text{ZH: "操作员 " + who + " 的放行正在记录", EN: note}
-		}
-	}
-	if who, ok := strings.CutPrefix(note, "refused by "); ok {
-		if who, reason, ok := strings.Cut(who, ": "); ok {
-			return text{ZH: "操作员 " + who + " 已拒绝放行：" + reason, EN: note}
-		}
-		return text{ZH: "操作员 " + who + " 已拒绝放行", EN: note}
-	}
-	if who, ok := strings.CutPrefix(note, "opened again under the release by "); ok {
-		return text{ZH: "按操作员 " + who + " 已记录的放行重新抬杆", EN: note}
-	}
-	if strings.HasPrefix(note, "a card with unknown role ") {
-		return text{ZH: "角色不明的身份证已忽略", EN: note}
-	}
-	return text{ZH: note, EN: note}
+	return text{ZH: strings.NewReplacer(r...).Replace(zh), EN: en}
 }

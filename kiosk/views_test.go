@@ -151,19 +151,34 @@ func TestExportCSV(t *testing.T) {
 }
 
 func TestNotes(t *testing.T) {
-	for _, tc := range []struct{ note, zh string }{
-		{"verdict review: waiting for the operator", "待人工审核：等待操作员处理"},
-		{"release refused: the lane is in lock-down", "放行未执行：车道已封锁"},
-		{"refusal not taken: a reason is required", "拒绝未执行：必须填写原因"},
-		{"release by 值班员甲 being recorded", "操作员 值班员甲 的放行正在记录"},
-		{"refused by op", "操作员 op 已拒绝放行"},
-		{"a second escort card was ignored", "第二张押运员身份证已忽略"},
-		{`a card with unknown role "x" was ignored`, "角色不明的身份证已忽略"},
-		{"something new", "something new"},
+	a := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		code string
+		args map[string]string
+		zh   string
+	}{
+		{lane.NoteVerdictHeld, a("verdict", "review"), "待人工审核：等待操作员处理"},
+		{lane.NoteReleaseRefused, a("why", lane.WhyLockdown), "放行未执行：车道已封锁"},
+		{lane.NoteRefusalNotTaken, a("why", lane.WhyReasonRequired), "拒绝未执行：必须填写原因"},
+		{lane.NoteRefusalNotTaken, a("why", lane.WhyAlreadyReleased, "operator", "值班员甲"), "拒绝未执行：已由 值班员甲 放行"},
+		{lane.NoteReleaseRecording, a("operator", "值班员甲"), "操作员 值班员甲 的放行正在记录"},
+		{lane.NoteRefused, a("operator", "op", "reason", "无押运员"), "操作员 op 已拒绝放行：无押运员"},
+		{lane.NoteSecondCard, a("role", "escort"), "第二张押运员身份证已忽略"},
+		{lane.NoteUnknownRoleCard, a("role", "x"), "角色不明的身份证已忽略"},
+		// An operator's name that looks like a placeholder stays as typed.
+		{lane.NoteReleaseRecording, a("operator", "{reason}"), "操作员 {reason} 的放行正在记录"},
+		{"something_new", nil, "something_new"},
 	} {
-		got := noteText(tc.note)
-		if en := strings.ToUpper(tc.note[:1]) + tc.note[1:]; got.ZH != tc.zh || got.EN != en {
-			t.Errorf("noteText(%q) = %+v, want zh %q", tc.note, got, tc.zh)
+		note := lane.NoteText(tc.code, tc.args)
+		got := noteText(lane.Snapshot{Note: note, NoteCode: tc.code, NoteArgs: tc.args})
+		if en := strings.ToUpper(note[:1]) + note[1:]; got.ZH != tc.zh || got.EN != en {
+			t.Errorf("noteText(%s %v) = %+v, want zh %q en %q", tc.code, tc.args, got, tc.zh, en)
 		}
 	}
 }

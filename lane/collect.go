@@ -1,7 +1,6 @@
 package lane
 
 import (
-	"fmt"
 	"maps"
 	"strings"
 	"time"
@@ -52,7 +51,7 @@ func (m *machine) plateRead(e PlateRead) {
 func (m *machine) recordExit() {
 	m.cancelDeadline()
 	m.s.Phase = PhaseDeciding
-	m.s.Note = ""
+	m.note("")
 	m.emit(RecordExit{Plate: m.s.Evidence.Plate})
 }
 
@@ -81,16 +80,16 @@ func (m *machine) cardRead(e CardRead) {
 		case ev.Escort == nil:
 			role = registry.RoleEscort
 		default:
-			m.s.Note = "a third ID card was ignored"
+			m.note(NoteThirdCard)
 			return
 		}
 	case registry.RoleDriver, registry.RoleEscort:
 		if (role == registry.RoleDriver && ev.Driver != nil) || (role == registry.RoleEscort && ev.Escort != nil) {
-			m.s.Note = "a second " + string(role) + " card was ignored"
+			m.note(NoteSecondCard, "role", string(role))
 			return
 		}
 	default:
-		m.s.Note = fmt.Sprintf("a card with unknown role %q was ignored", role)
+		m.note(NoteUnknownRoleCard, "role", string(role))
 		return
 	}
 	p := clonePerson(&e.Person)
@@ -158,6 +157,6 @@ func (m *machine) decide(deadline bool) {
 	m.cancelDeadline()
 	m.s.Evidence.DeadlineExceeded = deadline
 	m.s.Phase = PhaseDeciding
-	m.s.Note = ""
+	m.note("")
 	m.emit(Decide{Evidence: cloneEvidence(m.s.Evidence)})
 }

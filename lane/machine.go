@@ -118,7 +118,7 @@ func (m *machine) openBarrier(why string) bool {
 	m.s.Commanded = CommandUp
 	m.s.Phase = PhaseOpen
 	m.s.Crossing = m.s.Safety
-	m.s.Note = ""
+	m.note("")
 	m.emit(OpenBarrier{Why: why})
 	m.startDeadline(m.s.Config.OpenTimeout)
 	return true
@@ -143,8 +143,8 @@ func (m *machine) cancelDeadline() {
 
 // hold keeps the barrier closed and waits for an operator or for the vehicle
 // to leave; a vehicle already gone from the arrival loop ends the inspection.
-func (m *machine) hold(note string) {
-	m.s.Note = note
+func (m *machine) hold(code string, kv ...string) {
+	m.note(code, kv...)
 	if !m.s.Arrival {
 		m.s.Phase = PhaseIdle
 		return
@@ -164,7 +164,7 @@ func (m *machine) arrive() {
 	m.s.Decision, m.s.Reopen = Decision{}, false
 	m.s.Left = false
 	m.s.Crossing = false
-	m.s.Note = ""
+	m.note("")
 	if m.s.Commanded != CommandDown {
 		// Start from a barrier known to be commanded down: after start-up,
 		// or after a close that failed.
@@ -187,7 +187,7 @@ func (m *machine) vehicleGone() {
 	case PhaseCollecting:
 		m.cancelDeadline()
 		m.s.Phase = PhaseIdle
-		m.s.Note = "vehicle left before the decision"
+		m.note(NoteVehicleLeft)
 	case PhaseDeciding:
 		// The answer sees the vehicle gone and opens nothing, even if a
 		// vehicle is back on the loop by then.
@@ -195,7 +195,7 @@ func (m *machine) vehicleGone() {
 	case PhaseHeld:
 		m.s.Phase = PhaseIdle
 		m.s.Pending = ""
-		m.s.Note = "held vehicle left"
+		m.note(NoteHeldVehicleLeft)
 	}
 	// PhaseOpen: the vehicle drives on towards the barrier (or backs away,
 	// which the open timeout catches).
@@ -235,7 +235,7 @@ func (m *machine) passage() {
 	m.emit(RecordPassage{InspectionID: id, Direction: dir})
 	m.s.Phase = PhaseIdle
 	m.s.Crossing = false
-	m.s.Note = ""
+	m.note("")
 	if m.s.Arrival {
 		// The next vehicle is already waiting on the arrival loop.
 		m.arrive()
@@ -253,9 +253,9 @@ func (m *machine) deadlinePassed(e DeadlinePassed) {
 			m.decide(true)
 			return
 		}
-		note := "no plate read by the deadline"
+		note := NoteNoPlate
 		if m.s.Evidence.Plate != "" {
-			note = "plate read not confirmed by the deadline"
+			note = NotePlateUnconfirmed
 		}
 		m.hold(note)
 	case PhaseOpen:
@@ -265,7 +265,7 @@ func (m *machine) deadlinePassed(e DeadlinePassed) {
 		m.s.DeadlineAt = time.Time{}
 		m.closeBarrier()
 		m.alarm(AlarmNoPassage, "barrier opened for %s but nothing crossed within %v", m.vehicleName(), m.s.Config.OpenTimeout)
-		m.hold("barrier closed again: the vehicle did not cross in time")
+		m.hold(NoteNotCrossed)
 	}
 }
 
@@ -296,11 +296,11 @@ func (m *machine) decided(e Decided) {
 	switch {
 	case m.abandoned():
 	case e.Outcome.Verdict == checks.VerdictPass && m.s.Lockdown:
-		m.hold("pass held: the lane is in lock-down")
+		m.hold(NotePassHeldLockdown)
 	case e.Outcome.Verdict == checks.VerdictPass:
 		m.openBarrier(WhyPass)
 	default:
-		m.hold("verdict " + string(e.Outcome.Verdict) + ": waiting for the operator")
+		m.hold(NoteVerdictHeld, "verdict", string(e.Outcome.Verdict))
 	}
 }
 
@@ -311,7 +311,7 @@ func (m *machine) decideFailed(e DecideFailed) {
 	m.s.InspectionID, m.s.Outcome = "", nil
 	m.alarm(AlarmDecideFailed, "inspection of %s could not be recorded: %v", plateOrNone(m.s.Evidence.Plate), e.Err)
 	if !m.abandoned() {
-		m.hold("the inspection could not be recorded: the barrier stays closed")
+		m.hold(NoteInspectionNotRecorded)
 	}
 }
 
@@ -323,7 +323,7 @@ func (m *machine) abandoned() bool {
 		return false
 	}
 	m.s.Phase = PhaseIdle
-	m.s.Note = "vehicle left before the record was committed"
+	m.note(NoteLeftBeforeRecord)
 	if m.s.Arrival {
 		m.arrive()
 	}
@@ -338,7 +338,7 @@ func (m *machine) exitRecorded(e ExitRecorded) {
 	switch {
 	case m.abandoned():
 	case m.s.Lockdown:
-		m.hold("exit held: the lane is in lock-down")
+		m.hold(NoteExitHeldLockdown)
 	default:
 		m.openBarrier(WhyExit)
 	}
@@ -349,82 +349,93 @@ func (m *machine) recordFailed(e RecordFailed) {
 	switch {
 	case e.What == RecordWhatExit && m.s.Config.Exit && m.s.Phase == PhaseDeciding:
 		if !m.abandoned() {
-			m.hold("the exit could not be recorded: the barrier stays closed")
+			m.hold(NoteExitNotRecorded)
 		}
 	case e.What == RecordWhatDecision && m.s.Phase == PhaseHeld && m.s.Pending == ActionRelease && e.InspectionID == m.s.InspectionID:
 		m.s.Pending = ""
 		m.s.Decision = Decision{}
-		m.s.Note = "the release could not be recorded: the barrier stays closed"
+		m.note(NoteReleaseNotRecorded)
 	case e.What == RecordWhatDecision && m.s.Decision.Action == ActionRefuse && e.InspectionID == m.s.InspectionID:
 		m.s.Decision = Decision{}
 		if m.s.Phase == PhaseHeld {
-			m.s.Note = "the refusal could not be recorded: the vehicle is still held"
+			m.note(NoteRefusalNotRecorded)
 		}
 	}
 }
 
-// operatorRefusal says why an operator's decision cannot be taken now, or "".
-func (m *machine) operatorRefusal(operator, reason, id string) string {
+// operatorRefusal says why an operator's decision cannot be taken now (a
+// Why code, and the operator it names), or "".
+func (m *machine) operatorRefusal(operator, reason, id string) (why, who string) {
 	switch {
 	case m.s.Phase != PhaseHeld:
-		return "no vehicle is held"
+		return WhyNoVehicleHeld, ""
 	case !m.s.Config.Exit && m.s.InspectionID == "":
-		return "no recorded inspection to decide on"
+		return WhyNoInspection, ""
 	case id != "" && id != m.s.InspectionID:
-		return "that inspection is no longer held"
+		return WhyInspectionNotHeld, ""
 	case strings.TrimSpace(operator) == "":
-		return "an operator must be named"
+		return WhyOperatorRequired, ""
 	case strings.TrimSpace(reason) == "":
-		return "a reason is required"
+		return WhyReasonRequired, ""
 	case m.s.Pending != "":
-		return "a release is already being recorded"
+		return WhyReleasePending, ""
 	case m.s.Decision.Action == ActionRefuse:
-		return "already refused by " + m.s.Decision.Operator
+		return WhyAlreadyRefused, m.s.Decision.Operator
 	}
-	return ""
+	return "", ""
+}
+
+// refused notes that an operator's decision was not taken: code is
+// NoteReleaseRefused or NoteRefusalNotTaken.
+func (m *machine) refused(code, why, who string) {
+	if who != "" {
+		m.note(code, "why", why, "operator", who)
+		return
+	}
+	m.note(code, "why", why)
 }
 
 func (m *machine) operatorRelease(e OperatorRelease) {
-	if why := m.operatorRefusal(e.Operator, e.Reason, e.InspectionID); why != "" {
-		m.s.Note = "release refused: " + why
+	if why, who := m.operatorRefusal(e.Operator, e.Reason, e.InspectionID); why != "" {
+		m.refused(NoteReleaseRefused, why, who)
 		return
 	}
 	if m.s.Lockdown {
-		m.s.Note = "release refused: the lane is in lock-down"
+		m.refused(NoteReleaseRefused, WhyLockdown, "")
 		return
 	}
 	if d := m.s.Decision; d.Action == ActionRelease && m.s.Pending == "" {
 		if !m.s.Reopen {
-			m.s.Note = "release refused: already released by " + d.Operator + ", and the arrival loop cleared since"
+			m.refused(NoteReleaseRefused, WhyReleasedLoopClosed, d.Operator)
 			return
 		}
 		// The release is recorded; the lane held the vehicle again
 		// (lock-down, a barrier that failed to open, nothing crossed in
 		// time). It opens under that record: one decision per inspection.
 		if m.openBarrier(WhyRelease) {
-			m.s.Note = "opened again under the release by " + d.Operator
+			m.note(NoteReopened, "operator", d.Operator)
 		}
 		return
 	}
 	m.s.Pending = ActionRelease
 	m.s.Decision = Decision{Action: ActionRelease, Operator: strings.TrimSpace(e.Operator), Reason: strings.TrimSpace(e.Reason)}
-	m.s.Note = "release by " + strings.TrimSpace(e.Operator) + " being recorded"
+	m.note(NoteReleaseRecording, "operator", strings.TrimSpace(e.Operator))
 	m.emit(RecordDecision{InspectionID: m.s.InspectionID, Operator: strings.TrimSpace(e.Operator), Action: ActionRelease, Reason: strings.TrimSpace(e.Reason)})
 }
 
 func (m *machine) operatorRefuse(e OperatorRefuse) {
-	if why := m.operatorRefusal(e.Operator, e.Reason, e.InspectionID); why != "" {
-		m.s.Note = "refusal not taken: " + why
+	if why, who := m.operatorRefusal(e.Operator, e.Reason, e.InspectionID); why != "" {
+		m.refused(NoteRefusalNotTaken, why, who)
 		return
 	}
 	if d := m.s.Decision; d.Action == ActionRelease {
-		m.s.Note = "refusal not taken: already released by " + d.Operator
+		m.refused(NoteRefusalNotTaken, WhyAlreadyReleased, d.Operator)
 		return
 	}
 	op, reason := strings.TrimSpace(e.Operator), strings.TrimSpace(e.Reason)
 	m.s.Decision = Decision{Action: ActionRefuse, Operator: op, Reason: reason}
 	m.emit(RecordDecision{InspectionID: m.s.InspectionID, Operator: op, Action: ActionRefuse, Reason: reason})
-	m.hold("refused by " + op + ": " + reason)
+	m.hold(NoteRefused, "operator", op, "reason", reason)
 }
 
 func (m *machine) decisionRecorded(e DecisionRecorded) {
@@ -434,7 +445,7 @@ func (m *machine) decisionRecorded(e DecisionRecorded) {
 	m.s.Pending = ""
 	m.s.Reopen = m.s.Arrival
 	if !m.openBarrier(WhyRelease) {
-		m.s.Note = "release recorded but not carried out: the lane is in lock-down"
+		m.note(NoteReleaseNotCarriedOut)
 	}
 	// The override alarm is committed with the decision by the Recorder.
 }
@@ -449,7 +460,7 @@ func (m *machine) lockdown(on bool) {
 		// vehicle and hold it for the operator.
 		m.cancelDeadline()
 		m.closeBarrier()
-		m.hold("lock-down: the barrier closed before the vehicle crossed")
+		m.hold(NoteLockdownClosed)
 	}
 }
 
@@ -490,7 +501,7 @@ func (m *machine) barrierFailed(e BarrierFailed) {
 		// the vehicle again.
 		m.cancelDeadline()
 		m.closeBarrier()
-		m.hold("the barrier failed to open")
+		m.hold(NoteBarrierFailed)
 	}
 }
 

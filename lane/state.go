@@ -127,8 +127,11 @@ type State struct {
 	DeadlineAt time.Time
 
 	// Note says, for the operator, why the lane is held or why the last
-	// command was refused.
-	Note string
+	// command was refused: in English (Note), and as a stable code with
+	// its arguments for screens to translate (lane/notes.go).
+	Note     string
+	NoteCode string
+	NoteArgs map[string]string
 }
 
 // Decision is an operator's release or refusal, as the lane shows it.
@@ -183,26 +186,28 @@ func (s State) Missing() []string {
 // Snapshot is a lane's current view, for the kiosk and the status feed. It
 // shares nothing with the lane: it may be kept and read from any goroutine.
 type Snapshot struct {
-	Lane             string          `json:"lane"`
-	Exit             bool            `json:"exit"`
-	Phase            Phase           `json:"phase"`
-	Evidence         checks.Evidence `json:"evidence"`
-	PlateUnconfirmed bool            `json:"plate_unconfirmed,omitempty"`
-	Missing          []string        `json:"missing,omitempty"`
-	InspectionID     string          `json:"inspection_id,omitempty"`
-	Outcome          *checks.Outcome `json:"outcome,omitempty"`
-	EntryID          string          `json:"entry_id,omitempty"`
-	Stay             time.Duration   `json:"stay_ns,omitempty"`
-	BarrierCommanded BarrierCommand  `json:"barrier_commanded"`
-	BarrierReported  BarrierState    `json:"barrier_reported"`
-	ArrivalOccupied  bool            `json:"arrival_occupied"`
-	SafetyOccupied   bool            `json:"safety_occupied"`
-	Deadline         time.Time       `json:"deadline,omitzero"`
-	Lockdown         bool            `json:"lockdown"`
-	Faults           []string        `json:"faults,omitempty"`
-	Releasing        bool            `json:"releasing,omitempty"`
-	Decision         *Decision       `json:"decision,omitempty"` // recorded, or a refusal being recorded
-	Note             string          `json:"note,omitempty"`
+	Lane             string            `json:"lane"`
+	Exit             bool              `json:"exit"`
+	Phase            Phase             `json:"phase"`
+	Evidence         checks.Evidence   `json:"evidence"`
+	PlateUnconfirmed bool              `json:"plate_unconfirmed,omitempty"`
+	Missing          []string          `json:"missing,omitempty"`
+	InspectionID     string            `json:"inspection_id,omitempty"`
+	Outcome          *checks.Outcome   `json:"outcome,omitempty"`
+	EntryID          string            `json:"entry_id,omitempty"`
+	Stay             time.Duration     `json:"stay_ns,omitempty"`
+	BarrierCommanded BarrierCommand    `json:"barrier_commanded"`
+	BarrierReported  BarrierState      `json:"barrier_reported"`
+	ArrivalOccupied  bool              `json:"arrival_occupied"`
+	SafetyOccupied   bool              `json:"safety_occupied"`
+	Deadline         time.Time         `json:"deadline,omitzero"`
+	Lockdown         bool              `json:"lockdown"`
+	Faults           []string          `json:"faults,omitempty"`
+	Releasing        bool              `json:"releasing,omitempty"`
+	Decision         *Decision         `json:"decision,omitempty"` // recorded, or a refusal being recorded
+	Note             string            `json:"note,omitempty"`
+	NoteCode         string            `json:"note_code,omitempty"`
+	NoteArgs         map[string]string `json:"note_args,omitempty"`
 }
 
 // Snapshot returns s's view as a Snapshot that shares no memory with s.
@@ -225,6 +230,8 @@ func (s State) Snapshot() Snapshot {
 		Faults:           slices.Clone(s.Faults),
 		Releasing:        s.Pending == ActionRelease,
 		Note:             s.Note,
+		NoteCode:         s.NoteCode,
+		NoteArgs:         maps.Clone(s.NoteArgs),
 	}
 	if s.Phase == PhaseCollecting {
 		snap.Missing = s.Missing()

@@ -44,6 +44,10 @@ type Keeper struct {
 	// OnRecord, when set, is called after every record the gate commits
 	// (inspection, passage, decision, alarm): the uplink's Kick.
 	OnRecord func()
+	// Faces, when set, gives each person's face-match images, which are
+	// kept with the inspection (faces.go).
+	Faces FaceSource
+	faces faceKeeper
 }
 
 func (g *Keeper) recorded(err error) error {
@@ -111,6 +115,7 @@ func (g *Keeper) Decide(ctx context.Context, laneName string, ev checks.Evidence
 	if err := g.recorded(g.Store.CommitInspection(ctx, ins, msgs...)); err != nil {
 		return "", out, err
 	}
+	g.keepFaces(laneName, ins.ID, ev, now)
 	return ins.ID, out, nil
 }
 

@@ -100,3 +100,48 @@ func TestPurgedMediaLeaveNoTrace(t *testing.T) {
 		}
 	}
 }
+
+// TestMediaKindsOneAndPurgedBefore: the kiosk lists an inspection's images,
+// reads one, and tells purged images from none kept.
+func TestMediaKindsOneAndPurgedBefore(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	if b, err := s.MediaPurgedBefore(ctx); err != nil || !b.IsZero() {
+		t.Fatalf("purged before with no purge = %v, %v", b, err)
+	}
+	live, card := []byte{0xFF, 0xD8, 0xFF, 1}, []byte{0xFF, 0xD8, 0xFF, 2}
+	for _, m := range []Media{
+		{InspectionID: "I1", Kind: "face_driver", Data: []byte{0xFF, 0xD8, 0xFF, 0}, CreatedAt: t0},
+		{InspectionID: "I1", Kind: "card_driver", Data: card, CreatedAt: t0},
+		{InspectionID: "I1", Kind: "face_driver", Data: live, CreatedAt: t0},
+		{InspectionID: "I0", Kind: "face_driver", Data: live, CreatedAt: t0.Add(-9 * 24 * time.Hour)},
+	} {
+		if err := s.PutMedia(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kinds, err := s.MediaKinds(ctx, "I1")
+	if err != nil || len(kinds) != 2 || kinds[0] != "face_driver" || kinds[1] != "card_driver" {
+		t.Fatalf("kinds = %v, %v", kinds, err)
+	}
+	m, err := s.MediaOne(ctx, "I1", "face_driver")
+	if err != nil || !bytes.Equal(m.Data, live) || !m.CreatedAt.Equal(t0) {
+		t.Fatalf("face_driver = %v (%v), %v; want the latest", m.Data, m.CreatedAt, err)
+	}
+	if _, err := s.MediaOne(ctx, "I1", "face_escort"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a kind not stored: %v, want ErrNotFound", err)
+	}
+	before := t0.Add(-7 * 24 * time.Hour)
+	if n, err := s.PurgeMedia(ctx, before); err != nil || n != 1 {
+		t.Fatalf("purge = %d, %v", n, err)
+	}
+	if _, err := s.PurgeMedia(ctx, before.Add(time.Hour)); err != nil { // deletes nothing: not audited
+		t.Fatal(err)
+	}
+	if b, err := s.MediaPurgedBefore(ctx); err != nil || !b.Equal(before) {
+		t.Fatalf("purged before = %v, %v; want %v", b, err, before)
+	}
+	if kinds, err := s.MediaKinds(ctx, "I0"); err != nil || len(kinds) != 0 {
+		t.Fatalf("purged kinds = %v, %v", kinds, err)
+	}
+}

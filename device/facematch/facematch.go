@@ -3,7 +3,14 @@
 // (an adapter can translate to a vendor's API):
 //
 //	POST <url> {"request_id", "id_number", "card_photo_wlt": base64, "live_jpeg": base64}
-//	200 {"face_found": bool, "score": 0..1}
+//	200 {"face_found": bool, "score": 0..1, "card_photo_jpeg": base64 (optional)}
+//
+// The card photo is WLT-encoded on the card, which cannot be decoded in pure
+// Go; a service that decodes it (most vendors' do) may return it as a JPEG in
+// card_photo_jpeg, whatever face_found says. The matcher keeps it, and the
+// live picture it sent, in Photos (Photos.TakeFaces) so that the inspection
+// keeps them as evidence for an operator who must compare by eye. A
+// card_photo_jpeg that is not a JPEG is dropped, never the score.
 //
 // Each attempt is bounded by a timeout, a failed attempt is retried once, and
 // any failure (another status, a timeout, malformed JSON, no live picture, no
@@ -27,6 +34,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -68,8 +76,9 @@ type Request struct {
 
 // Response is the service's answer.
 type Response struct {
-	FaceFound *bool    `json:"face_found"`
-	Score     *float64 `json:"score"`
+	FaceFound     *bool    `json:"face_found"`
+	Score         *float64 `json:"score"`
+	CardPhotoJPEG []byte   `json:"card_photo_jpeg,omitempty"` // base64 in JSON
 }
 
 // Config configures a Matcher.
@@ -140,6 +149,9 @@ func (m *Matcher) Score(ctx context.Context, laneName, idNumber string) (float64
 	if len(photo) == 0 {
 		return 0, ErrNoPhoto
 	}
+	// Images left from an earlier match of this person here (one that
+	// answered after its inspection was decided) go with nobody.
+	m.cfg.Photos.TakeFaces(laneName, idNumber)
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
 		var score float64
@@ -178,6 +190,7 @@ func (m *Matcher) call(ctx context.Context, laneName, idNumber string, photo []b
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrNoLive, err)
 	}
+	m.cfg.Photos.putFaces(laneName, idNumber, live, nil)
 	body, _ := json.Marshal(Request{RequestID: requestID(), IDNumber: idNumber, CardPhotoWLT: photo, LiveJPEG: live})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.cfg.URL, bytes.NewReader(body))
 	if err != nil {
@@ -197,11 +210,17 @@ func (m *Matcher) call(ctx context.Context, laneName, idNumber string, photo []b
 	// beyond float64 (1e999) is seen as the infinity it is and refused by
 	// strictyaml.FiniteFloat, not lost in a decoding error.
 	var r struct {
-		FaceFound *bool           `json:"face_found"`
-		Score     json.RawMessage `json:"score"`
+		FaceFound     *bool           `json:"face_found"`
+		Score         json.RawMessage `json:"score"`
+		CardPhotoJPEG json.RawMessage `json:"card_photo_jpeg"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&r); err != nil {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&r); err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if card := cardJPEG(r.CardPhotoJPEG); card != nil {
+		m.cfg.Photos.putFaces(laneName, idNumber, live, card)
+	} else if len(r.CardPhotoJPEG) > 0 && string(r.CardPhotoJPEG) != "null" {
+		m.cfg.Log.Warn("facematch: the card photo answered is not a JPEG; not kept", "lane", laneName)
 	}
 	switch {
 	case r.FaceFound == nil:
@@ -230,6 +249,16 @@ func parseScore(raw json.RawMessage) (float64, error) {
 	return score, nil
 }
 
+// cardJPEG decodes the answer's card_photo_jpeg: base64 of a JPEG (it
+// starts with the SOI marker), or nil.
+func cardJPEG(raw json.RawMessage) []byte {
+	var b []byte
+	if len(raw) == 0 || json.Unmarshal(raw, &b) != nil || len(b) < 3 || b[0] != 0xFF || b[1] != 0xD8 || b[2] != 0xFF {
+		return nil
+	}
+	return b
+}
+
 func requestID() string {
 	b := make([]byte, 16)
 	rand.Read(b)
@@ -237,16 +266,68 @@ func requestID() string {
 }
 
 // Photos keeps the card photos the readers read, per lane and ID number, so
-// that the matcher can send them; it forgets the oldest beyond its size.
+// that the matcher can send them; it forgets the oldest beyond its size. It
+// also keeps, until the inspection takes them (TakeFaces), the last live
+// picture the matcher sent for a person and the card photo as a JPEG when
+// the service answered one.
 type Photos struct {
 	mu    sync.Mutex
 	max   int
 	order []string
 	m     map[string][]byte
+
+	faceOrder []string
+	faces     map[string]faces
+}
+
+// faces are the images of one person's face match: the live picture sent
+// and the card photo as a JPEG (nil when the service answered none).
+type faces struct {
+	Live, Card []byte
 }
 
 // NewPhotos returns a store that keeps at most max photos.
-func NewPhotos(max int) *Photos { return &Photos{max: max, m: map[string][]byte{}} }
+func NewPhotos(max int) *Photos {
+	return &Photos{max: max, m: map[string][]byte{}, faces: map[string]faces{}}
+}
+
+// putFaces keeps the live picture sent for a person, and the card photo
+// answered (nil: keep the one answered before, if any, for the same
+// picture).
+func (p *Photos) putFaces(laneName, idNumber string, live, card []byte) {
+	k := laneName + "\x00" + idNumber
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old, ok := p.faces[k]
+	if !ok {
+		p.faceOrder = append(p.faceOrder, k)
+	}
+	if card == nil {
+		card = old.Card
+	}
+	p.faces[k] = faces{Live: live, Card: card}
+	for len(p.faceOrder) > p.max {
+		delete(p.faces, p.faceOrder[0])
+		p.faceOrder = p.faceOrder[1:]
+	}
+}
+
+// TakeFaces returns the images of the last face match of a person at a lane
+// (the live picture sent, the card photo answered or nil) and forgets them,
+// so that they go with one inspection only; ok is false when there are
+// none.
+func (p *Photos) TakeFaces(laneName, idNumber string) (live, card []byte, ok bool) {
+	k := laneName + "\x00" + idNumber
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f, ok := p.faces[k]
+	if !ok {
+		return nil, nil, false
+	}
+	delete(p.faces, k)
+	p.faceOrder = slices.DeleteFunc(p.faceOrder, func(o string) bool { return o == k })
+	return f.Live, f.Card, true
+}
 
 // Put keeps the photo of the card just read at a lane.
 func (p *Photos) Put(laneName, idNumber string, photo []byte) {

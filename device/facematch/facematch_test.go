@@ -198,3 +198,70 @@ func TestScoreNotAFiniteNumber(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// TestFacesKept: the live picture sent and the card photo the service
+// answers are kept for the inspection, once, with or without a score; a
+// card photo that is not a JPEG is dropped and the score stands.
+func TestFacesKept(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC))
+	svc := &facematchtest.Service{Clock: clk}
+	card := cameratest.JPEG(9)
+	svc.CardPhoto = func(idNumber string) []byte {
+		if idNumber == id {
+			return card
+		}
+		return []byte("not a jpeg")
+	}
+	srv := httptest.NewServer(svc)
+	t.Cleanup(srv.Close)
+	photos := facematch.NewPhotos(8)
+	const other = "990001198001010027"
+	photos.Put("in-1", id, []byte("WLphoto"))
+	photos.Put("in-1", other, []byte("WLphoto"))
+	m := facematch.New(facematch.Config{URL: srv.URL, Clock: clk, Photos: photos,
+		Cameras: func(string) facematch.Camera { return fakeCam{} }})
+
+	// No face found: no score, but the images are kept.
+	if _, err := m.Score(context.Background(), "in-1", id); !errors.Is(err, facematch.ErrNoFace) {
+		t.Fatalf("err = %v, want no face", err)
+	}
+	live, got, ok := photos.TakeFaces("in-1", id)
+	if !ok || string(live) != string(cameratest.JPEG(3)) || string(got) != string(card) {
+		t.Fatalf("faces = %v, live %d bytes, card %d bytes", ok, len(live), len(got))
+	}
+	if _, _, ok := photos.TakeFaces("in-1", id); ok {
+		t.Fatal("the faces were taken twice")
+	}
+
+	s := 0.9
+	svc.SetScore(other, &s)
+	if got, err := m.Score(context.Background(), "in-1", other); err != nil || got != 0.9 {
+		t.Fatalf("score = %v %v, want 0.9: a bad card photo must not lose the score", got, err)
+	}
+	live, got, ok = photos.TakeFaces("in-1", other)
+	if !ok || len(live) == 0 || got != nil {
+		t.Fatalf("faces = %v, live %d bytes, card %q; want the live picture and no card photo", ok, len(live), got)
+	}
+
+	// A card photo left by an earlier match that nobody took does not go
+	// with the next one, which answers none.
+	if _, err := m.Score(context.Background(), "in-1", id); !errors.Is(err, facematch.ErrNoFace) {
+		t.Fatalf("err = %v", err)
+	}
+	svc.CardPhoto = nil
+	if _, err := m.Score(context.Background(), "in-1", id); !errors.Is(err, facematch.ErrNoFace) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, got, ok := photos.TakeFaces("in-1", id); !ok || got != nil {
+		t.Fatalf("faces = %v, card %d bytes; want the earlier card photo gone", ok, len(got))
+	}
+
+	// The service down: the live picture was taken and is kept.
+	svc.SetDown(true)
+	if _, err := m.Score(context.Background(), "in-1", id); !errors.Is(err, facematch.ErrNoScore) {
+		t.Fatalf("err = %v", err)
+	}
+	if live, got, ok := photos.TakeFaces("in-1", id); !ok || len(live) == 0 || got != nil {
+		t.Fatalf("faces with the service down = %v, live %d bytes, card %q", ok, len(live), got)
+	}
+}

@@ -4,6 +4,7 @@
 
 import { t, msg, list, paren, language } from './i18n.js';
 import { h, api, fmtDateTime } from './util.js';
+import { facePanel } from './faces.js';
 
 const fields = [
   ['plate', 'plate'], ['id_number', 'idNumber'], ['waybill', 'waybill'],
@@ -118,6 +119,7 @@ function auditDetail(detail) {
       case 'failed': return Array.isArray(v) ? list(v.map((c) => t('check.' + c))) : String(v);
       case 'stay_s': return (Number(v) / 60).toFixed(0) + ' ' + t('minutes');
       case 'on': return v ? t('yes') : t('no');
+      case 'image': return t('image.' + v);
     }
     if (Array.isArray(v)) return list(v.map(String));
     if (v && typeof v === 'object') return Object.entries(v).map(([a, b]) => a + ' ' + b).join(' · ');
@@ -148,6 +150,8 @@ function detail(d) {
       row(t('decided'), fmtDateTime(d.decided_at) + (d.deadline_exceeded ? ' · ' + t('deadlineExceeded') : '')),
       row(t('decidedBy'), actor(d.decided_by)),
       row(t('timings'), h('span', { id: 'timings' }, steps.map(([k, v]) => t('step.' + k) + ' ' + v.toFixed(1) + ' ' + t('seconds')).join(' · '))))),
+    h('h2', {}, t('faceCompare')),
+    facePanel(d.id, [['driver', d.driver, t('driver')], ['escort', d.escort, t('escort')]], false),
     h('h2', {}, t('checks')),
     h('ul', { class: 'checks wide' }, d.checks.map((c) => h('li', { class: 'check state-' + c.state, dataset: { check: c.id } },
       h('span', { class: 'check-state' }, t('state.' + c.state)),

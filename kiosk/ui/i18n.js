@@ -190,6 +190,24 @@ Object.assign(en, {
   'ago.hour': '{n} hour ago', 'ago.hours': '{n} hours ago', 'ago.day': '{n} day ago', 'ago.days': '{n} days ago',
 });
 
+// The face comparison by eye (faces.js): issue 18.
+Object.assign(zh, {
+  faceCompare: '人证对比', faceLive: '现场抓拍', faceCard: '身份证照片', faceNoImage: '无图像',
+  facesLoading: '正在读取人脸图像…', facesNone: '本次核查没有保存人脸图像',
+  facesPurged: '人脸图像已按保留期限清除', 'sex.M': '男', 'sex.F': '女', born: '{y}年生',
+  'audit.face.viewed': '查看人脸图像', 'field.image': '图像',
+  'image.face_driver': '驾驶员现场抓拍', 'image.card_driver': '驾驶员身份证照片',
+  'image.face_escort': '押运员现场抓拍', 'image.card_escort': '押运员身份证照片',
+});
+Object.assign(en, {
+  faceCompare: 'Face against ID card', faceLive: 'Live snapshot', faceCard: 'ID card photo', faceNoImage: 'No image',
+  facesLoading: 'Reading the face images…', facesNone: 'No face images were kept for this inspection',
+  facesPurged: 'The face images were purged after the retention period', 'sex.M': 'male', 'sex.F': 'female', born: 'born {y}',
+  'audit.face.viewed': 'Face image viewed', 'field.image': 'Image',
+  'image.face_driver': "driver's live snapshot", 'image.card_driver': "driver's ID card photo",
+  'image.face_escort': "escort's live snapshot", 'image.card_escort': "escort's ID card photo",
+});
+
 const dicts = { zh, en };
 
 let lang = 'zh';

@@ -5,9 +5,10 @@
 
 import { t, msg, list, paren } from './i18n.js';
 import { h, api, session, fmtCountdown, fmtAge } from './util.js';
+import { facePanel } from './faces.js';
 
 const views = new Map();   // lane -> latest view from the server
-const panels = new Map();  // lane -> {root, info, actions, key}
+const panels = new Map();  // lane -> {root, info, faces, actions, key, facesKey}
 let grid = null;           // the grid while the lanes page is shown
 let stale = false;
 let offset = 0;            // server clock minus this browser's clock, in ms
@@ -69,8 +70,9 @@ function tick() {
 function draw(v) {
   let p = panels.get(v.lane);
   if (!p) {
-    p = { root: h('section', { class: 'lane', id: 'lane-' + v.lane, 'aria-label': v.lane }), info: h('div', { class: 'info' }), actions: h('div', { class: 'actions' }), key: null };
-    p.root.append(p.info, p.actions);
+    p = { root: h('section', { class: 'lane', id: 'lane-' + v.lane, 'aria-label': v.lane }), info: h('div', { class: 'info' }),
+      faces: h('div', { class: 'lane-faces' }), actions: h('div', { class: 'actions' }), key: null, facesKey: '' };
+    p.root.append(p.info, p.faces, p.actions);
     panels.set(v.lane, p);
     const names = [...views.keys()];
     const after = names.slice(names.indexOf(v.lane) + 1).map((n) => panels.get(n)).find(Boolean);
@@ -78,6 +80,14 @@ function draw(v) {
   }
   p.root.className = 'lane' + (v.lockdown ? ' locked' : '') + (v.verdict && v.active ? ' lane-' + v.verdict : '');
   p.info.replaceChildren(...info(v));
+  // A held vehicle's faces, beside its card photos, for the operator who
+  // decides: built once per inspection (each view of an image is audited).
+  const facesKey = v.decidable === 'review' || v.decidable === 'reject' ? v.inspection_id : '';
+  if (facesKey !== p.facesKey) {
+    p.facesKey = facesKey;
+    p.faces.replaceChildren(...(facesKey ? [h('div', { class: 'label' }, t('faceCompare')),
+      facePanel(facesKey, [['driver', v.driver, t('driver')], ['escort', v.escort, t('escort')]], true)] : []));
+  }
   const role = session.current ? session.current.role : '';
   const key = [v.decidable, v.inspection_id, v.plate_entry, v.releasing, v.lockdown, role, v.decision ? v.decision.action : ''].join('|');
   if (key !== p.key) {

@@ -68,7 +68,7 @@ type CameraConfig struct {
 // path; SnapshotURL gives a realistic one.
 func NewCamera(cfg CameraConfig) (*Camera, error) {
 	fake := &cameratest.Camera{Auth: cfg.Auth, Username: cfg.Username, Password: cfg.Password, Clock: cfg.Clock}
-	fake.SetJPEG(cameratest.JPEG(1))
+	fake.SetJPEG(Portrait("live", false))
 	s, err := listen(fake)
 	if err != nil {
 		return nil, err
@@ -89,9 +89,11 @@ type Face struct {
 }
 
 // NewFace starts a face-match service on loopback; slowness runs on clk.
-// Give each person a score with SetScore (no score set: no face found).
+// Give each person a score with SetScore (no score set: no face found). It
+// answers a synthetic card photo (Portrait) for everyone, as a service that
+// decodes the card's WLT photo does.
 func NewFace(clk clock.Clock) (*Face, error) {
-	svc := &facematchtest.Service{Clock: clk}
+	svc := &facematchtest.Service{Clock: clk, CardPhoto: func(idNumber string) []byte { return Portrait(idNumber, true) }}
 	s, err := listen(svc)
 	if err != nil {
 		return nil, err

@@ -1,8 +1,10 @@
 package simhttp_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image/jpeg"
 	"testing"
 	"time"
 
@@ -40,6 +42,20 @@ func TestCameraAndFace(t *testing.T) {
 	m.Match(context.Background(), "in-1", checks.PersonEvidence{IDNumber: "990001198001010019"}, func(s *float64) { ch <- s })
 	if got := <-ch; got == nil || *got != 0.91 {
 		t.Fatalf("score %v", got)
+	}
+	// The synthetic pictures are kept for the inspection, and decode.
+	live, card, ok := photos.TakeFaces("in-1", "990001198001010019")
+	if !ok {
+		t.Fatal("no faces kept")
+	}
+	for name, b := range map[string][]byte{"live": live, "card": card} {
+		img, err := jpeg.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s picture: %v", name, err)
+		}
+		if w := img.Bounds().Dx(); (name == "card") != (w == 102) {
+			t.Fatalf("%s picture is %d wide", name, w)
+		}
 	}
 	face.Inject(clock.Real{}, simhttp.FaultDown, 0, 0)
 	if _, err := m.Score(context.Background(), "in-1", "990001198001010019"); !errors.Is(err, facematch.ErrNoScore) {

@@ -20,6 +20,9 @@ import (
 type Service struct {
 	// Clock times Slow (default: the real clock).
 	Clock clock.Clock
+	// CardPhoto, when set, gives the card photo answered as
+	// card_photo_jpeg for an ID number (nil: none answered).
+	CardPhoto func(idNumber string) []byte
 
 	mu        sync.Mutex
 	scores    map[string]*float64
@@ -98,7 +101,11 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"face_found": tru`))
 		return
 	}
-	json.NewEncoder(w).Encode(facematch.Response{FaceFound: ptr(score != nil), Score: score})
+	ans := facematch.Response{FaceFound: ptr(score != nil), Score: score}
+	if s.CardPhoto != nil {
+		ans.CardPhotoJPEG = s.CardPhoto(req.IDNumber)
+	}
+	json.NewEncoder(w).Encode(ans)
 }
 
 func ptr[T any](v T) *T { return &v }
