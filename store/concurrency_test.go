@@ -59,6 +59,15 @@ func TestLanesConcurrently(t *testing.T) {
 		var after int64
 		n := 0
 		for {
+			// Whether the lanes were done is looked at before the read:
+			// an empty read that began after they were done is the end
+			// (one that began before may have missed their last commit).
+			var done bool
+			select {
+			case <-stop:
+				done = true
+			default:
+			}
 			rows, err := s.PendingOutbox(ctx, after, 16)
 			if err != nil {
 				errs <- err
@@ -74,13 +83,9 @@ func TestLanesConcurrently(t *testing.T) {
 				break
 			}
 			n += len(rows)
-			if len(rows) == 0 {
-				select {
-				case <-stop:
-					drained <- n
-					return
-				default:
-				}
+			if len(rows) == 0 && done {
+				drained <- n
+				return
 			}
 		}
 		drained <- n
