@@ -57,14 +57,8 @@ func (s *Server) handleFaces(w http.ResponseWriter, r *http.Request, _ *session)
 		writeJSON(w, http.StatusOK, facesView{State: facesNone, Images: []string{}})
 		return
 	}
-	ins, err := s.deps.Store.GetInspection(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, newError(http.StatusNotFound, errNotFound, "no inspection "+id))
-		return
-	}
-	if err != nil {
-		s.log.Error("inspection not read", "inspection", id, "err", err)
-		writeError(w, newError(http.StatusServiceUnavailable, errUnavailable, "the inspection could not be read"))
+	ins, ok := s.inspection(w, r, id)
+	if !ok {
 		return
 	}
 	kinds, err := s.deps.Faces.MediaKinds(ctx, id)

@@ -170,14 +170,8 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, _ *session
 func (s *Server) handleInspection(w http.ResponseWriter, r *http.Request, _ *session) {
 	id := r.PathValue("id")
 	ctx := r.Context()
-	ins, err := s.deps.Store.GetInspection(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, newError(http.StatusNotFound, errNotFound, "no inspection "+id))
-		return
-	}
-	if err != nil {
-		s.log.Error("inspection not read", "inspection", id, "err", err)
-		writeError(w, newError(http.StatusServiceUnavailable, errUnavailable, "the inspection could not be read"))
+	ins, ok := s.inspection(w, r, id)
+	if !ok {
 		return
 	}
 	decisions, err := s.deps.Store.Decisions(ctx, id)
@@ -218,4 +212,21 @@ func (s *Server) handleInspection(w http.ResponseWriter, r *http.Request, _ *ses
 		d.Audit = append(d.Audit, auditView{Seq: a.Seq, At: a.At, Actor: a.Actor, Action: a.Action, Subject: a.Subject, Detail: detail, Hash: a.Hash})
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// inspection reads the inspection id for a handler; when it cannot, it has
+// answered (404 for an id the store does not know, 503 when the store does
+// not answer) and ok is false.
+func (s *Server) inspection(w http.ResponseWriter, r *http.Request, id string) (ins *store.Inspection, ok bool) {
+	ins, err := s.deps.Store.GetInspection(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, newError(http.StatusNotFound, errNotFound, "no inspection "+id))
+		return nil, false
+	}
+	if err != nil {
+		s.log.Error("inspection not read", "inspection", id, "err", err)
+		writeError(w, newError(http.StatusServiceUnavailable, errUnavailable, "the inspection could not be read"))
+		return nil, false
+	}
+	return ins, true
 }

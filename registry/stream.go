@@ -176,12 +176,7 @@ func (v *streamValidator) alone(list string, i int, dup *Problem) bool {
 func (v *streamValidator) vehicle(i int, r Vehicle) bool {
 	var dup *Problem
 	if PlateProblem(r.Plate) == "" {
-		key := NormalizePlate(r.Plate)
-		if j, seen := v.plates[key]; seen {
-			dup = &Problem{fmt.Sprintf("vehicles[%d].plate", i), fmt.Sprintf("%s is already vehicles[%d]", r.Plate, j)}
-		} else {
-			v.plates[key] = i
-		}
+		dup = firstSeen(v.plates, NormalizePlate(r.Plate), r.Plate, "vehicles", "plate", i)
 	}
 	v.one.Vehicles = []Vehicle{r}
 	return v.alone("vehicles", i, dup)
@@ -190,11 +185,7 @@ func (v *streamValidator) vehicle(i int, r Vehicle) bool {
 func (v *streamValidator) tank(i int, r Tank) bool {
 	var dup *Problem
 	if r.ID != "" {
-		if j, seen := v.tanks[r.ID]; seen {
-			dup = &Problem{fmt.Sprintf("tanks[%d].id", i), fmt.Sprintf("%s is already tanks[%d]", r.ID, j)}
-		} else {
-			v.tanks[r.ID] = i
-		}
+		dup = firstSeen(v.tanks, r.ID, r.ID, "tanks", "id", i)
 	}
 	v.one.Tanks = []Tank{r}
 	return v.alone("tanks", i, dup)
@@ -215,11 +206,7 @@ func (v *streamValidator) person(i int, r Person) bool {
 func (v *streamValidator) waybill(i int, r Waybill) bool {
 	var dup *Problem
 	if r.Number != "" {
-		if j, seen := v.waybills[r.Number]; seen {
-			dup = &Problem{fmt.Sprintf("waybills[%d].number", i), fmt.Sprintf("%s is already waybills[%d]", r.Number, j)}
-		} else {
-			v.waybills[r.Number] = i
-		}
+		dup = firstSeen(v.waybills, r.Number, r.Number, "waybills", "number", i)
 	}
 	v.one.Waybills = []Waybill{r}
 	return v.alone("waybills", i, dup)
@@ -359,4 +346,14 @@ func unmarshalStrict(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
+}
+
+// firstSeen records that list[i] has key, or, when an earlier record had it,
+// returns the duplicate's problem at list[i].field, naming it as shown.
+func firstSeen(seen map[string]int, key, shown, list, field string, i int) *Problem {
+	if j, dup := seen[key]; dup {
+		return &Problem{fmt.Sprintf("%s[%d].%s", list, i, field), fmt.Sprintf("%s is already %s[%d]", shown, list, j)}
+	}
+	seen[key] = i
+	return nil
 }
