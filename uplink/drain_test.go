@@ -155,11 +155,14 @@ func TestStatusWillTelemetry(t *testing.T) {
 	cfg := testConfig(m.url())
 	cfg.TelemetryInterval = time.Hour // the first comes at start, not after an interval
 	cfg.Keepalive = time.Second
+	// Subscribed before the gate starts: its first telemetry goes out at
+	// start, at QoS 0 and not retained, and would be missed by a
+	// subscriber that comes after it.
+	s := subscribe(t, m.url(), "platform", nil, "hazgate/#")
 	r := newRig(t, "", cfg)
 	r.stat.set(StatusReport{Lanes: []LaneStatus{{Lane: "in-1", Direction: "in", Phase: "idle", Barrier: "close"}},
 		Devices: []health.Device{{Name: "idcard-in-1", Kind: "idcard", Lane: "in-1", OK: true, State: "ok"}}})
 	r.u.StatusChanged()
-	s := subscribe(t, m.url(), "platform", nil, "hazgate/#")
 	got := s.waitFor(t, "status with the lane and telemetry", func(ms []msg) bool {
 		st := on(ms, "/status")
 		return len(st) > 0 && strings.Contains(string(st[len(st)-1].payload), `"in-1"`) && len(on(ms, "/telemetry")) > 0
