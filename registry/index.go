@@ -61,21 +61,7 @@ func (t table[T]) get(key string) (T, bool) {
 // syncedDefault.
 func NewIndex(s *Snapshot, syncedDefault time.Time) *Index {
 	b := NewIndexBuilder()
-	for _, v := range s.Vehicles {
-		b.Vehicle(v)
-	}
-	for _, t := range s.Tanks {
-		b.Tank(t)
-	}
-	for _, p := range s.Persons {
-		b.Person(p)
-	}
-	for _, w := range s.Waybills {
-		b.Waybill(w)
-	}
-	for _, e := range s.Blacklist {
-		b.Blacklist(e)
-	}
+	b.records(s, true)
 	m := Meta{Version: s.Version, SyncedAt: syncedDefault}
 	if !s.SyncedAt.IsZero() {
 		m.SyncedAt = s.SyncedAt.Start(time.UTC)
@@ -164,24 +150,35 @@ func (ix *Index) Apply(c Change) *Index {
 	for _, e := range c.DeleteBlacklist {
 		delete(n.blacklist, blacklistKey(e.Kind, e.Value))
 	}
-	if u := c.Upsert; u != nil {
-		for _, v := range u.Vehicles {
-			b.Vehicle(v)
-		}
-		for _, p := range u.Persons {
-			b.Person(p)
-		}
-		for _, w := range u.Waybills {
-			b.Waybill(w)
-		}
-		for _, e := range u.Blacklist {
-			b.Blacklist(e)
-		}
+	if c.Upsert != nil {
+		b.records(c.Upsert, false) // the tanks are c.Tanks, below
 	}
 	for _, t := range c.Tanks {
 		b.Tank(t)
 	}
 	return b.Index(c.Meta)
+}
+
+// records adds the records of s, its tanks only when tanks is true (the
+// kinds are indexed apart: their order does not matter).
+func (b *IndexBuilder) records(s *Snapshot, tanks bool) {
+	for _, v := range s.Vehicles {
+		b.Vehicle(v)
+	}
+	if tanks {
+		for _, t := range s.Tanks {
+			b.Tank(t)
+		}
+	}
+	for _, p := range s.Persons {
+		b.Person(p)
+	}
+	for _, w := range s.Waybills {
+		b.Waybill(w)
+	}
+	for _, e := range s.Blacklist {
+		b.Blacklist(e)
+	}
 }
 
 // IndexBuilder builds an index one record at a time, as NewIndex builds it
