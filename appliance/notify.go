@@ -38,6 +38,11 @@ func (a *Appliance) notifySystemd(ctx context.Context) {
 			break
 		}
 		a.log.Warn("not ready for systemd yet", "why", err.Error())
+		// A stuck lane used up the bound; a stopped one answers at once:
+		// wait a bound before asking again rather than spin.
+		if !clock.Sleep(ctx, a.clk, bound) {
+			return
+		}
 	}
 	if sent, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {
 		a.log.Error("systemd not told the gate is ready", "err", err)
