@@ -258,6 +258,9 @@ func (g *Gate) Run(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	// The face images of the last inspections are written in the
+	// background: done before the caller closes the store.
+	g.Keeper.WaitFaces()
 	return upErr
 }
 
