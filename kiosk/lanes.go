@@ -205,9 +205,14 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request, sess *se
 		writeError(w, newError(http.StatusUnprocessableEntity, errInvalid, fmt.Sprintf("a reason of 1 to %d characters is required", maxReasonLen)))
 		return
 	}
-	if e := s.decisionConflict(r.Context(), snap, action); e != nil {
-		writeError(w, e)
-		return
+	// A decision already taken on the inspection this request names is
+	// said as such (409, who decided); a request about another one is
+	// told it is no longer held, below.
+	if snap.Exit || req.InspectionID == snap.InspectionID {
+		if e := s.decisionConflict(r.Context(), snap, action); e != nil {
+			writeError(w, e)
+			return
+		}
 	}
 	kind := decidable(snap)
 	switch {
