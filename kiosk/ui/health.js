@@ -3,7 +3,7 @@
 // that is not connected shows as "not reported", never as healthy. A
 // supervisor also sees the sign-in lockouts and may unlock an account.
 
-import { t, language } from './i18n.js';
+import { t, language, paren } from './i18n.js';
 import { h, api, session, badge, fmtAge, fmtDateTime, fmtBytes, reasonDialog } from './util.js';
 
 /** The health page: [node, cleanup]. */
@@ -81,11 +81,6 @@ function sections(r) {
         h('td', {}, l.lockdown ? '⊘ ' + t('lockdown') : ''),
         h('td', {}, l.faults.length ? '✖ ' + l.faults.join('、') : '')))))));
   return out;
-}
-
-/** Text in brackets, as each language writes them. */
-function paren(s) {
-  return language() === 'en' ? ' (' + s + ')' : '（' + s + '）';
 }
 
 /** A table's header row from i18n keys. */

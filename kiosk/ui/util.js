@@ -1,7 +1,7 @@
 // Small helpers shared by the views: building DOM without HTML strings
 // (every server value goes in as text), calling the API, formatting times.
 
-import { t } from './i18n.js';
+import { t, msg } from './i18n.js';
 
 /** The session: {operator, role, csrf, gate, timezone}, or null. */
 export const session = { current: null };
@@ -149,7 +149,7 @@ export function reasonDialog({ id, title, confirmClass = '', send }) {
         try {
           await send(reason.value);
           dlg.close();
-        } catch (e) { err.textContent = t('error') + e.message; }
+        } catch (e) { err.textContent = t('error') + (e.text ? msg(e.text) : e.message); }
       } }, t('confirm')),
       h('button', { type: 'button', onclick: () => dlg.close() }, t('cancel'))));
   dlg.addEventListener('close', () => dlg.remove());
