@@ -70,7 +70,23 @@ func (s *Store) swapIndex(ctx context.Context, what string, change func(tx *sql.
 	defer s.reg.mu.Unlock()
 	var next *registryView
 	err := s.write(ctx, what, func(tx *sql.Tx) error {
-		ix, err := change(tx, s.reg.view.Load().ix)
+		// cur is the registry the tables hold as this transaction begins:
+		// the one in memory, unless another process (hazgate registry
+		// import) changed the tables since it was loaded; then it is read
+		// again here, so that a change derived from it is not derived from
+		// a registry that is no longer there.
+		view := s.reg.view.Load()
+		held, err := readStamp(ctx, tx)
+		if err != nil {
+			return err
+		}
+		cur := view.ix
+		if held != view.stamp {
+			if cur, err = loadIndex(ctx, tx); err != nil {
+				return err
+			}
+		}
+		ix, err := change(tx, cur)
 		if err != nil {
 			return err
 		}

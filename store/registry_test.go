@@ -641,3 +641,48 @@ func TestImportJSON(t *testing.T) {
 		t.Fatal("a failed import swapped the index")
 	}
 }
+
+// A delta applied by a store whose index is older than the tables (another
+// process imported a registry since it loaded them) is applied to the
+// registry the tables hold, not to the one in memory.
+func TestApplyDeltaAfterAnotherProcessImported(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "gate.db")
+	gate, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gate.Close()
+	snap := registrytest.Good(t0.Add(-time.Hour))
+	if err := gate.ImportSnapshot(ctx, snap, "test", t0); err != nil {
+		t.Fatal(err)
+	}
+	// `hazgate registry import`, in another process, adds a vehicle.
+	cli, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := registrytest.Good(t0.Add(-time.Hour))
+	next.Version = snap.Version + 1
+	next.Vehicles = append(next.Vehicles, registrytest.Vehicle("浙B20002"))
+	if err := cli.ImportSnapshot(ctx, next, "cli", t0); err != nil {
+		t.Fatal(err)
+	}
+	cli.Close()
+	// The gate, before it has looked again, takes a delta on that version.
+	d := RegistryDelta{Base: next.Version, Version: next.Version + 1, Upsert: registry.Snapshot{Vehicles: []registry.Vehicle{registrytest.Vehicle("浙B30003")}}}
+	if err := gate.ApplyDelta(ctx, &d, "test", t0); err != nil {
+		t.Fatal(err)
+	}
+	want, err := loadIndex(ctx, gate.reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := gate.reg.view.Load().ix
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("the index is not the registry on disk:\n got %+v\nwant %+v", got, want)
+	}
+	if _, ok := got.Vehicle("浙B20002"); !ok {
+		t.Fatal("the vehicle the other process imported is missing from the index")
+	}
+}
