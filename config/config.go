@@ -72,10 +72,6 @@ type Config struct {
 	MQTT        MQTT      `yaml:"mqtt"`
 	Kiosk       Kiosk     `yaml:"kiosk"`
 	Log         Log       `yaml:"log"`
-
-	// tokenWritten[i] is whether lanes[i] writes plate_token at all, so
-	// that an empty token written out is told from one left out.
-	tokenWritten []bool
 }
 
 // Checks are the judging settings.
@@ -224,16 +220,6 @@ func Parse(data []byte, file string) (*Config, error) {
 	c := Default()
 	if err := doc.Decode(&c); err != nil {
 		return nil, err
-	}
-	var written struct {
-		Lanes []struct {
-			PlateToken *string `yaml:"plate_token"`
-		} `yaml:"lanes"`
-	}
-	if yaml.Unmarshal(data, &written) == nil {
-		for _, l := range written.Lanes {
-			c.tokenWritten = append(c.tokenWritten, l.PlateToken != nil)
-		}
 	}
 	if errs := c.Validate(doc); len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -468,7 +454,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 			bad(f+".plate_min_confidence", "%v is not in [0, 1]", c)
 		}
 		switch tok := l.PlateToken; {
-		case i < len(c.tokenWritten) && c.tokenWritten[i] && strings.TrimSpace(tok) == "":
+		case doc.Has(f+".plate_token") && strings.TrimSpace(tok) == "":
 			bad(f+".plate_token", "empty: give the lane's plate camera its own token, or leave the key out (then the lane takes no pushes)")
 		case tok == "":
 		case strings.TrimSpace(tok) != tok:

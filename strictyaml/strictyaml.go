@@ -184,6 +184,21 @@ func (d *Doc) Errorf(path string, format string, args ...any) error {
 	return &Error{File: d.File, Line: d.Line(path), Field: path, Msg: fmt.Sprintf(format, args...)}
 }
 
+// Has reports whether the document writes the field at path (null
+// included): a key left out and a key written empty are told apart.
+func (d *Doc) Has(path string) bool {
+	n := d.root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, part := range splitPath(path) {
+		if n = child(n, part); n == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // Line returns the line of the field at path, or of the nearest parent that
 // exists; 0 when nothing matches.
 func (d *Doc) Line(path string) int {

@@ -128,3 +128,18 @@ func errorsOf(err error) []error {
 	}
 	return []error{err}
 }
+
+func TestHas(t *testing.T) {
+	d, err := Parse([]byte("lanes:\n  - name: a\n    token: ''\n  - name: b\n    empty: ~\n"), "f.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]bool{
+		"lanes[0].token": true, "lanes[1].token": false, "lanes[1].empty": true,
+		"lanes[2].name": false, "lanes": true, "other": false,
+	} {
+		if got := d.Has(path); got != want {
+			t.Errorf("Has(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
