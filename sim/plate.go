@@ -34,10 +34,7 @@ func (l *simLane) pushPlate(v *vehicle) {
 }
 
 // refusedError is the plate endpoint's refusal of a push, in its words.
-type refusedError struct {
-	status int
-	msg    string
-}
+type refusedError struct{ msg string }
 
 func (e refusedError) Error() string { return e.msg }
 
@@ -94,7 +91,7 @@ func (p *plateCamera) push(laneName, token string, body []byte) error {
 		if json.Unmarshal(msg, &body) != nil || body.Error == "" {
 			body.Error = fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(msg)))
 		}
-		return refusedError{status: resp.StatusCode, msg: body.Error}
+		return refusedError{msg: body.Error}
 	}
 	return nil
 }

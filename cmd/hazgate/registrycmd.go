@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -41,14 +39,12 @@ func cmdRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	if file == "" || *db == "" {
-		return usageError{"usage: hazgate registry import FILE -db FILE"}
+		return usageError{"usage: hazgate registry import FILE -db FILE [-force]"}
 	}
 	// The process does nothing but this import: the collector works
 	// harder rather than let the heap grow to twice what is live
 	// (docs/benchmarks.md, "Registry memory"). GOMEMLIMIT, when set, wins.
-	if debug.SetMemoryLimit(-1) == math.MaxInt64 {
-		debug.SetMemoryLimit(importMemoryLimit)
-	}
+	setMemoryLimit(importMemoryLimit)
 	st, err := store.Open(ctx, *db)
 	if err != nil {
 		return fmt.Errorf("the database %s cannot be opened or created (does its directory exist, and may this user write there?): %s",

@@ -21,9 +21,13 @@ import (
 const gateMemoryLimit = 2*(64<<20) + 64<<20
 
 // setGateMemoryLimit sets gateMemoryLimit unless GOMEMLIMIT is set.
-func setGateMemoryLimit() {
+func setGateMemoryLimit() { setMemoryLimit(gateMemoryLimit) }
+
+// setMemoryLimit sets the soft memory limit to n bytes unless GOMEMLIMIT
+// is set (then it wins).
+func setMemoryLimit(n int64) {
 	if debug.SetMemoryLimit(-1) == math.MaxInt64 {
-		debug.SetMemoryLimit(gateMemoryLimit)
+		debug.SetMemoryLimit(n)
 	}
 }
 
