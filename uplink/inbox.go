@@ -116,11 +116,13 @@ const (
 )
 
 // registrySubscriptions are the exact topics the uplink subscribes to for
-// the registry, with the schema each carries.
-func (u *Uplink) registrySubscriptions() map[string]string {
+// the registry, with the schema each carries (made once, in New).
+func (u *Uplink) registrySubscriptions() map[string]string { return u.registryTopics }
+
+func registryTopics(base string) map[string]string {
 	return map[string]string{
-		u.cfg.RegistryTopic + "/" + registrySnapshotTopic: SchemaRegistrySnapshot,
-		u.cfg.RegistryTopic + "/" + registryDeltaTopic:    SchemaRegistryDelta,
+		base + "/" + registrySnapshotTopic: SchemaRegistrySnapshot,
+		base + "/" + registryDeltaTopic:    SchemaRegistryDelta,
 	}
 }
 

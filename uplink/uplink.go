@@ -102,6 +102,8 @@ type Uplink struct {
 	inbox    *inbox // commands and registry messages, off the paho goroutine
 	registry *registrySync
 	refusals *limiter
+	// registryTopics: the registry's topics and their schemas (read-only).
+	registryTopics map[string]string
 
 	connLog     *logLimiter
 	connChanged chan struct{} // signalled by setConn (tests)
@@ -158,14 +160,15 @@ func New(cfg Config, st *store.Store, deps Deps) (*Uplink, error) {
 	}
 	u := &Uplink{
 		cfg: cfg, st: st, deps: deps, clk: deps.Clock, tls: tf, keys: keys,
-		log:         deps.Log,
-		kick:        make(chan struct{}, 1),
-		marked:      make(chan struct{}, 1),
-		statusDue:   make(chan struct{}, 1),
-		connChanged: make(chan struct{}, 1),
-		connLog:     newLogLimiter(time.Minute),
-		inbox:       newInbox(cfg.InboxSize),
-		refusals:    newLimiter(cfg.RefusalAlarms, time.Minute),
+		log:            deps.Log,
+		kick:           make(chan struct{}, 1),
+		marked:         make(chan struct{}, 1),
+		statusDue:      make(chan struct{}, 1),
+		connChanged:    make(chan struct{}, 1),
+		connLog:        newLogLimiter(time.Minute),
+		inbox:          newInbox(cfg.InboxSize),
+		refusals:       newLimiter(cfg.RefusalAlarms, time.Minute),
+		registryTopics: registryTopics(cfg.RegistryTopic),
 	}
 	u.conn.URL = cfg.Broker
 	nc, warn, err := loadNonces(cfg.NonceFile, u.clk.Now())
