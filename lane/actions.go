@@ -107,7 +107,6 @@ const (
 	AlarmBarrierCommand = "barrier_command_failed" // Open or Close returned an error
 	AlarmDecideFailed   = "decide_failed"          // the inspection could not be recorded
 	AlarmRecordFailed   = "record_failed"          // a decision, passage or exit could not be recorded
-	AlarmDeviceFault    = "device_fault"           // a device of the lane failed (raised and cleared by the gate, gate.Lane.Health)
 	AlarmRejection      = "rejection"              // the verdict is reject (committed with the inspection by the Decider)
 	AlarmOperatorOpen   = "operator_override"      // an operator's decision (committed with it by the Recorder)
 	AlarmNoPassage      = "no_passage"             // the barrier was opened and nothing crossed it in time

@@ -10,7 +10,7 @@
 //     committed exit (ExitRecorded) for the vehicle at the lane, and never in
 //     lock-down. Record before act: nothing opens on an uncommitted record.
 //
-// It imports only checks and clock of ours: devices and records are reached
+// It imports only checks, clock and registry of ours: devices and records are reached
 // through the interfaces it defines (Barrier, Decider, Recorder, FaceMatcher).
 // The device drivers, lanes, uplink, kiosk, appliance, sim and cmd/hazgate may
 // import it.

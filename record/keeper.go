@@ -3,9 +3,8 @@
 // announces it, in one transaction; passages, operator decisions and alarms
 // likewise. Its Keeper implements lane.Decider and lane.Recorder.
 //
-// It imports only checks, registry and store of ours, and satisfies lane's
-// interfaces without importing lane; only gate and tests may
-// import it.
+// It imports checks, lane (its interfaces and alarm kinds), registry and
+// store of ours; only gate and tests may import it.
 package record
 
 import (
