@@ -2,13 +2,13 @@ package checks
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/hazgate/hazgate/idnumber"
 	"github.com/hazgate/hazgate/registry"
+	"github.com/hazgate/hazgate/strictyaml"
 )
 
 // judgement collects a check's reasons; failing and unknown reasons are kept
@@ -360,13 +360,13 @@ func (j *judge) load(jd *judgement, w *registry.Waybill) {
 		// vehicle_documents fails not_registered; here the load is unknown.
 		jd.unsure(ReasonDataMissing, carrier.role, "rated_load_kg")
 		return
-	case !(rec.RatedLoadKg > 0) || !finite(rec.RatedLoadKg):
+	case !(rec.RatedLoadKg > 0) || !strictyaml.IsFinite(rec.RatedLoadKg):
 		jd.unsure(ReasonDataMissing, carrier.role, "rated_load_kg")
 		return
 	}
 	var total float64
 	for _, g := range w.Goods {
-		if !(g.QuantityKg >= 0) || !finite(g.QuantityKg) {
+		if !(g.QuantityKg >= 0) || !strictyaml.IsFinite(g.QuantityKg) {
 			jd.unsure(ReasonDataMissing, "waybill", "quantity_kg")
 			return
 		}
@@ -376,9 +376,6 @@ func (j *judge) load(jd *judgement, w *registry.Waybill) {
 		jd.fail(ReasonOverloaded, "waybill", fmt.Sprintf("%g kg > %g kg", total, rec.RatedLoadKg))
 	}
 }
-
-// finite reports whether v is a number: not NaN, not an infinity.
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 func (j *judge) tankMedia() *judgement {
 	jd := &judgement{id: TankMedia}
@@ -438,7 +435,7 @@ func (j *judge) identity() *judgement {
 // score or a threshold that is not a finite number never matches (written
 // as a positive test, since every comparison with NaN is false).
 func faceMatches(score, threshold float64) bool {
-	return finite(score) && finite(threshold) && score >= threshold
+	return strictyaml.IsFinite(score) && strictyaml.IsFinite(threshold) && score >= threshold
 }
 
 func (j *judge) parkRules() *judgement {

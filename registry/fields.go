@@ -2,7 +2,6 @@ package registry
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"time"
 	"unicode"
@@ -93,8 +92,6 @@ func validityOrder(from, until Validity) string {
 	}
 	return ""
 }
-
-func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // Sync bounds (docs/uplink.md "Registry sync").
 const (

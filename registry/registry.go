@@ -167,7 +167,7 @@ func (s *Snapshot) Validate() []Problem {
 				add(fmt.Sprintf("%s.permit_classes[%d]", f, j), "%q is not a dangerous-goods class such as 2 or 2.1", c)
 			}
 		}
-		if v.RatedLoadKg < 0 || !finite(v.RatedLoadKg) {
+		if v.RatedLoadKg < 0 || !strictyaml.IsFinite(v.RatedLoadKg) {
 			add(f+".rated_load_kg", "%v is not a weight", v.RatedLoadKg)
 		}
 	}
@@ -251,7 +251,7 @@ func (s *Snapshot) Validate() []Problem {
 			if !validClass(g.Class) {
 				add(gf+".class", "%q is not a dangerous-goods class such as 2.1", g.Class)
 			}
-			if g.QuantityKg < 0 || !finite(g.QuantityKg) {
+			if g.QuantityKg < 0 || !strictyaml.IsFinite(g.QuantityKg) {
 				add(gf+".quantity_kg", "%v is not a quantity", g.QuantityKg)
 			}
 		}

@@ -85,12 +85,15 @@ func docLine(n *yaml.Node) int {
 	return n.Line
 }
 
+// IsFinite reports whether v is a number: neither NaN nor an infinity.
+func IsFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
 // FiniteFloat refuses NaN and the infinities: a threshold or a quantity
 // that is not a number makes every comparison with it false, which would
 // switch a check off. Every float that reaches hazgate from a file or the
 // wire goes through it (Parse applies it to every YAML float).
 func FiniteFloat(v float64) error {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	if !IsFinite(v) {
 		return fmt.Errorf("%v is not a finite number", v)
 	}
 	return nil
