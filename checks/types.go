@@ -2,7 +2,7 @@
 // (五必查) and the gate's own identity and park-rules checks. It is pure:
 // evidence, a read-only registry view and the time come in, results go out.
 //
-// It imports only registry and idnumber of ours; config, lane, the device
+// It imports only registry, idnumber and strictyaml (IsFinite) of ours; config, lane, the device
 // drivers and every package above them may import it.
 package checks
 
