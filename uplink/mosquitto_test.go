@@ -114,6 +114,9 @@ func (m *mosquitto) addr() string { return fmt.Sprintf("127.0.0.1:%d", m.port) }
 func (m *mosquitto) start() {
 	m.t.Helper()
 	cmd := exec.Command(m.bin, "-c", m.conf)
+	// What mosquitto says before its log is set up (a listener it cannot
+	// open) goes to stdout: kept in the log too, for a start that fails.
+	cmd.Stdout = logWriter{m}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		m.t.Fatal(err)
@@ -178,4 +181,13 @@ func (m *mosquitto) logText() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.log.String()
+}
+
+// logWriter appends to a broker's log.
+type logWriter struct{ m *mosquitto }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.m.mu.Lock()
+	defer w.m.mu.Unlock()
+	return w.m.log.Write(p)
 }
