@@ -148,17 +148,20 @@ type Barrier struct {
 
 // MQTT is the uplink to the city risk platform.
 type MQTT struct {
-	Broker       string   `yaml:"broker"`
-	ClientID     string   `yaml:"client_id"`
-	Root         string   `yaml:"root"`
-	Username     string   `yaml:"username"`
-	Password     string   `yaml:"password"`
-	CAFile       string   `yaml:"ca_file"`
-	CertFile     string   `yaml:"cert_file"`
-	KeyFile      string   `yaml:"key_file"`
-	OutboxMax    int      `yaml:"outbox_max"`
-	Keepalive    Duration `yaml:"keepalive"`
-	TrustedKeys  []string `yaml:"trusted_keys"`
+	Broker      string   `yaml:"broker"`
+	ClientID    string   `yaml:"client_id"`
+	Root        string   `yaml:"root"`
+	Username    string   `yaml:"username"`
+	Password    string   `yaml:"password"`
+	CAFile      string   `yaml:"ca_file"`
+	CertFile    string   `yaml:"cert_file"`
+	KeyFile     string   `yaml:"key_file"`
+	OutboxMax   int      `yaml:"outbox_max"`
+	Keepalive   Duration `yaml:"keepalive"`
+	TrustedKeys []string `yaml:"trusted_keys"`
+	// RegistryKeys are the public keys whose signed registry data is
+	// applied; none: registry data from MQTT is taken unsigned.
+	RegistryKeys []string `yaml:"registry_keys"`
 	TelemetryInt Duration `yaml:"telemetry_interval"`
 	// WriteTimeout bounds a blocked socket write; the connection is then
 	// made again.
@@ -568,9 +571,14 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		bad("mqtt.inflight", "%d is not in 1..1024", n)
 	}
 	c.validateTopics(bad)
-	for i, k := range c.MQTT.TrustedKeys {
-		if !validEd25519Key(k) {
-			bad(fmt.Sprintf("mqtt.trusted_keys[%d]", i), "%q is not ed25519:<base64 of 32 bytes> as hazgate keygen writes it", k)
+	for _, keys := range []struct {
+		field string
+		list  []string
+	}{{"mqtt.trusted_keys", c.MQTT.TrustedKeys}, {"mqtt.registry_keys", c.MQTT.RegistryKeys}} {
+		for i, k := range keys.list {
+			if !validEd25519Key(k) {
+				bad(fmt.Sprintf("%s[%d]", keys.field, i), "%q is not ed25519:<base64 of 32 bytes> as hazgate keygen writes it", k)
+			}
 		}
 	}
 	switch c.Log.Level {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,6 +47,10 @@ type Options struct {
 	// Broker, when set, is the MQTT broker the gate publishes to (its
 	// uplink, as on the appliance), with ClientID.
 	Broker, ClientID string
+	// RegistryKey, with Broker, is the simulated platform's registry
+	// key: the gate trusts only registry data it signed, and New returns
+	// once the gate applied the platform's signed sync (registry.go).
+	RegistryKey ed25519.PrivateKey
 }
 
 // Engine is one scenario run: the gate, its lanes and the simulated devices
@@ -187,6 +192,11 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 			log.Error("the simulated gate stopped", "err", err)
 		}
 	})
+	if e.opt.RegistryKey != nil && e.opt.Broker != "" {
+		if err := e.syncRegistry(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
 }
 
@@ -253,6 +263,7 @@ func (e *Engine) config() *config.Config {
 	}
 	c.Checks.OpenHours = s.OpenHours
 	c.MQTT.Broker, c.MQTT.ClientID = e.opt.Broker, e.opt.ClientID
+	c.MQTT.RegistryKeys = e.opt.registryKeys()
 	for _, name := range e.sc.Lanes() {
 		dir := lane.DirectionIn
 		if IsExit(name) {

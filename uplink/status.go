@@ -85,6 +85,9 @@ type RegistryStatus struct {
 	Version   int64  `json:"version"`
 	SyncedAt  string `json:"synced_at,omitempty"`  // as the registry says
 	AppliedAt string `json:"applied_at,omitempty"` // when this gate last applied an update from MQTT
+	// Signed: only registry data signed by a registry key is applied
+	// (mqtt.registry_keys); false: unsigned data is taken.
+	Signed bool `json:"signed"`
 }
 
 // Software is the running build.
@@ -150,6 +153,7 @@ func (u *Uplink) status(ctx context.Context) StatusReport {
 			rep.Outbox.OldestS = roundS(now.Sub(oldest))
 		}
 	}
+	rep.Registry.Signed = u.registry.keys != nil
 	if m, err := u.st.RegistryMeta(ctx); err == nil {
 		rep.Registry.Version = m.Version
 		if !m.SyncedAt.IsZero() {

@@ -154,9 +154,15 @@ func New(cfg Config, st *store.Store, deps Deps) (*Uplink, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := parseKeyring(cfg.TrustedKeys)
+	keys, err := parseKeyring("trusted_keys", cfg.TrustedKeys)
 	if err != nil {
 		return nil, err
+	}
+	var regKeys *keyring
+	if len(cfg.RegistryKeys) > 0 {
+		if regKeys, err = parseKeyring("registry_keys", cfg.RegistryKeys); err != nil {
+			return nil, err
+		}
 	}
 	u := &Uplink{
 		cfg: cfg, st: st, deps: deps, clk: deps.Clock, tls: tf, keys: keys,
@@ -187,6 +193,10 @@ func New(cfg Config, st *store.Store, deps Deps) (*Uplink, error) {
 		}
 	}
 	u.registry = newRegistrySync(u)
+	u.registry.keys = regKeys
+	if regKeys == nil {
+		u.log.Warn("no registry keys configured (mqtt.registry_keys): registry data from MQTT is applied unsigned; anyone who may publish on the registry topic can change it")
+	}
 	u.marks = newMarker(u)
 	return u, nil
 }
