@@ -118,6 +118,7 @@ func TestBrowserPlateCamera(t *testing.T) {
 	}
 	b.do("English", chromedp.Click(chromedp.ID("lang")))
 	b.waitTrue("what the camera saw, in English", `document.getElementById('plate-seen')?.textContent === 'Yellow plate · No danger placard seen'`)
+	b.waitTrue("the pictures drawn again in English", `[...document.querySelectorAll('#inspection .plate-pictures img')].filter((i) => i.complete && i.naturalWidth > 0).length === 2 && [...document.querySelectorAll('#inspection .faces img')].every((i) => i.complete)`)
 	// Purged with the face images after the retention period.
 	if n, err := h.st.PurgeMedia(context.Background(), h.gateClk.Now().Add(time.Hour)); err != nil || n != 2 {
 		t.Fatalf("purge: %d, %v", n, err)

@@ -55,6 +55,9 @@ type Push struct {
 	Trailer    string   `json:"trailer,omitempty"`
 	Color      string   `json:"color,omitempty"`
 	Confidence *float64 `json:"confidence,omitempty"`
+	// Placard is whether the camera saw the danger mark; left out when it
+	// cannot tell.
+	Placard *bool `json:"placard,omitempty"`
 }
 
 // Config configures the handler.
@@ -184,7 +187,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, laneName, http.StatusBadRequest, "%v", err)
 		return
 	}
-	read := lane.PlateRead{Plate: p.Plate, Trailer: p.Trailer, Confidence: 1, Color: plateColor(p.Color)}
+	read := lane.PlateRead{Plate: p.Plate, Trailer: p.Trailer, Confidence: 1, Color: plateColor(p.Color), Placard: p.Placard}
 	if p.Confidence != nil {
 		read.Confidence = *p.Confidence
 	}
