@@ -105,8 +105,12 @@ func (w *cameraWatch) stop() {
 }
 
 // heard: the camera pushed (a read, a heartbeat): it works, and its
-// silence starts again.
+// silence starts again. Only a watched camera is a device with health: of
+// one without plate_camera.silence the gate cannot tell when it fails.
 func (w *cameraWatch) heard() {
+	if w.silence <= 0 {
+		return
+	}
 	w.arm()
 	w.l.Health(DevicePlateCamera, KindPlateCamera, nil)
 }
