@@ -278,3 +278,20 @@ func TestBuiltPushesParseAsRecorded(t *testing.T) {
 		t.Fatal("keep-alive not JSON")
 	}
 }
+
+// A camera refused again and again is logged once per 10 s, with the count
+// of the refusals between.
+func TestRefusalsLoggedRateLimited(t *testing.T) {
+	g := newGateSide(t)
+	for range 5 {
+		g.post(t, "/api/v1/cameras/in-2/NotificationInfo/KeepAlive?token=wrong", "application/json", []byte(`{}`), nil)
+	}
+	if n := strings.Count(g.log.String(), "plate push refused"); n != 1 {
+		t.Fatalf("logged %d times:\n%s", n, g.log.String())
+	}
+	g.clk.Advance(10 * time.Second)
+	g.post(t, "/api/v1/cameras/in-2/NotificationInfo/KeepAlive?token=wrong", "application/json", []byte(`{}`), nil)
+	if !strings.Contains(g.log.String(), "more_refused=4") {
+		t.Fatalf("no count of the quiet refusals:\n%s", g.log.String())
+	}
+}

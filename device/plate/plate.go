@@ -35,6 +35,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/hazgate/hazgate/clock"
@@ -100,6 +102,9 @@ type Handler struct {
 	cfg     Config
 	cameras map[string]Camera
 	secret  []byte // keys the digest nonces
+
+	mu     sync.Mutex
+	logged map[string]logState // refusals logged, by lane and status
 }
 
 // NewHandler returns the handler.
@@ -110,7 +115,7 @@ func NewHandler(cfg Config) *Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{cfg: cfg, cameras: map[string]Camera{}, secret: newSecret()}
+	h := &Handler{cfg: cfg, cameras: map[string]Camera{}, secret: newSecret(), logged: map[string]logState{}}
 	for l, tok := range cfg.Tokens {
 		if tok != "" {
 			h.cameras[l] = Camera{Format: FormatJSON, Token: tok}
@@ -263,11 +268,40 @@ func laneFromPath(p string) string {
 	return l
 }
 
-// refuse answers a push it does not take, and logs why.
+// refuse answers a push it does not take, and logs why: once per lane
+// and status every logEvery, with how many more were refused meanwhile (a
+// camera with a wrong password retries without end).
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, laneName string, code int, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	h.cfg.Log.Warn("plate push refused", "lane", laneName, "device", "plate_camera", "from", r.RemoteAddr, "status", code, "why", msg)
+	if n, ok := h.logDue(laneName, code); ok {
+		h.cfg.Log.Warn("plate push refused", "lane", laneName, "device", "plate_camera", "from", r.RemoteAddr, "status", code, "why", msg, "more_refused", n)
+	}
 	fail(w, code, "%s", msg)
+}
+
+// logEvery bounds the log lines of refused pushes, per lane and status.
+const logEvery = 10 * time.Second
+
+// logDue says whether a refusal of lane with code is logged now, and how
+// many were not logged since the last one.
+func (h *Handler) logDue(laneName string, code int) (int, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	k := laneName + "/" + strconv.Itoa(code)
+	now := h.cfg.Clock.Now()
+	l := h.logged[k]
+	if !l.at.IsZero() && now.Sub(l.at) < logEvery {
+		l.quiet++
+		h.logged[k] = l
+		return 0, false
+	}
+	h.logged[k] = logState{at: now}
+	return l.quiet, true
+}
+
+type logState struct {
+	at    time.Time
+	quiet int
 }
 
 func (h *Handler) heard(laneName string) {
