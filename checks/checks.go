@@ -173,6 +173,7 @@ func (j *judge) vehicleDocuments() *judgement {
 			jd.fail(ReasonNotRegistered, v.role, v.plate)
 			continue
 		}
+		j.plateColor(jd, v.role, rec)
 		switch {
 		case rec.LicenceValidUntil.IsZero():
 			jd.unsure(ReasonDataMissing, v.role, "licence_valid_until")
@@ -193,6 +194,7 @@ func (j *judge) vehicleDocuments() *judgement {
 			jd.fail(ReasonClassNotPermitted, v.role, c)
 		}
 	}
+	j.placard(jd)
 	return jd
 }
 

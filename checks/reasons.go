@@ -17,9 +17,11 @@ const (
 	ReasonWaybillMissing = "waybill_missing"
 	ReasonCargoUnknown   = "cargo_unknown" // no registered waybill, so the goods are not known
 	// vehicle_documents
-	ReasonLicenceExpired    = "licence_expired"
-	ReasonPermitExpired     = "permit_expired"
-	ReasonClassNotPermitted = "class_not_permitted"
+	ReasonLicenceExpired     = "licence_expired"
+	ReasonPermitExpired      = "permit_expired"
+	ReasonClassNotPermitted  = "class_not_permitted"
+	ReasonPlateColorMismatch = "plate_color_mismatch" // the camera read another plate colour than the registry's: a cloned plate?
+	ReasonPlacardNotSeen     = "placard_not_seen"     // checks.require_placard, and the camera saw no danger mark on a tanker
 	// personnel_qualification
 	ReasonCertificateMissing  = "certificate_missing"
 	ReasonCertificateExpired  = "certificate_expired"
@@ -65,6 +67,8 @@ var messages = map[string][2]string{
 	ReasonLicenceExpired:      {"{s}行驶证已过期", "{s}'s vehicle licence has expired"},
 	ReasonPermitExpired:       {"{s}道路运输证已过期", "{s}'s road-transport permit has expired"},
 	ReasonClassNotPermitted:   {"{s}道路运输证经营范围不含{d}类危险货物", "{s}'s road-transport permit does not cover class {d}"},
+	ReasonPlateColorMismatch:  {"{s}号牌颜色与登记不符（{d}）", "{s}'s plate colour does not match the registry ({d})"},
+	ReasonPlacardNotSeen:      {"未见危险品标志（{s}）", "no danger-mark placard was seen on {s}"},
 	ReasonCertificateMissing:  {"{s}无相应从业资格证", "{s} holds no qualification certificate for the role"},
 	ReasonCertificateExpired:  {"{s}从业资格证已过期", "{s}'s qualification certificate has expired"},
 	ReasonCertificateNotValid: {"{s}从业资格证尚未生效", "{s}'s qualification certificate is not yet valid"},

@@ -124,6 +124,14 @@ type Evidence struct {
 	Driver  *PersonEvidence `json:"driver"`
 	Escort  *PersonEvidence `json:"escort"`
 	Waybill string          `json:"waybill"`
+	// PlateColor is the colour the plate camera read (registry.PlateColors),
+	// empty when it read none; Placard whether it saw the danger mark
+	// (危险品标志), nil when it does not say. Pictures are the camera's
+	// plate and scene pictures, kept with the inspection and never in its
+	// record or payload.
+	PlateColor string         `json:"plate_color,omitempty"`
+	Placard    *bool          `json:"placard,omitempty"`
+	Pictures   *PlatePictures `json:"-"`
 	// DeadlineExceeded is set when the lane decided because its deadline
 	// passed rather than because the evidence was complete.
 	DeadlineExceeded bool `json:"deadline_exceeded,omitempty"`
@@ -153,6 +161,9 @@ type Params struct {
 	// OpenHours, when set, are the park's opening hours as minutes after
 	// local midnight [From, Until); arrivals outside fail park_rules.
 	OpenHours *Hours
+	// RequirePlacard: a tanker the plate camera did not see a danger mark
+	// (placard) on is unknown in vehicle_documents (placard_not_seen).
+	RequirePlacard bool
 }
 
 // Hours is a daily window in local time, in minutes after midnight. Until may

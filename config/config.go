@@ -79,6 +79,9 @@ type Checks struct {
 	FaceThreshold float64 `yaml:"face_threshold"`
 	// OpenHours is "HH:MM-HH:MM" in the park's zone; empty means always open.
 	OpenHours string `yaml:"open_hours"`
+	// RequirePlacard: a tanker the plate camera saw no danger mark on is
+	// unknown (placard_not_seen).
+	RequirePlacard bool `yaml:"require_placard,omitempty"`
 }
 
 // FaceMatch is the park's face-match service.
@@ -96,7 +99,8 @@ type Lane struct {
 	EscortIDCard       *Serial        `yaml:"escort_idcard"`
 	Scanner            Serial         `yaml:"scanner"`
 	Camera             Camera         `yaml:"camera"`
-	PlateToken         string         `yaml:"plate_token,omitempty"` // left out when empty, so that it reads back as not written
+	PlateToken         string         `yaml:"plate_token,omitempty"`  // left out when empty, so that it reads back as not written
+	PlateCamera        *PlateCamera   `yaml:"plate_camera,omitempty"` // config/plate.go
 	PlateMinConfidence float64        `yaml:"plate_min_confidence"`
 	ArrivalLoop        Loop           `yaml:"arrival_loop"`
 	SafetyLoop         Loop           `yaml:"safety_loop"`
@@ -290,7 +294,7 @@ func (c *Config) Location() *time.Location {
 
 // Params returns the checks' settings.
 func (c *Config) Params() checks.Params {
-	p := checks.Params{Location: c.Location(), FaceThreshold: c.Checks.FaceThreshold, RegistryMaxAge: c.RegistryMaxAge.D()}
+	p := checks.Params{Location: c.Location(), FaceThreshold: c.Checks.FaceThreshold, RegistryMaxAge: c.RegistryMaxAge.D(), RequirePlacard: c.Checks.RequirePlacard}
 	if h, err := ParseHours(c.Checks.OpenHours); err == nil && h != nil {
 		p.OpenHours = h
 	}
@@ -469,6 +473,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 				tokens[tok] = f + ".plate_token"
 			}
 		}
+		validatePlateCamera(bad, f, l, tokens)
 		for _, s := range []struct {
 			field string
 			sc    *Serial

@@ -221,7 +221,7 @@ const (
 func DeviceFaultReason(kind, name string, err error) (string, record.Text) {
 	what := deviceWords(kind)
 	switch {
-	case errors.Is(err, idcard.ErrNotResponding):
+	case errors.Is(err, idcard.ErrNotResponding), errors.Is(err, ErrCameraSilent):
 		return FaultNotResponding, record.Text{ZH: fmt.Sprintf("%s %s 无应答", what.ZH, name), EN: fmt.Sprintf("%s %s does not answer", what.EN, name)}
 	case errors.Is(err, idcard.ErrUnplugged), errors.Is(err, scanner.ErrUnplugged):
 		return FaultUnplugged, record.Text{ZH: fmt.Sprintf("%s %s 未连接或无法打开", what.ZH, name), EN: fmt.Sprintf("%s %s is unplugged or cannot be opened", what.EN, name)}
@@ -240,6 +240,8 @@ func deviceWords(kind string) record.Text {
 		return record.Text{ZH: "地感与道闸接口", EN: "Loop and barrier I/O"}
 	case "camera":
 		return record.Text{ZH: "摄像机", EN: "Camera"}
+	case KindPlateCamera:
+		return record.Text{ZH: "车牌识别摄像机", EN: "Plate camera"}
 	case "facematch":
 		return record.Text{ZH: "人脸比对服务", EN: "Face-match service"}
 	}

@@ -103,6 +103,7 @@ type Gate struct {
 	lanes       []*Lane
 	faultWindow time.Duration
 	obs         *Observer
+	watches     map[string]*cameraWatch // the plate cameras' silence, by lane (plate.go)
 }
 
 // Lane is one lane of the gate: its configuration, its runner and its
@@ -156,23 +157,14 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 		g.Keeper.OnRecord = up.Kick
 		g.Lanes.Watch(func(lane.Snapshot) { up.StatusChanged() })
 	}
-	tokens := map[string]string{}
 	for _, lc := range cfg.Lanes {
 		l, err := g.addLane(lc, hw, opt)
 		if err != nil {
 			return nil, err
 		}
 		g.lanes = append(g.lanes, l)
-		if lc.PlateToken != "" {
-			tokens[lc.Name] = lc.PlateToken
-		}
 	}
-	g.PlatePush = plate.NewHandler(plate.Config{Tokens: tokens, Deliver: func(name string, r lane.PlateRead) error {
-		if !g.Lanes.Send(name, r) {
-			return fmt.Errorf("no lane %q", name)
-		}
-		return nil
-	}})
+	g.PlatePush = g.platePush(cfg, opt) // plate.go
 	// A lock-down outlives a restart (or a power cut): the lanes take it
 	// before anything else.
 	g.Lockdown, g.LockdownErr = g.Lanes.RestoreLockdown(ctx)
@@ -243,6 +235,7 @@ func (l *Lane) Log() *slog.Logger { return l.log }
 // one.
 func (g *Gate) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
+	g.watchCameras(ctx)
 	for _, l := range g.lanes {
 		wg.Go(func() { l.Runner.Run(ctx) })
 		if run := l.devices.Run; run != nil {

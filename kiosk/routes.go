@@ -53,6 +53,8 @@ func (s *Server) buildRoutes() http.Handler {
 	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}", s.handleInspection)
 	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}/faces", s.handleFaces)
 	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}/faces/{kind}", s.handleFaceImage)
+	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}/plate-pictures", s.handlePlatePictures) // plates.go
+	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}/plate-pictures/{kind}", s.handlePlatePicture)
 	s.api(mux, http.MethodGet, "/api/v1/export", s.handleExport)
 
 	s.api(mux, http.MethodGet, "/api/v1/health", s.handleHealth)
@@ -77,5 +79,12 @@ func (s *Server) buildRoutes() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+	// The Hikvision and Dahua cameras' own pushes (device/plate), on a
+	// path of their own: they authenticate there, never with a session.
+	if n, ok := s.cfg.PlatePush.(interface {
+		ServeNative(http.ResponseWriter, *http.Request)
+	}); ok {
+		outer.HandleFunc("POST /api/v1/cameras/{lane}/{rest...}", n.ServeNative)
+	}
 	return securityHeaders(outer)
 }

@@ -115,6 +115,7 @@ func (g *Keeper) Decide(ctx context.Context, laneName string, ev checks.Evidence
 		return "", out, err
 	}
 	g.keepFaces(laneName, ins.ID, ev, now)
+	g.keepPlatePictures(laneName, ins.ID, ev, now)
 	return ins.ID, out, nil
 }
 

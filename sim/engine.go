@@ -159,7 +159,7 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 	}
 	cfg := e.config()
 	e.loc = cfg.Location()
-	if e.plates, err = newPlateCamera(); err != nil {
+	if e.plates, err = newPlateCamera(sc.Settings.PlateCamera); err != nil {
 		return nil, err
 	}
 	e.cleanup = append(e.cleanup, e.plates.close)
@@ -180,6 +180,7 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 		return nil, err
 	}
 	e.plates.serve(e.gate.PlatePush)
+	e.startHeartbeats() // plate.go
 	// The pins' and the barrier's initial states reach each lane before
 	// anything else, as their drivers' Run reports them.
 	for _, name := range sc.Lanes() {
@@ -269,8 +270,11 @@ func (e *Engine) config() *config.Config {
 		if IsExit(name) {
 			dir = lane.DirectionOut
 		}
-		c.Lanes = append(c.Lanes, config.Lane{Name: name, Direction: dir, Deadline: c.Deadline, PlateToken: plateToken(name)})
+		l := config.Lane{Name: name, Direction: dir, Deadline: c.Deadline}
+		e.plateCameraConfig(&l) // plate.go
+		c.Lanes = append(c.Lanes, l)
 	}
+	c.Checks.RequirePlacard = s.RequirePlacard
 	return &c
 }
 

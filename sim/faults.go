@@ -41,6 +41,9 @@ func (e *Engine) inject(f Fault, on bool) error {
 	case devBarrier:
 		l.gpio.Barrier.Jam(on)
 		return nil
+	case gate.DevicePlateCamera:
+		e.plates.setSilent(laneName, on)
+		return nil
 	}
 	return fmt.Errorf("sim: fault on %s: no such device", f.Device)
 }

@@ -147,19 +147,31 @@ type Settings struct {
 	FaceThreshold  *float64         `yaml:"face_threshold"`
 	RegistryMaxAge *config.Duration `yaml:"registry_max_age"`
 	OpenHours      string           `yaml:"open_hours"`
+	// PlateCamera is every lane's plate camera's push format: json (the
+	// default), hikvision or dahua; PlateCameraSilence the gate's
+	// plate_camera.silence for the vendors' cameras (left out: not
+	// watched); RequirePlacard the checks' require_placard (sim/plate.go).
+	PlateCamera        string           `yaml:"plate_camera"`
+	PlateCameraSilence *config.Duration `yaml:"plate_camera_silence"`
+	RequirePlacard     bool             `yaml:"require_placard"`
 }
 
 // Arrival is one vehicle coming to a lane.
 type Arrival struct {
-	At       Offset        `yaml:"at"`
-	Lane     string        `yaml:"lane"`
-	Plate    string        `yaml:"plate"`
-	Trailer  string        `yaml:"trailer"`
-	Driver   *Presenter    `yaml:"driver"`
-	Escort   *Presenter    `yaml:"escort"`
-	Waybill  string        `yaml:"waybill"`
-	Operator *OperatorStep `yaml:"operator"`
-	Expect   *Expect       `yaml:"expect"`
+	At      Offset `yaml:"at"`
+	Lane    string `yaml:"lane"`
+	Plate   string `yaml:"plate"`
+	Trailer string `yaml:"trailer"`
+	// PlateColor is the colour the camera reads on the plate (a GA 36
+	// colour, registry.PlateColors); Placard whether it sees the danger
+	// mark (left out: it cannot tell).
+	PlateColor string        `yaml:"plate_color"`
+	Placard    *bool         `yaml:"placard"`
+	Driver     *Presenter    `yaml:"driver"`
+	Escort     *Presenter    `yaml:"escort"`
+	Waybill    string        `yaml:"waybill"`
+	Operator   *OperatorStep `yaml:"operator"`
+	Expect     *Expect       `yaml:"expect"`
 }
 
 // Presenter is a person presenting their ID card; card fields override the
@@ -211,6 +223,7 @@ var FaultKinds = map[string][]string{
 	"escort_idcard": {"unplug", "noise", "silence"},
 	"scanner":       {"unplug"},
 	"camera":        {"down"},
+	"plate_camera":  {faultSilent},
 	"barrier":       {"jam"},
 	FaceDevice:      {"down", "slow"},
 }
@@ -336,6 +349,7 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 		bad("face", "%q is not down or slow", s.Face)
 	}
 	s.validateFaults(bad)
+	s.validatePlate(bad) // plate.go
 	for i, a := range s.Arrivals {
 		f := fmt.Sprintf("arrivals[%d]", i)
 		if a.Lane == "" {

@@ -195,17 +195,33 @@ Object.assign(zh, {
   faceCompare: '人证对比', faceLive: '现场抓拍', faceCard: '身份证照片', faceNoImage: '无图像',
   facesLoading: '正在读取人脸图像…', facesNone: '本次核查没有保存人脸图像',
   facesPurged: '人脸图像已按保留期限清除', 'sex.M': '男', 'sex.F': '女', born: '{y}年生',
+  // plate camera (plates.js)
+  plateSeen: '车牌识别', placardSeen: '危险品标志', placardNotSeen: '未见危险品标志',
+  'plateColor.blue': '蓝牌', 'plateColor.yellow': '黄牌', 'plateColor.black': '黑牌', 'plateColor.white': '白牌',
+  'plateColor.green': '绿牌', 'plateColor.yellow_green': '黄绿牌',
+  platePictures: '车牌识别图片', 'platePicture.plate': '车牌特写', 'platePicture.plate_scene': '车辆全景',
+  platePicturesLoading: '正在读取车牌图片…', platePicturesNone: '本次核查没有保存车牌图片',
+  platePicturesPurged: '车牌图片已按保留期限清除', 'audit.plate_picture.viewed': '查看车牌图片',
   'audit.face.viewed': '查看人脸图像', 'field.image': '图像',
   'image.face_driver': '驾驶员现场抓拍', 'image.card_driver': '驾驶员身份证照片',
   'image.face_escort': '押运员现场抓拍', 'image.card_escort': '押运员身份证照片',
+  'image.plate': '车牌特写', 'image.plate_scene': '车辆全景',
 });
 Object.assign(en, {
   faceCompare: 'Face against ID card', faceLive: 'Live snapshot', faceCard: 'ID card photo', faceNoImage: 'No image',
   facesLoading: 'Reading the face images…', facesNone: 'No face images were kept for this inspection',
   facesPurged: 'The face images were purged after the retention period', 'sex.M': 'male', 'sex.F': 'female', born: 'born {y}',
+  // plate camera (plates.js)
+  plateSeen: 'Plate camera', placardSeen: 'Danger placard', placardNotSeen: 'No danger placard seen',
+  'plateColor.blue': 'Blue plate', 'plateColor.yellow': 'Yellow plate', 'plateColor.black': 'Black plate', 'plateColor.white': 'White plate',
+  'plateColor.green': 'Green plate', 'plateColor.yellow_green': 'Yellow-green plate',
+  platePictures: 'Plate camera pictures', 'platePicture.plate': 'Plate close-up', 'platePicture.plate_scene': 'Vehicle scene',
+  platePicturesLoading: 'Reading the plate pictures…', platePicturesNone: 'No plate pictures were kept for this inspection',
+  platePicturesPurged: 'The plate pictures were purged after the retention period', 'audit.plate_picture.viewed': 'Plate picture viewed',
   'audit.face.viewed': 'Face image viewed', 'field.image': 'Image',
   'image.face_driver': "driver's live snapshot", 'image.card_driver': "driver's ID card photo",
   'image.face_escort': "escort's live snapshot", 'image.card_escort': "escort's ID card photo",
+  'image.plate': 'plate close-up', 'image.plate_scene': 'vehicle scene',
 });
 
 const dicts = { zh, en };

@@ -6,6 +6,7 @@
 import { t, msg, list, paren } from './i18n.js';
 import { h, api, session, fmtCountdown, fmtAge } from './util.js';
 import { facePanel } from './faces.js';
+import { plateMarks } from './plates.js';
 
 const views = new Map();   // lane -> latest view from the server
 const panels = new Map();  // lane -> {root, info, faces, actions, key, facesKey}
@@ -124,6 +125,7 @@ function info(v) {
     out.push(h('div', { class: 'plates' },
       h('span', { class: 'plate' }, v.plate || '— — —'),
       v.trailer ? h('span', { class: 'trailer' }, t('trailer') + ' ' + v.trailer) : null,
+      ...plateMarks(v),
       v.plate_unconfirmed ? h('span', { class: 'unconfirmed' }, '⚠ ' + t('unconfirmed')) : null));
     if (!v.exit) {
       out.push(h('div', { class: 'people' }, person(t('driver'), v.driver), person(t('escort'), v.escort)));
