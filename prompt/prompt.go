@@ -86,6 +86,10 @@ func (w Words) WithDefaults() Words {
 	return out
 }
 
+// OperatorRefused is the reason of a refusal when no check failed: the
+// operator refused a vehicle held for review.
+var OperatorRefused = Text{ZH: "工作人员未予放行", EN: "The operator refused entry"}
+
 // Prompt is what to tell the driver now: the prompt and, for a refusal,
 // the failed checks in plain words.
 type Prompt struct {
@@ -114,7 +118,11 @@ func Of(s lane.Snapshot) Prompt {
 		return Prompt{Key: Pass}
 	case s.Phase == lane.PhaseHeld:
 		if s.Decision != nil && s.Decision.Action == lane.ActionRefuse {
-			return Prompt{Key: Refused, Reasons: Reasons(s.Outcome)}
+			rs := Reasons(s.Outcome)
+			if len(rs) == 0 {
+				rs = []Text{OperatorRefused}
+			}
+			return Prompt{Key: Refused, Reasons: rs}
 		}
 		if s.Outcome != nil && s.Outcome.Verdict == checks.VerdictReject {
 			return Prompt{Key: Refused, Reasons: Reasons(s.Outcome)}
@@ -239,8 +247,10 @@ func (w Words) Say(p Prompt) Text {
 	return Text{ZH: fill(t.ZH, first.ZH, all.ZH), EN: fill(t.EN, lowerFirst(first.EN), all.EN)}
 }
 
+// lowerFirst lowers a sentence's first letter to go inside another
+// ("The tank..." after "Refused: "), not a code's ("UN1203").
 func lowerFirst(s string) string {
-	if s != "" && s[0] >= 'A' && s[0] <= 'Z' {
+	if len(s) > 1 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'a' && s[1] <= 'z' {
 		return strings.ToLower(s[:1]) + s[1:]
 	}
 	return s

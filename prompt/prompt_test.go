@@ -50,6 +50,9 @@ func TestOf(t *testing.T) {
 	if !reflect.DeepEqual(p.Reasons, want) {
 		t.Fatalf("reasons = %q, want %q (the failed checks only, the blacklist's note left out)", p.Reasons, want)
 	}
+	if p := prompt.Of(lane.Snapshot{Phase: lane.PhaseHeld, Outcome: review, Decision: &lane.Decision{Action: lane.ActionRefuse}}); len(p.Reasons) != 1 || p.Reasons[0] != prompt.OperatorRefused {
+		t.Fatalf("a review refused: reasons %q", p.Reasons)
+	}
 	said := prompt.Defaults().Say(p)
 	if said.ZH != "拒绝：罐体检验已过有效期，请靠边停车" || said.EN != "Refused: the tank's inspection validity has expired, pull over" {
 		t.Fatalf("said %q", said)
