@@ -24,6 +24,7 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/prompt"
 	"github.com/hazgate/hazgate/strictyaml"
 )
 
@@ -72,6 +73,9 @@ type Config struct {
 	MQTT        MQTT      `yaml:"mqtt"`
 	Kiosk       Kiosk     `yaml:"kiosk"`
 	Log         Log       `yaml:"log"`
+	// Prompts are the words the lanes' displays show and voice boards
+	// say, over the built-in ones (config/voice.go, package prompt).
+	Prompts prompt.Words `yaml:"prompts,omitempty"`
 }
 
 // Checks are the judging settings.
@@ -105,6 +109,9 @@ type Lane struct {
 	ArrivalLoop        Loop           `yaml:"arrival_loop"`
 	SafetyLoop         Loop           `yaml:"safety_loop"`
 	Barrier            Barrier        `yaml:"barrier"`
+	// Voice and Display face the driver (config/voice.go); nil: none.
+	Voice   *Voice   `yaml:"voice,omitempty"`
+	Display *Display `yaml:"display,omitempty"`
 }
 
 // Serial is a serial device.
@@ -234,6 +241,7 @@ func Parse(data []byte, file string) (*Config, error) {
 	for i := range c.Lanes {
 		c.Lanes[i].canonical()
 		c.Lanes[i].applyDefaults(c)
+		c.Lanes[i].voiceDefaults()
 	}
 	return &c, nil
 }
@@ -537,6 +545,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 			pins[key] = p.field
 		}
 	}
+	c.validateDriverFacing(bad, ports)
 	if c.MQTT.Broker != "" {
 		checkURL(bad, "mqtt.broker", c.MQTT.Broker, "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss")
 	}

@@ -220,6 +220,9 @@ const (
 // for people (the driver's error goes to the log).
 func DeviceFaultReason(kind, name string, err error) (string, record.Text) {
 	what := deviceWords(kind)
+	if code, text := driverFacingFault(what, name, err); code != "" {
+		return code, text
+	}
 	switch {
 	case errors.Is(err, idcard.ErrNotResponding), errors.Is(err, ErrCameraSilent):
 		return FaultNotResponding, record.Text{ZH: fmt.Sprintf("%s %s 无应答", what.ZH, name), EN: fmt.Sprintf("%s %s does not answer", what.EN, name)}
@@ -244,6 +247,10 @@ func deviceWords(kind string) record.Text {
 		return record.Text{ZH: "车牌识别摄像机", EN: "Plate camera"}
 	case "facematch":
 		return record.Text{ZH: "人脸比对服务", EN: "Face-match service"}
+	case KindVoice:
+		return record.Text{ZH: "语音播报器", EN: "Voice board"}
+	case KindDisplay:
+		return record.Text{ZH: "室外显示屏", EN: "Outdoor display"}
 	}
 	return record.Text{ZH: "设备", EN: "Device"}
 }

@@ -53,6 +53,9 @@ type Devices struct {
 	// Run runs the devices until ctx ends, delivering what they report
 	// through the lane's adapters (nil: nothing to run).
 	Run func(ctx context.Context)
+	// Voice speaks the lane's prompts to the driver (nil: no voice
+	// board; voice.go).
+	Voice Speaker
 }
 
 // Options are what the caller adds to the configuration.
@@ -208,6 +211,9 @@ func (g *Gate) addLane(lc config.Lane, hw Hardware, opt Options) (*Lane, error) 
 		Log: g.log, OnChange: onChange,
 	})
 	g.Lanes.Add(l.Runner)
+	if devs.Voice != nil {
+		l.startVoice(devs.Voice)
+	}
 	return l, nil
 }
 

@@ -24,6 +24,7 @@ import (
 
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/prompt"
 )
 
 // Config is the kiosk's settings.
@@ -63,6 +64,9 @@ type Config struct {
 	// POST /api/v1/lanes/{lane}/plate that carry a bearer token
 	// (device/plate's handler checks it).
 	PlatePush http.Handler
+	// Display is the outdoor displays' settings, /display/<lane>
+	// (display.go).
+	Display DisplayConfig
 }
 
 // LoginLimit bounds failed sign-ins: after PerAccount failures for one
@@ -127,6 +131,12 @@ func (c Config) withDefaults() Config {
 	if c.Login.PerIP <= 0 {
 		c.Login.PerIP = DefaultLoginLimit.PerIP
 	}
+	if c.Display.MaxScreens <= 0 {
+		c.Display.MaxScreens = DefaultMaxScreens
+	}
+	if c.Display.Words == nil {
+		c.Display.Words = prompt.Defaults()
+	}
 	if c.Login.Window <= 0 {
 		c.Login.Window = DefaultLoginLimit.Window
 	}
@@ -164,17 +174,18 @@ type Deps struct {
 // Publish (lane.Deps.OnChange); serve it with ListenAndServe, Serve or
 // Handler.
 type Server struct {
-	cfg     Config
-	deps    Deps
-	log     *slog.Logger
-	tls     *tls.Config
-	handler http.Handler
-	hub     *hub
-	auth    *sessions
-	limit   *limiter
-	metrics *metrics
-	cop     *http.CrossOriginProtection
-	routes  []route // the API's routes, for 405 answers
+	cfg      Config
+	deps     Deps
+	log      *slog.Logger
+	tls      *tls.Config
+	handler  http.Handler
+	hub      *hub
+	displays *displays
+	auth     *sessions
+	limit    *limiter
+	metrics  *metrics
+	cop      *http.CrossOriginProtection
+	routes   []route // the API's routes, for 405 answers
 }
 
 // New returns a kiosk with cfg over deps. It loads the TLS key pair when one
@@ -215,6 +226,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.cop = http.NewCrossOriginProtection()
 	s.hub = newHub(s.cfg.StreamsPerSession, s.cfg.MaxStreams)
+	s.displays = newDisplays(s.cfg.Display)
 	s.auth = newSessions(deps.Clock, cfg.SessionIdle, cfg.SessionMax)
 	s.limit = newLimiter(deps.Clock, cfg.Login)
 	s.metrics = newMetrics(s)
@@ -231,6 +243,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 func (s *Server) Publish(snap lane.Snapshot) {
 	s.metrics.observe(snap, s.deps.GateClock.Now())
 	s.hub.publish(snap)
+	s.displays.publish(snap)
 }
 
 // Handler returns the kiosk's handler: UI, /api/v1/, /healthz, /metrics.

@@ -32,6 +32,8 @@ func (s *Server) buildRoutes() http.Handler {
 		w.Header().Set("Cache-Control", "no-cache")
 		files.ServeHTTP(w, r)
 	})))
+	mux.HandleFunc("GET /display/{lane}", s.handleDisplayPage)
+	mux.HandleFunc("GET /display/{lane}/events", s.handleDisplayEvents)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 	mux.Handle("GET /metrics", s.metrics.handler())

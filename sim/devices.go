@@ -53,12 +53,14 @@ type simLane struct {
 	camera          *simhttp.Camera
 	face            *simhttp.Face
 	matcher         *facematch.Matcher
-	parked          parked // the face service's requests waiting on the fake clock
+	parked          parked      // the face service's requests waiting on the fake clock
+	voice           *voiceBoard // every lane's (voice.go)
 
 	mu      sync.Mutex
 	cur     *vehicle
 	waiting []*vehicle
 	phase   lane.Phase
+	shown   []string // what the display showed (voice.go)
 }
 
 func (l *simLane) current() *vehicle {

@@ -17,6 +17,7 @@ import (
 	"github.com/hazgate/hazgate/config"
 	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/prompt"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/store"
 )
@@ -62,6 +63,7 @@ type Engine struct {
 	timings Timings
 	start   time.Time
 	loc     *time.Location
+	words   prompt.Words // the displays' and voice boards' (voice.go)
 	gate    *gate.Gate
 	lanes   map[string]*simLane
 	persons map[string]registry.Person
@@ -159,6 +161,7 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 	}
 	cfg := e.config()
 	e.loc = cfg.Location()
+	e.words = cfg.Words()
 	if e.plates, err = newPlateCamera(sc.Settings.PlateCamera); err != nil {
 		return nil, err
 	}
@@ -173,7 +176,7 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 				}
 			},
 			Alarm:   func(laneName, kind string) { e.lanes[laneName].alarm(kind) },
-			Changed: func(s lane.Snapshot) { e.lanes[s.Lane].changed(s) },
+			Changed: func(s lane.Snapshot) { e.lanes[s.Lane].displayed(s); e.lanes[s.Lane].changed(s) },
 		},
 	})
 	if err != nil {

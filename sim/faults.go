@@ -44,6 +44,8 @@ func (e *Engine) inject(f Fault, on bool) error {
 	case gate.DevicePlateCamera:
 		e.plates.setSilent(laneName, on)
 		return nil
+	case gate.DeviceVoice:
+		return l.voice.inject(f.Kind, on)
 	}
 	return fmt.Errorf("sim: fault on %s: no such device", f.Device)
 }

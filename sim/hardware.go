@@ -107,7 +107,7 @@ func (h hardware) Devices(gl *gate.Lane) (gate.Devices, error) {
 		return gate.Devices{}, err
 	}
 	e.lanes[l.name] = l
-	devs := gate.Devices{Barrier: l.barrier, Run: l.runDevices}
+	devs := gate.Devices{Barrier: l.barrier, Run: l.runDevices, Voice: l.voice.driver}
 	if !l.exit {
 		devs.Faces = faces{l: l}
 	}
@@ -118,6 +118,9 @@ func (h hardware) Devices(gl *gate.Lane) (gate.Devices, error) {
 // exist yet: the drivers' callbacks only use it once the run starts.
 func (e *Engine) wire(l *simLane) error {
 	if err := e.wireGPIO(l); err != nil {
+		return err
+	}
+	if err := e.wireVoice(l); err != nil {
 		return err
 	}
 	if l.exit {
@@ -233,8 +236,10 @@ func (l *simLane) runDevices(ctx context.Context) {
 	if s := l.scanner; s != nil {
 		wg.Go(func() { s.driver.Run(ctx, s.event) })
 	}
+	wg.Go(func() { l.voice.driver.Run(ctx, l.voice.event) })
 	<-ctx.Done()
 	e.closing.Store(true)
+	l.voice.sim.Close()
 	for _, r := range l.readers {
 		r.sim.Close()
 	}

@@ -225,6 +225,7 @@ var FaultKinds = map[string][]string{
 	"camera":        {"down"},
 	"plate_camera":  {faultSilent},
 	"barrier":       {"jam"},
+	"voice":         {"unplug"},
 	FaceDevice:      {"down", "slow"},
 }
 
@@ -439,7 +440,7 @@ func (s *Scenario) validateFaults(bad func(field, format string, args ...any)) {
 		case kind != FaceDevice && !slices.Contains(lanes, laneName):
 			bad(f+".device", "%q: no arrival uses lane %q", fl.Device, laneName)
 			continue
-		case kind != FaceDevice && kind != "barrier" && IsExit(laneName):
+		case kind != FaceDevice && kind != "barrier" && kind != "voice" && IsExit(laneName):
 			bad(f+".device", "%q: exit lane %s has no %s", fl.Device, laneName, kind)
 			continue
 		}

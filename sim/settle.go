@@ -150,6 +150,11 @@ func (e *Engine) busyLocked() string {
 				return s.name + ": " + why
 			}
 		}
+		if v := l.voice; v != nil {
+			if why := v.busyLocked(); why != "" {
+				return v.name + ": " + why
+			}
+		}
 	}
 	return ""
 }

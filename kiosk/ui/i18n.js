@@ -190,6 +190,10 @@ Object.assign(en, {
   'ago.hour': '{n} hour ago', 'ago.hours': '{n} hours ago', 'ago.day': '{n} day ago', 'ago.days': '{n} days ago',
 });
 
+// The driver-facing devices (docs/devices.md "Voice board", "Outdoor display").
+Object.assign(zh, { 'hkind.voice': '语音播报器', 'hkind.display': '室外显示屏' });
+Object.assign(en, { 'hkind.voice': 'Voice board', 'hkind.display': 'Outdoor display' });
+
 // The face comparison by eye (faces.js): issue 18.
 Object.assign(zh, {
   faceCompare: '人证对比', faceLive: '现场抓拍', faceCard: '身份证照片', faceNoImage: '无图像',
