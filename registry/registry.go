@@ -63,6 +63,11 @@ type Vehicle struct {
 	PermitClasses        []string `yaml:"permit_classes" json:"permit_classes"`
 	InspectionValidUntil Validity `yaml:"inspection_valid_until" json:"inspection_valid_until"`
 	RatedLoadKg          float64  `yaml:"rated_load_kg" json:"rated_load_kg"`
+	// CurbWeightKg (整备质量) and MaxGrossKg (the most it may weigh laden:
+	// for a tractor, the whole combination's) are optional (0: not given);
+	// a lane with a weighbridge judges them (docs/design.md).
+	CurbWeightKg float64 `yaml:"curb_weight_kg,omitempty" json:"curb_weight_kg,omitempty"`
+	MaxGrossKg   float64 `yaml:"max_gross_kg,omitempty" json:"max_gross_kg,omitempty"`
 }
 
 // Tank is a tank (罐体) registered to the vehicle that carries it, with its
@@ -169,6 +174,14 @@ func (s *Snapshot) Validate() []Problem {
 		}
 		if v.RatedLoadKg < 0 || !strictyaml.IsFinite(v.RatedLoadKg) {
 			add(f+".rated_load_kg", "%v is not a weight", v.RatedLoadKg)
+		}
+		for _, w := range []struct {
+			field string
+			kg    float64
+		}{{".curb_weight_kg", v.CurbWeightKg}, {".max_gross_kg", v.MaxGrossKg}} {
+			if msg := optionalWeight(w.kg); msg != "" {
+				add(f+w.field, "%v %s", w.kg, msg)
+			}
 		}
 	}
 	tanks := map[string]int{}
