@@ -42,12 +42,21 @@ func TestWeight(t *testing.T) {
 		{name: "light: part of the cargo is missing", ev: weighed(30000), result: Unknown, reasons: []string{ReasonWeightMismatch}, verdict: VerdictReview},
 		{name: "tolerance setting", ev: weighed(41210), p: func(p *Params) { p.WeightTolerance = 0.10 }, result: Pass, verdict: VerdictPass},
 		{name: "tolerance not a number is none", ev: weighed(40010), p: func(p *Params) { p.WeightTolerance = math.NaN() }, result: Unknown, reasons: []string{ReasonWeightMismatch}},
-		{name: "at the combination's limit", ev: weighed(49000), reg: func(s *registry.Snapshot) { s.Waybills[0].Goods[0].QuantityKg = 33000; s.Vehicles[1].RatedLoadKg = 40000 },
+		{name: "at the combination's limit", ev: weighed(49000), reg: func(s *registry.Snapshot) {
+			s.Waybills[0].Goods[0].QuantityKg = 33000
+			s.Vehicles[1].RatedLoadKg = 40000
+		},
 			p: func(p *Params) {}, result: Pass, verdict: VerdictPass},
 		{name: "over the combination's limit", ev: weighed(49020), result: Fail, reasons: []string{ReasonOverweight, ReasonWeightMismatch}, verdict: VerdictReject},
-		{name: "over the limit, waybill agrees", ev: weighed(52000), reg: func(s *registry.Snapshot) { s.Waybills[0].Goods[0].QuantityKg = 36000; s.Vehicles[1].RatedLoadKg = 40000 },
+		{name: "over the limit, waybill agrees", ev: weighed(52000), reg: func(s *registry.Snapshot) {
+			s.Waybills[0].Goods[0].QuantityKg = 36000
+			s.Vehicles[1].RatedLoadKg = 40000
+		},
 			result: Fail, reasons: []string{ReasonOverweight}, verdict: VerdictReject},
-		{name: "the trailer's own limit is not the combination's", ev: weighed(45000), reg: func(s *registry.Snapshot) { s.Waybills[0].Goods[0].QuantityKg = 29000; s.Vehicles[1].RatedLoadKg = 40000 },
+		{name: "the trailer's own limit is not the combination's", ev: weighed(45000), reg: func(s *registry.Snapshot) {
+			s.Waybills[0].Goods[0].QuantityKg = 29000
+			s.Vehicles[1].RatedLoadKg = 40000
+		},
 			result: Pass, verdict: VerdictPass},
 		{name: "rigid tanker over its limit", ev: func(e *Evidence) { rigid(e); weighed(25500)(e) }, result: Fail, reasons: []string{ReasonOverweight, ReasonWeightMismatch}, verdict: VerdictReject},
 		{name: "rigid tanker as the waybill says", ev: func(e *Evidence) { rigid(e); weighed(21000)(e) }, result: Pass, verdict: VerdictPass},
