@@ -15,6 +15,10 @@ import (
 // serial adapter was unplugged) or cannot be opened.
 var ErrUnplugged = errors.New("scale: indicator unplugged")
 
+// ErrNoFrames is the fault of an indicator that sends only garbage: a wrong
+// baud rate, or an output format other than continuous format 0.
+var ErrNoFrames = fmt.Errorf("%w: only garbage, no frame (baud rate or output format?)", ErrGarbage)
+
 // EventKind says what an Event is.
 type EventKind int
 
@@ -27,9 +31,10 @@ const (
 	EventStable
 	// EventRejected: a bad frame or a run of noise was skipped (Err, Raw).
 	EventRejected
-	// EventFault: the indicator is gone; reported once per episode.
+	// EventFault: the indicator is gone (ErrUnplugged), or sends only
+	// garbage (ErrNoFrames); reported once per episode.
 	EventFault
-	// EventRecovered: the indicator is back.
+	// EventRecovered: the indicator is back, or sends frames again.
 	EventRecovered
 )
 
@@ -78,6 +83,9 @@ type Config struct {
 	// MinBackoff and MaxBackoff bound the pause before reopening
 	// (defaults 500 ms and 30 s); it doubles from one to the other.
 	MinBackoff, MaxBackoff time.Duration
+	// MaxGarbage is how many rejections in a row, with no good frame
+	// between, make the indicator faulty (ErrNoFrames; default 16).
+	MaxGarbage int
 }
 
 // Defaults of Config.
@@ -107,6 +115,9 @@ func NewReader(cfg Config) *Reader {
 	}
 	if !(cfg.BandKg >= 0) {
 		cfg.BandKg = DefaultBandKg
+	}
+	if cfg.MaxGarbage <= 0 {
+		cfg.MaxGarbage = 16
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = 500 * time.Millisecond
@@ -163,16 +174,31 @@ func (r *Reader) read(rd io.Reader, report func(Event)) error {
 	var p Parser
 	st := Stabilizer{For: r.cfg.StableFor, Band: r.cfg.BandKg}
 	buf := make([]byte, 256)
+	bad, garbled := 0, false // rejections in a row; reported ErrNoFrames
 	frame := func(f Frame) {
+		bad = 0
+		if garbled {
+			garbled = false
+			r.cfg.Log.Info("scale: frames again")
+			report(Event{Kind: EventRecovered})
+		}
+		// Stamped before it is reported: whoever waits for the report
+		// may move the clock on.
+		at := r.cfg.Clock.Now()
 		kg := f.Value() * r.cfg.KgPerUnit
 		report(Event{Kind: EventWeight, Kg: kg})
-		if s, ok := st.Add(kg, r.cfg.Clock.Now()); ok {
+		if s, ok := st.Add(kg, at); ok {
 			report(Event{Kind: EventStable, Kg: s.Kg, Stable: s})
 		}
 	}
 	reject := func(err error, raw []byte) {
 		r.cfg.Log.Debug("scale: skipped", "err", err, "raw", fmt.Sprintf("%q", raw))
 		report(Event{Kind: EventRejected, Err: err, Raw: raw})
+		if bad++; bad == r.cfg.MaxGarbage {
+			garbled = true
+			r.cfg.Log.Warn("scale: fault", "err", ErrNoFrames)
+			report(Event{Kind: EventFault, Err: ErrNoFrames})
+		}
 	}
 	for {
 		n, err := rd.Read(buf)

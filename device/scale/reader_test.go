@@ -37,9 +37,8 @@ func (p *pipes) setDown(down bool) {
 }
 
 // The reader over a pipe, on a fake clock: each frame is stamped with the
-// clock's time, so the test moves the clock between frames and never
-// sleeps. A write on an io.Pipe returns once the reader has read it, so the
-// frame is stamped before the clock moves again.
+// clock's time before its weight is reported, so the test moves the clock
+// only after that report, and never sleeps.
 func TestReader(t *testing.T) {
 	p := &pipes{open: make(chan *io.PipeWriter, 10)}
 	clk := clock.NewFake(time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC))
@@ -128,5 +127,23 @@ func TestReader(t *testing.T) {
 		if e := next(); e.Kind != want {
 			t.Fatalf("got %+v; want %v (no stable weight one second after the stream came back)", e, want)
 		}
+	}
+	// Only garbage (a wrong baud rate): a fault after 16 rejections in a
+	// row, recovered by the next frame.
+	for i := range 16 {
+		write("\x02+003100200\x03")
+		if e := next(); e.Kind != scale.EventRejected {
+			t.Fatalf("rejection %d: got %+v", i, e)
+		}
+	}
+	if e := next(); e.Kind != scale.EventFault || !errors.Is(e.Err, scale.ErrNoFrames) {
+		t.Fatalf("got %+v; want a fault for frames that never come", e)
+	}
+	write(frame(3100))
+	if e := next(); e.Kind != scale.EventRecovered {
+		t.Fatalf("got %+v; want recovered", e)
+	}
+	if e := next(); e.Kind != scale.EventWeight {
+		t.Fatalf("got %+v", e)
 	}
 }
