@@ -262,6 +262,9 @@ func (e *Engine) config() *config.Config {
 		c.RegistryMaxAge = *s.RegistryMaxAge
 	}
 	c.Checks.OpenHours = s.OpenHours
+	if s.WeightTolerance != nil {
+		c.Checks.WeightTolerance = *s.WeightTolerance
+	}
 	c.MQTT.Broker, c.MQTT.ClientID = e.opt.Broker, e.opt.ClientID
 	c.MQTT.RegistryKeys = e.opt.registryKeys()
 	for _, name := range e.sc.Lanes() {
@@ -269,7 +272,7 @@ func (e *Engine) config() *config.Config {
 		if IsExit(name) {
 			dir = lane.DirectionOut
 		}
-		c.Lanes = append(c.Lanes, config.Lane{Name: name, Direction: dir, Deadline: c.Deadline, PlateToken: plateToken(name)})
+		c.Lanes = append(c.Lanes, config.Lane{Name: name, Direction: dir, Deadline: c.Deadline, PlateToken: plateToken(name), Scale: e.scaleConfig(name)})
 	}
 	return &c
 }

@@ -131,6 +131,9 @@ func (e *Engine) wire(l *simLane) error {
 	if err := e.wireScanner(l); err != nil {
 		return err
 	}
+	if err := e.wireScale(l); err != nil {
+		return err
+	}
 	return e.wireFace(l)
 }
 
@@ -233,6 +236,9 @@ func (l *simLane) runDevices(ctx context.Context) {
 	if s := l.scanner; s != nil {
 		wg.Go(func() { s.driver.Run(ctx, s.event) })
 	}
+	if w := l.scale; w != nil {
+		wg.Go(func() { w.driver.Run(ctx, w.event) })
+	}
 	<-ctx.Done()
 	e.closing.Store(true)
 	for _, r := range l.readers {
@@ -241,6 +247,9 @@ func (l *simLane) runDevices(ctx context.Context) {
 	if l.scanner != nil {
 		l.scanner.sim.Close() // a scan still being written fails and ends
 		l.scanner.writes.Wait()
+	}
+	if l.scale != nil {
+		l.scale.sim.Close()
 	}
 	wg.Wait()
 }

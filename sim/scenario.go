@@ -147,17 +147,22 @@ type Settings struct {
 	FaceThreshold  *float64         `yaml:"face_threshold"`
 	RegistryMaxAge *config.Duration `yaml:"registry_max_age"`
 	OpenHours      string           `yaml:"open_hours"`
+	// WeightTolerance is checks.weight_tolerance (default 0.05).
+	WeightTolerance *float64 `yaml:"weight_tolerance"`
 }
 
 // Arrival is one vehicle coming to a lane.
 type Arrival struct {
-	At       Offset        `yaml:"at"`
-	Lane     string        `yaml:"lane"`
-	Plate    string        `yaml:"plate"`
-	Trailer  string        `yaml:"trailer"`
-	Driver   *Presenter    `yaml:"driver"`
-	Escort   *Presenter    `yaml:"escort"`
-	Waybill  string        `yaml:"waybill"`
+	At      Offset     `yaml:"at"`
+	Lane    string     `yaml:"lane"`
+	Plate   string     `yaml:"plate"`
+	Trailer string     `yaml:"trailer"`
+	Driver  *Presenter `yaml:"driver"`
+	Escort  *Presenter `yaml:"escort"`
+	Waybill string     `yaml:"waybill"`
+	// GrossKg is what the vehicle weighs on the lane's weighbridge (a
+	// lane has one when an arrival there gives it; scale.go).
+	GrossKg  *float64      `yaml:"gross_kg"`
 	Operator *OperatorStep `yaml:"operator"`
 	Expect   *Expect       `yaml:"expect"`
 }
@@ -210,6 +215,7 @@ var FaultKinds = map[string][]string{
 	"idcard":        {"unplug", "noise", "silence"},
 	"escort_idcard": {"unplug", "noise", "silence"},
 	"scanner":       {"unplug"},
+	"scale":         {"unplug", "noise", "unstable"},
 	"camera":        {"down"},
 	"barrier":       {"jam"},
 	FaceDevice:      {"down", "slow"},
@@ -318,6 +324,9 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 	if t := s.Settings.FaceThreshold; t != nil && !(*t > 0 && *t <= 1) {
 		bad("settings.face_threshold", "%v is not in (0, 1]", *t)
 	}
+	if t := s.Settings.WeightTolerance; t != nil && !(*t >= 0 && *t < 1) {
+		bad("settings.weight_tolerance", "%v is not in [0, 1)", *t)
+	}
 	for _, d := range []struct {
 		field string
 		d     *config.Duration
@@ -359,6 +368,14 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 			}
 			if p.Face != nil && !(*p.Face >= 0 && *p.Face <= 1) {
 				bad(f+"."+role+".face", "%v is not a score in [0, 1]", *p.Face)
+			}
+		}
+		if g := a.GrossKg; g != nil {
+			switch {
+			case IsExit(a.Lane):
+				bad(f+".gross_kg", "exit lane %s weighs nothing", a.Lane)
+			case !(*g >= 0 && *g <= MaxGrossKg):
+				bad(f+".gross_kg", "%v is not a weight in kg from 0 to %d (six digits on the indicator)", *g, MaxGrossKg)
 			}
 		}
 		if o := a.Operator; o != nil {

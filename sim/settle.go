@@ -150,6 +150,11 @@ func (e *Engine) busyLocked() string {
 				return s.name + ": " + why
 			}
 		}
+		if w := l.scale; w != nil {
+			if why := w.busyLocked(); why != "" {
+				return w.name + ": " + why
+			}
+		}
 	}
 	return ""
 }
