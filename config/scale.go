@@ -18,6 +18,9 @@ type Scale struct {
 	// taken (defaults 2s and 20 kg).
 	StableFor Duration `yaml:"stable_for"`
 	BandKg    float64  `yaml:"band_kg"`
+	// Timeout is how long the indicator may send no frame before it is in
+	// fault (default 5s): in continuous output it sends several a second.
+	Timeout Duration `yaml:"timeout"`
 }
 
 // Scale defaults.
@@ -25,6 +28,7 @@ const (
 	DefaultScaleBaud      = 9600
 	DefaultScaleStableFor = 2 * time.Second
 	DefaultScaleBandKg    = 20
+	DefaultScaleTimeout   = 5 * time.Second
 )
 
 // KgPerUnit converts the indicator's displayed weight to kg.
@@ -60,6 +64,9 @@ func (s *Scale) applyDefaults() {
 	if s.BandKg == 0 {
 		s.BandKg = DefaultScaleBandKg
 	}
+	if s.Timeout == 0 {
+		s.Timeout = Duration(DefaultScaleTimeout)
+	}
 }
 
 // validate checks the scale of a lane in direction dir, under field f.
@@ -84,6 +91,9 @@ func (s *Scale) validate(bad func(string, string, ...any), f string, dir lane.Di
 	}
 	if s.StableFor < 0 || s.StableFor > Duration(time.Minute) {
 		bad(f+".stable_for", "%v is not in 0..1m (0 for the default, 2s)", s.StableFor.D())
+	}
+	if s.Timeout < 0 {
+		bad(f+".timeout", "%v is negative (leave it out or 0 for the default, 5s)", s.Timeout.D())
 	}
 	if !(s.BandKg >= 0) || !strictyaml.IsFinite(s.BandKg) {
 		bad(f+".band_kg", "%v is not a weight in kg (0 for the default, 20)", s.BandKg)

@@ -22,7 +22,7 @@ func TestScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := c.Lanes[0].Scale
-	if s == nil || s.Port != "/dev/hazgate-scale-in1" || s.Baud != 9600 || s.Unit != "kg" || s.StableFor.D() != 2*time.Second || s.BandKg != 20 || s.KgPerUnit() != 1 {
+	if s == nil || s.Port != "/dev/hazgate-scale-in1" || s.Baud != 9600 || s.Unit != "kg" || s.StableFor.D() != 2*time.Second || s.BandKg != 20 || s.KgPerUnit() != 1 || s.Timeout.D() != 5*time.Second {
 		t.Fatalf("scale %+v; want the defaults", s)
 	}
 	if c.Params().WeightTolerance != 0.08 {
@@ -45,6 +45,7 @@ func TestScaleErrors(t *testing.T) {
 		{"bad baud", strings.Replace(withScale, "scale-in1}\n", "scale-in1, baud: 1234}\n", 1), "lanes[0].scale.baud: 1234 is not a standard baud rate"},
 		{"bad unit", strings.Replace(withScale, "scale-in1}\n", "scale-in1, unit: lb}\n", 1), `lanes[0].scale.unit: "lb" is not kg or t`},
 		{"negative stable time", strings.Replace(withScale, "scale-in1}\n", "scale-in1, stable_for: -1s}\n", 1), "lanes[0].scale.stable_for: -1s is not in 0..1m"},
+		{"negative timeout", strings.Replace(withScale, "scale-in1}\n", "scale-in1, timeout: -2s}\n", 1), "lanes[0].scale.timeout: -2s is negative"},
 		{"negative band", strings.Replace(withScale, "scale-in1}\n", "scale-in1, band_kg: -5}\n", 1), "lanes[0].scale.band_kg: -5 is not a weight"},
 		{"unknown key", strings.Replace(withScale, "scale-in1}\n", "scale-in1, units: kg}\n", 1), "lanes[0].scale.units: unknown key"},
 		{"on an exit lane", exit, "lanes[0].scale: an exit lane judges nothing"},

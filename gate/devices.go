@@ -222,7 +222,7 @@ const (
 func DeviceFaultReason(kind, name string, err error) (string, record.Text) {
 	what := deviceWords(kind)
 	switch {
-	case errors.Is(err, idcard.ErrNotResponding):
+	case errors.Is(err, idcard.ErrNotResponding), errors.Is(err, scale.ErrSilent):
 		return FaultNotResponding, record.Text{ZH: fmt.Sprintf("%s %s 无应答", what.ZH, name), EN: fmt.Sprintf("%s %s does not answer", what.EN, name)}
 	case errors.Is(err, idcard.ErrUnplugged), errors.Is(err, scanner.ErrUnplugged), errors.Is(err, scale.ErrUnplugged):
 		return FaultUnplugged, record.Text{ZH: fmt.Sprintf("%s %s 未连接或无法打开", what.ZH, name), EN: fmt.Sprintf("%s %s is unplugged or cannot be opened", what.EN, name)}

@@ -25,7 +25,7 @@ func (l *Lane) ScaleReader(open func() (io.ReadCloser, error), clk clock.Clock) 
 	}
 	return scale.NewReader(scale.Config{
 		Open: open, Clock: clk, Log: l.log.With("device", DeviceScale),
-		KgPerUnit: sc.KgPerUnit(), StableFor: sc.StableFor.D(), BandKg: sc.BandKg,
+		KgPerUnit: sc.KgPerUnit(), StableFor: sc.StableFor.D(), BandKg: sc.BandKg, Silence: sc.Timeout.D(),
 	})
 }
 

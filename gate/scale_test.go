@@ -3,8 +3,10 @@ package gate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -102,5 +104,22 @@ func TestScaleAdapter(t *testing.T) {
 	evs := alarmEvents(t, g.Store)
 	if len(evs) != 1 || evs[0].Code != FaultUnplugged || evs[0].Detail != "Weighbridge indicator in-1/scale is unplugged or cannot be opened" {
 		t.Fatalf("alarms %s; want the scale's device_unplugged", describeAlarms(evs))
+	}
+}
+
+// The scale's faults in plain words: unplugged, silent, only garbage.
+func TestScaleFaultReasons(t *testing.T) {
+	for _, c := range []struct {
+		err      error
+		code, en string
+	}{
+		{fmt.Errorf("%w: open: no such file", scale.ErrUnplugged), FaultUnplugged, "Weighbridge indicator in-1/scale is unplugged or cannot be opened"},
+		{scale.ErrSilent, FaultNotResponding, "Weighbridge indicator in-1/scale does not answer"},
+		{scale.ErrNoFrames, FaultOther, "Weighbridge indicator in-1/scale is in fault"},
+	} {
+		code, text := DeviceFaultReason(KindScale, "in-1/scale", c.err)
+		if code != c.code || text.EN != c.en || text.ZH == "" || !strings.Contains(text.ZH, "地磅") {
+			t.Errorf("%v: %s %q %q; want %s %q", c.err, code, text.EN, text.ZH, c.code, c.en)
+		}
 	}
 }

@@ -34,6 +34,10 @@ const (
 	// scaleWander is how far the weight swings each frame when unstable:
 	// more than the band (config.DefaultScaleBandKg).
 	scaleWander = 300
+	// scaleSilenceOff is the simulated indicator's timeout: in effect
+	// none, since it sends frames only while a vehicle stands on it (a
+	// real one sends them always; its silence is device/scale's tests').
+	scaleSilenceOff = config.Duration(1000 * time.Hour)
 	// MaxGrossKg is the most a scenario's gross_kg may be: six digits on
 	// the indicator.
 	MaxGrossKg = 999999
@@ -60,7 +64,8 @@ func (e *Engine) scaleConfig(name string) *config.Scale {
 		return nil
 	}
 	return &config.Scale{Port: filepath.Join(e.devDir, "hazgate-scale-"+name), Baud: scaleBaud, Unit: "kg",
-		StableFor: config.Duration(config.DefaultScaleStableFor), BandKg: config.DefaultScaleBandKg}
+		StableFor: config.Duration(config.DefaultScaleStableFor), BandKg: config.DefaultScaleBandKg,
+		Timeout: scaleSilenceOff}
 }
 
 // weighbridge is one simulated indicator and the real driver reading it.

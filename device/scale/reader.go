@@ -15,6 +15,10 @@ import (
 // serial adapter was unplugged) or cannot be opened.
 var ErrUnplugged = errors.New("scale: indicator unplugged")
 
+// ErrSilent is the fault of an indicator that sends nothing for
+// Config.Silence: switched off, or its output set to another mode.
+var ErrSilent = errors.New("scale: indicator silent (switched off, or not in continuous output?)")
+
 // ErrNoFrames is the fault of an indicator that sends only garbage: a wrong
 // baud rate, or an output format other than continuous format 0.
 var ErrNoFrames = fmt.Errorf("%w: only garbage, no frame (baud rate or output format?)", ErrGarbage)
@@ -31,8 +35,9 @@ const (
 	EventStable
 	// EventRejected: a bad frame or a run of noise was skipped (Err, Raw).
 	EventRejected
-	// EventFault: the indicator is gone (ErrUnplugged), or sends only
-	// garbage (ErrNoFrames); reported once per episode.
+	// EventFault: the indicator is gone (ErrUnplugged), sends only
+	// garbage (ErrNoFrames) or nothing (ErrSilent); reported once per
+	// episode.
 	EventFault
 	// EventRecovered: the indicator is back, or sends frames again.
 	EventRecovered
@@ -86,6 +91,10 @@ type Config struct {
 	// MaxGarbage is how many rejections in a row, with no good frame
 	// between, make the indicator faulty (ErrNoFrames; default 16).
 	MaxGarbage int
+	// Silence is how long an open indicator may send no good frame before
+	// it is faulty (ErrSilent; 0: never). A real indicator in continuous
+	// output sends several a second, loaded or not.
+	Silence time.Duration
 }
 
 // Defaults of Config.
@@ -169,16 +178,55 @@ func (r *Reader) Run(ctx context.Context, report func(Event)) error {
 
 // read parses the stream until it fails. Each good frame is a reading at
 // the clock's time; a stream broken off starts the parser and the
-// stabilizer afresh.
+// stabilizer afresh. The bytes are read in a goroutine of their own, so
+// that an indicator that falls silent is noticed (Config.Silence) though a
+// read blocks until bytes come; every report is still made here.
 func (r *Reader) read(rd io.Reader, report func(Event)) error {
 	var p Parser
 	st := Stabilizer{For: r.cfg.StableFor, Band: r.cfg.BandKg}
-	buf := make([]byte, 256)
-	bad, garbled := 0, false // rejections in a row; reported ErrNoFrames
+	bad := 0        // rejections in a row
+	faulty := false // reported ErrNoFrames or ErrSilent; a frame recovers it
+	fault := func(err error) {
+		if !faulty {
+			faulty = true
+			r.cfg.Log.Warn("scale: fault", "err", err)
+			report(Event{Kind: EventFault, Err: err})
+		}
+	}
+
+	// The silence timer: armed at the start and by every frame; a stale
+	// firing (its generation passed) is ignored.
+	silent := make(chan int, 1)
+	gen := 0
+	var timer clock.Timer
+	arm := func() {
+		if r.cfg.Silence <= 0 {
+			return
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		gen++
+		g := gen
+		timer = r.cfg.Clock.AfterFunc(r.cfg.Silence, func() {
+			select {
+			case silent <- g:
+			default:
+			}
+		})
+	}
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	arm()
+
 	frame := func(f Frame) {
 		bad = 0
-		if garbled {
-			garbled = false
+		arm()
+		if faulty {
+			faulty = false
 			r.cfg.Log.Info("scale: frames again")
 			report(Event{Kind: EventRecovered})
 		}
@@ -195,15 +243,34 @@ func (r *Reader) read(rd io.Reader, report func(Event)) error {
 		r.cfg.Log.Debug("scale: skipped", "err", err, "raw", fmt.Sprintf("%q", raw))
 		report(Event{Kind: EventRejected, Err: err, Raw: raw})
 		if bad++; bad == r.cfg.MaxGarbage {
-			garbled = true
-			r.cfg.Log.Warn("scale: fault", "err", ErrNoFrames)
-			report(Event{Kind: EventFault, Err: ErrNoFrames})
+			fault(ErrNoFrames)
 		}
 	}
+
+	chunks := make(chan []byte)
+	failed := make(chan error, 1)
+	go func() {
+		for {
+			buf := make([]byte, 256)
+			n, err := rd.Read(buf)
+			if n > 0 {
+				chunks <- buf[:n] // taken before the error below: none is lost
+			}
+			if err != nil {
+				failed <- err
+				return
+			}
+		}
+	}()
 	for {
-		n, err := rd.Read(buf)
-		p.Feed(buf[:n], frame, reject)
-		if err != nil {
+		select {
+		case b := <-chunks:
+			p.Feed(b, frame, reject)
+		case g := <-silent:
+			if g == gen {
+				fault(ErrSilent)
+			}
+		case err := <-failed:
 			return fmt.Errorf("%w: %w", ErrUnplugged, err)
 		}
 	}

@@ -147,3 +147,57 @@ func TestReader(t *testing.T) {
 		t.Fatalf("got %+v", e)
 	}
 }
+
+// An indicator that falls silent (switched off, its adapter still plugged
+// in) is in fault after Config.Silence on the clock, and recovers with its
+// next frame.
+func TestReaderSilence(t *testing.T) {
+	p := &pipes{open: make(chan *io.PipeWriter, 10)}
+	clk := clock.NewFake(time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC))
+	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan scale.Event, 100)
+	done := make(chan struct{})
+	go func() {
+		scale.NewReader(scale.Config{Open: p.Open, Clock: clk, Silence: 5 * time.Second}).Run(ctx, func(e scale.Event) { events <- e })
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+	next := func() scale.Event {
+		t.Helper()
+		select {
+		case e := <-events:
+			return e
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event")
+		}
+		return scale.Event{}
+	}
+	w := <-p.open
+	zero, _ := scale.Encode(scale.Frame{})
+	if _, err := w.Write(zero); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(); e.Kind != scale.EventWeight {
+		t.Fatalf("got %+v", e)
+	}
+	clk.Advance(4 * time.Second)
+	if _, err := w.Write(zero); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(); e.Kind != scale.EventWeight {
+		t.Fatalf("got %+v; want a weight, the indicator not yet silent", e)
+	}
+	clk.Advance(5 * time.Second)
+	if e := next(); e.Kind != scale.EventFault || !errors.Is(e.Err, scale.ErrSilent) {
+		t.Fatalf("got %+v; want silent", e)
+	}
+	clk.Advance(time.Minute) // still silent: nothing new
+	if _, err := w.Write(zero); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []scale.EventKind{scale.EventRecovered, scale.EventWeight} {
+		if e := next(); e.Kind != want {
+			t.Fatalf("got %+v; want %v", e, want)
+		}
+	}
+}
