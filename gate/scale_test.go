@@ -54,12 +54,15 @@ func TestScaleAdapter(t *testing.T) {
 	l.Health(DeviceScale, KindScale, nil) // found working at start, as the hardware sets report it
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	weighed := make(chan struct{}, 100)
+	weighed, stable := make(chan struct{}, 100), make(chan struct{}, 100)
 	go func() {
 		l.ScaleReader(open, clk).Run(ctx, func(ev scale.Event) {
-			l.Weigh(ev)
-			if ev.Kind == scale.EventWeight {
+			l.Weigh(ev) // sent to the lane before the test hears of it
+			switch ev.Kind {
+			case scale.EventWeight:
 				weighed <- struct{}{}
+			case scale.EventStable:
+				stable <- struct{}{}
 			}
 		})
 		close(done)
@@ -86,6 +89,11 @@ func TestScaleAdapter(t *testing.T) {
 	for _, kg := range []int64{39980, 40000, 40010, 40000, 40000, 40010, 40000} {
 		frame(kg)
 		clk.Advance(500 * time.Millisecond)
+	}
+	select { // the last frame completed a stable window, reported before its weight
+	case <-stable:
+	default:
+		t.Fatal("no stable weight")
 	}
 	s := sync1(t, l)
 	if s.Evidence.GrossKg == nil || *s.Evidence.GrossKg != 40000 || slices.Contains(s.Missing, lane.MissingWeight) {

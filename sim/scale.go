@@ -86,6 +86,7 @@ type weighbridge struct {
 	n            int  // frames sent for the current vehicle
 	noisy        bool
 	unstable     bool
+	told         bool // the progress said the current vehicle's weight is stable
 }
 
 func (e *Engine) wireScale(l *simLane) error {
@@ -119,7 +120,7 @@ func (e *Engine) wireScale(l *simLane) error {
 // the clock goroutine.
 func (w *weighbridge) load(kg int64) {
 	w.e.dev.Lock()
-	w.kg, w.loaded, w.n = kg, true, 0
+	w.kg, w.loaded, w.n, w.told = kg, true, 0, false
 	w.gen++
 	gen := w.gen
 	w.e.dev.Unlock()
@@ -199,7 +200,13 @@ func (w *weighbridge) event(ev scale.Event) {
 		e.changedLocked()
 		e.dev.Unlock()
 	case scale.EventStable:
-		e.printf("[%s] %s device %s stable at %.0f kg\n", e.offset(e.clk.Now()), pad(l.name, 6), w.name, ev.Stable.Kg)
+		e.dev.Lock()
+		first := !w.told
+		w.told = true
+		e.dev.Unlock()
+		if first { // once per vehicle: it holds for as long as the vehicle stands
+			e.deviceNote(l.name, w.name, fmt.Sprintf("stable at %.0f kg", ev.Stable.Kg))
+		}
 	case scale.EventFault:
 		if !errors.Is(ev.Err, scale.ErrUnplugged) {
 			e.deviceNote(l.name, w.name, "fault: "+plainReason(ev.Err))

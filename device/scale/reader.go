@@ -28,10 +28,11 @@ type EventKind int
 
 // The kinds of Event.
 const (
-	// EventWeight: one good frame (Kg).
+	// EventWeight: one good frame (Kg), reported last of what the frame
+	// brought: a frame is done when its weight is reported.
 	EventWeight EventKind = iota + 1
 	// EventStable: the weight held within the band for the stable time
-	// (Stable).
+	// (Stable); reported just before the weight that completed it.
 	EventStable
 	// EventRejected: a bad frame or a run of noise was skipped (Err, Raw).
 	EventRejected
@@ -230,14 +231,15 @@ func (r *Reader) read(rd io.Reader, report func(Event)) error {
 			r.cfg.Log.Info("scale: frames again")
 			report(Event{Kind: EventRecovered})
 		}
-		// Stamped before it is reported: whoever waits for the report
-		// may move the clock on.
+		// Stamped before anything is reported, and the weight reported
+		// last, after the stable weight it completed: whoever waits for
+		// the frame's weight may move the clock on.
 		at := r.cfg.Clock.Now()
 		kg := f.Value() * r.cfg.KgPerUnit
-		report(Event{Kind: EventWeight, Kg: kg})
 		if s, ok := st.Add(kg, at); ok {
 			report(Event{Kind: EventStable, Kg: s.Kg, Stable: s})
 		}
+		report(Event{Kind: EventWeight, Kg: kg})
 	}
 	reject := func(err error, raw []byte) {
 		r.cfg.Log.Debug("scale: skipped", "err", err, "raw", fmt.Sprintf("%q", raw))

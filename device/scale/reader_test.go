@@ -94,11 +94,11 @@ func TestReader(t *testing.T) {
 		t.Fatalf("got %+v; want a checksum rejected", e)
 	}
 	write(frame(3100))
-	if e := next(); e.Kind != scale.EventWeight {
-		t.Fatalf("got %+v", e)
-	}
 	if e := next(); e.Kind != scale.EventStable || e.Kg != 31000 || e.Stable.At.Sub(e.Stable.Since) != 2*time.Second {
 		t.Fatalf("got %+v; want stable 31000 kg over 2 s", e)
+	}
+	if e := next(); e.Kind != scale.EventWeight {
+		t.Fatalf("got %+v; want the frame's weight after its stable weight", e)
 	}
 	// Unplugged: a fault, then recovery when it is back; the window
 	// starts again.
