@@ -153,6 +153,9 @@ func (ld *laneDevices) run(ctx context.Context) {
 			})
 		}
 		start(gate.DeviceScanner, ld.scanner)
+		if lc.Scale != nil {
+			start(gate.DeviceScale, ld.scale)
+		}
 	}
 	wg.Wait()
 }
@@ -174,6 +177,13 @@ func (ld *laneDevices) scanner(ctx context.Context) {
 		Clock: ld.h.opt.Clock, Log: ld.l.Log().With("device", gate.DeviceScanner),
 	})
 	r.Run(ctx, func(ev scanner.Event) { ld.l.Scan(gate.DeviceScanner, ev) })
+}
+
+// scale reads the weighbridge's indicator.
+func (ld *laneDevices) scale(ctx context.Context) {
+	sc := ld.l.Config.Scale
+	r := ld.l.ScaleReader(func() (io.ReadCloser, error) { return serialport.Open(sc.Port, sc.Baud) }, ld.h.opt.Clock)
+	r.Run(ctx, ld.l.Weigh)
 }
 
 // slotBarrier is the lane's barrier: the GPIO barrier once its lines are

@@ -75,7 +75,7 @@ func Run(ev Evidence, reg Registry, now time.Time, p Params) Outcome {
 		j.vehicleDocuments().result(stale),
 		j.personnelQualification().result(stale),
 		j.inspectionValidity().result(stale),
-		j.waybillConsistency().result(stale),
+		j.weigh(j.waybillConsistency()).result(stale),
 		j.tankMedia().result(stale),
 		j.identity().result(false), // judged from the card and the face, not the registry
 		j.parkRules().result(stale),

@@ -37,6 +37,9 @@ const (
 	ReasonDriverMismatch     = "driver_mismatch"
 	ReasonEscortMismatch     = "escort_mismatch"
 	ReasonOverloaded         = "overloaded"
+	ReasonOverweight         = "overweight"         // the weighbridge's gross weight is over max_gross_kg
+	ReasonWeightMismatch     = "weight_mismatch"    // the cargo weighed is off the waybill's total
+	ReasonWeightUnavailable  = "weight_unavailable" // a lane with a weighbridge got no stable reading
 	// tank_media
 	ReasonMediumNotSuitable = "medium_not_suitable"
 	// identity
@@ -81,6 +84,9 @@ var messages = map[string][2]string{
 	ReasonDriverMismatch:      {"运单驾驶员与刷卡驾驶员不符", "the waybill names another driver"},
 	ReasonEscortMismatch:      {"运单押运员与刷卡押运员不符", "the waybill names another escort"},
 	ReasonOverloaded:          {"运单货物总量超过核定载质量（{d}）", "the waybill's goods exceed the rated load ({d})"},
+	ReasonOverweight:          {"{s}地磅总重超过最大允许总质量（{d}）", "{s}'s gross weight on the weighbridge is over its maximum ({d})"},
+	ReasonWeightMismatch:      {"地磅估算货重与运单总量不符（估算 ≠ 运单：{d}）", "the cargo weighed does not match the waybill (weighed ≠ waybill: {d})"},
+	ReasonWeightUnavailable:   {"地磅未取得稳定读数，无法确认重量", "no stable weighbridge reading: the weight cannot be confirmed"},
 	ReasonMediumNotSuitable:   {"{d}不在罐体适装介质列表中", "{d} is not in the tank's list of suitable media"},
 	ReasonIDChecksum:          {"{s}身份证号码校验位错误", "{s}'s ID number has a wrong check digit"},
 	ReasonCardExpired:         {"{s}身份证已过期", "{s}'s ID card has expired"},

@@ -86,6 +86,9 @@ type Checks struct {
 	// RequirePlacard: a tanker the plate camera saw no danger mark on is
 	// unknown (placard_not_seen).
 	RequirePlacard bool `yaml:"require_placard,omitempty"`
+	// WeightTolerance is how far the cargo a weighbridge weighed may be
+	// from the waybill's total, as a fraction of it (default 0.05).
+	WeightTolerance float64 `yaml:"weight_tolerance"`
 }
 
 // FaceMatch is the park's face-match service.
@@ -112,6 +115,9 @@ type Lane struct {
 	// Voice and Display face the driver (config/voice.go); nil: none.
 	Voice   *Voice   `yaml:"voice,omitempty"`
 	Display *Display `yaml:"display,omitempty"`
+	// Scale is the lane's weighbridge indicator (config/scale.go); nil:
+	// the lane weighs nothing.
+	Scale *Scale `yaml:"scale,omitempty"`
 }
 
 // Serial is a serial device.
@@ -207,7 +213,7 @@ func Default() Config {
 		FaultWindow:    Duration(3 * time.Second),
 		Retention:      Duration(7 * 24 * time.Hour),
 		Deadline:       Duration(120 * time.Second),
-		Checks:         Checks{FaceThreshold: 0.80},
+		Checks:         Checks{FaceThreshold: 0.80, WeightTolerance: checks.DefaultWeightTolerance},
 		FaceMatch:      FaceMatch{Timeout: Duration(3 * time.Second)},
 		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute), WriteTimeout: Duration(10 * time.Second), InFlight: 32},
 		Kiosk:          Kiosk{Listen: ":8080"},
@@ -254,7 +260,7 @@ func (l *Lane) canonical() {
 			*p = name
 		}
 	}
-	for _, sc := range []*Serial{&l.IDCard, &l.Scanner, l.EscortIDCard} {
+	for _, sc := range []*Serial{&l.IDCard, &l.Scanner, l.EscortIDCard, l.Scale.serial()} {
 		if sc != nil && strings.TrimSpace(sc.Port) != "" {
 			sc.Port = filepath.Clean(strings.TrimSpace(sc.Port))
 		}
@@ -289,6 +295,7 @@ func (l *Lane) applyDefaults(c Config) {
 	if l.Barrier.FeedbackTimeout == 0 {
 		l.Barrier.FeedbackTimeout = Duration(10 * time.Second)
 	}
+	l.Scale.applyDefaults()
 }
 
 // Location returns the park's time zone.
@@ -302,7 +309,7 @@ func (c *Config) Location() *time.Location {
 
 // Params returns the checks' settings.
 func (c *Config) Params() checks.Params {
-	p := checks.Params{Location: c.Location(), FaceThreshold: c.Checks.FaceThreshold, RegistryMaxAge: c.RegistryMaxAge.D(), RequirePlacard: c.Checks.RequirePlacard}
+	p := checks.Params{Location: c.Location(), FaceThreshold: c.Checks.FaceThreshold, RegistryMaxAge: c.RegistryMaxAge.D(), RequirePlacard: c.Checks.RequirePlacard, WeightTolerance: c.Checks.WeightTolerance}
 	if h, err := ParseHours(c.Checks.OpenHours); err == nil && h != nil {
 		p.OpenHours = h
 	}
@@ -401,6 +408,9 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	if _, err := ParseHours(c.Checks.OpenHours); err != nil {
 		bad("checks.open_hours", "%v", err)
 	}
+	if t := c.Checks.WeightTolerance; !(t >= 0 && t < 1) {
+		bad("checks.weight_tolerance", "%v is not in [0, 1): a fraction of the waybill's total, such as 0.05", t)
+	}
 	if c.FaceMatch.URL != "" {
 		checkURL(bad, "face_match.url", c.FaceMatch.URL, "http", "https")
 	}
@@ -460,6 +470,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		if l.Camera.SnapshotURL != "" {
 			checkURL(bad, f+".camera.snapshot_url", l.Camera.SnapshotURL, "http", "https")
 		}
+		l.Scale.validate(bad, f+".scale", l.Direction)
 		switch l.Camera.Auth {
 		case "", "none", "basic", "digest":
 		default:
@@ -485,7 +496,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		for _, s := range []struct {
 			field string
 			sc    *Serial
-		}{{f + ".idcard.port", &l.IDCard}, {f + ".scanner.port", &l.Scanner}, {f + ".escort_idcard.port", l.EscortIDCard}} {
+		}{{f + ".idcard.port", &l.IDCard}, {f + ".scanner.port", &l.Scanner}, {f + ".escort_idcard.port", l.EscortIDCard}, {f + ".scale.port", l.Scale.serial()}} {
 			if s.sc == nil || strings.TrimSpace(s.sc.Port) == "" {
 				continue
 			}

@@ -206,6 +206,7 @@ func (g *Gate) addLane(lc config.Lane, hw Hardware, opt Options) (*Lane, error) 
 	}
 	l.Runner = lane.NewRunner(lane.Config{
 		Name: lc.Name, Exit: lc.Direction == lane.DirectionOut, Deadline: lc.Deadline.D(), MinPlateConfidence: lc.PlateMinConfidence,
+		Weighbridge: lc.Scale != nil,
 	}, lane.Deps{
 		Clock: g.clk, Barrier: devs.Barrier, Decider: decider, Faces: devs.Faces, Recorder: recorder,
 		Log: g.log, OnChange: onChange,

@@ -217,6 +217,7 @@ func (ExitRecorded) isEvent()     {}
 func (DecisionRecorded) isEvent() {}
 func (RecordFailed) isEvent()     {}
 func (BarrierFailed) isEvent()    {}
+func (WeightStable) isEvent()     {}
 
 func (VehiclePresent) String() string { return "VehiclePresent" }
 func (VehicleGone) String() string    { return "VehicleGone" }

@@ -68,6 +68,11 @@ type Vehicle struct {
 	// empty when the registry does not say. A camera read of another
 	// colour fails vehicle_documents (plate_color_mismatch).
 	PlateColor string `yaml:"plate_color,omitempty" json:"plate_color,omitempty"`
+	// CurbWeightKg (整备质量) and MaxGrossKg (the most it may weigh laden:
+	// for a tractor, the whole combination's) are optional (0: not given);
+	// a lane with a weighbridge judges them (docs/design.md).
+	CurbWeightKg float64 `yaml:"curb_weight_kg,omitempty" json:"curb_weight_kg,omitempty"`
+	MaxGrossKg   float64 `yaml:"max_gross_kg,omitempty" json:"max_gross_kg,omitempty"`
 }
 
 // Tank is a tank (罐体) registered to the vehicle that carries it, with its
@@ -177,6 +182,14 @@ func (s *Snapshot) Validate() []Problem {
 		}
 		if c, ok := PlateColor(v.PlateColor); v.PlateColor != "" && (!ok || c != v.PlateColor) {
 			add(f+".plate_color", "%q is not a plate colour (%s)", v.PlateColor, strings.Join(PlateColors, ", "))
+		}
+		for _, w := range []struct {
+			field string
+			kg    float64
+		}{{".curb_weight_kg", v.CurbWeightKg}, {".max_gross_kg", v.MaxGrossKg}} {
+			if msg := optionalWeight(w.kg); msg != "" {
+				add(f+w.field, "%v %s", w.kg, msg)
+			}
 		}
 	}
 	tanks := map[string]int{}

@@ -50,6 +50,7 @@ type simLane struct {
 	barrier         *devgpio.Barrier
 	readers         []*cardReader // the driver's, then the escort's
 	scanner         *waybillScanner
+	scale           *weighbridge // nil: the lane weighs nothing (scale.go)
 	camera          *simhttp.Camera
 	face            *simhttp.Face
 	matcher         *facematch.Matcher
@@ -102,6 +103,9 @@ func (l *simLane) pullUp() {
 	v.arrived, v.wallArrived = s.clk.Now(), time.Now()
 	l.mu.Unlock()
 	l.gpio.SetArrival(true)
+	if l.scale != nil {
+		l.scale.load(grossKg(v.a))
+	}
 	if v.a.Plate != "" {
 		s.clk.AfterFunc(t.Plate.D(), func() { l.pushPlate(v) })
 	}
@@ -216,6 +220,9 @@ func (l *simLane) finish(v *vehicle) {
 	l.mu.Unlock()
 	if v.leave != nil {
 		v.leave.Stop()
+	}
+	if l.scale != nil {
+		l.scale.unload()
 	}
 	if !l.exit {
 		// The people take back what they still held to a device.

@@ -266,6 +266,9 @@ func (e *Engine) config() *config.Config {
 		c.RegistryMaxAge = *s.RegistryMaxAge
 	}
 	c.Checks.OpenHours = s.OpenHours
+	if s.WeightTolerance != nil {
+		c.Checks.WeightTolerance = *s.WeightTolerance
+	}
 	c.MQTT.Broker, c.MQTT.ClientID = e.opt.Broker, e.opt.ClientID
 	c.MQTT.RegistryKeys = e.opt.registryKeys()
 	for _, name := range e.sc.Lanes() {
@@ -273,7 +276,7 @@ func (e *Engine) config() *config.Config {
 		if IsExit(name) {
 			dir = lane.DirectionOut
 		}
-		l := config.Lane{Name: name, Direction: dir, Deadline: c.Deadline}
+		l := config.Lane{Name: name, Direction: dir, Deadline: c.Deadline, Scale: e.scaleConfig(name)}
 		e.plateCameraConfig(&l) // plate.go
 		c.Lanes = append(c.Lanes, l)
 	}

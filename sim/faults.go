@@ -33,6 +33,10 @@ func (e *Engine) inject(f Fault, on bool) error {
 		if l.scanner != nil {
 			return l.scanner.inject(f.Kind, on)
 		}
+	case gate.DeviceScale:
+		if l.scale != nil {
+			return l.scale.inject(f.Kind, on)
+		}
 	case devCamera:
 		if l.camera != nil {
 			l.camera.SetDown(on)

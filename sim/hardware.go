@@ -134,6 +134,9 @@ func (e *Engine) wire(l *simLane) error {
 	if err := e.wireScanner(l); err != nil {
 		return err
 	}
+	if err := e.wireScale(l); err != nil {
+		return err
+	}
 	return e.wireFace(l)
 }
 
@@ -237,6 +240,9 @@ func (l *simLane) runDevices(ctx context.Context) {
 		wg.Go(func() { s.driver.Run(ctx, s.event) })
 	}
 	wg.Go(func() { l.voice.driver.Run(ctx, l.voice.event) })
+	if w := l.scale; w != nil {
+		wg.Go(func() { w.driver.Run(ctx, w.event) })
+	}
 	<-ctx.Done()
 	e.closing.Store(true)
 	l.voice.sim.Close()
@@ -246,6 +252,9 @@ func (l *simLane) runDevices(ctx context.Context) {
 	if l.scanner != nil {
 		l.scanner.sim.Close() // a scan still being written fails and ends
 		l.scanner.writes.Wait()
+	}
+	if l.scale != nil {
+		l.scale.sim.Close()
 	}
 	wg.Wait()
 }

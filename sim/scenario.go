@@ -154,6 +154,8 @@ type Settings struct {
 	PlateCamera        string           `yaml:"plate_camera"`
 	PlateCameraSilence *config.Duration `yaml:"plate_camera_silence"`
 	RequirePlacard     bool             `yaml:"require_placard"`
+	// WeightTolerance is checks.weight_tolerance (default 0.05).
+	WeightTolerance *float64 `yaml:"weight_tolerance"`
 }
 
 // Arrival is one vehicle coming to a lane.
@@ -165,13 +167,16 @@ type Arrival struct {
 	// PlateColor is the colour the camera reads on the plate (a GA 36
 	// colour, registry.PlateColors); Placard whether it sees the danger
 	// mark (left out: it cannot tell).
-	PlateColor string        `yaml:"plate_color"`
-	Placard    *bool         `yaml:"placard"`
-	Driver     *Presenter    `yaml:"driver"`
-	Escort     *Presenter    `yaml:"escort"`
-	Waybill    string        `yaml:"waybill"`
-	Operator   *OperatorStep `yaml:"operator"`
-	Expect     *Expect       `yaml:"expect"`
+	PlateColor string     `yaml:"plate_color"`
+	Placard    *bool      `yaml:"placard"`
+	Driver     *Presenter `yaml:"driver"`
+	Escort     *Presenter `yaml:"escort"`
+	Waybill    string     `yaml:"waybill"`
+	// GrossKg is what the vehicle weighs on the lane's weighbridge (a
+	// lane has one when an arrival there gives it; scale.go).
+	GrossKg  *float64      `yaml:"gross_kg"`
+	Operator *OperatorStep `yaml:"operator"`
+	Expect   *Expect       `yaml:"expect"`
 }
 
 // Presenter is a person presenting their ID card; card fields override the
@@ -222,6 +227,7 @@ var FaultKinds = map[string][]string{
 	"idcard":        {"unplug", "noise", "silence"},
 	"escort_idcard": {"unplug", "noise", "silence"},
 	"scanner":       {"unplug"},
+	"scale":         {"unplug", "noise", "unstable"},
 	"camera":        {"down"},
 	"plate_camera":  {faultSilent},
 	"barrier":       {"jam"},
@@ -332,6 +338,9 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 	if t := s.Settings.FaceThreshold; t != nil && !(*t > 0 && *t <= 1) {
 		bad("settings.face_threshold", "%v is not in (0, 1]", *t)
 	}
+	if t := s.Settings.WeightTolerance; t != nil && !(*t >= 0 && *t < 1) {
+		bad("settings.weight_tolerance", "%v is not in [0, 1)", *t)
+	}
 	for _, d := range []struct {
 		field string
 		d     *config.Duration
@@ -374,6 +383,14 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 			}
 			if p.Face != nil && !(*p.Face >= 0 && *p.Face <= 1) {
 				bad(f+"."+role+".face", "%v is not a score in [0, 1]", *p.Face)
+			}
+		}
+		if g := a.GrossKg; g != nil {
+			switch {
+			case IsExit(a.Lane):
+				bad(f+".gross_kg", "exit lane %s weighs nothing", a.Lane)
+			case !(*g >= 0 && *g <= MaxGrossKg):
+				bad(f+".gross_kg", "%v is not a weight in kg from 0 to %d (six digits on the indicator)", *g, MaxGrossKg)
 			}
 		}
 		if o := a.Operator; o != nil {

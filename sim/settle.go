@@ -155,6 +155,11 @@ func (e *Engine) busyLocked() string {
 				return v.name + ": " + why
 			}
 		}
+		if w := l.scale; w != nil {
+			if why := w.busyLocked(); why != "" {
+				return w.name + ": " + why
+			}
+		}
 	}
 	return ""
 }
