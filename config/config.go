@@ -62,7 +62,10 @@ type Config struct {
 	Database       string   `yaml:"database"`
 	RegistryMaxAge Duration `yaml:"registry_max_age"`
 	Retention      Duration `yaml:"retention"`
-	Deadline       Duration `yaml:"deadline"`
+	// Presence: who is inside the park (every gate of the park hears the
+	// others' passages).
+	Presence Presence `yaml:"presence"`
+	Deadline Duration `yaml:"deadline"`
 	// FaultWindow is how long a device must fail to answer before it is
 	// in fault: a missed poll under load is not a fault.
 	FaultWindow Duration  `yaml:"fault_window"`
@@ -101,6 +104,13 @@ type Lane struct {
 	ArrivalLoop        Loop           `yaml:"arrival_loop"`
 	SafetyLoop         Loop           `yaml:"safety_loop"`
 	Barrier            Barrier        `yaml:"barrier"`
+}
+
+// Presence is what the gate does with who is inside the park.
+type Presence struct {
+	// MaxStay: a vehicle inside longer raises overstay at the gate it
+	// came in through (default 6h).
+	MaxStay Duration `yaml:"max_stay"`
 }
 
 // Serial is a serial device.
@@ -195,6 +205,7 @@ func Default() Config {
 		RegistryMaxAge: Duration(24 * time.Hour),
 		FaultWindow:    Duration(3 * time.Second),
 		Retention:      Duration(7 * 24 * time.Hour),
+		Presence:       Presence{MaxStay: Duration(6 * time.Hour)},
 		Deadline:       Duration(120 * time.Second),
 		Checks:         Checks{FaceThreshold: 0.80},
 		FaceMatch:      FaceMatch{Timeout: Duration(3 * time.Second)},
@@ -378,6 +389,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	positive("registry_max_age", c.RegistryMaxAge)
 	positive("fault_window", c.FaultWindow)
 	positive("retention", c.Retention)
+	positive("presence.max_stay", c.Presence.MaxStay)
 	positive("deadline", c.Deadline)
 	positive("face_match.timeout", c.FaceMatch.Timeout)
 	// Ranges are written so that NaN, which strictyaml.Parse already
