@@ -63,7 +63,10 @@ type Config struct {
 	Database       string   `yaml:"database"`
 	RegistryMaxAge Duration `yaml:"registry_max_age"`
 	Retention      Duration `yaml:"retention"`
-	Deadline       Duration `yaml:"deadline"`
+	// Presence: who is inside the park (every gate of the park hears the
+	// others' passages).
+	Presence Presence `yaml:"presence"`
+	Deadline Duration `yaml:"deadline"`
 	// FaultWindow is how long a device must fail to answer before it is
 	// in fault: a missed poll under load is not a fault.
 	FaultWindow Duration  `yaml:"fault_window"`
@@ -118,6 +121,13 @@ type Lane struct {
 	// Scale is the lane's weighbridge indicator (config/scale.go); nil:
 	// the lane weighs nothing.
 	Scale *Scale `yaml:"scale,omitempty"`
+}
+
+// Presence is what the gate does with who is inside the park.
+type Presence struct {
+	// MaxStay: a vehicle inside longer raises overstay at the gate it
+	// came in through (default 6h).
+	MaxStay Duration `yaml:"max_stay"`
 }
 
 // Serial is a serial device.
@@ -212,6 +222,7 @@ func Default() Config {
 		RegistryMaxAge: Duration(24 * time.Hour),
 		FaultWindow:    Duration(3 * time.Second),
 		Retention:      Duration(7 * 24 * time.Hour),
+		Presence:       Presence{MaxStay: Duration(6 * time.Hour)},
 		Deadline:       Duration(120 * time.Second),
 		Checks:         Checks{FaceThreshold: 0.80, WeightTolerance: checks.DefaultWeightTolerance},
 		FaceMatch:      FaceMatch{Timeout: Duration(3 * time.Second)},
@@ -397,6 +408,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	positive("registry_max_age", c.RegistryMaxAge)
 	positive("fault_window", c.FaultWindow)
 	positive("retention", c.Retention)
+	positive("presence.max_stay", c.Presence.MaxStay)
 	positive("deadline", c.Deadline)
 	positive("face_match.timeout", c.FaceMatch.Timeout)
 	// Ranges are written so that NaN, which strictyaml.Parse already

@@ -107,6 +107,7 @@ type Gate struct {
 	faultWindow time.Duration
 	obs         *Observer
 	watches     map[string]*cameraWatch // the plate cameras' silence, by lane (plate.go)
+	parkDue     chan struct{}           // a sibling's passage: look at the overstays again
 }
 
 // Lane is one lane of the gate: its configuration, its runner and its
@@ -146,12 +147,14 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 		g.faultWindow = DefaultFaultWindow
 	}
 	g.Keeper = record.New(cfg.Gate, st, cfg.Params(), opt.Log.With("component", "record"))
+	g.parkDue = make(chan struct{}, 1)
 	g.Keeper.Faces = g.Photos
 	g.Lanes.KeepLockdown(st, opt.Clock.Now)
 	if cfg.MQTT.Broker != "" {
 		up, err := uplink.New(uplinkConfig(cfg), st, uplink.Deps{
 			Clock: opt.UplinkClock, Log: opt.Log.With("component", "uplink"),
 			Status: g.Lanes, Commands: g.Lanes, Alarms: g.Keeper,
+			ParkChanged: g.parkChanged,
 		})
 		if err != nil {
 			return nil, err
@@ -237,7 +240,20 @@ func (l *Lane) Gate() *Gate { return l.g }
 // Log is the lane's logger.
 func (l *Lane) Log() *slog.Logger { return l.log }
 
-// Run runs every lane and its devices, and the uplink, until ctx ends, and
+// overstayInterval is how often the gate looks for vehicles inside longer
+// than presence.max_stay.
+const overstayInterval = time.Minute
+
+// parkChanged wakes the overstay watch: a sibling's passage came in.
+func (g *Gate) parkChanged() {
+	select {
+	case g.parkDue <- struct{}{}:
+	default:
+	}
+}
+
+// Run runs every lane and its devices, the overstay watch and the uplink,
+// until ctx ends, and
 // waits for all of them. It returns the uplink's error, if it stopped with
 // one.
 func (g *Gate) Run(ctx context.Context) error {
@@ -249,6 +265,7 @@ func (g *Gate) Run(ctx context.Context) error {
 			wg.Go(func() { run(ctx) })
 		}
 	}
+	wg.Go(func() { g.Keeper.WatchPark(ctx, g.clk, g.Config.Presence.MaxStay.D(), overstayInterval, g.parkDue) })
 	var upErr error
 	if g.Uplink != nil {
 		wg.Go(func() {

@@ -156,6 +156,9 @@ type Deps struct {
 	Outbox   OutboxHealth
 	Registry RegistryHealth
 	Disk     DiskHealth
+	// Presence says which vehicles are inside the park (default: Store,
+	// when it provides it; nil: the lanes page shows no count).
+	Presence Presence
 	// Faces reads the face images kept with inspections (default: Store,
 	// when it provides them; nil: none are shown).
 	Faces FaceImages
@@ -206,6 +209,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if deps.Outbox == nil {
 		deps.Outbox, _ = deps.Store.(OutboxHealth)
+	}
+	if deps.Presence == nil {
+		deps.Presence, _ = deps.Store.(Presence)
 	}
 	if deps.Registry == nil {
 		deps.Registry, _ = deps.Store.(RegistryHealth)

@@ -45,6 +45,7 @@ func (s *Server) buildRoutes() http.Handler {
 	mux.HandleFunc("GET /api/v1/session", s.handleSession)
 
 	s.api(mux, http.MethodGet, "/api/v1/lanes", s.handleLanes)
+	s.api(mux, http.MethodGet, "/api/v1/park", s.handlePark)
 	s.api(mux, http.MethodGet, "/api/v1/events", s.handleEvents)
 	s.api(mux, http.MethodPost, "/api/v1/lanes/{lane}/release", s.handleDecision)
 	s.api(mux, http.MethodPost, "/api/v1/lanes/{lane}/refuse", s.handleDecision)

@@ -60,6 +60,7 @@ type exit struct {
 	plate, entryID string
 	stay           time.Duration
 	known          bool
+	remote         bool // the entry was at a sibling gate (park.go)
 }
 
 // New returns a gate named name over st.

@@ -82,6 +82,9 @@ type Deps struct {
 	Commands Commander
 	// Alarms records alarms (refused commands, a full outbox). Required.
 	Alarms AlarmSink
+	// ParkChanged, when set, is called when a sibling gate's passages
+	// changed who is inside the park (the overstay watch looks again).
+	ParkChanged func()
 }
 
 // Uplink is the gate's MQTT link. Create it with New, run it with Run.
@@ -95,9 +98,10 @@ type Uplink struct {
 	keys  *keyring
 	nonce *nonceCache
 
-	kick      chan struct{} // new outbox rows: drain now
-	statusDue chan struct{} // status changed: republish soon
-	started   time.Time
+	kick        chan struct{} // new outbox rows: drain now
+	statusDue   chan struct{} // status changed: republish soon
+	presenceDue chan struct{} // a record may have changed the presence view
+	started     time.Time
 
 	inbox    *inbox // commands and registry messages, off the paho goroutine
 	registry *registrySync
@@ -170,6 +174,7 @@ func New(cfg Config, st *store.Store, deps Deps) (*Uplink, error) {
 		kick:           make(chan struct{}, 1),
 		marked:         make(chan struct{}, 1),
 		statusDue:      make(chan struct{}, 1),
+		presenceDue:    make(chan struct{}, 1),
 		connChanged:    make(chan struct{}, 1),
 		connLog:        newLogLimiter(time.Minute),
 		inbox:          newInbox(cfg.InboxSize),
@@ -204,9 +209,11 @@ func New(cfg Config, st *store.Store, deps Deps) (*Uplink, error) {
 // Kick tells the uplink that new rows are in the outbox, so that it sends
 // them now rather than at its next poll. It never blocks.
 func (u *Uplink) Kick() {
-	select {
-	case u.kick <- struct{}{}:
-	default:
+	for _, c := range []chan struct{}{u.kick, u.presenceDue} {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
 	}
 }
 
