@@ -198,6 +198,9 @@ type MQTT struct {
 	// RegistryTopic is where registry snapshots and deltas arrive
 	// (default hazgate/<park>/registry).
 	RegistryTopic string `yaml:"registry_topic"`
+	// ReplayKeep is how long events are kept after delivery for the
+	// platform's cmd/replay (default 7 days).
+	ReplayKeep Duration `yaml:"replay_keep"`
 }
 
 // Kiosk is the operator UI's HTTP server.
@@ -226,7 +229,7 @@ func Default() Config {
 		Deadline:       Duration(120 * time.Second),
 		Checks:         Checks{FaceThreshold: 0.80, WeightTolerance: checks.DefaultWeightTolerance},
 		FaceMatch:      FaceMatch{Timeout: Duration(3 * time.Second)},
-		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute), WriteTimeout: Duration(10 * time.Second), InFlight: 32},
+		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute), ReplayKeep: Duration(7 * 24 * time.Hour), WriteTimeout: Duration(10 * time.Second), InFlight: 32},
 		Kiosk:          Kiosk{Listen: ":8080"},
 		Log:            Log{Level: "info"},
 	}
@@ -604,6 +607,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	}
 	positive("mqtt.write_timeout", c.MQTT.WriteTimeout)
 	positive("mqtt.telemetry_interval", c.MQTT.TelemetryInt)
+	positive("mqtt.replay_keep", c.MQTT.ReplayKeep)
 	if n := c.MQTT.InFlight; n < 1 || n > 1024 {
 		bad("mqtt.inflight", "%d is not in 1..1024", n)
 	}
