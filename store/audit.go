@@ -122,13 +122,21 @@ func (s *Store) VerifyAudit(ctx context.Context) error {
 // verifyAudit is VerifyAudit inside tx; it also returns how many entries
 // it verified.
 func verifyAudit(ctx context.Context, tx *sql.Tx) (int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT seq, ts, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq`)
+	// After a purge the chain starts at the anchor: the entry after it
+	// links to the last one purged (store/retention.go).
+	var last AuditEntry
+	var err error
+	if last.Seq, last.Hash, err = auditAnchor(ctx, tx); err != nil {
+		return 0, fmt.Errorf("store: verify audit: %w", err)
+	}
+	anchor := last
+	rows, err := tx.QueryContext(ctx, `SELECT seq, ts, actor, action, subject, detail, prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq`, anchor.Seq)
 	if err != nil {
 		return 0, fmt.Errorf("store: verify audit: %w", err)
 	}
 	defer rows.Close()
-	var last AuditEntry
 	var n int64
+	var purged *AuditEntry // the last audit.purged entry, which names the anchor
 	for rows.Next() {
 		e, ts, err := scanAudit(rows)
 		if err != nil {
@@ -143,10 +151,16 @@ func verifyAudit(ctx context.Context, tx *sql.Tx) (int64, error) {
 			return n, &AuditError{Seq: e.Seq, Msg: "its contents do not match its hash: the entry was altered"}
 		}
 		last = e
+		if e.Action == actionAuditPurged {
+			purged = &e
+		}
 		n++
 	}
 	if err := rows.Err(); err != nil {
 		return n, fmt.Errorf("store: verify audit: %w", err)
+	}
+	if err := checkAnchor(anchor, purged); err != nil {
+		return n, err
 	}
 	var high int64
 	if err := tx.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'audit_seq'`).Scan(&high); err != nil {

@@ -162,6 +162,12 @@ func (s *Store) closeDBs() error {
 func dsn(path string, writer bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
+	if writer {
+		// Before the first table of a new file, so that a purge can give
+		// pages back (store/retention.go); an existing file keeps its
+		// mode until a VACUUM (docs/design.md, "Retention").
+		q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
+	}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
