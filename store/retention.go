@@ -14,7 +14,17 @@ const (
 	// DefaultPurgeBatch is how many rows of one table a purge transaction
 	// deletes at most: small enough that a decision waiting for the
 	// writer waits milliseconds, not seconds.
-	DefaultPurgeBatch = 200
+	DefaultPurgeBatch = 100
+	// purgeTxBudget is how long one purge transaction should hold the
+	// writer: a batch that took longer halves the next one (down to
+	// minPurgeBatch), one that took less than a quarter of it doubles it
+	// (up to the batch setting). Rows differ in size (an inspection with
+	// its evidence is kilobytes, a decision a hundred bytes) and disks in
+	// speed; this keeps the wait of a decision that comes during a purge
+	// about the same on all of them. It is measured on the wall clock:
+	// it is about the disk, not the gate's time.
+	purgeTxBudget = 20 * time.Millisecond
+	minPurgeBatch = 10
 	// DefaultVacuumPages is how many free pages each incremental vacuum
 	// step gives back to the file system after a batch.
 	DefaultVacuumPages = 128
@@ -104,11 +114,14 @@ func (s *Store) Purge(ctx context.Context, r Retention) (PurgeResult, error) {
 	}
 	for _, st := range steps {
 		var cursor int64
+		size := min(r.Batch, 4*minPurgeBatch)
 		for {
 			if err := ctx.Err(); err != nil {
 				return res, fmt.Errorf("store: purge: %w", err)
 			}
-			n, more, err := st.run(ctx, snap, r.Batch, &cursor)
+			start := time.Now()
+			n, more, err := st.run(ctx, snap, size, &cursor)
+			size = nextBatch(size, r.Batch, time.Since(start))
 			if err != nil {
 				return res, fmt.Errorf("store: purge %s: %w", st.table, err)
 			}
@@ -135,6 +148,18 @@ func (s *Store) Purge(ctx context.Context, r Retention) (PurgeResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// nextBatch is the size of the batch after one of size that took took,
+// at most limit (see purgeTxBudget).
+func nextBatch(size, limit int, took time.Duration) int {
+	switch {
+	case took > purgeTxBudget:
+		size = max(size/2, minPurgeBatch)
+	case took < purgeTxBudget/4:
+		size *= 2
+	}
+	return min(size, limit)
 }
 
 // purgeSnapshot reads, in one read transaction, the oldest unsent event
@@ -178,9 +203,26 @@ func (s *Store) purgeSnapshot(ctx context.Context, r Retention) (purgeSnapshot, 
 // its own short transaction; on a file without auto_vacuum=INCREMENTAL it
 // does nothing (the free pages are reused by new records instead).
 func (s *Store) vacuumStep(ctx context.Context, pages int) error {
-	if _, err := s.writer.ExecContext(ctx, fmt.Sprintf("PRAGMA incremental_vacuum(%d)", pages)); err != nil {
+	if err := s.queue.yield(ctx); err != nil {
+		return fmt.Errorf("store: purge: %w", err)
+	}
+	const what = "purge vacuum"
+	s.queue.enter(what)
+	conn, err := s.writer.Conn(ctx)
+	s.queue.leave(what, err == nil)
+	if err != nil {
 		return fmt.Errorf("store: purge: incremental vacuum: %w", err)
 	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA incremental_vacuum(%d)", pages)); err != nil {
+		return fmt.Errorf("store: purge: incremental vacuum: %w", err)
+	}
+	// A purge writes many pages to the log; folding them into the file
+	// here, on a read connection and without the write lock, keeps the
+	// log short, so that no decision's commit reaches the
+	// wal_autocheckpoint bound and has to fold it itself. Best effort: a
+	// checkpoint that cannot finish leaves the log to the checkpointer.
+	s.reader.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
 	return nil
 }
 
@@ -250,6 +292,9 @@ func (s *Store) purgeRowsBatch(t purgeTable) func(context.Context, purgeSnapshot
 			return 0, more, err
 		}
 		list, _ := json.Marshal(ids)
+		if err := s.queue.yield(ctx); err != nil {
+			return 0, false, err
+		}
 		var n int
 		err = s.write(ctx, "purge "+t.table, func(tx *sql.Tx) error {
 			var err error
@@ -291,6 +336,9 @@ func (s *Store) purgeMediaBatch(ctx context.Context, snap purgeSnapshot, batch i
 		return 0, more, err
 	}
 	list, _ := json.Marshal(ids)
+	if err := s.queue.yield(ctx); err != nil {
+		return 0, false, err
+	}
 	var n int
 	err = s.writeWith(ctx, "purge media", "secure_delete = ON", "secure_delete = OFF", func(tx *sql.Tx) error {
 		var err error
@@ -322,6 +370,9 @@ func (s *Store) purgeInspectionsBatch(ctx context.Context, snap purgeSnapshot, b
 		return 0, more, err
 	}
 	list, _ := json.Marshal(ids)
+	if err := s.queue.yield(ctx); err != nil {
+		return 0, false, err
+	}
 	var n int
 	err = s.write(ctx, "purge inspections", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, decided_at FROM inspections WHERE rowid IN (SELECT value FROM json_each(?1)) AND `+qInspectionDue,
@@ -370,6 +421,9 @@ func (s *Store) purgeInspectionsBatch(ctx context.Context, snap purgeSnapshot, b
 func (s *Store) purgeAuditBatch(ctx context.Context, snap purgeSnapshot, batch int, _ *int64) (int, bool, error) {
 	if snap.recordsBefore == "" {
 		return 0, false, nil
+	}
+	if err := s.queue.yield(ctx); err != nil {
+		return 0, false, err
 	}
 	var n int
 	var more bool

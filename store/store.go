@@ -58,8 +58,9 @@ type Store struct {
 
 	prepared map[string]*sql.Stmt // the writer's statements, prepared once
 	ckpt     *checkpointer
-	deriv    *deriver // the follow-up transactions
-	reg      regState // the registry, in memory
+	deriv    *deriver   // the follow-up transactions
+	reg      regState   // the registry, in memory
+	queue    writeQueue // writes waiting for the writer; a purge yields to them
 }
 
 type config struct {
@@ -214,7 +215,9 @@ func openDB(ctx context.Context, path string, writer bool) (*sql.DB, error) {
 // write runs f in one IMMEDIATE transaction on the writer and commits it;
 // any error rolls everything back.
 func (s *Store) write(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
+	s.queue.enter(what)
 	tx, err := s.writer.BeginTx(ctx, nil)
+	s.queue.leave(what, err == nil)
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", what, err)
 	}
@@ -245,7 +248,9 @@ func (s *Store) finish(tx *sql.Tx, what string, err error) error {
 // NORMAL"). A connection whose reset fails is discarded, never handed back
 // to the pool.
 func (s *Store) writeWith(ctx context.Context, what, set, reset string, f func(tx *sql.Tx) error) (err error) {
+	s.queue.enter(what)
 	conn, err := s.writer.Conn(ctx)
+	s.queue.leave(what, err == nil)
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
