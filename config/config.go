@@ -58,11 +58,12 @@ type Config struct {
 	// with it, a pin the board does not have is refused. Left out: any
 	// pin name is taken, and the GPIO driver says at start which it cannot
 	// find.
-	Board          string   `yaml:"board,omitempty"`
-	Database       string   `yaml:"database"`
-	RegistryMaxAge Duration `yaml:"registry_max_age"`
-	Retention      Duration `yaml:"retention"`
-	Deadline       Duration `yaml:"deadline"`
+	Board          string    `yaml:"board,omitempty"`
+	Database       string    `yaml:"database"`
+	RegistryMaxAge Duration  `yaml:"registry_max_age"`
+	Retention      Retention `yaml:"retention"` // config/retention.go
+	Disk           Disk      `yaml:"disk"`
+	Deadline       Duration  `yaml:"deadline"`
 	// FaultWindow is how long a device must fail to answer before it is
 	// in fault: a missed poll under load is not a fault.
 	FaultWindow Duration  `yaml:"fault_window"`
@@ -191,7 +192,8 @@ func Default() Config {
 		Database:       "/var/lib/hazgate/hazgate.db",
 		RegistryMaxAge: Duration(24 * time.Hour),
 		FaultWindow:    Duration(3 * time.Second),
-		Retention:      Duration(7 * 24 * time.Hour),
+		Retention:      Retention{Records: Age{Months: 24}, Faces: Age{D: 7 * 24 * time.Hour}},
+		Disk:           Disk{MinFree: 200 << 20},
 		Deadline:       Duration(120 * time.Second),
 		Checks:         Checks{FaceThreshold: 0.80},
 		FaceMatch:      FaceMatch{Timeout: Duration(3 * time.Second)},
@@ -374,7 +376,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	}
 	positive("registry_max_age", c.RegistryMaxAge)
 	positive("fault_window", c.FaultWindow)
-	positive("retention", c.Retention)
+	c.validateRetention(bad)
 	positive("deadline", c.Deadline)
 	positive("face_match.timeout", c.FaceMatch.Timeout)
 	// Ranges are written so that NaN, which strictyaml.Parse already

@@ -215,7 +215,12 @@ func (s *Store) vacuumStep(ctx context.Context, pages int) error {
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA incremental_vacuum(%d)", pages)); err != nil {
-		return fmt.Errorf("store: purge: incremental vacuum: %w", err)
+		if err = s.fullError(err); !errors.Is(err, ErrFull) {
+			return fmt.Errorf("store: purge: incremental vacuum: %w", err)
+		}
+		// Moving pages needs room in the log; on a full disk the freed
+		// pages stay in the file, where new records reuse them. The
+		// purge goes on.
 	}
 	// A purge writes many pages to the log; folding them into the file
 	// here, on a read connection and without the write lock, keeps the

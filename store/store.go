@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -58,9 +59,10 @@ type Store struct {
 
 	prepared map[string]*sql.Stmt // the writer's statements, prepared once
 	ckpt     *checkpointer
-	deriv    *deriver   // the follow-up transactions
-	reg      regState   // the registry, in memory
-	queue    writeQueue // writes waiting for the writer; a purge yields to them
+	deriv    *deriver    // the follow-up transactions
+	reg      regState    // the registry, in memory
+	queue    writeQueue  // writes waiting for the writer; a purge yields to them
+	diskLow  atomic.Bool // SetDiskLow
 }
 
 type config struct {
@@ -233,10 +235,10 @@ func (s *Store) finish(tx *sql.Tx, what string, err error) error {
 	kinds := s.deriv.takeTx()
 	if err != nil {
 		tx.Rollback()
-		return fmt.Errorf("store: %s: %w", what, err)
+		return fmt.Errorf("store: %s: %w", what, s.fullError(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: %s: commit: %w", what, err)
+		return fmt.Errorf("store: %s: commit: %w", what, s.fullError(err))
 	}
 	s.ckpt.wrote()
 	s.deriv.committed(kinds)
