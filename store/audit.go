@@ -108,7 +108,9 @@ func (e *AuditError) Is(target error) bool { return target == ErrTampered }
 // the first entry that was altered, that follows deleted entries (a gap in
 // seq), or whose chain link is wrong (entries reordered or replaced). Rows
 // deleted from the end show too, as long as the audit_seq counter was left
-// alone; only a copy of the last hash kept elsewhere can prove that.
+// alone; only a copy of the last hash kept elsewhere can prove that. After
+// a retention purge the walk starts from the purge anchor, which the last
+// "audit.purged" entry must name (store/retention.go).
 func (s *Store) VerifyAudit(ctx context.Context) error {
 	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {

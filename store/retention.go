@@ -77,8 +77,10 @@ type purgeSnapshot struct {
 }
 
 // Purge deletes what r says is past its retention, in transactions of at
-// most r.Batch rows each, with an incremental vacuum step after each, so
-// that a decision's commit never waits behind more than one small batch.
+// most r.Batch rows each, with an incremental vacuum step after each and
+// a rest as long as both took, so that a decision's commit never waits
+// behind more than one small batch, and finds the writer free half the
+// time.
 // A record is never deleted before its outbox message was sent: the records
 // cutoff is held back to the oldest unsent event. Images are overwritten
 // with zeros as they go (secure_delete). The audit log loses its oldest
@@ -138,6 +140,12 @@ func (s *Store) Purge(ctx context.Context, r Retention) (PurgeResult, error) {
 			if !more {
 				break
 			}
+			// Rest as long as the batch and its vacuum step took: the
+			// purge holds the writer at most half the time, so a
+			// decision that comes finds it free as often as not.
+			if !rest(ctx, time.Since(start)) {
+				return res, fmt.Errorf("store: purge: %w", ctx.Err())
+			}
 		}
 	}
 	if res.Total() > res.Media && res.Total() > 0 {
@@ -148,6 +156,19 @@ func (s *Store) Purge(ctx context.Context, r Retention) (PurgeResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// rest waits d on the wall clock (pacing is about the disk, not the
+// gate's time), or until ctx ends.
+func rest(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // nextBatch is the size of the batch after one of size that took took,
