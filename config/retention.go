@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -161,7 +162,11 @@ func (s *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 		return strictyaml.ValueError(n, "%q is not a size such as 200MiB or 1GiB", n.Value)
 	}
 	v, _ := strconv.ParseUint(m[1], 10, 64)
-	*s = ByteSize(v * sizeUnits[m[2]])
+	unit := sizeUnits[m[2]]
+	if v > math.MaxUint64/unit {
+		return strictyaml.ValueError(n, "%q is too large", n.Value)
+	}
+	*s = ByteSize(v * unit)
 	return nil
 }
 

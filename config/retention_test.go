@@ -43,6 +43,7 @@ func TestRetentionRefused(t *testing.T) {
 		{"records shorter than faces", minimal + "retention: {records: 3d, faces: 7d}\n", `retention.records: 3d is shorter than retention.faces (7d)`},
 		{"old key negative", minimal + "retention: -1h\n", `retention: -1h0m0s: must be more than 0`},
 		{"bad size", minimal + "disk: {min_free: lots}\n", `"lots" is not a size such as 200MiB`},
+		{"size overflow", minimal + "disk: {min_free: 999999999999999GiB}\n", `"999999999999999GiB" is too large`},
 		{"zero size", minimal + "disk: {min_free: 0}\n", `disk.min_free: 0: must be more than 0`},
 		{"unknown disk key", minimal + "disk: {max_used: 1GiB}\n", `disk.max_used: unknown key`},
 	}

@@ -148,7 +148,7 @@ func (s *Store) Purge(ctx context.Context, r Retention) (PurgeResult, error) {
 			}
 		}
 	}
-	if res.Total() > res.Media && res.Total() > 0 {
+	if res.Total()-res.Media > 0 { // records, not only images
 		detail := map[string]any{"before": snap.recordsBefore, "inspections": res.Inspections, "passages": res.Passages,
 			"decisions": res.Decisions, "alarms": res.Alarms, "outbox": res.Outbox, "audit": res.Audit}
 		if err := s.Audit(ctx, ActorSystem, "records.purged", "records", detail, s.clock.Now()); err != nil {

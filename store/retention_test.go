@@ -20,10 +20,10 @@ const day = 24 * time.Hour
 // and images. Every outbox message is sent except those of unsentOld, an
 // old inspection that never reached the platform.
 type retentionStore struct {
-	s                          *Store
-	path                       string
-	old, recent                []string // inspection IDs
-	unsentOld, exitKept, media string
+	s                   *Store
+	path                string
+	old, recent         []string // inspection IDs
+	unsentOld, exitKept string
 }
 
 func newRetentionStore(t *testing.T, nOld int) retentionStore {
