@@ -147,7 +147,8 @@ func TestFullPageLimit(t *testing.T) {
 	fillUntilFull(t, s, path, func() {})
 }
 
-// While the disk is low, telemetry and status are not queued; events are.
+// While the disk is low, telemetry and status are not queued; decisions
+// and their events are.
 func TestDiskLowDropsTelemetry(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
@@ -163,14 +164,19 @@ func TestDiskLowDropsTelemetry(t *testing.T) {
 	if err := s.RecordAlarm(ctx, Alarm{Gate: "g1", Lane: "", Kind: "disk_low", Detail: "low", At: t0}, alarm); err != nil {
 		t.Fatal(err)
 	}
-	if got := pendingKinds(t, s); len(got) != 1 || got[0] != KindAlarm {
-		t.Fatalf("queued while low: %v, want the alarm alone", got)
+	// Decisions go on, with their events.
+	ins := newInspection(newFixture(t), t0, checks.VerdictPass)
+	if err := s.CommitInspection(ctx, ins, inspectionMsg(`{"x":1}`)); err != nil {
+		t.Fatalf("a decision while the disk is low: %v", err)
+	}
+	if got := pendingKinds(t, s); len(got) != 2 || got[0] != KindAlarm || got[1] != KindInspection {
+		t.Fatalf("queued while low: %v, want the alarm and the inspection alone", got)
 	}
 	s.SetDiskLow(false)
 	if err := s.Enqueue(ctx, t0, tele); err != nil {
 		t.Fatal(err)
 	}
-	if got := pendingKinds(t, s); len(got) != 2 || got[1] != KindTelemetry {
+	if got := pendingKinds(t, s); len(got) != 3 || got[2] != KindTelemetry {
 		t.Fatalf("queued after: %v", got)
 	}
 }
