@@ -59,10 +59,11 @@ type Config struct {
 	// with it, a pin the board does not have is refused. Left out: any
 	// pin name is taken, and the GPIO driver says at start which it cannot
 	// find.
-	Board          string   `yaml:"board,omitempty"`
-	Database       string   `yaml:"database"`
-	RegistryMaxAge Duration `yaml:"registry_max_age"`
-	Retention      Duration `yaml:"retention"`
+	Board          string    `yaml:"board,omitempty"`
+	Database       string    `yaml:"database"`
+	RegistryMaxAge Duration  `yaml:"registry_max_age"`
+	Retention      Retention `yaml:"retention"` // config/retention.go
+	Disk           Disk      `yaml:"disk"`
 	// Presence: who is inside the park (every gate of the park hears the
 	// others' passages).
 	Presence Presence `yaml:"presence"`
@@ -224,7 +225,8 @@ func Default() Config {
 		Database:       "/var/lib/hazgate/hazgate.db",
 		RegistryMaxAge: Duration(24 * time.Hour),
 		FaultWindow:    Duration(3 * time.Second),
-		Retention:      Duration(7 * 24 * time.Hour),
+		Retention:      Retention{Records: Age{Months: 24}, Faces: Age{D: 7 * 24 * time.Hour}},
+		Disk:           Disk{MinFree: 200 << 20},
 		Presence:       Presence{MaxStay: Duration(6 * time.Hour)},
 		Deadline:       Duration(120 * time.Second),
 		Checks:         Checks{FaceThreshold: 0.80, WeightTolerance: checks.DefaultWeightTolerance},
@@ -410,7 +412,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	}
 	positive("registry_max_age", c.RegistryMaxAge)
 	positive("fault_window", c.FaultWindow)
-	positive("retention", c.Retention)
+	c.validateRetention(bad)
 	positive("presence.max_stay", c.Presence.MaxStay)
 	positive("deadline", c.Deadline)
 	positive("face_match.timeout", c.FaceMatch.Timeout)

@@ -97,6 +97,9 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, msgs []OutboxMessa
 		if m.ID == "" {
 			m.ID = newID(at)
 		}
+		if !isEvent(m.Kind) && s.diskLow.Load() {
+			continue // the room left is for records (SetDiskLow)
+		}
 		if s.limit > 0 {
 			keep, err := s.makeRoom(ctx, tx, m.Kind)
 			if err != nil {
