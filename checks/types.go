@@ -124,6 +124,9 @@ type Evidence struct {
 	Driver  *PersonEvidence `json:"driver"`
 	Escort  *PersonEvidence `json:"escort"`
 	Waybill string          `json:"waybill"`
+	// WaybillLookup is the waybill service's answer on Waybill (nil: the
+	// service is not used, the registry's copy is judged).
+	WaybillLookup *WaybillLookup `json:"waybill_lookup,omitempty"`
 	// DeadlineExceeded is set when the lane decided because its deadline
 	// passed rather than because the evidence was complete.
 	DeadlineExceeded bool `json:"deadline_exceeded,omitempty"`
@@ -153,6 +156,9 @@ type Params struct {
 	// OpenHours, when set, are the park's opening hours as minutes after
 	// local midnight [From, Until); arrivals outside fail park_rules.
 	OpenHours *Hours
+	// Appointments is AppointmentsOff (or empty), AppointmentsOptional or
+	// AppointmentsRequired (checks/appointments.go).
+	Appointments string
 }
 
 // Hours is a daily window in local time, in minutes after midnight. Until may

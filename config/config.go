@@ -68,6 +68,7 @@ type Config struct {
 	FaultWindow Duration  `yaml:"fault_window"`
 	Checks      Checks    `yaml:"checks"`
 	FaceMatch   FaceMatch `yaml:"face_match"`
+	Waybill     Waybill   `yaml:"waybill"`
 	Lanes       []Lane    `yaml:"lanes"`
 	MQTT        MQTT      `yaml:"mqtt"`
 	Kiosk       Kiosk     `yaml:"kiosk"`
@@ -79,6 +80,8 @@ type Checks struct {
 	FaceThreshold float64 `yaml:"face_threshold"`
 	// OpenHours is "HH:MM-HH:MM" in the park's zone; empty means always open.
 	OpenHours string `yaml:"open_hours"`
+	// Appointments is off, optional or required (config/waybill.go).
+	Appointments string `yaml:"appointments"`
 }
 
 // FaceMatch is the park's face-match service.
@@ -198,6 +201,7 @@ func Default() Config {
 		Deadline:       Duration(120 * time.Second),
 		Checks:         Checks{FaceThreshold: 0.80},
 		FaceMatch:      FaceMatch{Timeout: Duration(3 * time.Second)},
+		Waybill:        DefaultWaybill(),
 		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute), WriteTimeout: Duration(10 * time.Second), InFlight: 32},
 		Kiosk:          Kiosk{Listen: ":8080"},
 		Log:            Log{Level: "info"},
@@ -290,7 +294,7 @@ func (c *Config) Location() *time.Location {
 
 // Params returns the checks' settings.
 func (c *Config) Params() checks.Params {
-	p := checks.Params{Location: c.Location(), FaceThreshold: c.Checks.FaceThreshold, RegistryMaxAge: c.RegistryMaxAge.D()}
+	p := checks.Params{Location: c.Location(), FaceThreshold: c.Checks.FaceThreshold, RegistryMaxAge: c.RegistryMaxAge.D(), Appointments: c.Checks.Appointments}
 	if h, err := ParseHours(c.Checks.OpenHours); err == nil && h != nil {
 		p.OpenHours = h
 	}
@@ -392,6 +396,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	if c.FaceMatch.URL != "" {
 		checkURL(bad, "face_match.url", c.FaceMatch.URL, "http", "https")
 	}
+	c.validateWaybill(bad)
 	if len(c.Lanes) == 0 {
 		bad("lanes", "at least one lane")
 	}

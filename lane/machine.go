@@ -53,6 +53,8 @@ func Step(s State, e Event, now time.Time) (State, []Action, error) {
 		m.faceScored(e)
 	case WaybillScanned:
 		m.waybillScanned(e)
+	case WaybillLooked:
+		m.waybillLooked(e)
 	case DeadlinePassed:
 		m.deadlinePassed(e)
 	case Decided:

@@ -32,6 +32,9 @@ type Config struct {
 	// MinPlateConfidence is the plate-read confidence below which the read
 	// counts as unconfirmed (0: every read is confirmed).
 	MinPlateConfidence float64
+	// LookupWaybill has each scanned waybill looked up (LookupWaybill) and
+	// the decision wait for the answer (lane/waybill.go).
+	LookupWaybill bool
 }
 
 // WithDefaults returns c with zero durations replaced by their defaults.
@@ -179,6 +182,8 @@ func (s State) Missing() []string {
 	}
 	if s.Evidence.Waybill == "" {
 		m = append(m, MissingWaybill)
+	} else if s.lookupPending() {
+		m = append(m, MissingWaybillLookup)
 	}
 	return m
 }
@@ -251,6 +256,7 @@ func cloneEvidence(e checks.Evidence) checks.Evidence {
 	e.Driver = clonePerson(e.Driver)
 	e.Escort = clonePerson(e.Escort)
 	e.Steps = maps.Clone(e.Steps)
+	e.WaybillLookup = e.WaybillLookup.Clone()
 	return e
 }
 

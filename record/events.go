@@ -63,6 +63,8 @@ type InspectionEvent struct {
 	Unknown []string `json:"unknown"`
 	// Thresholds are the settings the checks judged with.
 	Thresholds Thresholds `json:"thresholds"`
+	// The waybill lookup and the appointment (live.go).
+	LiveFields
 }
 
 // Thresholds are the judging settings an inspection was judged with.
@@ -142,23 +144,24 @@ func CheckMap(out checks.Outcome) map[string]CheckEvent {
 	return m
 }
 
-func inspectionPayload(gate string, ins *store.Inspection, goods []registry.Good, meta registry.Meta, p checks.Params) json.RawMessage {
+func inspectionPayload(gate string, ins *store.Inspection, goods []registry.Good, meta registry.Meta, p checks.Params, live LiveFields) json.RawMessage {
 	loc := p.Location
 	e := InspectionEvent{
-		header:    header{Schema: SchemaInspection, ID: ins.ID, Gate: gate, Lane: ins.Lane, TS: ts(ins.DecidedAt, loc)},
-		Direction: ins.Direction,
-		Plate:     ins.Evidence.Plate,
-		Trailer:   ins.Evidence.Trailer,
-		People:    []PersonEvent{},
-		Waybill:   ins.Evidence.Waybill,
-		Goods:     goods,
-		Checks:    CheckMap(ins.Outcome),
-		Verdict:   ins.Outcome.Verdict,
-		DecidedBy: ins.DecidedBy,
-		ArrivedAt: ts(ins.ArrivedAt, loc),
-		DecidedAt: ts(ins.DecidedAt, loc),
-		Timings:   map[string]float64{},
-		Registry:  RegistryVersion{Version: meta.Version},
+		header:     header{Schema: SchemaInspection, ID: ins.ID, Gate: gate, Lane: ins.Lane, TS: ts(ins.DecidedAt, loc)},
+		Direction:  ins.Direction,
+		Plate:      ins.Evidence.Plate,
+		Trailer:    ins.Evidence.Trailer,
+		People:     []PersonEvent{},
+		Waybill:    ins.Evidence.Waybill,
+		Goods:      goods,
+		Checks:     CheckMap(ins.Outcome),
+		Verdict:    ins.Outcome.Verdict,
+		DecidedBy:  ins.DecidedBy,
+		ArrivedAt:  ts(ins.ArrivedAt, loc),
+		DecidedAt:  ts(ins.DecidedAt, loc),
+		Timings:    map[string]float64{},
+		Registry:   RegistryVersion{Version: meta.Version},
+		LiveFields: live,
 	}
 	e.Failed, e.Unknown = []string{}, []string{}
 	e.Thresholds = Thresholds{Face: p.FaceThreshold, RegistryMaxAgeS: p.RegistryMaxAge.Seconds()}
