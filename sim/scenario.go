@@ -44,6 +44,8 @@ type Scenario struct {
 	// Faults are device faults injected during the run.
 	Faults   []Fault   `yaml:"faults"`
 	Arrivals []Arrival `yaml:"arrivals"`
+	// WaybillService is the simulated waybill service (sim/waybill.go).
+	WaybillService *WaybillService `yaml:"waybill_service"`
 
 	file string
 }
@@ -147,6 +149,8 @@ type Settings struct {
 	FaceThreshold  *float64         `yaml:"face_threshold"`
 	RegistryMaxAge *config.Duration `yaml:"registry_max_age"`
 	OpenHours      string           `yaml:"open_hours"`
+	// Appointments is checks.appointments: off, optional or required.
+	Appointments string `yaml:"appointments"`
 }
 
 // Arrival is one vehicle coming to a lane.
@@ -326,6 +330,7 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 			bad(d.field, "%v: must be more than 0", d.d.D())
 		}
 	}
+	s.validateWaybillService(bad)
 	if _, err := config.ParseHours(s.Settings.OpenHours); err != nil {
 		bad("settings.open_hours", "%v", err)
 	}
