@@ -3,8 +3,10 @@ package sim
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hazgate/hazgate/checks"
@@ -26,6 +28,9 @@ func TestWaybillAndAppointmentScenarios(t *testing.T) {
 	}{
 		// Scanned 21 s after arrival, answered 2 s later: decided at 23 s.
 		{file: "waybill-only-in-service.yaml", check: checks.WaybillConsistency, source: checks.WaybillFromService, decided: 23},
+		// Scanned 2 s after arrival, answered 5 s later: decided with the
+		// last face, 16 s after arrival.
+		{file: "waybill-lookup-during-cards.yaml", check: checks.WaybillConsistency, source: checks.WaybillFromService, decided: 16},
 		{file: "waybill-cancelled.yaml", check: checks.WaybillConsistency, reason: checks.ReasonWaybillCancelled, source: checks.WaybillFromService, decided: 21},
 		{file: "waybill-service-down-registry-copy.yaml", check: checks.WaybillConsistency, source: checks.WaybillFromRegistry, decided: 21},
 		{file: "waybill-service-down-no-copy.yaml", check: checks.WaybillConsistency, reason: checks.ReasonWaybillUnavailable, source: "", decided: 21},
@@ -90,6 +95,35 @@ func TestWaybillAndAppointmentScenarios(t *testing.T) {
 			}
 			if ev.Destination != tt.dest {
 				t.Errorf("destination %q, want %q", ev.Destination, tt.dest)
+			}
+		})
+	}
+}
+
+// Mistakes in `waybill_service:` and settings.appointments are refused,
+// naming the field and its line.
+func TestWaybillServiceRefused(t *testing.T) {
+	base, err := os.ReadFile(filepath.Join("testdata", "waybill-only-in-service.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, from, to, want string }{
+		{"cancel of an unknown waybill", "waybill_service:\n", "waybill_service:\n  cancel: [YD-NONE]\n", "waybill_service.cancel[0]"},
+		{"delay equal to the timeout", "  delay: 2s\n", "  delay: 3s\n", "waybill_service.delay"},
+		{"zero timeout", "  delay: 2s\n", "  delay: 2s\n  timeout: 0s\n", "waybill_service.timeout"},
+		{"a service waybill with a bad status", `goods: [{un: UN1077, name: 丙烯, class: "2.1", quantity_kg: 24000}]}` + "\narrivals", `goods: [{un: UN1077, name: 丙烯, class: "2.1", quantity_kg: 24000}], status: void}` + "\narrivals", "waybill_service.waybills[0].status"},
+		{"an unknown appointments setting", "waybill_service:\n", "settings:\n  appointments: sometimes\nwaybill_service:\n", "settings.appointments"},
+		{"an unknown key", "  delay: 2s\n", "  delay: 2s\n  latency: 1s\n", "latency"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := strings.Replace(string(base), tt.from, tt.to, 1)
+			if src == string(base) {
+				t.Fatalf("%q not in the base scenario", tt.from)
+			}
+			_, err := Parse([]byte(src), "bad.yaml")
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "bad.yaml:") {
+				t.Fatalf("Parse = %v, want an error naming %s and its line", err, tt.want)
 			}
 		})
 	}
