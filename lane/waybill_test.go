@@ -19,7 +19,7 @@ func TestWaybillLookup(t *testing.T) {
 
 	t.Run("scanned first: looked up at once, decided when the cards are in", func(t *testing.T) {
 		s, acts := play(t, cfg, lane.VehiclePresent{}, plate, waybill)
-		if !slices.Equal(acts, []lane.Action{lane.LookupWaybill{Number: waybill.Number}}) {
+		if !slices.Equal(acts, []lane.Action{lane.LookupWaybill(waybill)}) {
 			t.Fatalf("actions after the scan = %v, want the lookup", acts)
 		}
 		if !slices.Contains(s.Missing(), lane.MissingWaybillLookup) {
@@ -39,7 +39,7 @@ func TestWaybillLookup(t *testing.T) {
 		if s.Phase != lane.PhaseCollecting || !slices.Equal(s.Missing(), []string{lane.MissingWaybillLookup}) {
 			t.Fatalf("phase %s missing %v, want collecting for the lookup", s.Phase, s.Missing())
 		}
-		if !slices.Equal(acts, []lane.Action{lane.LookupWaybill{Number: waybill.Number}}) {
+		if !slices.Equal(acts, []lane.Action{lane.LookupWaybill(waybill)}) {
 			t.Fatalf("actions = %v", acts)
 		}
 		_, acts = play(t, cfg, then(collecting, waybill, found)...)
