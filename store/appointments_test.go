@@ -105,4 +105,16 @@ func TestWaybillCache(t *testing.T) {
 	if err := r.CacheWaybill(ctx, registry.Waybill{}, t0); err == nil {
 		t.Fatal("a waybill without a number was cached")
 	}
+	// An answer a month later: YD1's, fetched more than WaybillCacheKeep
+	// before it, goes.
+	w.Number = "YD2"
+	if err := r.CacheWaybill(ctx, w, t0.Add(time.Minute+WaybillCacheKeep+time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, _ := r.CachedWaybill(ctx, "YD1"); ok {
+		t.Fatal("an answer older than WaybillCacheKeep is kept")
+	}
+	if _, _, ok, _ := r.CachedWaybill(ctx, "YD2"); !ok {
+		t.Fatal("the new answer is not kept")
+	}
 }

@@ -15,8 +15,13 @@ import (
 // (docs/design.md, "Waybill lookup"). Only an answer that was checked
 // whole is cached: the caller validates first.
 
+// WaybillCacheKeep is how long an answer is kept: a waybill is issued for
+// one trip, and one fetched this long ago has long expired.
+const WaybillCacheKeep = 30 * 24 * time.Hour
+
 // CacheWaybill keeps w, fetched from the waybill service at fetchedAt,
-// replacing an earlier answer for its number.
+// replacing an earlier answer for its number; answers fetched more than
+// WaybillCacheKeep before it go, so the cache does not grow for ever.
 func (s *Store) CacheWaybill(ctx context.Context, w registry.Waybill, fetchedAt time.Time) error {
 	if w.Number == "" || fetchedAt.IsZero() {
 		return fmt.Errorf("store: cache waybill: %w: a number and a fetch time are required", ErrInvalid)
@@ -29,6 +34,10 @@ func (s *Store) CacheWaybill(ctx context.Context, w registry.Waybill, fetchedAt 
 		_, err := tx.ExecContext(ctx, `INSERT INTO waybill_cache (number, doc, fetched_at) VALUES (?, ?, ?)
 			ON CONFLICT (number) DO UPDATE SET doc = excluded.doc, fetched_at = excluded.fetched_at`,
 			w.Number, string(doc), fmtTime(fetchedAt))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM waybill_cache WHERE fetched_at < ?`, fmtTime(fetchedAt.Add(-WaybillCacheKeep)))
 		return err
 	})
 }
