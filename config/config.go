@@ -73,6 +73,7 @@ type Config struct {
 	FaultWindow Duration  `yaml:"fault_window"`
 	Checks      Checks    `yaml:"checks"`
 	FaceMatch   FaceMatch `yaml:"face_match"`
+	Waybill     Waybill   `yaml:"waybill"`
 	Lanes       []Lane    `yaml:"lanes"`
 	MQTT        MQTT      `yaml:"mqtt"`
 	Kiosk       Kiosk     `yaml:"kiosk"`
@@ -93,6 +94,8 @@ type Checks struct {
 	// WeightTolerance is how far the cargo a weighbridge weighed may be
 	// from the waybill's total, as a fraction of it (default 0.05).
 	WeightTolerance float64 `yaml:"weight_tolerance"`
+	// Appointments is off, optional or required (config/waybill.go).
+	Appointments string `yaml:"appointments"`
 }
 
 // FaceMatch is the park's face-match service.
@@ -231,6 +234,7 @@ func Default() Config {
 		Deadline:       Duration(120 * time.Second),
 		Checks:         Checks{FaceThreshold: 0.80, WeightTolerance: checks.DefaultWeightTolerance},
 		FaceMatch:      FaceMatch{Timeout: Duration(3 * time.Second)},
+		Waybill:        DefaultWaybill(),
 		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute), ReplayKeep: Duration(7 * 24 * time.Hour), WriteTimeout: Duration(10 * time.Second), InFlight: 32},
 		Kiosk:          Kiosk{Listen: ":8080"},
 		Log:            Log{Level: "info"},
@@ -325,7 +329,7 @@ func (c *Config) Location() *time.Location {
 
 // Params returns the checks' settings.
 func (c *Config) Params() checks.Params {
-	p := checks.Params{Location: c.Location(), FaceThreshold: c.Checks.FaceThreshold, RegistryMaxAge: c.RegistryMaxAge.D(), RequirePlacard: c.Checks.RequirePlacard, WeightTolerance: c.Checks.WeightTolerance}
+	p := checks.Params{Location: c.Location(), FaceThreshold: c.Checks.FaceThreshold, RegistryMaxAge: c.RegistryMaxAge.D(), RequirePlacard: c.Checks.RequirePlacard, WeightTolerance: c.Checks.WeightTolerance, Appointments: c.Checks.Appointments}
 	if h, err := ParseHours(c.Checks.OpenHours); err == nil && h != nil {
 		p.OpenHours = h
 	}
@@ -431,6 +435,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	if c.FaceMatch.URL != "" {
 		checkURL(bad, "face_match.url", c.FaceMatch.URL, "http", "https")
 	}
+	c.validateWaybill(bad)
 	if len(c.Lanes) == 0 {
 		bad("lanes", "at least one lane")
 	}
