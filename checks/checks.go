@@ -64,6 +64,9 @@ func Run(ev Evidence, reg Registry, now time.Time, p Params) Outcome {
 		p.Location = time.UTC
 	}
 	j := &judge{ev: ev, reg: reg, now: now, p: p}
+	if out, ok := j.exempt(); ok {
+		return out
+	}
 	if ev.Waybill != "" {
 		if w, ok := reg.Waybill(ev.Waybill); ok {
 			j.wb = &w

@@ -310,6 +310,9 @@ func (o observed) Decide(ctx context.Context, laneName string, ev checks.Evidenc
 	if out.Verdict == checks.VerdictReject {
 		o.alarm(laneName, lane.AlarmRejection) // committed with the inspection
 	}
+	if record.Exempted(out) {
+		o.alarm(laneName, record.AlarmExemptEntry) // committed with the inspection
+	}
 	if o.obs.Decided != nil {
 		o.obs.Decided(laneName, id, out, now)
 	}

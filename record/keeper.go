@@ -117,6 +117,9 @@ func (g *Keeper) Decide(ctx context.Context, laneName string, ev checks.Evidence
 		ID: g.newID(now), Kind: store.KindInspection, Topic: "events/inspection", Lane: laneName,
 		Payload: inspectionPayload(g.Name, ins, goods, meta, g.Params, live),
 	}}
+	if Exempted(out) {
+		msgs = append(msgs, g.exemptAlarm(laneName, ins, now))
+	}
 	if out.Verdict == checks.VerdictReject {
 		msgs = append(msgs, g.alarmMessage(laneName, AlarmEvent{Kind: AlarmRejection, Detail: fmt.Sprintf("%s rejected: %v", ev.Plate, out.Failed()), InspectionID: ins.ID}, now))
 	}
