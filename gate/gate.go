@@ -156,6 +156,9 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 	}
 	g.Keeper = record.New(cfg.Gate, st, cfg.Params(), opt.Log.With("component", "record"))
 	g.parkDue = make(chan struct{}, 1)
+	if o := opt.Observer; o != nil && o.Alarm != nil {
+		g.Keeper.OnAlarm = o.Alarm
+	}
 	g.Keeper.Faces = g.Photos
 	if err := g.assembleWaybills(cfg, st, opt); err != nil {
 		return nil, err

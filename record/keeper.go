@@ -43,6 +43,9 @@ type Keeper struct {
 	// OnRecord, when set, is called after every record the gate commits
 	// (inspection, passage, decision, alarm): the uplink's Kick.
 	OnRecord func()
+	// OnAlarm, when set, is told of the alarms the keeper raises of its own
+	// accord with a passage (double_entry): the simulator's observer.
+	OnAlarm func(laneName, kind string)
 	// Faces, when set, gives each person's face-match images, which are
 	// kept with the inspection (faces.go).
 	Faces FaceSource
