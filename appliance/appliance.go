@@ -139,11 +139,7 @@ func (a *Appliance) Handler() http.Handler { return a.kiosk.Handler() }
 // fail-secure position at once, for a process that ends without waiting
 // for Run.
 func (a *Appliance) Run(ctx context.Context) error {
-	defer func() {
-		done := a.running.start("closing the database")
-		a.st.Close()
-		done()
-	}()
+	defer a.closeStore()
 	var wg sync.WaitGroup
 	var gateErr error
 	run := func(name string, f func()) {
@@ -180,6 +176,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 		a.log.Error("systemd not told the gate is stopping", "err", err)
 	}
 	a.log.Info("hazgate stopping: barriers to their fail-secure position, uplink offline, store closed")
+	a.haltBarriers()
 	wg.Wait()
 	return gateErr
 }

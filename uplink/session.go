@@ -103,7 +103,9 @@ func (s *session) run(ctx context.Context) time.Duration {
 	u.mu.Unlock()
 	if ctx.Err() != nil {
 		// A clean disconnect does not fire the will: say it ourselves.
-		wctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		// A second at most: the outbox's flush (StopFlush) had its time
+		// and the whole stop has 5 s.
+		wctx, cancel := context.WithTimeout(context.Background(), offlineWait)
 		if err := s.publishWait(wctx, "availability", true, []byte("offline")); err != nil {
 			u.log.Warn("mqtt: offline not published", "err", err)
 		}
