@@ -72,6 +72,7 @@ type Config struct {
 	MQTT        MQTT      `yaml:"mqtt"`
 	Kiosk       Kiosk     `yaml:"kiosk"`
 	Log         Log       `yaml:"log"`
+	Update      Update    `yaml:"update"`
 }
 
 // Checks are the judging settings.
@@ -573,6 +574,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 			bad(fmt.Sprintf("mqtt.trusted_keys[%d]", i), "%q is not ed25519:<base64 of 32 bytes> as hazgate keygen writes it", k)
 		}
 	}
+	c.validateUpdate(bad)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
