@@ -61,6 +61,8 @@ type Options struct {
 	// ConfigFile is the configuration's file, for the start-up banner and
 	// its warnings.
 	ConfigFile string
+	// Logs is the last log lines (logs.Ring), for the kiosk's health page.
+	Logs kiosk.LogLines
 }
 
 // New opens the store and assembles the gate (package gate) with the real
@@ -112,7 +114,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Appliance, er
 			Addr: cfg.Kiosk.Listen, TLSCertFile: cfg.Kiosk.TLSCert, TLSKeyFile: cfg.Kiosk.TLSKey,
 			RegistryMaxAge: cfg.RegistryMaxAge.D(),
 		},
-		Clock: opt.Clock, Disk: filepath.Dir(cfg.Database), Log: opt.Log,
+		Clock: opt.Clock, Disk: filepath.Dir(cfg.Database), Log: opt.Log, Logs: opt.Logs,
 	})
 	if err != nil {
 		return nil, err
