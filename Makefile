@@ -9,7 +9,7 @@ LDFLAGS  := -s -w -X github.com/hazgate/hazgate/buildinfo.Version=$(VERSION) \
             -X github.com/hazgate/hazgate/buildinfo.Date=$(DATE)
 PKGS     := ./...
 
-.PHONY: all build test unit race test386 cross fuzz lint bench dist clean
+.PHONY: all build test unit race test386 cross fuzz lint bench dist soak clean
 
 all: build
 
@@ -72,6 +72,15 @@ bench:
 	$(GO) test -run '^$$' -bench 'RegistrySnapshotRSS' -benchtime 1x -count 3 ./uplink/
 	$(GO) test -run '^$$' -bench 'RegistryImportRSS' -benchtime 1x -count 3 ./cmd/hazgate/
 	$(GO) test -run '^$$' -bench 'RegistryDeltaDelete' -benchtime 1x -count 3 ./store/
+
+# The long SIGKILL test: hazgate sim killed at random moments while it
+# writes, SOAK_CYCLES times (make test does 30); after each kill the
+# database's integrity, its audit chain and every committed inspection are
+# checked (docs/benchmarks.md, "Crash safety").
+SOAK_CYCLES ?= 3000
+
+soak:
+	HAZGATE_KILL_CYCLES=$(SOAK_CYCLES) $(GO) test -count=1 -timeout 0 -v -run '^TestSIGKILLDuringWrites$$' ./cmd/hazgate/
 
 # Release tarballs, one per DIST_ARCHS: hazgate-VERSION-linux-ARCH.tar.gz
 # holding hazgate-VERSION-linux-ARCH/ with the binary (VERSION from git

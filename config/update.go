@@ -16,14 +16,15 @@ type Update struct {
 	// ReadyCommand exits 0 once the restarted service is ready (sh -c;
 	// default DefaultReadyCommand).
 	ReadyCommand string `yaml:"ready_command"`
-	// ReadyWithin bounds the wait for ReadyCommand before the previous
-	// binary is restored (default 90 s, systemd's start timeout).
+	// ReadyWithin bounds the restart and the wait for ReadyCommand before
+	// the previous binary is restored (default 90 s, inside the unit's
+	// TimeoutStartSec of 120 s).
 	ReadyWithin Duration `yaml:"ready_within"`
 }
 
 // The update's defaults, for the systemd unit in firmware-config/systemd.
 const (
-	DefaultRestartCommand = "systemctl restart --no-block hazgate.service"
+	DefaultRestartCommand = "systemctl restart hazgate.service"
 	DefaultReadyCommand   = "systemctl is-active --quiet hazgate.service"
 	DefaultReadyWithin    = 90 * time.Second
 )

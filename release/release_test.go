@@ -264,6 +264,25 @@ func TestInstall(t *testing.T) {
 			}
 		}
 	})
+	t.Run("restart hangs: rolled back", func(t *testing.T) {
+		dir := t.TempDir()
+		u := updater(dir)
+		os.MkdirAll(filepath.Dir(u.Target), 0o755)
+		copyFile(standIn(t, dir, "v1", true), u.Target, 0o755)
+		hangs := filepath.Join(dir, "v2")
+		os.WriteFile(hangs, []byte("#!/bin/sh\n[ \"$1\" = version ] && exit 0\nsleep 600\n"), 0o755)
+		var log bytes.Buffer
+		u.Log = &log
+		err := u.Install(context.Background(), hangs)
+		if !errors.Is(err, ErrRolledBack) || strings.Contains(err.Error(), "either") {
+			t.Fatalf("Install: %v\n%s", err, &log)
+		}
+		if !strings.Contains(log.String(), "the restart did not finish within 300ms") {
+			t.Fatalf("the log does not say the restart hung:\n%s", &log)
+		}
+		mustRead(t, u.Target, "hazgate v1")
+		mustRead(t, filepath.Join(dir, "state"), "v1")
+	})
 	t.Run("neither ready", func(t *testing.T) {
 		dir := t.TempDir()
 		u := updater(dir)

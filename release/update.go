@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -17,12 +18,13 @@ import (
 // the old one back and restarts again.
 //
 // Restart and Ready are shell commands (sh -c), with $HAZGATE the installed
-// binary's path in their environment. Under systemd they are
-// `systemctl restart --no-block hazgate.service` and `systemctl is-active
-// --quiet hazgate.service`: a Type=notify service is "activating", and
-// is-active fails, until hazgate sends READY=1 (once every lane runs), and
-// a service that exits or never sends READY within TimeoutStartSec is
-// "failed" or restarting, never "active".
+// binary's path in their environment. Under systemd they are `systemctl
+// restart hazgate.service`, which for a Type=notify service returns only
+// once the new process has sent READY=1 (hazgate does once every lane
+// runs) and fails when it exits or times out first, and `systemctl
+// is-active --quiet hazgate.service`, which fails while the service is
+// activating, restarting or failed. (A --no-block restart would not do:
+// is-active still answers for the old process until the stop job runs.)
 type Updater struct {
 	Target      string        // the installed binary, e.g. /usr/local/bin/hazgate
 	Restart     string        // restarts the service
@@ -88,27 +90,29 @@ func (u *Updater) Install(ctx context.Context, bin string) error {
 	return ErrRolledBack
 }
 
-// restartAndWait runs Restart, then Ready every Poll until it succeeds or
-// ReadyWithin is up.
+// restartAndWait runs Restart, then Ready every Poll until it succeeds;
+// both within ReadyWithin. A restart command that fails or outlasts the
+// bound is a binary that did not become ready.
 func (u *Updater) restartAndWait(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, u.ReadyWithin)
+	defer cancel()
 	u.say("restarting: %s", u.Restart)
 	if out, err := u.sh(ctx, u.Restart); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("the restart did not finish within %v", u.ReadyWithin)
+		}
 		return fmt.Errorf("the restart command failed: %v %s", err, strings.TrimSpace(out))
 	}
-	deadline := time.Now().Add(u.ReadyWithin)
 	tick := time.NewTicker(u.Poll)
 	defer tick.Stop()
 	for {
 		if _, err := u.sh(ctx, u.Ready); err == nil {
 			return nil
 		}
-		if !time.Now().Before(deadline) {
-			return fmt.Errorf("not ready within %v", u.ReadyWithin)
-		}
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("not ready within %v", u.ReadyWithin)
 		}
 	}
 }
@@ -116,6 +120,11 @@ func (u *Updater) restartAndWait(ctx context.Context) error {
 func (u *Updater) sh(ctx context.Context, command string) (string, error) {
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
 	cmd.Env = append(os.Environ(), "HAZGATE="+u.Target)
+	// A command past the bound is killed with everything it started (its
+	// process group), not only the shell.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
