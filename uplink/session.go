@@ -90,26 +90,35 @@ func (s *session) run(ctx context.Context) time.Duration {
 	if err := s.publishWait(ctx, "availability", true, []byte("online")); err != nil {
 		s.drop(err)
 	}
+	// Dropped (or stopped) before "online" was acknowledged: nothing more
+	// is published on this connection. A publish that races paho's
+	// disconnect waits out the whole write timeout, longer than a stop
+	// may take.
 	var wg sync.WaitGroup
-	s.subscribe(ctx, &wg)
-	wg.Add(1)
-	go func() { defer wg.Done(); u.statusLoop(ctx, s) }()
-	u.registry.connected()
-	s.drain(ctx)
+	if !s.isLost() {
+		s.subscribe(ctx, &wg)
+		wg.Add(1)
+		go func() { defer wg.Done(); u.statusLoop(ctx, s) }()
+		u.registry.connected()
+		s.drain(ctx)
+	}
 	wg.Wait()
 
 	u.mu.Lock()
 	u.current = nil
 	u.mu.Unlock()
 	if ctx.Err() != nil {
-		// A clean disconnect does not fire the will: say it ourselves.
-		// A second at most: the outbox's flush (StopFlush) had its time
-		// and the whole stop has 5 s.
-		wctx, cancel := context.WithTimeout(context.Background(), offlineWait)
-		if err := s.publishWait(wctx, "availability", true, []byte("offline")); err != nil {
-			u.log.Warn("mqtt: offline not published", "err", err)
+		// A clean disconnect does not fire the will: say it ourselves, a
+		// second at most (the outbox's flush had its time and the whole
+		// stop has 5 s); not on a connection already dropped, whose will
+		// says it.
+		if !s.isLost() {
+			wctx, cancel := context.WithTimeout(context.Background(), offlineWait)
+			if err := s.publishWait(wctx, "availability", true, []byte("offline")); err != nil {
+				u.log.Warn("mqtt: offline not published", "err", err)
+			}
+			cancel()
 		}
-		cancel()
 		s.cli.Disconnect(250)
 		u.setConn(func(c *ConnState) { c.Connected, c.Subscribed, c.Since = false, false, u.clk.Now() })
 		return time.Since(since)
