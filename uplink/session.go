@@ -87,19 +87,25 @@ func (s *session) run(ctx context.Context) time.Duration {
 
 	// The retained "online" goes first on every connection: the last will
 	// left "offline" behind when the previous one dropped.
-	if err := s.publishWait(ctx, "availability", true, []byte("online")); err != nil {
+	err := s.publishWait(ctx, "availability", true, []byte("online"))
+	if err != nil && ctx.Err() == nil {
 		s.drop(err)
 	}
-	// Dropped (or stopped) before "online" was acknowledged: nothing more
-	// is published on this connection. A publish that races paho's
-	// disconnect waits out the whole write timeout, longer than a stop
-	// may take.
+	// Stopped before "online" was acknowledged: the outbox's bounded flush
+	// (drain on a done ctx) and the "offline" below, on the connection as
+	// it is. Dropped: nothing more is published on it (a publish racing
+	// paho's disconnect waits out the whole write timeout, longer than a
+	// stop may take).
 	var wg sync.WaitGroup
-	if !s.isLost() {
+	switch {
+	case s.isLost():
+	case err == nil:
 		s.subscribe(ctx, &wg)
 		wg.Add(1)
 		go func() { defer wg.Done(); u.statusLoop(ctx, s) }()
 		u.registry.connected()
+		s.drain(ctx)
+	default:
 		s.drain(ctx)
 	}
 	wg.Wait()

@@ -39,8 +39,9 @@ func hazgateBinary(t *testing.T) string {
 }
 
 // On SIGTERM `hazgate run`, connected to a real Mosquitto, says each step
-// of its stop in order: the barriers left fail-secure, the outbox flushed,
-// the database closed; it exits 0 and says offline on the broker.
+// of its stop in order: the barriers left fail-secure, the outbox flushed
+// (or what waits for the restart), the database closed; it exits 0 and
+// says offline on the broker.
 func TestSIGTERMStepsInOrder(t *testing.T) {
 	bin := hazgateBinary(t)
 	broker := startBroker(t)
@@ -76,7 +77,13 @@ func TestSIGTERMStepsInOrder(t *testing.T) {
 	}
 	signalled := at("hazgate run: stopping on SIGTERM")
 	barriers := at(`msg="stop: barriers left closed, relays de-energised (fail-secure)"`)
-	outbox := at(`msg="outbox flushed: nothing left to send"`)
+	// What the uplink's flush sent (TestStopFlushesTheOutbox has the
+	// details); a row its last read missed (the telemetry loop's, say) is
+	// said to wait for the restart.
+	outbox := strings.Index(log, `msg="outbox flushed: nothing left to send"`)
+	if outbox < 0 {
+		outbox = at(`msg="outbox not empty at the stop: the rest is sent after the restart"`)
+	}
 	closed := at(`msg="stop: database closed"`)
 	stopped := at("hazgate run: stopped\n")
 	if !(signalled < barriers && signalled < outbox && barriers < closed && outbox < closed && closed < stopped) {
