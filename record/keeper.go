@@ -44,7 +44,8 @@ type Keeper struct {
 	// (inspection, passage, decision, alarm): the uplink's Kick.
 	OnRecord func()
 	// OnAlarm, when set, is told of the alarms the keeper raises of its own
-	// accord with a passage (double_entry): the simulator's observer.
+	// accord (double_entry with a passage, overstay): the simulator's
+	// observer.
 	OnAlarm func(laneName, kind string)
 	// Faces, when set, gives each person's face-match images, which are
 	// kept with the inspection (faces.go).

@@ -130,12 +130,15 @@ func (g *Keeper) CheckOverstays(ctx context.Context, now time.Time, maxStay time
 		over[key] = true
 		since := p.Since.In(g.Params.Location).Format("2006-01-02 15:04")
 		hours := now.Sub(p.Since).Hours()
-		_, _, err := g.Raise(ctx, Condition{Key: key, Lane: p.Lane, Kind: AlarmOverstay, Code: AlarmOverstay, Text: Text{
+		_, raised, err := g.Raise(ctx, Condition{Key: key, Lane: p.Lane, Kind: AlarmOverstay, Code: AlarmOverstay, Text: Text{
 			ZH: fmt.Sprintf("超时滞留：%s 于 %s 入园，已停留 %.1f 小时，超过园区规定的 %.1f 小时", p.Plate, since, hours, maxStay.Hours()),
 			EN: fmt.Sprintf("Overstay: %s entered at %s and has been inside %.1f h, longer than the park's %.1f h", p.Plate, since, hours, maxStay.Hours()),
 		}}, now)
 		if err != nil {
 			return err
+		}
+		if raised && g.OnAlarm != nil {
+			g.OnAlarm(p.Lane, AlarmOverstay)
 		}
 	}
 	active, err := g.Store.ActiveAlarms(ctx)

@@ -90,6 +90,7 @@ type Engine struct {
 	vehicles []*vehicle
 	done     int
 	orphans  []Rejection // rejected while no vehicle was at the lane
+	raised   []string    // every alarm kind raised in the run, in order
 
 	out sync.Mutex // serialises progress lines
 }
@@ -180,7 +181,14 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 					e.decided(v, out, id, at)
 				}
 			},
-			Alarm:   func(laneName, kind string) { e.lanes[laneName].alarm(kind) },
+			Alarm: func(laneName, kind string) {
+				e.mu.Lock()
+				e.raised = append(e.raised, kind)
+				e.mu.Unlock()
+				if l := e.lanes[laneName]; l != nil {
+					l.alarm(kind)
+				}
+			},
 			Changed: func(s lane.Snapshot) { e.lanes[s.Lane].displayed(s); e.lanes[s.Lane].changed(s) },
 		},
 	})
@@ -269,6 +277,9 @@ func (e *Engine) config() *config.Config {
 	}
 	if s.RegistryMaxAge != nil {
 		c.RegistryMaxAge = *s.RegistryMaxAge
+	}
+	if s.MaxStay != nil {
+		c.Presence.MaxStay = *s.MaxStay
 	}
 	c.Checks.OpenHours = s.OpenHours
 	if s.WeightTolerance != nil {

@@ -22,6 +22,11 @@ type Report struct {
 	// Lanes is what each lane's voice board said and its display showed
 	// (voice.go).
 	Lanes map[string]LaneTalk `json:"lanes"`
+	// Alarms are the alarm kinds the gate raised during the run, each
+	// once; MissingAlarms those of the scenario's alarms it did not (each
+	// counts as a failure).
+	Alarms        []string `json:"alarms"`
+	MissingAlarms []string `json:"missing_alarms,omitempty"`
 }
 
 // ReportEntry is one arrival's outcome.
@@ -316,8 +321,18 @@ func sameSet(a, b []string) bool {
 
 func (e *Engine) report() *Report {
 	e.mu.Lock()
-	rep := &Report{Scenario: e.sc.Name, Inspections: []ReportEntry{}, Rejected: append([]Rejection{}, e.orphans...)}
+	rep := &Report{Scenario: e.sc.Name, Inspections: []ReportEntry{}, Rejected: append([]Rejection{}, e.orphans...),
+		Alarms: slices.Compact(slices.Sorted(slices.Values(e.raised)))}
 	e.mu.Unlock()
+	if rep.Alarms == nil {
+		rep.Alarms = []string{}
+	}
+	for _, k := range e.sc.Alarms {
+		if !slices.Contains(rep.Alarms, k) {
+			rep.MissingAlarms = append(rep.MissingAlarms, k)
+			rep.Failed++
+		}
+	}
 	rep.Lanes = e.talk()
 	for _, v := range e.vehicles {
 		r := e.entry(v)

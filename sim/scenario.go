@@ -46,6 +46,10 @@ type Scenario struct {
 	Arrivals []Arrival `yaml:"arrivals"`
 	// WaybillService is the simulated waybill service (sim/waybill.go).
 	WaybillService *WaybillService `yaml:"waybill_service"`
+	// Alarms are alarm kinds the gate must raise during the run, each at
+	// least once, whatever the lane (an overstay comes hours after its
+	// vehicle left the lane): the report fails the run without them.
+	Alarms []string `yaml:"alarms"`
 
 	file string
 }
@@ -168,6 +172,8 @@ type Settings struct {
 	WeightTolerance *float64 `yaml:"weight_tolerance"`
 	// Appointments is checks.appointments: off, optional or required.
 	Appointments string `yaml:"appointments"`
+	// MaxStay is presence.max_stay (default 6h).
+	MaxStay *config.Duration `yaml:"max_stay"`
 }
 
 // Arrival is one vehicle coming to a lane.
@@ -248,7 +254,7 @@ var FaultKinds = map[string][]string{
 }
 
 // AlarmKinds are the alarm kinds an expectation may name.
-var AlarmKinds = []string{"barrier_command_failed", "barrier_fault", "barrier_forced", "decide_failed", "device_fault", "double_entry", "exempt_entry", "no_passage", "operator_override", "record_failed", "rejection"}
+var AlarmKinds = []string{"barrier_command_failed", "barrier_fault", "barrier_forced", "decide_failed", "device_fault", "double_entry", "exempt_entry", "no_passage", "operator_override", "overstay", "record_failed", "rejection"}
 
 // splitDevice splits a fault's device into its lane ("" for the face
 // service) and its kind of device.
@@ -356,12 +362,17 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 	for _, d := range []struct {
 		field string
 		d     *config.Duration
-	}{{"settings.deadline", s.Settings.Deadline}, {"settings.registry_max_age", s.Settings.RegistryMaxAge}} {
+	}{{"settings.deadline", s.Settings.Deadline}, {"settings.registry_max_age", s.Settings.RegistryMaxAge}, {"settings.max_stay", s.Settings.MaxStay}} {
 		if d.d != nil && *d.d <= 0 {
 			bad(d.field, "%v: must be more than 0", d.d.D())
 		}
 	}
 	s.validateWaybillService(bad)
+	for i, k := range s.Alarms {
+		if !slices.Contains(AlarmKinds, k) {
+			bad(fmt.Sprintf("alarms[%d]", i), "%q is not an alarm kind (%s)", k, strings.Join(AlarmKinds, ", "))
+		}
+	}
 	if _, err := config.ParseHours(s.Settings.OpenHours); err != nil {
 		bad("settings.open_hours", "%v", err)
 	}

@@ -97,6 +97,9 @@ func reportFailures(t *testing.T, rep *Report) {
 			lines = append(lines, "\t"+describeEntry(i, e))
 		}
 	}
+	for _, k := range rep.MissingAlarms {
+		lines = append(lines, "\talarm "+k+" never raised during the run (raised: "+strings.Join(rep.Alarms, ", ")+")")
+	}
 	t.Errorf("%s: %d passed, %d failed:\n%s", rep.Scenario, rep.Passed, rep.Failed, strings.Join(lines, "\n"))
 }
 

@@ -52,6 +52,9 @@ func (r *Report) WriteTable(w io.Writer) {
 	for _, rej := range r.Rejected {
 		fmt.Fprintf(w, "rejected with no vehicle at the lane: %s\n", rej)
 	}
+	for _, k := range r.MissingAlarms {
+		fmt.Fprintf(w, "alarm %s expected during the run, never raised: DIFFERS\n", k)
+	}
 	fmt.Fprintf(w, "%d passed, %d failed\n", r.Passed, r.Failed)
 }
 
