@@ -23,7 +23,7 @@ type interlock struct {
 	safety   bool // safety loop occupied
 	lockdown bool
 	evac     bool // the gate evacuates: exit lanes held open, entry lanes closed
-	vehicle  int // bumped whenever the arrival loop clears: a new vehicle may come
+	vehicle  int  // bumped whenever the arrival loop clears: a new vehicle may come
 
 	decideOut     bool // a Decide is waiting for its answer...
 	decideVehicle int  // ...for this vehicle
