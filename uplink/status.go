@@ -29,15 +29,16 @@ type StatusReport struct {
 	// Presence is who is inside the park, as this gate knows it
 	// (park.go).
 	Presence *ParkStatus `json:"presence,omitempty"`
-	// Evacuation is the gate's evacuation while it lasts (absent when
-	// none): exit lanes held open, entry lanes closed.
-	Evacuation *EvacuationStatus `json:"evacuation,omitempty"`
-	Software   Software          `json:"software"`
-	Audit      AuditHead         `json:"audit"`
-	Uplink     ConnState         `json:"uplink"`
+	Software Software    `json:"software"`
+	Audit    AuditHead   `json:"audit"`
+	Uplink   ConnState   `json:"uplink"`
 	// Alarms are the alarms still on (raised and not yet cleared), oldest
 	// first: their cleared events will carry these ids.
 	Alarms []ActiveAlarm `json:"alarms"`
+
+	// Evacuation is the gate's evacuation while it lasts (absent when
+	// none): exit lanes held open, entry lanes closed.
+	Evacuation *EvacuationStatus `json:"evacuation,omitempty"`
 }
 
 // EvacuationStatus is the gate's evacuation in the status. Authority is
