@@ -154,7 +154,8 @@ type laneView struct {
 	Deadline         time.Time       `json:"deadline,omitzero"`
 	Lockdown         bool            `json:"lockdown"`
 	Evacuation       bool            `json:"evacuation"`
-	Faults           []string        `json:"faults"` // the lane's failing devices
+	EvacuationBy     string          `json:"evacuation_by,omitempty"` // who may end it: "office" or "kiosk"
+	Faults           []string        `json:"faults"`                  // the lane's failing devices
 	Releasing        bool            `json:"releasing"`
 	Decidable        string          `json:"decidable"` // "", "review", "reject" or "exit": what an operator may decide
 	Decision         *decisionView   `json:"decision"`  // the operator's decision on this (or the last) vehicle

@@ -89,11 +89,12 @@ func (g *gateLanes) evacuating(t *testing.T, want bool) {
 // and the exit lane closes. And the other way round for the kiosk's.
 func TestEvacuationEndedOnlyByItsAuthority(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "gate.db"))
+	path := filepath.Join(t.TempDir(), "gate.db")
+	st, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	defer func() { st.Close() }()
 
 	g := newGateLanes(t, st)
 	if err := g.s.Evacuate(ctx, true, "alice"); err != nil {
@@ -128,7 +129,12 @@ func TestEvacuationEndedOnlyByItsAuthority(t *testing.T) {
 	}
 	g.evacuating(t, true)
 
-	g2 := newGateLanes(t, st) // the restart
+	// The restart: the store closed and opened again, new lanes over it.
+	st.Close()
+	if st, err = store.Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	g2 := newGateLanes(t, st)
 	if es, err := g2.s.RestoreEvacuation(ctx); err != nil || !es.On || es.Authority != store.EvacuationByOffice {
 		t.Fatalf("RestoreEvacuation = %+v, %v", es, err)
 	}
