@@ -44,6 +44,8 @@ type Scenario struct {
 	// Faults are device faults injected during the run.
 	Faults   []Fault   `yaml:"faults"`
 	Arrivals []Arrival `yaml:"arrivals"`
+	// Evacuation is the gate's evacuation during the run (evacuation.go).
+	Evacuation *Evacuation `yaml:"evacuation"`
 
 	file string
 }
@@ -325,6 +327,7 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 	if s.Clock.IsZero() {
 		bad("clock", "missing: the simulated wall clock at t=0, e.g. 2026-03-15T09:00:00+08:00")
 	}
+	s.validateEvacuation(bad) // evacuation.go
 	for _, p := range s.Registry.Validate() {
 		bad("registry."+p.Field, "%s", p.Msg)
 	}
