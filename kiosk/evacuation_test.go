@@ -83,6 +83,13 @@ func TestEvacuationAtTheKiosk(t *testing.T) {
 	if st, err := h.st.Evacuation(context.Background()); err != nil || !st.On || st.Authority != store.EvacuationByKiosk || st.By != "operator:sup" {
 		t.Fatalf("kept evacuation %+v, %v", st, err)
 	}
+	// A vehicle held at the entry lane is not released while it lasts.
+	h.arrive("in-1", reviewVehicle)
+	id := h.runner("in-1").Snapshot().InspectionID
+	if a := op.do("POST", "/api/v1/lanes/in-1/release", map[string]string{"inspection_id": id, "reason": "证件已核实"}); a.status != http.StatusConflict ||
+		!strings.Contains(string(a.body), "evacuating") {
+		t.Fatalf("release during the evacuation = %d %s", a.status, a.body)
+	}
 	if a := op.do("POST", "/api/v1/evacuation", map[string]any{"on": false, "reason": "结束"}); a.status != http.StatusForbidden {
 		t.Fatalf("operator ending it = %d %s", a.status, a.body)
 	}

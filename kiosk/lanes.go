@@ -228,6 +228,9 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request, sess *se
 	case action == lane.ActionRelease && snap.Lockdown:
 		writeError(w, newError(http.StatusConflict, errConflict, "the gate is locked down: nothing is released until it is lifted"))
 		return
+	case action == lane.ActionRelease && snap.Evacuation && !snap.Exit:
+		writeError(w, newError(http.StatusConflict, errConflict, "the gate is evacuating: entry lanes let nothing in until it ends"))
+		return
 	}
 	subject := snap.InspectionID
 	if subject == "" {
