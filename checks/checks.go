@@ -64,8 +64,18 @@ func Run(ev Evidence, reg Registry, now time.Time, p Params) Outcome {
 		p.Location = time.UTC
 	}
 	j := &judge{ev: ev, reg: reg, now: now, p: p}
+	if out, ok := j.exempt(); ok {
+		return out
+	}
 	if ev.Waybill != "" {
 		if w, ok := reg.Waybill(ev.Waybill); ok {
+			j.wb = &w
+			j.goods = w.Goods
+		}
+		// The waybill service's copy, when the lane looked it up, is
+		// judged instead of the registry's (checks/waybill.go).
+		if l := ev.lookedUp(); l != nil && l.Waybill != nil {
+			w := l.Waybill.Clone()
 			j.wb = &w
 			j.goods = w.Goods
 		}
@@ -311,9 +321,14 @@ func (j *judge) waybillConsistency() *judgement {
 	}
 	w := j.wb
 	if w == nil {
+		if l := j.ev.lookedUp(); l != nil && l.Unavailable {
+			jd.unsure(ReasonWaybillUnavailable, "waybill", j.ev.Waybill)
+			return jd
+		}
 		jd.fail(ReasonNotRegistered, "waybill", j.ev.Waybill)
 		return jd
 	}
+	waybillStatus(jd, w)
 	if !j.validFrom(w.ValidFrom) {
 		jd.fail(ReasonWaybillNotYetValid, "waybill", w.ValidFrom.String())
 	}
@@ -475,6 +490,7 @@ func (j *judge) parkRules() *judgement {
 	for _, c := range slices.Compact(carriers) {
 		listed(registry.BlacklistCarrier, c, "carrier")
 	}
+	j.appointment(jd)
 	if h := j.p.OpenHours; h != nil {
 		at := j.ev.Arrived
 		if at.IsZero() {

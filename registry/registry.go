@@ -49,7 +49,10 @@ type Snapshot struct {
 	Persons   []Person         `yaml:"persons" json:"persons"`
 	Waybills  []Waybill        `yaml:"waybills" json:"waybills"`
 	Blacklist []BlacklistEntry `yaml:"blacklist" json:"blacklist"`
-	SyncedAt  Validity         `yaml:"synced_at,omitempty" json:"synced_at,omitempty"`
+	// Appointments are the destination companies' approvals
+	// (appointments.go).
+	Appointments []Appointment `yaml:"appointments,omitempty" json:"appointments,omitempty"`
+	SyncedAt     Validity      `yaml:"synced_at,omitempty" json:"synced_at,omitempty"`
 }
 
 // Vehicle is a tractor, trailer or rigid truck with its licence (行驶证),
@@ -73,7 +76,16 @@ type Vehicle struct {
 	// a lane with a weighbridge judges them (docs/design.md).
 	CurbWeightKg float64 `yaml:"curb_weight_kg,omitempty" json:"curb_weight_kg,omitempty"`
 	MaxGrossKg   float64 `yaml:"max_gross_kg,omitempty" json:"max_gross_kg,omitempty"`
+	// Emergency marks an emergency vehicle (fire, rescue, ambulance,
+	// police: EmergencyKinds) that an entry lane lets in on its plate read
+	// alone, with an exempt_entry alarm (docs/design.md, "Emergency
+	// vehicles"); empty for every other vehicle.
+	Emergency string `yaml:"emergency,omitempty" json:"emergency,omitempty"`
 }
+
+// EmergencyKinds are the kinds of emergency vehicles the registry may
+// exempt from the checks.
+var EmergencyKinds = []string{"fire", "rescue", "ambulance", "police"}
 
 // Tank is a tank (罐体) registered to the vehicle that carries it, with its
 // list of suitable media (适装介质) by UN number.
@@ -117,6 +129,8 @@ type Waybill struct {
 	ValidFrom  Validity `yaml:"valid_from" json:"valid_from"`
 	ValidUntil Validity `yaml:"valid_until" json:"valid_until"`
 	Goods      []Good   `yaml:"goods" json:"goods"`
+	// Status is valid, cancelled or completed (waybill.go); absent: valid.
+	Status string `yaml:"status,omitempty" json:"status,omitempty"`
 }
 
 // Good is one line of a waybill's cargo.
@@ -179,6 +193,9 @@ func (s *Snapshot) Validate() []Problem {
 		}
 		if v.RatedLoadKg < 0 || !strictyaml.IsFinite(v.RatedLoadKg) {
 			add(f+".rated_load_kg", "%v is not a weight", v.RatedLoadKg)
+		}
+		if v.Emergency != "" && !slices.Contains(EmergencyKinds, v.Emergency) {
+			add(f+".emergency", "%q is not an emergency vehicle's kind (%s)", v.Emergency, strings.Join(EmergencyKinds, ", "))
 		}
 		if c, ok := PlateColor(v.PlateColor); v.PlateColor != "" && (!ok || c != v.PlateColor) {
 			add(f+".plate_color", "%q is not a plate colour (%s)", v.PlateColor, strings.Join(PlateColors, ", "))
@@ -264,6 +281,9 @@ func (s *Snapshot) Validate() []Problem {
 		if len(w.Goods) == 0 {
 			add(f+".goods", "a waybill carries at least one good")
 		}
+		if msg := WaybillStatusProblem(w.Status); msg != "" {
+			add(f+".status", "%s", msg)
+		}
 		for j, g := range w.Goods {
 			gf := fmt.Sprintf("%s.goods[%d]", f, j)
 			if !validUN(g.UN) {
@@ -277,6 +297,7 @@ func (s *Snapshot) Validate() []Problem {
 			}
 		}
 	}
+	validateAppointments(s.Appointments, add)
 	for i, b := range s.Blacklist {
 		f := fmt.Sprintf("blacklist[%d]", i)
 		if !slices.Contains([]string{BlacklistVehicle, BlacklistPerson, BlacklistCarrier}, b.Kind) {
