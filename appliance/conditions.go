@@ -7,6 +7,7 @@ import (
 
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/record"
+	"github.com/hazgate/hazgate/store"
 )
 
 // The gate-wide conditions that raise an alarm while they last and clear
@@ -18,10 +19,11 @@ const (
 	keyRegistryStale = record.AlarmRegistryStale
 	keyDiskLow       = record.AlarmDiskLow
 	keyLockdown      = record.AlarmLockdown
+	keyEvacuation    = record.AlarmEvacuation
 )
 
 // watchConditions raises and clears the gate-wide alarms that can end:
-// broker_down, registry_stale, disk_low and lockdown, every conditionEvery
+// broker_down, registry_stale, disk_low, lockdown and evacuation, every conditionEvery
 // until ctx ends. A condition already on at start (kept in the store from
 // before a restart) is not raised again.
 func (a *Appliance) watchConditions(ctx context.Context) {
@@ -67,6 +69,9 @@ func (a *Appliance) checkConditions(ctx context.Context) {
 			text:    record.Text{ZH: fmt.Sprintf("闸口已被 %s 封锁：道闸不会为任何车辆开启", ld.By), EN: fmt.Sprintf("The gate was locked down by %s: no barrier opens for a vehicle", ld.By)},
 			cleared: record.Text{ZH: "闸口封锁已解除", EN: "The lock-down was lifted"}})
 	}
+	if ev, err := a.st.Evacuation(ctx); err == nil {
+		cs = append(cs, evacuationCondition(ev))
+	}
 	if c, ok := a.diskCondition(); ok { // appliance/retention.go
 		cs = append(cs, c)
 	}
@@ -87,6 +92,20 @@ func (a *Appliance) checkConditions(ctx context.Context) {
 			a.log.Info("alarm cleared", "alarm", c.key)
 		}
 	}
+}
+
+// evacuationCondition: the gate evacuating, with who may end it.
+func evacuationCondition(ev store.EvacuationState) condition {
+	c := condition{key: keyEvacuation, on: ev.On, code: "evacuation",
+		cleared: record.Text{ZH: "紧急疏散已结束：车道恢复正常", EN: "The evacuation has ended: the lanes are back to normal"}}
+	if ev.Authority == store.EvacuationByKiosk {
+		c.text = record.Text{ZH: fmt.Sprintf("紧急疏散（%s 在值班台启动）：出场道闸保持抬起，入场车道关闭；仅值班台主管可结束", ev.By),
+			EN: fmt.Sprintf("Evacuation (started at the kiosk by %s): exit barriers held open, entry lanes closed; only a kiosk supervisor ends it", ev.By)}
+	} else {
+		c.text = record.Text{ZH: fmt.Sprintf("紧急疏散（安全办公室签名指令，%s）：出场道闸保持抬起，入场车道关闭；仅签名指令可结束", ev.By),
+			EN: fmt.Sprintf("Evacuation (the safety office's signed command, %s): exit barriers held open, entry lanes closed; only a signed command ends it", ev.By)}
+	}
+	return c
 }
 
 // registryCondition: the registry never synced (registry_empty) or older

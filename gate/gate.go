@@ -108,6 +108,11 @@ type Gate struct {
 	// down: the gate cannot know).
 	Lockdown    store.LockdownState
 	LockdownErr error
+	// Evacuation is the evacuation found in the store at start (the lanes
+	// carry it on), and EvacuationErr why it could not be read (none is
+	// then started: it opens barriers).
+	Evacuation    store.EvacuationState
+	EvacuationErr error
 
 	clk         clock.Clock
 	log         *slog.Logger
@@ -164,6 +169,7 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 		return nil, err
 	}
 	g.Lanes.KeepLockdown(st, opt.Clock.Now)
+	g.Lanes.KeepEvacuation(st, opt.Clock.Now)
 	if cfg.MQTT.Broker != "" {
 		up, err := uplink.New(uplinkConfig(cfg), st, uplink.Deps{
 			Clock: opt.UplinkClock, Log: opt.Log.With("component", "uplink"),
@@ -193,6 +199,14 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 	} else if g.Lockdown.On {
 		g.log.Warn("the gate was locked down before this start: every lane stays locked down until it is lifted",
 			"by", g.Lockdown.By, "since", g.Lockdown.At)
+	}
+	// So does an evacuation, ended only by the authority that started it.
+	g.Evacuation, g.EvacuationErr = g.Lanes.RestoreEvacuation(ctx)
+	if g.EvacuationErr != nil {
+		g.log.Error("evacuation state unreadable: no evacuation restored", "err", g.EvacuationErr)
+	} else if g.Evacuation.On {
+		g.log.Warn("the gate was evacuating before this start: exit lanes stay open and entry lanes closed until it is ended",
+			"by", g.Evacuation.By, "authority", g.Evacuation.Authority, "since", g.Evacuation.At)
 	}
 	return g, nil
 }

@@ -21,6 +21,12 @@ type Lanes interface {
 	// records it first, so that it outlives a restart, and fails secure
 	// when it cannot.
 	Lockdown(ctx context.Context, on bool, by string) error
+	// EvacuateAtKiosk starts or ends the gate's evacuation for a
+	// supervisor at the kiosk (by: who); lanes.Set records it first and
+	// refuses to end an evacuation the office started.
+	EvacuateAtKiosk(ctx context.Context, on bool, by string) error
+	// Evacuation is the gate's evacuation now, with who may end it.
+	Evacuation() store.EvacuationState
 }
 
 // Records is the history the kiosk reads.

@@ -24,7 +24,7 @@ func (s *Server) lanesAnswer() lanesAnswer {
 	now := s.deps.GateClock.Now()
 	a := lanesAnswer{Gate: s.cfg.Gate, ServerTime: now, Lanes: []laneView{}}
 	for _, snap := range s.deps.Lanes.Snapshots() {
-		a.Lanes = append(a.Lanes, newLaneView(snap, now))
+		a.Lanes = append(a.Lanes, s.laneView(snap, now))
 	}
 	return a
 }
@@ -121,7 +121,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, sess *sess
 		case <-sub.wake:
 			now := s.deps.GateClock.Now()
 			for _, snap := range sub.take() {
-				if !send("lane", newLaneView(snap, now)) {
+				if !send("lane", s.laneView(snap, now)) {
 					return
 				}
 			}
@@ -227,6 +227,9 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request, sess *se
 		return
 	case action == lane.ActionRelease && snap.Lockdown:
 		writeError(w, newError(http.StatusConflict, errConflict, "the gate is locked down: nothing is released until it is lifted"))
+		return
+	case action == lane.ActionRelease && snap.Evacuation && !snap.Exit:
+		writeError(w, newError(http.StatusConflict, errConflict, "the gate is evacuating: entry lanes let nothing in until it ends"))
 		return
 	}
 	subject := snap.InspectionID

@@ -51,6 +51,7 @@ func (s *Server) buildRoutes() http.Handler {
 	s.api(mux, http.MethodPost, "/api/v1/lanes/{lane}/refuse", s.handleDecision)
 	s.api(mux, http.MethodPost, "/api/v1/lanes/{lane}/plate", s.handlePlate)
 	s.api(mux, http.MethodPost, "/api/v1/lockdown", s.handleLockdown)
+	s.api(mux, http.MethodPost, "/api/v1/evacuation", s.handleEvacuation) // evacuation.go
 
 	s.api(mux, http.MethodGet, "/api/v1/inspections", s.handleSearch)
 	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}", s.handleInspection)

@@ -153,7 +153,9 @@ type laneView struct {
 	Arrived          time.Time       `json:"arrived,omitzero"`
 	Deadline         time.Time       `json:"deadline,omitzero"`
 	Lockdown         bool            `json:"lockdown"`
-	Faults           []string        `json:"faults"` // the lane's failing devices
+	Evacuation       bool            `json:"evacuation"`
+	EvacuationBy     string          `json:"evacuation_by,omitempty"` // who may end it: "office" or "kiosk"
+	Faults           []string        `json:"faults"`                  // the lane's failing devices
 	Releasing        bool            `json:"releasing"`
 	Decidable        string          `json:"decidable"` // "", "review", "reject" or "exit": what an operator may decide
 	Decision         *decisionView   `json:"decision"`  // the operator's decision on this (or the last) vehicle
@@ -180,7 +182,7 @@ func newLaneView(s lane.Snapshot, now time.Time) laneView {
 		InspectionID: s.InspectionID, VerdictReasons: []checks.Reason{},
 		Barrier:         barrierView{Commanded: s.BarrierCommanded, Reported: s.BarrierReported},
 		ArrivalOccupied: s.ArrivalOccupied, SafetyOccupied: s.SafetyOccupied,
-		Arrived: ev.Arrived, Deadline: s.Deadline, Lockdown: s.Lockdown, Releasing: s.Releasing,
+		Arrived: ev.Arrived, Deadline: s.Deadline, Lockdown: s.Lockdown, Evacuation: s.Evacuation, Releasing: s.Releasing,
 		EntryID: s.EntryID, StayS: s.Stay.Seconds(), ServerTime: now,
 		Faults: append([]string{}, s.Faults...),
 	}
@@ -272,6 +274,9 @@ var (
 		lane.NoteReopened:              "按操作员 {operator} 已记录的放行重新抬杆",
 		lane.NoteReleaseRecording:      "操作员 {operator} 的放行正在记录",
 		lane.NoteRefused:               "操作员 {operator} 已拒绝放行：{reason}",
+		lane.NoteEvacuating:            "紧急疏散：道闸保持抬起",
+		lane.NotePassHeldEvacuation:    "核查通过，但正在紧急疏散：入场车道保持关闭",
+		lane.NoteEvacuationClosed:      "紧急疏散：车辆通过前道闸已关闭",
 	}
 	verdictHeldZH = map[string]string{
 		string(checks.VerdictReview): "待人工审核：等待操作员处理",
@@ -289,6 +294,7 @@ var (
 		lane.WhyReasonRequired:     "必须填写原因",
 		lane.WhyReleasePending:     "放行正在记录中",
 		lane.WhyLockdown:           "车道已封锁",
+		lane.WhyEvacuation:         "正在紧急疏散：入场车道保持关闭",
 		lane.WhyAlreadyRefused:     "已由 {operator} 拒绝放行",
 		lane.WhyAlreadyReleased:    "已由 {operator} 放行",
 		lane.WhyReleasedLoopClosed: "已由 {operator} 放行，但此后到达线圈曾空出：请让车辆重新驶入核查",

@@ -46,11 +46,15 @@ const (
 	WhyPass    = "pass"
 	WhyRelease = "release"
 	WhyExit    = "exit"
+	// WhyEvacuate: an exit lane held open by the gate's evacuation.
+	WhyEvacuate = "evacuate"
 )
 
 // OpenBarrier commands the barrier up. Step issues it only after a committed
 // pass verdict, a committed operator release, or a committed exit for the
-// vehicle at the lane, and never in lock-down.
+// vehicle at the lane, and never in lock-down; or, on an exit lane only,
+// when the gate's evacuation starts (WhyEvacuate), which wins over a
+// lock-down.
 type OpenBarrier struct {
 	Why string
 }

@@ -120,6 +120,16 @@ type Lockdown struct {
 	On bool
 }
 
+// Evacuation starts or ends the gate's evacuation. On an exit lane the
+// barrier is commanded up and held up while it lasts (PhaseEvacuating): no
+// deadline, no closing behind vehicles; when it ends the lane closes as soon
+// as the safety loop is clear. On an entry lane it is a lock-down: the
+// barrier is never commanded up. Evacuation wins over lock-down on exit
+// lanes; entry lanes stay closed under either.
+type Evacuation struct {
+	On bool
+}
+
 // BarrierState is what the barrier's feedback reports: one of the Barrier*
 // states ("" before any report). Anything not known closed is treated as
 // possibly open.
@@ -216,6 +226,7 @@ func (DecideFailed) isEvent()     {}
 func (OperatorRelease) isEvent()  {}
 func (OperatorRefuse) isEvent()   {}
 func (Lockdown) isEvent()         {}
+func (Evacuation) isEvent()       {}
 func (BarrierFeedback) isEvent()  {}
 func (ExitRecorded) isEvent()     {}
 func (DecisionRecorded) isEvent() {}
@@ -248,6 +259,7 @@ func (e OperatorRefuse) String() string {
 	return fmt.Sprintf("OperatorRefuse{%q %q %q}", e.Operator, e.Reason, e.InspectionID)
 }
 func (e Lockdown) String() string        { return fmt.Sprintf("Lockdown{On:%t}", e.On) }
+func (e Evacuation) String() string      { return fmt.Sprintf("Evacuation{On:%t}", e.On) }
 func (e BarrierFeedback) String() string { return fmt.Sprintf("BarrierFeedback{%q}", e.State) }
 func (e ExitRecorded) String() string    { return fmt.Sprintf("ExitRecorded{%q %v}", e.EntryID, e.Stay) }
 func (e DecisionRecorded) String() string {

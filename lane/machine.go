@@ -9,6 +9,8 @@
 //     (Decided), a committed operator release (DecisionRecorded) or a
 //     committed exit (ExitRecorded) for the vehicle at the lane, and never in
 //     lock-down. Record before act: nothing opens on an uncommitted record.
+//     The one exception is the gate's evacuation (Evacuation), which holds
+//     exit lanes open, lock-down or not, and keeps entry lanes closed.
 //
 // It imports only checks, clock and registry of ours: devices and records are reached
 // through the interfaces it defines (Barrier, Decider, Recorder, FaceMatcher).
@@ -75,6 +77,8 @@ func Step(s State, e Event, now time.Time) (State, []Action, error) {
 		m.operatorRefuse(e)
 	case Lockdown:
 		m.lockdown(e.On)
+	case Evacuation:
+		m.evacuation(e.On)
 	case BarrierFeedback:
 		m.barrierFeedback(e.State)
 	case DeviceFault:
@@ -112,11 +116,12 @@ func (m *machine) closeBarrier() bool {
 	return true
 }
 
-// openBarrier issues OpenBarrier and enters PhaseOpen, unless the lane is in
-// lock-down; it reports whether it did. Callers have checked that a committed
+// openBarrier issues OpenBarrier and enters PhaseOpen, unless the lane is
+// closed (lock-down, or an entry lane during an evacuation); it reports
+// whether it did. Callers have checked that a committed
 // pass, release or exit for the current vehicle is what they are handling.
 func (m *machine) openBarrier(why string) bool {
-	if m.s.Lockdown {
+	if m.closed() {
 		return false
 	}
 	m.s.Commanded = CommandUp
@@ -210,6 +215,10 @@ func (m *machine) safetyLoop(occupied bool) {
 		return
 	}
 	m.s.Safety = occupied
+	if m.s.Phase == PhaseEvacuating {
+		m.evacuatingSafety(occupied)
+		return
+	}
 	if occupied {
 		if m.s.Phase == PhaseOpen {
 			m.s.Crossing = true
@@ -301,6 +310,8 @@ func (m *machine) decided(e Decided) {
 	case m.abandoned():
 	case e.Outcome.Verdict == checks.VerdictPass && m.s.Lockdown:
 		m.hold(NotePassHeldLockdown)
+	case e.Outcome.Verdict == checks.VerdictPass && m.s.Evacuation:
+		m.hold(NotePassHeldEvacuation)
 	case e.Outcome.Verdict == checks.VerdictPass:
 		m.openBarrier(WhyPass)
 	default:
@@ -408,6 +419,10 @@ func (m *machine) operatorRelease(e OperatorRelease) {
 		m.refused(NoteReleaseRefused, WhyLockdown, "")
 		return
 	}
+	if m.closed() {
+		m.refused(NoteReleaseRefused, WhyEvacuation, "")
+		return
+	}
 	if d := m.s.Decision; d.Action == ActionRelease && m.s.Pending == "" {
 		if !m.s.Reopen {
 			m.refused(NoteReleaseRefused, WhyReleasedLoopClosed, d.Operator)
@@ -460,11 +475,90 @@ func (m *machine) lockdown(on bool) {
 	}
 	m.s.Lockdown = on
 	if on && m.s.Phase == PhaseOpen && !m.s.Crossing && !m.s.Safety {
+		// (An exit lane held open by an evacuation is in
+		// PhaseEvacuating: the evacuation wins.)
 		// Nothing is under the barrier yet: close it in front of the
 		// vehicle and hold it for the operator.
 		m.cancelDeadline()
 		m.closeBarrier()
 		m.hold(NoteLockdownClosed)
+	}
+}
+
+// closed reports whether the lane may open for no vehicle: lock-down, or an
+// entry lane while the gate evacuates.
+func (m *machine) closed() bool {
+	return m.s.Lockdown || (m.s.Evacuation && !m.s.Config.Exit)
+}
+
+// evacuation starts or ends the gate's evacuation on this lane.
+func (m *machine) evacuation(on bool) {
+	if on == m.s.Evacuation {
+		return
+	}
+	m.s.Evacuation = on
+	switch {
+	case !m.s.Config.Exit && on:
+		// An entry lane closes as in a lock-down.
+		if m.s.Phase == PhaseOpen && !m.s.Crossing && !m.s.Safety {
+			m.cancelDeadline()
+			m.closeBarrier()
+			m.hold(NoteEvacuationClosed)
+		}
+	case !m.s.Config.Exit:
+		// Lifting it opens nothing by itself.
+	case on:
+		m.evacuate()
+	default:
+		m.endEvacuation()
+	}
+}
+
+// evacuate holds an exit lane open, whatever it was doing: an exit being
+// recorded is answered into a lane that no longer waits for it, and a
+// vehicle that was let out keeps its linked entry for the passage.
+func (m *machine) evacuate() {
+	if m.s.Phase != PhaseOpen {
+		m.s.EntryID = ""
+	}
+	m.cancelDeadline()
+	m.s.Phase = PhaseEvacuating
+	m.s.Pending, m.s.Reopen, m.s.Left = "", false, false
+	m.s.Crossing = m.s.Safety
+	m.s.Commanded = CommandUp
+	m.emit(OpenBarrier{Why: WhyEvacuate})
+	m.note(NoteEvacuating)
+}
+
+// evacuatingSafety: under an exit lane held open, each vehicle that crosses
+// the safety loop and clears it is a passage out; the barrier stays up.
+func (m *machine) evacuatingSafety(occupied bool) {
+	m.s.Safety = occupied
+	if occupied {
+		m.s.Crossing = true
+		return
+	}
+	if m.s.Crossing {
+		m.emit(RecordPassage{InspectionID: m.s.EntryID, Direction: DirectionOut})
+		m.s.EntryID, m.s.Crossing = "", false
+	}
+}
+
+// endEvacuation returns an exit lane to normal: the barrier closes once the
+// safety loop is clear (a vehicle under it is let finish crossing, as in
+// PhaseOpen), and a vehicle waiting on the arrival loop is inspected.
+func (m *machine) endEvacuation() {
+	m.note("")
+	if m.s.Safety {
+		m.s.Phase = PhaseOpen
+		m.s.Crossing = true
+		return
+	}
+	m.s.Phase = PhaseIdle
+	m.s.Crossing = false
+	m.closeBarrier()
+	if m.s.Arrival {
+		m.arrive()
 	}
 }
 

@@ -33,6 +33,9 @@ const (
 	NoteThirdCard             = "third_card"              // a third ID card was ignored
 	NoteSecondCard            = "second_card"             // a second {role} card was ignored
 	NoteUnknownRoleCard       = "unknown_role_card"       // a card with an unknown {role} was ignored
+	NoteEvacuating            = "evacuating"              // exit lane: the barrier is held open
+	NotePassHeldEvacuation    = "pass_held_evacuation"    // a pass held: the gate is evacuating
+	NoteEvacuationClosed      = "evacuation_closed"       // entry lane: the barrier closed before the vehicle crossed
 )
 
 // Why codes: why an operator's decision was not taken (the {why} of
@@ -45,6 +48,7 @@ const (
 	WhyReasonRequired     = "reason_required"
 	WhyReleasePending     = "release_pending"
 	WhyLockdown           = "lockdown"
+	WhyEvacuation         = "evacuation"
 	WhyAlreadyRefused     = "already_refused"      // by {operator}
 	WhyAlreadyReleased    = "already_released"     // by {operator}
 	WhyReleasedLoopClosed = "released_loop_closed" // by {operator}, and the arrival loop cleared since
@@ -58,6 +62,7 @@ var whyEN = map[string]string{
 	WhyReasonRequired:     "a reason is required",
 	WhyReleasePending:     "a release is already being recorded",
 	WhyLockdown:           "the lane is in lock-down",
+	WhyEvacuation:         "the gate is evacuating: entry lanes stay closed",
 	WhyAlreadyRefused:     "already refused by {operator}",
 	WhyAlreadyReleased:    "already released by {operator}",
 	WhyReleasedLoopClosed: "already released by {operator}, and the arrival loop cleared since",
@@ -88,6 +93,9 @@ var noteEN = map[string]string{
 	NoteThirdCard:             "a third ID card was ignored",
 	NoteSecondCard:            "a second {role} card was ignored",
 	NoteUnknownRoleCard:       "a card with unknown role {quoted_role} was ignored",
+	NoteEvacuating:            "evacuation: the barrier is held open",
+	NotePassHeldEvacuation:    "pass held: the gate is evacuating, entry lanes stay closed",
+	NoteEvacuationClosed:      "evacuation: the barrier closed before the vehicle crossed",
 }
 
 // NoteText is a note's English: its code's sentence with the arguments

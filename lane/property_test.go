@@ -22,7 +22,8 @@ type interlock struct {
 	present  bool // arrival loop occupied
 	safety   bool // safety loop occupied
 	lockdown bool
-	vehicle  int // bumped whenever the arrival loop clears: a new vehicle may come
+	evac     bool // the gate evacuates: exit lanes held open, entry lanes closed
+	vehicle  int  // bumped whenever the arrival loop clears: a new vehicle may come
 
 	decideOut     bool // a Decide is waiting for its answer...
 	decideVehicle int  // ...for this vehicle
@@ -62,6 +63,11 @@ func (m *interlock) before(e lane.Event) (grant string) {
 		}
 	case lane.Lockdown:
 		m.lockdown = e.On
+	case lane.Evacuation:
+		if e.On && !m.evac && m.exit {
+			grant = lane.WhyEvacuate
+		}
+		m.evac = e.On
 	case lane.Decided:
 		if m.decideOut && !m.exit && m.decideVehicle == m.vehicle && e.Outcome.Verdict == checks.VerdictPass {
 			grant = lane.WhyPass
@@ -111,12 +117,18 @@ func (m *interlock) after(e lane.Event, grant string, acts []lane.Action, upBefo
 			if a.Why != grant {
 				return fmt.Errorf("OpenBarrier{%s} justified only as %q", a.Why, grant)
 			}
-			if m.lockdown {
+			if m.lockdown && a.Why != lane.WhyEvacuate {
 				return fmt.Errorf("OpenBarrier{%s} in lock-down", a.Why)
+			}
+			if m.evac && !m.exit {
+				return fmt.Errorf("OpenBarrier{%s} on an entry lane during an evacuation", a.Why)
 			}
 			m.up, m.crossed = true, m.safety
 			m.opens++
 		case lane.CloseBarrier:
+			if m.evac && m.exit {
+				return errors.New("CloseBarrier on an exit lane held open by the evacuation")
+			}
 			if m.safety {
 				return errors.New("CloseBarrier while the safety loop is occupied")
 			}
@@ -151,6 +163,13 @@ func (m *interlock) after(e lane.Event, grant string, acts []lane.Action, upBefo
 	if opens > 1 {
 		return fmt.Errorf("%d OpenBarrier in one step", opens)
 	}
+	if sl, ok := e.(lane.SafetyLoop); ok && !sl.Occupied && upBefore && crossedBefore && m.evac && m.exit {
+		if !passage {
+			return errors.New("a vehicle crossed under the barrier held open by the evacuation and was not recorded")
+		}
+		m.crossed = false
+		return nil
+	}
 	if sl, ok := e.(lane.SafetyLoop); ok && !sl.Occupied && upBefore && crossedBefore && (!closed || !passage) {
 		return fmt.Errorf("a vehicle crossed under the open barrier and the lane did not close (%t) and record (%t)", closed, passage)
 	}
@@ -160,6 +179,11 @@ func (m *interlock) after(e lane.Event, grant string, acts []lane.Action, upBefo
 // invariants relate the account to the machine's phase after each step.
 func (m *interlock) invariants(s lane.State) error {
 	switch {
+	case m.evac && m.exit && (!m.up || s.Phase != lane.PhaseEvacuating):
+		return fmt.Errorf("exit lane not held open during the evacuation (barrier up %t, phase %s)", m.up, s.Phase)
+	case m.evac && !m.exit && m.up && !m.crossed:
+		return errors.New("entry lane during the evacuation with the barrier up and nothing under it")
+	case m.evac && m.exit:
 	case m.up && s.Phase != lane.PhaseOpen:
 		return fmt.Errorf("barrier left commanded up in phase %s", s.Phase)
 	case s.Phase == lane.PhaseHeld && !m.present:
@@ -245,6 +269,8 @@ func genEvent(r *rand.Rand, m *interlock, n int) lane.Event {
 		return lane.RecordFailed{What: pick(r, whats), InspectionID: m.lastID, Err: errDisk}
 	case k < 97:
 		return lane.DeviceFault{Device: pick(r, []string{"in-1/idcard", "in-1/scanner"}), Fault: r.IntN(2) == 0, Detail: "unplugged"}
+	case k < 98:
+		return lane.Evacuation{On: r.IntN(2) == 0}
 	}
 	return stray(r, m, fmt.Sprintf("stray-%d", n))
 }
@@ -342,7 +368,9 @@ func checkSequence(t *testing.T, cfg lane.Config, seed uint64, n int) *interlock
 // lanes, and checks after every step that the barrier is never commanded
 // down while the safety loop is occupied, never commanded up except for a
 // committed pass, release or exit of the vehicle at the lane, never up in
-// lock-down, and always closed behind a vehicle that crossed.
+// lock-down, and always closed behind a vehicle that crossed; and that the
+// evacuation holds an exit lane open (each crossing recorded, nothing
+// closed) and never opens an entry lane.
 func TestInterlockProperty(t *testing.T) {
 	seqs, length := 3000, 200
 	if testing.Short() {

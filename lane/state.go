@@ -71,6 +71,10 @@ const (
 	// PhaseOpen: the barrier is commanded up and the lane waits for the
 	// vehicle to cross the safety loop.
 	PhaseOpen Phase = "open"
+	// PhaseEvacuating: an exit lane during the gate's evacuation: the
+	// barrier is commanded up and held up, with no deadline; every
+	// vehicle that crosses is recorded as a passage out.
+	PhaseEvacuating Phase = "evacuating"
 )
 
 // State is everything the lane machine knows. It is a value: Step never
@@ -124,6 +128,9 @@ type State struct {
 	Reported BarrierState
 	// Lockdown is on while the lane is locked down.
 	Lockdown bool
+	// Evacuation is on while the gate evacuates (exit lanes held open,
+	// entry lanes closed).
+	Evacuation bool
 	// Faults names the lane's devices that are failing, sorted.
 	Faults []string
 
@@ -218,6 +225,7 @@ type Snapshot struct {
 	SafetyOccupied   bool              `json:"safety_occupied"`
 	Deadline         time.Time         `json:"deadline,omitzero"`
 	Lockdown         bool              `json:"lockdown"`
+	Evacuation       bool              `json:"evacuation,omitempty"`
 	Faults           []string          `json:"faults,omitempty"`
 	Releasing        bool              `json:"releasing,omitempty"`
 	Decision         *Decision         `json:"decision,omitempty"` // recorded, or a refusal being recorded
@@ -243,6 +251,7 @@ func (s State) Snapshot() Snapshot {
 		SafetyOccupied:   s.Safety,
 		Deadline:         s.DeadlineAt,
 		Lockdown:         s.Lockdown,
+		Evacuation:       s.Evacuation,
 		Faults:           slices.Clone(s.Faults),
 		Releasing:        s.Pending == ActionRelease,
 		Note:             s.Note,

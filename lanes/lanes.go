@@ -31,6 +31,7 @@ type Set struct {
 	watch   []func(lane.Snapshot)
 
 	keep LockdownStore    // nil: a lock-down is not kept across restarts
+	evac evacuation       // evacuation.go
 	now  func() time.Time // the gate's clock, for keep
 
 	// lockMu serialises lock-down switches, so that what is recorded and
@@ -165,6 +166,7 @@ func (l *Set) Status() uplink.StatusReport {
 		r.Lanes = append(r.Lanes, uplink.LaneStatusOf(s))
 	}
 	r.Devices = l.Devices()
+	r.Evacuation = l.evacuationStatus()
 	return r
 }
 

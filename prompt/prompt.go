@@ -39,10 +39,12 @@ const (
 	Released    Key = "released"     // the operator released a held vehicle
 	Closed      Key = "closed"       // lock-down
 	Goodbye     Key = "goodbye"      // an exit lane opens
+	Evacuate    Key = "evacuate"     // the gate evacuates: an exit lane held open
+	EntryClosed Key = "entry_closed" // the gate evacuates: an entry lane closed
 )
 
 // Keys lists every prompt, in order.
-var Keys = []Key{Idle, WaitPlate, SwipeDriver, SwipeEscort, LookCamera, ScanWaybill, Checking, Pass, Review, Refused, Released, Closed, Goodbye}
+var Keys = []Key{Idle, WaitPlate, SwipeDriver, SwipeEscort, LookCamera, ScanWaybill, Checking, Pass, Review, Refused, Released, Closed, Goodbye, Evacuate, EntryClosed}
 
 // Text is a prompt's words in Chinese and English. In the refused prompt
 // {reason} stands for the first failed check and {reasons} for all of them.
@@ -70,6 +72,8 @@ func Defaults() Words {
 		Released:    {ZH: "工作人员已放行，请通行", EN: "Released by the operator, drive on"},
 		Closed:      {ZH: "通道已关闭，请等待", EN: "The lane is closed, please wait"},
 		Goodbye:     {ZH: "请通行，一路平安", EN: "Drive on, safe journey"},
+		Evacuate:    {ZH: "紧急疏散，请按指示离开", EN: "Evacuation: leave as directed"},
+		EntryClosed: {ZH: "紧急疏散，禁止驶入", EN: "Evacuation: no entry"},
 	}
 }
 
@@ -100,6 +104,14 @@ type Prompt struct {
 // Of is the prompt for a lane's snapshot.
 func Of(s lane.Snapshot) Prompt {
 	switch {
+	case s.Evacuation && s.Exit:
+		// The evacuation wins over a lock-down on exit lanes (held open).
+		if s.Phase == lane.PhaseEvacuating {
+			return Prompt{Key: Evacuate}
+		}
+		return Prompt{Key: Closed}
+	case s.Evacuation:
+		return Prompt{Key: EntryClosed}
 	case s.Lockdown:
 		return Prompt{Key: Closed}
 	case s.Phase == lane.PhaseIdle:

@@ -37,6 +37,10 @@ func TestOf(t *testing.T) {
 		{"review refused", lane.Snapshot{Phase: lane.PhaseHeld, Outcome: review, Decision: &lane.Decision{Action: lane.ActionRefuse}}, prompt.Refused},
 		{"reject", lane.Snapshot{Phase: lane.PhaseHeld, Outcome: reject}, prompt.Refused},
 		{"lock-down", lane.Snapshot{Phase: lane.PhaseCollecting, Lockdown: true}, prompt.Closed},
+		{"evacuation, exit lane", lane.Snapshot{Exit: true, Phase: lane.PhaseEvacuating, Evacuation: true}, prompt.Evacuate},
+		{"evacuation and lock-down, exit lane", lane.Snapshot{Exit: true, Phase: lane.PhaseEvacuating, Evacuation: true, Lockdown: true}, prompt.Evacuate},
+		{"evacuation, entry lane", lane.Snapshot{Phase: lane.PhaseHeld, Evacuation: true}, prompt.EntryClosed},
+		{"evacuation, entry lane idle", lane.Snapshot{Phase: lane.PhaseIdle, Evacuation: true}, prompt.EntryClosed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := prompt.Of(tc.snap).Key; got != tc.want {

@@ -16,6 +16,7 @@ const (
 	AlarmRegistryStale = "registry_stale" // the registry too old, or never synced
 	AlarmDiskLow       = "disk_low"       // the database's disk nearly full
 	AlarmLockdown      = "lockdown"       // the gate locked down
+	AlarmEvacuation    = "evacuation"     // the gate evacuating: exit lanes held open
 )
 
 // The states of an alarm that can end.

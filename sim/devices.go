@@ -23,6 +23,7 @@ type vehicle struct {
 	decidedAt time.Time
 	outcome   *checks.Outcome
 	opened    bool // drove through the barrier
+	onLoop    bool // on the safety loop under a barrier held open by the evacuation
 	operated  bool
 	finished  bool
 	leave     clock.Timer
@@ -161,6 +162,7 @@ func (l *simLane) changed(snap lane.Snapshot) {
 		v.wallCommanded, v.commandedAt = time.Now(), l.sim.clk.Now()
 	}
 	l.mu.Unlock()
+	l.evacuating(v, snap) // evacuation.go
 	if v == nil || prev == snap.Phase {
 		return
 	}

@@ -250,6 +250,7 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 		e.clk.AfterFunc(a.At.D(), func() { l.arrive(v) })
 	}
 	e.scheduleFaults()
+	e.scheduleEvacuation() // evacuation.go
 	if err := e.loop(ctx); err != nil {
 		return nil, err
 	}

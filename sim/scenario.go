@@ -50,6 +50,8 @@ type Scenario struct {
 	// least once, whatever the lane (an overstay comes hours after its
 	// vehicle left the lane): the report fails the run without them.
 	Alarms []string `yaml:"alarms"`
+	// Evacuation is the gate's evacuation during the run (evacuation.go).
+	Evacuation *Evacuation `yaml:"evacuation"`
 
 	file string
 }
@@ -343,6 +345,7 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 	if s.Clock.IsZero() {
 		bad("clock", "missing: the simulated wall clock at t=0, e.g. 2026-03-15T09:00:00+08:00")
 	}
+	s.validateEvacuation(bad) // evacuation.go
 	for _, p := range s.Registry.Validate() {
 		bad("registry."+p.Field, "%s", p.Msg)
 	}

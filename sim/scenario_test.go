@@ -55,6 +55,10 @@ arrivals:
 		{"zero registry age", strings.Replace(base, "arrivals:", "settings: {registry_max_age: 0s}\narrivals:", 1), "settings.registry_max_age: 0s: must be more than 0"},
 		{"hours past midnight", strings.Replace(base, "arrivals:", "settings: {open_hours: '06:00-24:30'}\narrivals:", 1), "settings.open_hours: \"06:00-24:30\": the day ends at 24:00"},
 		{"bad alarm", base + "    expect: {verdict: pass, alarms: [fire]}\n", `arrivals[0].expect.alarms[0]: "fire" is not an alarm kind`},
+		{"evacuation without at", strings.Replace(base, "arrivals:", "evacuation: {for: 5m}\narrivals:", 1), "s.yaml:5: evacuation.at: missing"},
+		{"evacuation for zero", strings.Replace(base, "arrivals:", "evacuation: {at: 1m, for: 0s}\narrivals:", 1), "evacuation.for: must be more than 0"},
+		{"evacuation by whom", strings.Replace(base, "arrivals:", "evacuation: {at: 1m, by: mayor}\narrivals:", 1), `evacuation.by: "mayor" is not office or kiosk`},
+		{"evacuation unknown key", strings.Replace(base, "arrivals:", "evacuation: {at: 1m, lanes: [out-1]}\narrivals:", 1), "evacuation.lanes: unknown key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

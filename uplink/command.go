@@ -33,6 +33,7 @@ const (
 	CmdLockdown = "lockdown"
 	CmdRelease  = "release"
 	CmdResync   = "resync"
+	CmdEvacuate = "evacuate"
 )
 
 // Envelope is what arrives on <root>/cmd/<name>.
@@ -45,8 +46,8 @@ type Envelope struct {
 // Command is the signed content.
 type Command struct {
 	V         int             `json:"v"`                // 1
-	Name      string          `json:"name"`             // open, lockdown, release, resync: the topic's <name>
-	Target    string          `json:"target,omitempty"` // the gate's topic root; "" = any gate (lockdown and resync only)
+	Name      string          `json:"name"`             // open, lockdown, release, resync, evacuate: the topic's <name>
+	Target    string          `json:"target,omitempty"` // the gate's topic root; "" = any gate (lockdown, evacuate and resync only)
 	Args      json.RawMessage `json:"args,omitempty"`   // the command's arguments
 	Nonce     string          `json:"nonce"`            // 16-64 characters, never used twice
 	IssuedAt  time.Time       `json:"issued_at"`

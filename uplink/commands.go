@@ -21,6 +21,11 @@ type LockdownArgs struct {
 	On *bool `json:"on"`
 }
 
+// EvacuateArgs are the arguments of cmd/evacuate.
+type EvacuateArgs struct {
+	On *bool `json:"on"`
+}
+
 // ReleaseArgs are the arguments of cmd/release. InspectionID is required:
 // a remote release names the held vehicle it lets through, and the lane
 // refuses it unless that very inspection is held with the verdict review
@@ -86,8 +91,8 @@ func (u *Uplink) handleCommand(ctx context.Context, m inboxMsg) {
 }
 
 // commandArgs checks a command's name and arguments and returns them
-// decoded: *OpenArgs, *LockdownArgs, *ReleaseArgs, *ReplayArgs, or nil for
-// resync.
+// decoded: *OpenArgs, *LockdownArgs, *ReleaseArgs, *ReplayArgs,
+// *EvacuateArgs, or nil for resync.
 func commandArgs(c *Command) (any, error) {
 	decode := func(v any) error {
 		if len(c.Args) == 0 || string(c.Args) == "null" {
@@ -131,6 +136,15 @@ func commandArgs(c *Command) (any, error) {
 			return nil, refuse(RefuseBadArgs, "release needs the inspection_id of the held vehicle it lets through")
 		}
 		return &a, nil
+	case CmdEvacuate:
+		var a EvacuateArgs
+		if err := decode(&a); err != nil {
+			return nil, err
+		}
+		if a.On == nil {
+			return nil, refuse(RefuseBadArgs, `evacuate needs "on": true or false`)
+		}
+		return &a, nil
 	case CmdResync:
 		return nil, nil
 	case CmdReplay:
@@ -168,6 +182,12 @@ func (u *Uplink) commandFunc(c *Command) (func(context.Context) error, error) {
 	case *ReplayArgs:
 		// The uplink's own: it needs no commander.
 		return func(ctx context.Context) error { return u.replay(ctx, a) }, nil
+	case *EvacuateArgs:
+		ev, ok := cmd.(Evacuator)
+		if !ok {
+			return nil, refuse(RefuseNoCommander, "this gate takes no evacuate command")
+		}
+		run = func(ctx context.Context) error { return ev.Evacuate(ctx, *a.On, c.By) }
 	default: // resync
 		run = func(ctx context.Context) error {
 			u.registry.request("command")

@@ -294,7 +294,10 @@ func (r *rig) waitDrained(t testing.TB) {
 	}
 }
 
-var _ Commander = (*uplinktest.Commander)(nil)
+var (
+	_ Commander = (*uplinktest.Commander)(nil)
+	_ Evacuator = (*uplinktest.Commander)(nil)
+)
 
 // fakeStatus returns the report a test sets.
 type fakeStatus struct {

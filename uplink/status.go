@@ -35,6 +35,20 @@ type StatusReport struct {
 	// Alarms are the alarms still on (raised and not yet cleared), oldest
 	// first: their cleared events will carry these ids.
 	Alarms []ActiveAlarm `json:"alarms"`
+
+	// Evacuation is the gate's evacuation while it lasts (absent when
+	// none): exit lanes held open, entry lanes closed.
+	Evacuation *EvacuationStatus `json:"evacuation,omitempty"`
+}
+
+// EvacuationStatus is the gate's evacuation in the status. Authority is
+// who may end it: "office" (a signed evacuate command) or "kiosk" (a
+// supervisor at the kiosk).
+type EvacuationStatus struct {
+	On        bool   `json:"on"`
+	Authority string `json:"authority"`
+	By        string `json:"by"`
+	Since     string `json:"since,omitempty"`
 }
 
 // ActiveAlarm is an alarm still on, in the status.
@@ -50,10 +64,11 @@ type ActiveAlarm struct {
 type LaneStatus struct {
 	Lane         string              `json:"lane"`
 	Direction    lane.Direction      `json:"direction"`
-	Phase        string              `json:"phase"`   // idle, collecting, deciding, held, open
+	Phase        string              `json:"phase"`   // idle, collecting, deciding, held, open, evacuating
 	Barrier      lane.BarrierCommand `json:"barrier"` // last command
 	BarrierState lane.BarrierState   `json:"barrier_state,omitempty"`
 	Lockdown     bool                `json:"lockdown"`
+	Evacuation   bool                `json:"evacuation,omitempty"`
 	Plate        string              `json:"plate,omitempty"`
 	InspectionID string              `json:"inspection_id,omitempty"`
 	Verdict      string              `json:"verdict,omitempty"`
@@ -64,7 +79,7 @@ type LaneStatus struct {
 func LaneStatusOf(s lane.Snapshot) LaneStatus {
 	ls := LaneStatus{
 		Lane: s.Lane, Direction: lane.DirectionIn, Phase: string(s.Phase), Barrier: s.BarrierCommanded,
-		BarrierState: s.BarrierReported, Lockdown: s.Lockdown, Plate: s.Evidence.Plate,
+		BarrierState: s.BarrierReported, Lockdown: s.Lockdown, Evacuation: s.Evacuation, Plate: s.Evidence.Plate,
 		InspectionID: s.InspectionID, Note: s.Note,
 	}
 	if s.Exit {

@@ -43,6 +43,15 @@ type Commander interface {
 	Resync(ctx context.Context) error
 }
 
+// Evacuator is a Commander that also carries out the office's signed
+// evacuate (lanes.Set): every exit lane held open, every entry lane
+// closed, until the office ends it. An evacuation started at the kiosk is
+// not the office's to end: Evacuate(false) then fails with the reason
+// (the uplink raises command_failed).
+type Evacuator interface {
+	Evacuate(ctx context.Context, on bool, by string) error
+}
+
 // AlarmSink records an alarm with its event in the outbox; *record.Keeper is
 // one.
 type AlarmSink interface {

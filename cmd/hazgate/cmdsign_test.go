@@ -85,6 +85,7 @@ func TestSignRefusesWhatTheGateRefuses(t *testing.T) {
 		{"past a gate's own limit", []string{"-name", "resync", "-ttl", "20m", "-max-ttl", "10m"}, "more than 10m0s"},
 		{"nobody", []string{"-name", "resync", "-by", " "}, "-by: who gives the command is required"},
 		{"unknown name", []string{"-name", "explode"}, `-name "explode": not open`},
+		{"evacuate without on", []string{"-name", "evacuate", "-args", `{}`}, `-args: evacuate needs "on"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := run(t, append([]string{"cmd", "sign", "-key", prefix + ".key"}, tc.args...)...)
@@ -94,6 +95,9 @@ func TestSignRefusesWhatTheGateRefuses(t *testing.T) {
 		})
 	}
 	// And what the gate takes is signed.
+	if code, out, errs := run(t, "cmd", "sign", "-key", prefix+".key", "-name", "evacuate", "-args", `{"on":true}`, "-by", "office"); code != 0 || out == "" {
+		t.Fatalf("a good evacuate: %d %s", code, errs)
+	}
 	if code, out, errs := run(t, "cmd", "sign", "-key", prefix+".key", "-name", "release", "-target", root, "-args", release, "-by", "office"); code != 0 || out == "" {
 		t.Fatalf("a good release: %d %s", code, errs)
 	}

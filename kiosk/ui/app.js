@@ -5,6 +5,7 @@
 import { t, setLanguage, language } from './i18n.js';
 import { h, api, session, APIError, reasonDialog } from './util.js';
 import { lanesPage, laneEvent, setStale, lockedDown } from './lanes.js';
+import { renderEvacuation, evacuationDialog } from './evacuation.js';
 import { historyPage, inspectionPage } from './history.js';
 import { healthPage } from './health.js';
 
@@ -52,12 +53,14 @@ function renderBar() {
     who.textContent = '';
     out.hidden = true;
     lock.hidden = true;
+    renderEvacuation();
     return;
   }
   who.textContent = session.current.operator + ' · ' + t('role_' + session.current.role);
   out.hidden = false;
   out.textContent = t('signout');
   renderLockdown();
+  renderEvacuation();
 }
 
 /** The lock-down banner and switch follow the lanes. */
@@ -120,6 +123,7 @@ function connect() {
   src.addEventListener('lane', (ev) => {
     laneEvent(JSON.parse(ev.data));
     renderLockdown();
+    renderEvacuation();
   });
   src.addEventListener('signed_out', () => signedOut());
   // The account has more windows open than the kiosk keeps live: this one,
@@ -180,8 +184,10 @@ document.querySelector('#signout').addEventListener('click', async () => {
   signedOut();
 });
 document.querySelector('#lockdown').addEventListener('click', lockdownDialog);
+document.querySelector('#evacuate').addEventListener('click', evacuationDialog);
 window.addEventListener('hashchange', route);
 window.addEventListener('hazgate:lanes', renderLockdown);
+window.addEventListener('hazgate:lanes', renderEvacuation);
 
 async function start() {
   setLanguage(language());

@@ -35,6 +35,12 @@ export function lockedDown() {
   return false;
 }
 
+/** The gate's evacuation: null, or who may end it ("office" or "kiosk"). */
+export function evacuation() {
+  for (const v of views.values()) if (v.evacuation) return v.evacuation_by || 'office';
+  return null;
+}
+
 /** The lanes page: [node, cleanup]. */
 export function lanesPage() {
   panels.clear();
@@ -104,7 +110,7 @@ function draw(v) {
     const after = names.slice(names.indexOf(v.lane) + 1).map((n) => panels.get(n)).find(Boolean);
     grid.insertBefore(p.root, after ? after.root : null);
   }
-  p.root.className = 'lane' + (v.lockdown ? ' locked' : '') + (v.verdict && v.active ? ' lane-' + v.verdict : '');
+  p.root.className = 'lane' + (v.lockdown ? ' locked' : '') + (v.evacuation ? ' evacuating' : '') + (v.verdict && v.active ? ' lane-' + v.verdict : '');
   p.info.replaceChildren(...info(v));
   // A held vehicle's faces, beside its card photos, for the operator who
   // decides: built once per inspection (each view of an image is audited).
@@ -140,6 +146,7 @@ function info(v) {
   const out = [h('div', { class: 'lane-head' },
     h('span', { class: 'lane-name' }, (v.exit ? t('exit') : t('entry')) + ' ' + v.lane),
     phase(v))];
+  if (v.evacuation) out.push(h('div', { class: 'lane-evac' }, '⚠ ' + t(v.exit ? 'evacuation' : 'evac.entry')));
   if (v.lockdown) out.push(h('div', { class: 'lane-lock' }, '⊘ ' + t('lockdown')));
   if (v.faults.length) out.push(h('div', { class: 'lane-fault' }, '✖ ' + t('deviceFault') + list(v.faults)));
   const has = v.active || v.inspection_id || v.plate || v.entry_id;

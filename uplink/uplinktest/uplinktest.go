@@ -12,8 +12,9 @@ import (
 )
 
 // Commander records every command as a line ("open in-1 by alice",
-// "lockdown true by alice", "release in-1 INS op reason", "resync") and
-// signals Calls. Err, when set, is returned by every command.
+// "lockdown true by alice", "release in-1 INS op reason", "resync",
+// "evacuate true by alice") and signals Calls. Err, when set, is returned
+// by every command.
 type Commander struct {
 	mu    sync.Mutex
 	Done  []string
@@ -71,3 +72,8 @@ func (c *Commander) Release(_ context.Context, lane, inspectionID, operator, rea
 
 // Resync records "resync".
 func (c *Commander) Resync(context.Context) error { return c.record("resync") }
+
+// Evacuate records "evacuate ON by BY".
+func (c *Commander) Evacuate(_ context.Context, on bool, by string) error {
+	return c.record(fmt.Sprintf("evacuate %v by %s", on, by))
+}
