@@ -72,6 +72,7 @@ type Config struct {
 	MQTT        MQTT      `yaml:"mqtt"`
 	Kiosk       Kiosk     `yaml:"kiosk"`
 	Log         Log       `yaml:"log"`
+	Clock       Clock     `yaml:"clock"`
 }
 
 // Checks are the judging settings.
@@ -198,6 +199,7 @@ func Default() Config {
 		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute), WriteTimeout: Duration(10 * time.Second), InFlight: 32},
 		Kiosk:          Kiosk{Listen: ":8080"},
 		Log:            Log{Level: "info"},
+		Clock:          DefaultClock(),
 	}
 }
 
@@ -372,6 +374,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 			bad(field, "%v is negative (leave it out or 0 for the default)", d.D())
 		}
 	}
+	c.Clock.validate(bad, c.Location())
 	positive("registry_max_age", c.RegistryMaxAge)
 	positive("fault_window", c.FaultWindow)
 	positive("retention", c.Retention)
