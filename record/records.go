@@ -32,7 +32,7 @@ func (g *Keeper) RecordPassage(ctx context.Context, laneName, inspectionID strin
 		p.Plate = ins.Evidence.Plate
 	}
 	ev := PassageEvent{
-		header:    header{Schema: SchemaPassage, ID: p.ID, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location)},
+		header:    header{Schema: SchemaPassage, ID: p.ID, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location), ClockSynced: g.clockSynced()},
 		Direction: direction, Plate: p.Plate, InspectionID: p.InspectionID, EntryID: p.EntryID,
 	}
 	if direction == lane.DirectionOut && p.EntryID != "" {
