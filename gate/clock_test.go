@@ -51,7 +51,9 @@ func TestGateWatchesItsClock(t *testing.T) {
 	if a := active(); len(a) != 1 || a[0].Kind != record.AlarmClockUnsynced || a[0].Code != clock.ReasonUnsynced {
 		t.Fatalf("active alarms %+v, want clock_unsynced", a)
 	}
-	// Run scheduled the next look on the gate's clock: synced by then.
+	// Run schedules the next look on the gate's clock, just after the
+	// first look's alarm: synced by then.
+	waitMonitorTimer(t, clk, t0.Add(cfg.Clock.CheckEvery.D()))
 	src.SetSynced(true)
 	clk.Advance(cfg.Clock.CheckEvery.D())
 	<-recorded // the cleared event, committed inside Advance
@@ -97,5 +99,22 @@ func TestGateWithoutClockSource(t *testing.T) {
 	}
 	if g.ClockMonitor != nil || g.Keeper.ClockSynced != nil {
 		t.Fatal("a clock monitor without a source")
+	}
+}
+
+// waitMonitorTimer waits, with a generous bound, until a timer is pending
+// at at on clk: the monitor's next look, set by Run's goroutine.
+func waitMonitorTimer(t *testing.T, clk *clock.Fake, at time.Time) {
+	t.Helper()
+	bound := time.After(10 * time.Second)
+	for {
+		if next, ok := clk.Next(); ok && next.Equal(at) {
+			return
+		}
+		select {
+		case <-bound:
+			t.Fatal("Run never scheduled the clock's next look")
+		case <-time.After(time.Millisecond):
+		}
 	}
 }
