@@ -96,6 +96,10 @@ type Monitor struct {
 	// more than MaxBackwardJump since the last look.
 	OnJump func(ctx context.Context, j Jump)
 
+	// checking is held through a whole Check: two looks from two
+	// goroutines (Run's timer, a simulator's fault) never interleave, so
+	// the state is always that of the latest reading.
+	checking sync.Mutex
 	mu       sync.Mutex
 	state    State
 	looked   bool
@@ -177,8 +181,10 @@ func (m *Monitor) Start(ctx context.Context) (stop func()) {
 
 // Check looks at the clock once: it updates the state, calls OnChange if
 // it changed and OnJump if the wall clock stepped back, and returns the
-// state.
+// state. The callbacks must not call Check.
 func (m *Monitor) Check(ctx context.Context) State {
+	m.checking.Lock()
+	defer m.checking.Unlock()
 	mono := m.clk.Now()
 	r, err := m.src.Read()
 	s := State{Source: m.cfg.Source, Checked: r.Wall, Detail: r.Detail}
