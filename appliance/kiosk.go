@@ -36,6 +36,9 @@ func NewKiosk(g *gate.Gate, o KioskOptions) (*kiosk.Server, error) {
 		Lanes: g.Lanes, Store: g.Store, Devices: g.Lanes,
 		Disk: kiosk.DiskAt(o.Disk), Clock: o.Clock, GateClock: o.GateClock, Log: o.Log.With("component", "kiosk"),
 	}
+	if m := g.ClockMonitor; m != nil {
+		deps.ClockState = m.State
+	}
 	if g.Uplink != nil {
 		deps.Broker = kiosk.UplinkBroker(g.Uplink)
 	}
