@@ -208,9 +208,9 @@ func (m *Monitor) Check(ctx context.Context) State {
 			jump = &Jump{From: want, To: r.Wall, By: back}
 		}
 	}
-	m.looked, m.state, m.prevMono = true, s, mono
-	if err == nil {
-		m.prevWall = r.Wall
+	m.looked, m.state = true, s
+	if err == nil { // a failed read leaves the last good one to compare with
+		m.prevMono, m.prevWall = mono, r.Wall
 	}
 	m.mu.Unlock()
 	if jump != nil && m.OnJump != nil {

@@ -154,3 +154,31 @@ func TestMonitorNoThresholdNoJump(t *testing.T) {
 		t.Fatalf("max_backward_jump 0 reported %+v", r.jumps)
 	}
 }
+
+// A look that fails leaves the last good one to compare the next with: a
+// step back across a failed look is still seen, and time passing across
+// one is not a step.
+func TestMonitorJumpAcrossAFailedLook(t *testing.T) {
+	r := newRig(MonitorConfig{Source: SourceKernel, MaxBackwardJump: 2 * time.Minute})
+	ctx := context.Background()
+	r.m.Check(ctx)
+	r.clk.Advance(10 * time.Minute)
+	r.src.SetErr(errors.New("adjtimex: interrupted"))
+	r.m.Check(ctx)
+	r.src.SetErr(nil)
+	r.clk.Advance(10 * time.Second)
+	r.src.Step(-5 * time.Minute)
+	r.m.Check(ctx)
+	if len(r.jumps) != 1 || r.jumps[0].By != 5*time.Minute {
+		t.Fatalf("jumps %+v, want one of 5m", r.jumps)
+	}
+	r.clk.Advance(10 * time.Minute)
+	r.src.SetErr(errors.New("adjtimex: interrupted"))
+	r.m.Check(ctx)
+	r.src.SetErr(nil)
+	r.clk.Advance(10 * time.Second)
+	r.m.Check(ctx)
+	if len(r.jumps) != 1 {
+		t.Fatalf("jumps %+v: time passing across a failed look was taken for a step", r.jumps)
+	}
+}

@@ -3,8 +3,9 @@
 // announces it, in one transaction; passages, operator decisions and alarms
 // likewise. Its Keeper implements lane.Decider and lane.Recorder.
 //
-// It imports checks, lane (its interfaces and alarm kinds), registry and
-// store of ours; only gate and tests may import it.
+// It imports checks, clock (the monitor's reason codes), lane (its
+// interfaces and alarm kinds), registry and store of ours; only gate and
+// tests may import it.
 package record
 
 import (
