@@ -144,21 +144,21 @@ func (m *Monitor) Start(ctx context.Context) (stop func()) {
 		return func() {}
 	}
 	var (
-		running sync.Mutex // held by a check in progress: stop waits for it
-		mu      sync.Mutex
-		next    Timer
-		stopped bool
+		mu       sync.Mutex
+		next     Timer
+		stopped  bool
+		inFlight sync.WaitGroup // the check under way: stop waits for it
 	)
 	var tick func()
 	tick = func() {
-		running.Lock()
-		defer running.Unlock()
 		mu.Lock()
-		done := stopped
-		mu.Unlock()
-		if done || ctx.Err() != nil {
+		if stopped || ctx.Err() != nil {
+			mu.Unlock()
 			return
 		}
+		inFlight.Add(1) // under mu, before stopped is set: never after stop's Wait began
+		mu.Unlock()
+		defer inFlight.Done()
 		m.Check(ctx)
 		mu.Lock()
 		defer mu.Unlock()
@@ -174,8 +174,7 @@ func (m *Monitor) Start(ctx context.Context) (stop func()) {
 		stopped = true
 		next.Stop()
 		mu.Unlock()
-		running.Lock() // a check already under way finishes first
-		running.Unlock()
+		inFlight.Wait() // a check already under way finishes first
 	}
 }
 
