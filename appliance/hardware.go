@@ -13,6 +13,7 @@ import (
 	"github.com/hazgate/hazgate/device/idcard"
 	"github.com/hazgate/hazgate/device/scanner"
 	"github.com/hazgate/hazgate/device/serialport"
+	"github.com/hazgate/hazgate/device/voice"
 	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/registry"
@@ -84,6 +85,10 @@ func (h *hardware) Devices(l *gate.Lane) (gate.Devices, error) {
 	h.slots = append(h.slots, ld.barrier)
 	h.mu.Unlock()
 	devs := gate.Devices{Barrier: ld.barrier, Run: ld.run}
+	if v := lc.Voice; v != nil {
+		ld.voice = l.NewVoiceBoard(func() (io.ReadWriteCloser, error) { return serialport.Open(v.Port, v.Baud) }, h.opt.Clock)
+		devs.Voice = ld.voice
+	}
 	if h.faces != nil {
 		devs.Faces = h.faces
 	}
@@ -119,6 +124,7 @@ type laneDevices struct {
 	l       *gate.Lane
 	barrier *slotBarrier
 	gpioErr error
+	voice   *voice.Board // nil: the lane has none
 }
 
 // run opens the lane's devices and keeps them open until ctx ends.
@@ -136,6 +142,9 @@ func (ld *laneDevices) run(ctx context.Context) {
 	}
 	lc := ld.l.Config
 	start(gate.DeviceGPIO, ld.gpio)
+	if ld.voice != nil {
+		start(gate.DeviceVoice, func(ctx context.Context) { ld.voice.Run(ctx, ld.l.Voice) })
+	}
 	if lc.Direction == lane.DirectionIn {
 		start(gate.DeviceIDCard, func(ctx context.Context) { ld.idcard(ctx, gate.DeviceIDCard, lc.IDCard, "") })
 		if lc.EscortIDCard != nil {
@@ -144,6 +153,9 @@ func (ld *laneDevices) run(ctx context.Context) {
 			})
 		}
 		start(gate.DeviceScanner, ld.scanner)
+		if lc.Scale != nil {
+			start(gate.DeviceScale, ld.scale)
+		}
 	}
 	wg.Wait()
 }
@@ -165,6 +177,13 @@ func (ld *laneDevices) scanner(ctx context.Context) {
 		Clock: ld.h.opt.Clock, Log: ld.l.Log().With("device", gate.DeviceScanner),
 	})
 	r.Run(ctx, func(ev scanner.Event) { ld.l.Scan(gate.DeviceScanner, ev) })
+}
+
+// scale reads the weighbridge's indicator.
+func (ld *laneDevices) scale(ctx context.Context) {
+	sc := ld.l.Config.Scale
+	r := ld.l.ScaleReader(func() (io.ReadCloser, error) { return serialport.Open(sc.Port, sc.Baud) }, ld.h.opt.Clock)
+	r.Run(ctx, ld.l.Weigh)
 }
 
 // slotBarrier is the lane's barrier: the GPIO barrier once its lines are

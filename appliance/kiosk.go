@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"log/slog"
+	"net/netip"
 
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/gate"
@@ -32,6 +33,7 @@ func NewKiosk(g *gate.Gate, o KioskOptions) (*kiosk.Server, error) {
 	kc.Gate = g.Config.Gate
 	kc.Location = g.Config.Location()
 	kc.PlatePush = g.PlatePush
+	displays(&kc, g)
 	deps := kiosk.Deps{
 		Lanes: g.Lanes, Store: g.Store, Devices: g.Lanes,
 		Disk: kiosk.DiskAt(o.Disk), Clock: o.Clock, GateClock: o.GateClock, Log: o.Log.With("component", "kiosk"),
@@ -48,4 +50,24 @@ func NewKiosk(g *gate.Gate, o KioskOptions) (*kiosk.Server, error) {
 	}
 	g.Lanes.Watch(k.Publish)
 	return k, nil
+}
+
+// displays gives the kiosk the lanes' outdoor displays: the prompts'
+// words, each display's allowed addresses, and the count of screens that
+// show it, which is the display's health (a configured display that no
+// screen shows is in fault once the fault window has passed).
+func displays(kc *kiosk.Config, g *gate.Gate) {
+	kc.Display.Words = g.Config.Words()
+	kc.Display.Allow = map[string][]netip.Prefix{}
+	for _, l := range g.AllLanes() {
+		if d := l.Config.Display; d != nil {
+			kc.Display.Allow[l.Config.Name] = d.AllowedPrefixes()
+			l.DisplayScreens(0)
+		}
+	}
+	kc.Display.Screens = func(name string, n int) {
+		if l := g.Lane(name); l != nil {
+			l.DisplayScreens(n)
+		}
+	}
 }

@@ -78,7 +78,7 @@ func run(ev Evidence, reg Registry, now time.Time, synced bool, p Params) Outcom
 		j.vehicleDocuments().result(stale),
 		j.personnelQualification().result(stale),
 		j.inspectionValidity().result(stale),
-		j.waybillConsistency().result(stale),
+		j.weigh(j.waybillConsistency()).result(stale),
 		j.tankMedia().result(stale),
 		j.identity().result(false), // judged from the card and the face, not the registry
 		j.parkRules().result(stale),
@@ -175,6 +175,7 @@ func (j *judge) vehicleDocuments() *judgement {
 			jd.fail(ReasonNotRegistered, v.role, v.plate)
 			continue
 		}
+		j.plateColor(jd, v.role, rec)
 		switch {
 		case rec.LicenceValidUntil.IsZero():
 			jd.unsure(ReasonDataMissing, v.role, "licence_valid_until")
@@ -197,6 +198,7 @@ func (j *judge) vehicleDocuments() *judgement {
 			jd.fail(ReasonClassNotPermitted, v.role, c)
 		}
 	}
+	j.placard(jd)
 	return jd
 }
 

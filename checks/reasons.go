@@ -17,9 +17,11 @@ const (
 	ReasonWaybillMissing = "waybill_missing"
 	ReasonCargoUnknown   = "cargo_unknown" // no registered waybill, so the goods are not known
 	// vehicle_documents
-	ReasonLicenceExpired    = "licence_expired"
-	ReasonPermitExpired     = "permit_expired"
-	ReasonClassNotPermitted = "class_not_permitted"
+	ReasonLicenceExpired     = "licence_expired"
+	ReasonPermitExpired      = "permit_expired"
+	ReasonClassNotPermitted  = "class_not_permitted"
+	ReasonPlateColorMismatch = "plate_color_mismatch" // the camera read another plate colour than the registry's: a cloned plate?
+	ReasonPlacardNotSeen     = "placard_not_seen"     // checks.require_placard, and the camera saw no danger mark on a tanker
 	// personnel_qualification
 	ReasonCertificateMissing  = "certificate_missing"
 	ReasonCertificateExpired  = "certificate_expired"
@@ -35,6 +37,9 @@ const (
 	ReasonDriverMismatch     = "driver_mismatch"
 	ReasonEscortMismatch     = "escort_mismatch"
 	ReasonOverloaded         = "overloaded"
+	ReasonOverweight         = "overweight"         // the weighbridge's gross weight is over max_gross_kg
+	ReasonWeightMismatch     = "weight_mismatch"    // the cargo weighed is off the waybill's total
+	ReasonWeightUnavailable  = "weight_unavailable" // a lane with a weighbridge got no stable reading
 	// tank_media
 	ReasonMediumNotSuitable = "medium_not_suitable"
 	// identity
@@ -67,6 +72,8 @@ var messages = map[string][2]string{
 	ReasonLicenceExpired:      {"{s}行驶证已过期", "{s}'s vehicle licence has expired"},
 	ReasonPermitExpired:       {"{s}道路运输证已过期", "{s}'s road-transport permit has expired"},
 	ReasonClassNotPermitted:   {"{s}道路运输证经营范围不含{d}类危险货物", "{s}'s road-transport permit does not cover class {d}"},
+	ReasonPlateColorMismatch:  {"{s}号牌颜色与登记不符（{d}）", "{s}'s plate colour does not match the registry ({d})"},
+	ReasonPlacardNotSeen:      {"未见危险品标志（{s}）", "no danger-mark placard was seen on {s}"},
 	ReasonCertificateMissing:  {"{s}无相应从业资格证", "{s} holds no qualification certificate for the role"},
 	ReasonCertificateExpired:  {"{s}从业资格证已过期", "{s}'s qualification certificate has expired"},
 	ReasonCertificateNotValid: {"{s}从业资格证尚未生效", "{s}'s qualification certificate is not yet valid"},
@@ -79,6 +86,9 @@ var messages = map[string][2]string{
 	ReasonDriverMismatch:      {"运单驾驶员与刷卡驾驶员不符", "the waybill names another driver"},
 	ReasonEscortMismatch:      {"运单押运员与刷卡押运员不符", "the waybill names another escort"},
 	ReasonOverloaded:          {"运单货物总量超过核定载质量（{d}）", "the waybill's goods exceed the rated load ({d})"},
+	ReasonOverweight:          {"{s}地磅总重超过最大允许总质量（{d}）", "{s}'s gross weight on the weighbridge is over its maximum ({d})"},
+	ReasonWeightMismatch:      {"地磅估算货重与运单总量不符（估算 ≠ 运单：{d}）", "the cargo weighed does not match the waybill (weighed ≠ waybill: {d})"},
+	ReasonWeightUnavailable:   {"地磅未取得稳定读数，无法确认重量", "no stable weighbridge reading: the weight cannot be confirmed"},
 	ReasonMediumNotSuitable:   {"{d}不在罐体适装介质列表中", "{d} is not in the tank's list of suitable media"},
 	ReasonIDChecksum:          {"{s}身份证号码校验位错误", "{s}'s ID number has a wrong check digit"},
 	ReasonCardExpired:         {"{s}身份证已过期", "{s}'s ID card has expired"},

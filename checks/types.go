@@ -127,11 +127,25 @@ type Evidence struct {
 	Driver  *PersonEvidence `json:"driver"`
 	Escort  *PersonEvidence `json:"escort"`
 	Waybill string          `json:"waybill"`
+	// PlateColor is the colour the plate camera read (registry.PlateColors),
+	// empty when it read none; Placard whether it saw the danger mark
+	// (危险品标志), nil when it does not say. Pictures are the camera's
+	// plate and scene pictures, kept with the inspection and never in its
+	// record or payload.
+	PlateColor string         `json:"plate_color,omitempty"`
+	Placard    *bool          `json:"placard,omitempty"`
+	Pictures   *PlatePictures `json:"-"`
 	// DeadlineExceeded is set when the lane decided because its deadline
 	// passed rather than because the evidence was complete.
 	DeadlineExceeded bool `json:"deadline_exceeded,omitempty"`
+	// Weighbridge is set when the lane weighs vehicles; GrossKg is then
+	// the stable gross weight taken while the vehicle stood on the arrival
+	// loop (nil: none by the decision).
+	Weighbridge bool     `json:"weighbridge,omitempty"`
+	GrossKg     *float64 `json:"gross_kg,omitempty"`
 	// Steps records when each piece of evidence arrived ("plate",
-	// "driver_card", "driver_face", "escort_card", "escort_face", "waybill").
+	// "driver_card", "driver_face", "escort_card", "escort_face", "waybill",
+	// "weight").
 	Steps map[string]time.Time `json:"steps,omitempty"`
 }
 
@@ -156,6 +170,12 @@ type Params struct {
 	// OpenHours, when set, are the park's opening hours as minutes after
 	// local midnight [From, Until); arrivals outside fail park_rules.
 	OpenHours *Hours
+	// RequirePlacard: a tanker the plate camera did not see a danger mark
+	// (placard) on is unknown in vehicle_documents (placard_not_seen).
+	RequirePlacard bool
+	// WeightTolerance is how far, as a fraction of the waybill's total,
+	// the cargo a weighbridge weighed may be from it (0.05: 5 %).
+	WeightTolerance float64
 }
 
 // Hours is a daily window in local time, in minutes after midnight. Until may
@@ -164,11 +184,11 @@ type Hours struct {
 	From, Until int
 }
 
-// DefaultParams are the design's defaults: Asia/Shanghai, 0.80, 24 h.
+// DefaultParams are the design's defaults: Asia/Shanghai, 0.80, 24 h, 5 %.
 func DefaultParams() Params {
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		loc = time.FixedZone("CST", 8*3600)
 	}
-	return Params{Location: loc, FaceThreshold: 0.80, RegistryMaxAge: 24 * time.Hour}
+	return Params{Location: loc, FaceThreshold: 0.80, RegistryMaxAge: 24 * time.Hour, WeightTolerance: DefaultWeightTolerance}
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/prompt"
 	"github.com/hazgate/hazgate/strictyaml"
 )
 
@@ -62,7 +63,10 @@ type Config struct {
 	Database       string   `yaml:"database"`
 	RegistryMaxAge Duration `yaml:"registry_max_age"`
 	Retention      Duration `yaml:"retention"`
-	Deadline       Duration `yaml:"deadline"`
+	// Presence: who is inside the park (every gate of the park hears the
+	// others' passages).
+	Presence Presence `yaml:"presence"`
+	Deadline Duration `yaml:"deadline"`
 	// FaultWindow is how long a device must fail to answer before it is
 	// in fault: a missed poll under load is not a fault.
 	FaultWindow Duration  `yaml:"fault_window"`
@@ -73,6 +77,9 @@ type Config struct {
 	Kiosk       Kiosk     `yaml:"kiosk"`
 	Log         Log       `yaml:"log"`
 	Clock       Clock     `yaml:"clock"`
+	// Prompts are the words the lanes' displays show and voice boards
+	// say, over the built-in ones (config/voice.go, package prompt).
+	Prompts prompt.Words `yaml:"prompts,omitempty"`
 }
 
 // Checks are the judging settings.
@@ -80,6 +87,12 @@ type Checks struct {
 	FaceThreshold float64 `yaml:"face_threshold"`
 	// OpenHours is "HH:MM-HH:MM" in the park's zone; empty means always open.
 	OpenHours string `yaml:"open_hours"`
+	// RequirePlacard: a tanker the plate camera saw no danger mark on is
+	// unknown (placard_not_seen).
+	RequirePlacard bool `yaml:"require_placard,omitempty"`
+	// WeightTolerance is how far the cargo a weighbridge weighed may be
+	// from the waybill's total, as a fraction of it (default 0.05).
+	WeightTolerance float64 `yaml:"weight_tolerance"`
 }
 
 // FaceMatch is the park's face-match service.
@@ -97,11 +110,25 @@ type Lane struct {
 	EscortIDCard       *Serial        `yaml:"escort_idcard"`
 	Scanner            Serial         `yaml:"scanner"`
 	Camera             Camera         `yaml:"camera"`
-	PlateToken         string         `yaml:"plate_token,omitempty"` // left out when empty, so that it reads back as not written
+	PlateToken         string         `yaml:"plate_token,omitempty"`  // left out when empty, so that it reads back as not written
+	PlateCamera        *PlateCamera   `yaml:"plate_camera,omitempty"` // config/plate.go
 	PlateMinConfidence float64        `yaml:"plate_min_confidence"`
 	ArrivalLoop        Loop           `yaml:"arrival_loop"`
 	SafetyLoop         Loop           `yaml:"safety_loop"`
 	Barrier            Barrier        `yaml:"barrier"`
+	// Voice and Display face the driver (config/voice.go); nil: none.
+	Voice   *Voice   `yaml:"voice,omitempty"`
+	Display *Display `yaml:"display,omitempty"`
+	// Scale is the lane's weighbridge indicator (config/scale.go); nil:
+	// the lane weighs nothing.
+	Scale *Scale `yaml:"scale,omitempty"`
+}
+
+// Presence is what the gate does with who is inside the park.
+type Presence struct {
+	// MaxStay: a vehicle inside longer raises overstay at the gate it
+	// came in through (default 6h).
+	MaxStay Duration `yaml:"max_stay"`
 }
 
 // Serial is a serial device.
@@ -149,17 +176,20 @@ type Barrier struct {
 
 // MQTT is the uplink to the city risk platform.
 type MQTT struct {
-	Broker       string   `yaml:"broker"`
-	ClientID     string   `yaml:"client_id"`
-	Root         string   `yaml:"root"`
-	Username     string   `yaml:"username"`
-	Password     string   `yaml:"password"`
-	CAFile       string   `yaml:"ca_file"`
-	CertFile     string   `yaml:"cert_file"`
-	KeyFile      string   `yaml:"key_file"`
-	OutboxMax    int      `yaml:"outbox_max"`
-	Keepalive    Duration `yaml:"keepalive"`
-	TrustedKeys  []string `yaml:"trusted_keys"`
+	Broker      string   `yaml:"broker"`
+	ClientID    string   `yaml:"client_id"`
+	Root        string   `yaml:"root"`
+	Username    string   `yaml:"username"`
+	Password    string   `yaml:"password"`
+	CAFile      string   `yaml:"ca_file"`
+	CertFile    string   `yaml:"cert_file"`
+	KeyFile     string   `yaml:"key_file"`
+	OutboxMax   int      `yaml:"outbox_max"`
+	Keepalive   Duration `yaml:"keepalive"`
+	TrustedKeys []string `yaml:"trusted_keys"`
+	// RegistryKeys are the public keys whose signed registry data is
+	// applied; none: registry data from MQTT is taken unsigned.
+	RegistryKeys []string `yaml:"registry_keys"`
 	TelemetryInt Duration `yaml:"telemetry_interval"`
 	// WriteTimeout bounds a blocked socket write; the connection is then
 	// made again.
@@ -193,8 +223,9 @@ func Default() Config {
 		RegistryMaxAge: Duration(24 * time.Hour),
 		FaultWindow:    Duration(3 * time.Second),
 		Retention:      Duration(7 * 24 * time.Hour),
+		Presence:       Presence{MaxStay: Duration(6 * time.Hour)},
 		Deadline:       Duration(120 * time.Second),
-		Checks:         Checks{FaceThreshold: 0.80},
+		Checks:         Checks{FaceThreshold: 0.80, WeightTolerance: checks.DefaultWeightTolerance},
 		FaceMatch:      FaceMatch{Timeout: Duration(3 * time.Second)},
 		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute), WriteTimeout: Duration(10 * time.Second), InFlight: 32},
 		Kiosk:          Kiosk{Listen: ":8080"},
@@ -229,6 +260,7 @@ func Parse(data []byte, file string) (*Config, error) {
 	for i := range c.Lanes {
 		c.Lanes[i].canonical()
 		c.Lanes[i].applyDefaults(c)
+		c.Lanes[i].voiceDefaults()
 	}
 	return &c, nil
 }
@@ -241,7 +273,7 @@ func (l *Lane) canonical() {
 			*p = name
 		}
 	}
-	for _, sc := range []*Serial{&l.IDCard, &l.Scanner, l.EscortIDCard} {
+	for _, sc := range []*Serial{&l.IDCard, &l.Scanner, l.EscortIDCard, l.Scale.serial()} {
 		if sc != nil && strings.TrimSpace(sc.Port) != "" {
 			sc.Port = filepath.Clean(strings.TrimSpace(sc.Port))
 		}
@@ -276,6 +308,7 @@ func (l *Lane) applyDefaults(c Config) {
 	if l.Barrier.FeedbackTimeout == 0 {
 		l.Barrier.FeedbackTimeout = Duration(10 * time.Second)
 	}
+	l.Scale.applyDefaults()
 }
 
 // Location returns the park's time zone.
@@ -289,7 +322,7 @@ func (c *Config) Location() *time.Location {
 
 // Params returns the checks' settings.
 func (c *Config) Params() checks.Params {
-	p := checks.Params{Location: c.Location(), FaceThreshold: c.Checks.FaceThreshold, RegistryMaxAge: c.RegistryMaxAge.D()}
+	p := checks.Params{Location: c.Location(), FaceThreshold: c.Checks.FaceThreshold, RegistryMaxAge: c.RegistryMaxAge.D(), RequirePlacard: c.Checks.RequirePlacard, WeightTolerance: c.Checks.WeightTolerance}
 	if h, err := ParseHours(c.Checks.OpenHours); err == nil && h != nil {
 		p.OpenHours = h
 	}
@@ -378,6 +411,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	positive("registry_max_age", c.RegistryMaxAge)
 	positive("fault_window", c.FaultWindow)
 	positive("retention", c.Retention)
+	positive("presence.max_stay", c.Presence.MaxStay)
 	positive("deadline", c.Deadline)
 	positive("face_match.timeout", c.FaceMatch.Timeout)
 	// Ranges are written so that NaN, which strictyaml.Parse already
@@ -388,6 +422,9 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	}
 	if _, err := ParseHours(c.Checks.OpenHours); err != nil {
 		bad("checks.open_hours", "%v", err)
+	}
+	if t := c.Checks.WeightTolerance; !(t >= 0 && t < 1) {
+		bad("checks.weight_tolerance", "%v is not in [0, 1): a fraction of the waybill's total, such as 0.05", t)
 	}
 	if c.FaceMatch.URL != "" {
 		checkURL(bad, "face_match.url", c.FaceMatch.URL, "http", "https")
@@ -448,6 +485,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		if l.Camera.SnapshotURL != "" {
 			checkURL(bad, f+".camera.snapshot_url", l.Camera.SnapshotURL, "http", "https")
 		}
+		l.Scale.validate(bad, f+".scale", l.Direction)
 		switch l.Camera.Auth {
 		case "", "none", "basic", "digest":
 		default:
@@ -469,10 +507,11 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 				tokens[tok] = f + ".plate_token"
 			}
 		}
+		validatePlateCamera(bad, f, l, tokens)
 		for _, s := range []struct {
 			field string
 			sc    *Serial
-		}{{f + ".idcard.port", &l.IDCard}, {f + ".scanner.port", &l.Scanner}, {f + ".escort_idcard.port", l.EscortIDCard}} {
+		}{{f + ".idcard.port", &l.IDCard}, {f + ".scanner.port", &l.Scanner}, {f + ".escort_idcard.port", l.EscortIDCard}, {f + ".scale.port", l.Scale.serial()}} {
 			if s.sc == nil || strings.TrimSpace(s.sc.Port) == "" {
 				continue
 			}
@@ -532,6 +571,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 			pins[key] = p.field
 		}
 	}
+	c.validateDriverFacing(bad, ports)
 	if c.MQTT.Broker != "" {
 		checkURL(bad, "mqtt.broker", c.MQTT.Broker, "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss")
 	}
@@ -571,9 +611,14 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		bad("mqtt.inflight", "%d is not in 1..1024", n)
 	}
 	c.validateTopics(bad)
-	for i, k := range c.MQTT.TrustedKeys {
-		if !validEd25519Key(k) {
-			bad(fmt.Sprintf("mqtt.trusted_keys[%d]", i), "%q is not ed25519:<base64 of 32 bytes> as hazgate keygen writes it", k)
+	for _, keys := range []struct {
+		field string
+		list  []string
+	}{{"mqtt.trusted_keys", c.MQTT.TrustedKeys}, {"mqtt.registry_keys", c.MQTT.RegistryKeys}} {
+		for i, k := range keys.list {
+			if !validEd25519Key(k) {
+				bad(fmt.Sprintf("%s[%d]", keys.field, i), "%q is not ed25519:<base64 of 32 bytes> as hazgate keygen writes it", k)
+			}
 		}
 	}
 	switch c.Log.Level {

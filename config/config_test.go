@@ -16,7 +16,7 @@ func TestExampleIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Lanes) != 2 || c.Lanes[0].Deadline.D().Seconds() != 120 || c.Lanes[1].Direction != "out" {
+	if len(c.Lanes) != 2 || c.Lanes[0].Deadline.D().Seconds() != 120 || c.Lanes[1].Direction != "out" || c.Lanes[0].Scale == nil {
 		t.Fatalf("lanes = %+v", c.Lanes)
 	}
 	if got := c.Root(); got != "hazgate/ningbo-chem/east-1" {

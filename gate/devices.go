@@ -8,6 +8,7 @@ import (
 
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/device/idcard"
+	"github.com/hazgate/hazgate/device/scale"
 	"github.com/hazgate/hazgate/device/scanner"
 	"github.com/hazgate/hazgate/health"
 	"github.com/hazgate/hazgate/lane"
@@ -220,10 +221,13 @@ const (
 // for people (the driver's error goes to the log).
 func DeviceFaultReason(kind, name string, err error) (string, record.Text) {
 	what := deviceWords(kind)
+	if code, text := driverFacingFault(what, name, err); code != "" {
+		return code, text
+	}
 	switch {
-	case errors.Is(err, idcard.ErrNotResponding):
+	case errors.Is(err, idcard.ErrNotResponding), errors.Is(err, ErrCameraSilent), errors.Is(err, scale.ErrSilent):
 		return FaultNotResponding, record.Text{ZH: fmt.Sprintf("%s %s 无应答", what.ZH, name), EN: fmt.Sprintf("%s %s does not answer", what.EN, name)}
-	case errors.Is(err, idcard.ErrUnplugged), errors.Is(err, scanner.ErrUnplugged):
+	case errors.Is(err, idcard.ErrUnplugged), errors.Is(err, scanner.ErrUnplugged), errors.Is(err, scale.ErrUnplugged):
 		return FaultUnplugged, record.Text{ZH: fmt.Sprintf("%s %s 未连接或无法打开", what.ZH, name), EN: fmt.Sprintf("%s %s is unplugged or cannot be opened", what.EN, name)}
 	}
 	return FaultOther, record.Text{ZH: fmt.Sprintf("%s %s 故障", what.ZH, name), EN: fmt.Sprintf("%s %s is in fault", what.EN, name)}
@@ -238,10 +242,18 @@ func deviceWords(kind string) record.Text {
 		return record.Text{ZH: "运单扫描枪", EN: "Waybill scanner"}
 	case KindGPIO:
 		return record.Text{ZH: "地感与道闸接口", EN: "Loop and barrier I/O"}
+	case KindScale:
+		return record.Text{ZH: "地磅仪表", EN: "Weighbridge indicator"}
 	case "camera":
 		return record.Text{ZH: "摄像机", EN: "Camera"}
+	case KindPlateCamera:
+		return record.Text{ZH: "车牌识别摄像机", EN: "Plate camera"}
 	case "facematch":
 		return record.Text{ZH: "人脸比对服务", EN: "Face-match service"}
+	case KindVoice:
+		return record.Text{ZH: "语音播报器", EN: "Voice board"}
+	case KindDisplay:
+		return record.Text{ZH: "室外显示屏", EN: "Outdoor display"}
 	}
 	return record.Text{ZH: "设备", EN: "Device"}
 }

@@ -53,6 +53,9 @@ type Devices struct {
 	// Run runs the devices until ctx ends, delivering what they report
 	// through the lane's adapters (nil: nothing to run).
 	Run func(ctx context.Context)
+	// Voice speaks the lane's prompts to the driver (nil: no voice
+	// board; voice.go).
+	Voice Speaker
 }
 
 // Options are what the caller adds to the configuration.
@@ -111,6 +114,8 @@ type Gate struct {
 	lanes       []*Lane
 	faultWindow time.Duration
 	obs         *Observer
+	watches     map[string]*cameraWatch // the plate cameras' silence, by lane (plate.go)
+	parkDue     chan struct{}           // a sibling's passage: look at the overstays again
 }
 
 // Lane is one lane of the gate: its configuration, its runner and its
@@ -150,6 +155,7 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 		g.faultWindow = DefaultFaultWindow
 	}
 	g.Keeper = record.New(cfg.Gate, st, cfg.Params(), opt.Log.With("component", "record"))
+	g.parkDue = make(chan struct{}, 1)
 	g.Keeper.Faces = g.Photos
 	if opt.ClockSource != nil {
 		if err := g.watchClock(cfg, opt.ClockSource); err != nil {
@@ -161,6 +167,7 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 		up, err := uplink.New(uplinkConfig(cfg), st, uplink.Deps{
 			Clock: opt.UplinkClock, Log: opt.Log.With("component", "uplink"),
 			Status: g.Lanes, Commands: g.Lanes, Alarms: g.Keeper, ClockState: g.clockState(),
+			ParkChanged: g.parkChanged,
 		})
 		if err != nil {
 			return nil, err
@@ -169,23 +176,14 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 		g.Keeper.OnRecord = up.Kick
 		g.Lanes.Watch(func(lane.Snapshot) { up.StatusChanged() })
 	}
-	tokens := map[string]string{}
 	for _, lc := range cfg.Lanes {
 		l, err := g.addLane(lc, hw, opt)
 		if err != nil {
 			return nil, err
 		}
 		g.lanes = append(g.lanes, l)
-		if lc.PlateToken != "" {
-			tokens[lc.Name] = lc.PlateToken
-		}
 	}
-	g.PlatePush = plate.NewHandler(plate.Config{Tokens: tokens, Deliver: func(name string, r lane.PlateRead) error {
-		if !g.Lanes.Send(name, r) {
-			return fmt.Errorf("no lane %q", name)
-		}
-		return nil
-	}})
+	g.PlatePush = g.platePush(cfg, opt) // plate.go
 	// A lock-down outlives a restart (or a power cut): the lanes take it
 	// before anything else.
 	g.Lockdown, g.LockdownErr = g.Lanes.RestoreLockdown(ctx)
@@ -224,11 +222,15 @@ func (g *Gate) addLane(lc config.Lane, hw Hardware, opt Options) (*Lane, error) 
 	}
 	l.Runner = lane.NewRunner(lane.Config{
 		Name: lc.Name, Exit: lc.Direction == lane.DirectionOut, Deadline: lc.Deadline.D(), MinPlateConfidence: lc.PlateMinConfidence,
+		Weighbridge: lc.Scale != nil,
 	}, lane.Deps{
 		Clock: g.clk, Barrier: devs.Barrier, Decider: decider, Faces: devs.Faces, Recorder: recorder,
 		Log: g.log, OnChange: onChange,
 	})
 	g.Lanes.Add(l.Runner)
+	if devs.Voice != nil {
+		l.startVoice(devs.Voice)
+	}
 	return l, nil
 }
 
@@ -251,7 +253,20 @@ func (l *Lane) Gate() *Gate { return l.g }
 // Log is the lane's logger.
 func (l *Lane) Log() *slog.Logger { return l.log }
 
-// Run runs every lane and its devices, and the uplink, until ctx ends, and
+// overstayInterval is how often the gate looks for vehicles inside longer
+// than presence.max_stay.
+const overstayInterval = time.Minute
+
+// parkChanged wakes the overstay watch: a sibling's passage came in.
+func (g *Gate) parkChanged() {
+	select {
+	case g.parkDue <- struct{}{}:
+	default:
+	}
+}
+
+// Run runs every lane and its devices, the overstay watch and the uplink,
+// until ctx ends, and
 // waits for all of them. It returns the uplink's error, if it stopped with
 // one.
 func (g *Gate) Run(ctx context.Context) error {
@@ -261,12 +276,14 @@ func (g *Gate) Run(ctx context.Context) error {
 		defer stop()
 	}
 	var wg sync.WaitGroup
+	g.watchCameras(ctx)
 	for _, l := range g.lanes {
 		wg.Go(func() { l.Runner.Run(ctx) })
 		if run := l.devices.Run; run != nil {
 			wg.Go(func() { run(ctx) })
 		}
 	}
+	wg.Go(func() { g.Keeper.WatchPark(ctx, g.clk, g.Config.Presence.MaxStay.D(), overstayInterval, g.parkDue) })
 	var upErr error
 	if g.Uplink != nil {
 		wg.Go(func() {

@@ -14,7 +14,7 @@ func uplinkConfig(c *config.Config) uplink.Config {
 		CAFile: m.CAFile, CertFile: m.CertFile, KeyFile: m.KeyFile,
 		Keepalive: m.Keepalive.D(), WriteTimeout: m.WriteTimeout.D(), InFlight: m.InFlight,
 		TelemetryInterval: m.TelemetryInt.D(), OutboxMax: m.OutboxMax,
-		TrustedKeys: m.TrustedKeys, NonceFile: c.Database + ".cmd-nonces.json",
+		TrustedKeys: m.TrustedKeys, RegistryKeys: m.RegistryKeys, NonceFile: c.Database + ".cmd-nonces.json",
 		RegistryTopic: m.RegistryTopic, Location: c.Location(),
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/store"
 )
 
 // The browser test drives a real headless Chromium through the kiosk: sign
@@ -185,6 +186,11 @@ func TestBrowser(t *testing.T) {
 	h := newHarness(t, Config{Gate: "演示园区 1号门"}, "in-1", "in-2", "in-3")
 	h.addOperator("值班员甲", RoleOperator, opPassword)
 	mq := watchAlarms(t, h)
+	// Who is inside the park: a vehicle heard from a sibling gate.
+	if _, err := h.st.RecordParkPassage(context.Background(), store.ParkPassage{ID: "01JWEST00000000000000000001", Gate: "west-1", Lane: "in-2",
+		Direction: lane.DirectionIn, Plate: "浙B30001", At: time.Now().Add(-95 * time.Minute), InspectionID: "01JWESTINSPECTION00000001"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 
 	// Sign in.
 	b.do("sign-in page",
@@ -210,6 +216,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#lane-in-2 .verdict.verdict-reject")),
 		chromedp.WaitVisible(chromedp.CSS("#lane-in-3 .check.state-waiting")),
 		chromedp.WaitVisible(chromedp.CSS("#lane-in-3 .countdown")))
+	b.do("the park's vehicles inside", chromedp.Click(chromedp.CSS("#park summary")))
+	b.waitTrue("park count and list", `document.querySelector('#park .park-count')?.textContent === '1' && document.querySelector('#park .park-list')?.textContent.includes('浙B30001') && document.querySelector('#park .park-list')?.textContent.includes('west-1 in-2')`)
 	b.waitTrue("masked ID", `document.querySelector('#lane-in-1 .idno')?.textContent.endsWith('**************0110')`)
 	b.waitTrue("Chinese by default", `document.querySelector('#lane-in-1 .verdict')?.textContent.includes('待人工审核')`)
 	if n := eval[float64](b, `document.body.innerText.indexOf('990001198604120110')`); n >= 0 {

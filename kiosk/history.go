@@ -20,15 +20,19 @@ type inspectionSummary struct {
 	Direction lane.Direction `json:"direction"`
 	Plate     string         `json:"plate"`
 	Trailer   string         `json:"trailer"`
-	Driver    *personView    `json:"driver"`
-	Escort    *personView    `json:"escort"`
-	Waybill   string         `json:"waybill"`
-	Verdict   checks.Verdict `json:"verdict"`
-	Failed    []string       `json:"failed"`
-	Unknown   []string       `json:"unknown"`
-	DecidedBy string         `json:"decided_by"`
-	ArrivedAt time.Time      `json:"arrived_at"`
-	DecidedAt time.Time      `json:"decided_at"`
+	// PlateColor and Placard are what the plate camera saw: the plate's
+	// colour ("" none said) and the danger mark (null: not said).
+	PlateColor string         `json:"plate_color"`
+	Placard    *bool          `json:"placard"`
+	Driver     *personView    `json:"driver"`
+	Escort     *personView    `json:"escort"`
+	Waybill    string         `json:"waybill"`
+	Verdict    checks.Verdict `json:"verdict"`
+	Failed     []string       `json:"failed"`
+	Unknown    []string       `json:"unknown"`
+	DecidedBy  string         `json:"decided_by"`
+	ArrivedAt  time.Time      `json:"arrived_at"`
+	DecidedAt  time.Time      `json:"decided_at"`
 	// Outcome is how the case ended (store.Outcome*), in words too;
 	// Decision the operator's decision that ended it, if one did.
 	Outcome     string        `json:"outcome"`
@@ -41,6 +45,7 @@ func newSummary(ins *store.Inspection, decisions []store.Decision) inspectionSum
 	ev := ins.Evidence
 	s := inspectionSummary{
 		ID: ins.ID, Lane: ins.Lane, Direction: ins.Direction, Plate: ev.Plate, Trailer: ev.Trailer,
+		PlateColor: ev.PlateColor, Placard: ev.Placard,
 		Driver: newPersonView(ev.Driver, true), Escort: newPersonView(ev.Escort, true), Waybill: ev.Waybill,
 		Verdict: ins.Outcome.Verdict, Failed: []string{}, Unknown: []string{}, DecidedBy: ins.DecidedBy,
 		ArrivedAt: ins.ArrivedAt, DecidedAt: ins.DecidedAt,

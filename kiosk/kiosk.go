@@ -24,6 +24,7 @@ import (
 
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/prompt"
 )
 
 // Config is the kiosk's settings.
@@ -63,6 +64,9 @@ type Config struct {
 	// POST /api/v1/lanes/{lane}/plate that carry a bearer token
 	// (device/plate's handler checks it).
 	PlatePush http.Handler
+	// Display is the outdoor displays' settings, /display/<lane>
+	// (display.go).
+	Display DisplayConfig
 }
 
 // LoginLimit bounds failed sign-ins: after PerAccount failures for one
@@ -127,6 +131,12 @@ func (c Config) withDefaults() Config {
 	if c.Login.PerIP <= 0 {
 		c.Login.PerIP = DefaultLoginLimit.PerIP
 	}
+	if c.Display.MaxScreens <= 0 {
+		c.Display.MaxScreens = DefaultMaxScreens
+	}
+	if c.Display.Words == nil {
+		c.Display.Words = prompt.Defaults()
+	}
 	if c.Login.Window <= 0 {
 		c.Login.Window = DefaultLoginLimit.Window
 	}
@@ -146,6 +156,9 @@ type Deps struct {
 	Outbox   OutboxHealth
 	Registry RegistryHealth
 	Disk     DiskHealth
+	// Presence says which vehicles are inside the park (default: Store,
+	// when it provides it; nil: the lanes page shows no count).
+	Presence Presence
 	// Faces reads the face images kept with inspections (default: Store,
 	// when it provides them; nil: none are shown).
 	Faces FaceImages
@@ -168,17 +181,18 @@ type Deps struct {
 // Publish (lane.Deps.OnChange); serve it with ListenAndServe, Serve or
 // Handler.
 type Server struct {
-	cfg     Config
-	deps    Deps
-	log     *slog.Logger
-	tls     *tls.Config
-	handler http.Handler
-	hub     *hub
-	auth    *sessions
-	limit   *limiter
-	metrics *metrics
-	cop     *http.CrossOriginProtection
-	routes  []route // the API's routes, for 405 answers
+	cfg      Config
+	deps     Deps
+	log      *slog.Logger
+	tls      *tls.Config
+	handler  http.Handler
+	hub      *hub
+	displays *displays
+	auth     *sessions
+	limit    *limiter
+	metrics  *metrics
+	cop      *http.CrossOriginProtection
+	routes   []route // the API's routes, for 405 answers
 }
 
 // New returns a kiosk with cfg over deps. It loads the TLS key pair when one
@@ -200,6 +214,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Outbox == nil {
 		deps.Outbox, _ = deps.Store.(OutboxHealth)
 	}
+	if deps.Presence == nil {
+		deps.Presence, _ = deps.Store.(Presence)
+	}
 	if deps.Registry == nil {
 		deps.Registry, _ = deps.Store.(RegistryHealth)
 	}
@@ -219,6 +236,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.cop = http.NewCrossOriginProtection()
 	s.hub = newHub(s.cfg.StreamsPerSession, s.cfg.MaxStreams)
+	s.displays = newDisplays(s.cfg.Display)
 	s.auth = newSessions(deps.Clock, cfg.SessionIdle, cfg.SessionMax)
 	s.limit = newLimiter(deps.Clock, cfg.Login)
 	s.metrics = newMetrics(s)
@@ -235,6 +253,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 func (s *Server) Publish(snap lane.Snapshot) {
 	s.metrics.observe(snap, s.deps.GateClock.Now())
 	s.hub.publish(snap)
+	s.displays.publish(snap)
 }
 
 // Handler returns the kiosk's handler: UI, /api/v1/, /healthz, /metrics.

@@ -32,6 +32,8 @@ func (s *Server) buildRoutes() http.Handler {
 		w.Header().Set("Cache-Control", "no-cache")
 		files.ServeHTTP(w, r)
 	})))
+	mux.HandleFunc("GET /display/{lane}", s.handleDisplayPage)
+	mux.HandleFunc("GET /display/{lane}/events", s.handleDisplayEvents)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 	mux.Handle("GET /metrics", s.metrics.handler())
@@ -43,6 +45,7 @@ func (s *Server) buildRoutes() http.Handler {
 	mux.HandleFunc("GET /api/v1/session", s.handleSession)
 
 	s.api(mux, http.MethodGet, "/api/v1/lanes", s.handleLanes)
+	s.api(mux, http.MethodGet, "/api/v1/park", s.handlePark)
 	s.api(mux, http.MethodGet, "/api/v1/events", s.handleEvents)
 	s.api(mux, http.MethodPost, "/api/v1/lanes/{lane}/release", s.handleDecision)
 	s.api(mux, http.MethodPost, "/api/v1/lanes/{lane}/refuse", s.handleDecision)
@@ -53,6 +56,8 @@ func (s *Server) buildRoutes() http.Handler {
 	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}", s.handleInspection)
 	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}/faces", s.handleFaces)
 	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}/faces/{kind}", s.handleFaceImage)
+	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}/plate-pictures", s.handlePlatePictures) // plates.go
+	s.api(mux, http.MethodGet, "/api/v1/inspections/{id}/plate-pictures/{kind}", s.handlePlatePicture)
 	s.api(mux, http.MethodGet, "/api/v1/export", s.handleExport)
 
 	s.api(mux, http.MethodGet, "/api/v1/health", s.handleHealth)
@@ -77,5 +82,12 @@ func (s *Server) buildRoutes() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+	// The Hikvision and Dahua cameras' own pushes (device/plate), on a
+	// path of their own: they authenticate there, never with a session.
+	if n, ok := s.cfg.PlatePush.(interface {
+		ServeNative(http.ResponseWriter, *http.Request)
+	}); ok {
+		outer.HandleFunc("POST /api/v1/cameras/{lane}/{rest...}", n.ServeNative)
+	}
 	return securityHeaders(outer)
 }

@@ -136,6 +136,8 @@ type laneView struct {
 	Plate            string          `json:"plate"`
 	Trailer          string          `json:"trailer"`
 	PlateUnconfirmed bool            `json:"plate_unconfirmed"`
+	PlateColor       string          `json:"plate_color"` // the camera's read of the plate's colour
+	Placard          *bool           `json:"placard"`     // the danger mark seen, not seen, or null: not said
 	PlateEntry       bool            `json:"plate_entry"` // the operator may type the plate
 	Driver           *personView     `json:"driver"`
 	Escort           *personView     `json:"escort"`
@@ -173,6 +175,7 @@ func newLaneView(s lane.Snapshot, now time.Time) laneView {
 	v := laneView{
 		Lane: s.Lane, Exit: s.Exit, Phase: s.Phase, Active: s.Phase != lane.PhaseIdle,
 		Plate: ev.Plate, Trailer: ev.Trailer, PlateUnconfirmed: s.PlateUnconfirmed,
+		PlateColor: ev.PlateColor, Placard: ev.Placard,
 		Waybill: ev.Waybill, Missing: append([]string{}, s.Missing...),
 		InspectionID: s.InspectionID, VerdictReasons: []checks.Reason{},
 		Barrier:         barrierView{Commanded: s.BarrierCommanded, Reported: s.BarrierReported},

@@ -30,10 +30,12 @@ func (m *machine) plateRead(e PlateRead) {
 		return // a worse read of what we already have
 	}
 	trailer := strings.TrimSpace(e.Trailer)
-	if trailer == "" && plate == m.s.Evidence.Plate {
+	same := plate == m.s.Evidence.Plate
+	if trailer == "" && same {
 		trailer = m.s.Evidence.Trailer
 	}
 	m.s.Evidence.Plate, m.s.Evidence.Trailer = plate, trailer
+	m.plateSeen(e, same)
 	m.step("plate")
 	m.s.PlateConfidence = e.Confidence
 	// Written so that a confidence or minimum that is not a number leaves

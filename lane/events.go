@@ -40,6 +40,14 @@ type PlateRead struct {
 	Plate      string
 	Trailer    string
 	Confidence float64
+	// Color is the plate's colour (registry.PlateColors), "" when the
+	// camera does not say; Placard whether it saw the danger mark, nil
+	// when it does not say; Pictures its plate and scene pictures (nil:
+	// none). A read of the same plate without them keeps the earlier
+	// read's.
+	Color    string
+	Placard  *bool
+	Pictures *checks.PlatePictures
 }
 
 // CardRead is an ID card presented at the reader. Role is
@@ -209,6 +217,7 @@ func (ExitRecorded) isEvent()     {}
 func (DecisionRecorded) isEvent() {}
 func (RecordFailed) isEvent()     {}
 func (BarrierFailed) isEvent()    {}
+func (WeightStable) isEvent()     {}
 
 func (VehiclePresent) String() string { return "VehiclePresent" }
 func (VehicleGone) String() string    { return "VehicleGone" }

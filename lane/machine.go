@@ -53,6 +53,8 @@ func Step(s State, e Event, now time.Time) (State, []Action, error) {
 		m.faceScored(e)
 	case WaybillScanned:
 		m.waybillScanned(e)
+	case WeightStable:
+		m.weightStable(e)
 	case DeadlinePassed:
 		m.deadlinePassed(e)
 	case Decided:
@@ -155,7 +157,7 @@ func (m *machine) hold(code string, kv ...string) {
 // arrive starts an inspection for the vehicle on the arrival loop.
 func (m *machine) arrive() {
 	m.s.Phase = PhaseCollecting
-	m.s.Evidence = checks.Evidence{Lane: m.s.Config.Name, Arrived: m.now}
+	m.s.Evidence = checks.Evidence{Lane: m.s.Config.Name, Arrived: m.now, Weighbridge: m.s.Config.Weighbridge && !m.s.Config.Exit}
 	m.s.PlateConfidence, m.s.PlateUnconfirmed = 0, false
 	m.s.DriverFace, m.s.EscortFace = false, false
 	m.s.InspectionID, m.s.Outcome = "", nil

@@ -206,8 +206,11 @@ func genEvent(r *rand.Rand, m *interlock, n int) lane.Event {
 			s = score(r.Float64())
 		}
 		return lane.FaceScored{IDNumber: pick(r, idNums), Score: s}
-	case k < 50:
+	case k < 48:
 		return lane.WaybillScanned{Number: pick(r, []string{"YD1", "YD2", ""})}
+	case k < 50:
+		// Since before any arrival (ignored) or after every one (taken).
+		return lane.WeightStable{Kg: pick(r, []float64{40000, 0, -1}), Since: pick(r, []time.Time{{}, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)})}
 	case k < 55:
 		return lane.DeadlinePassed{Gen: m.lastGen - r.IntN(2)}
 	case k < 72:
@@ -352,6 +355,7 @@ func TestInterlockProperty(t *testing.T) {
 	}{
 		{"entry", lane.Config{Name: "in-1"}, seqs},
 		{"entry with plate confirmation", lane.Config{Name: "in-2", MinPlateConfidence: 0.9}, seqs / 3},
+		{"entry with a weighbridge", lane.Config{Name: "in-3", Weighbridge: true}, seqs / 3},
 		{"exit", exitCfg, seqs / 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

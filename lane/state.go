@@ -32,6 +32,9 @@ type Config struct {
 	// MinPlateConfidence is the plate-read confidence below which the read
 	// counts as unconfirmed (0: every read is confirmed).
 	MinPlateConfidence float64
+	// Weighbridge marks an entry lane that weighs vehicles: a stable gross
+	// weight (WeightStable) is evidence it waits for (lane/weight.go).
+	Weighbridge bool
 }
 
 // WithDefaults returns c with zero durations replaced by their defaults.
@@ -154,6 +157,7 @@ const (
 	MissingEscortCard = "escort_card"
 	MissingEscortFace = "escort_face"
 	MissingWaybill    = "waybill"
+	MissingWeight     = "weight" // a lane with a weighbridge
 )
 
 // Missing lists the evidence still awaited, in the order it is usually
@@ -179,6 +183,9 @@ func (s State) Missing() []string {
 	}
 	if s.Evidence.Waybill == "" {
 		m = append(m, MissingWaybill)
+	}
+	if s.Config.Weighbridge && s.Evidence.GrossKg == nil {
+		m = append(m, MissingWeight)
 	}
 	return m
 }
@@ -251,6 +258,7 @@ func cloneEvidence(e checks.Evidence) checks.Evidence {
 	e.Driver = clonePerson(e.Driver)
 	e.Escort = clonePerson(e.Escort)
 	e.Steps = maps.Clone(e.Steps)
+	e.GrossKg = cloneScore(e.GrossKg)
 	return e
 }
 

@@ -66,6 +66,10 @@ type InspectionEvent struct {
 	Unknown []string `json:"unknown"`
 	// Thresholds are the settings the checks judged with.
 	Thresholds Thresholds `json:"thresholds"`
+	// GrossKg is the weighbridge's stable gross weight, on a lane that
+	// weighs vehicles (absent elsewhere; null when it gave none).
+	Weighbridge bool     `json:"weighbridge,omitempty"`
+	GrossKg     *float64 `json:"gross_kg,omitempty"`
 }
 
 // Thresholds are the judging settings an inspection was judged with.
@@ -148,20 +152,22 @@ func CheckMap(out checks.Outcome) map[string]CheckEvent {
 func inspectionPayload(gate string, ins *store.Inspection, goods []registry.Good, meta registry.Meta, p checks.Params) json.RawMessage {
 	loc := p.Location
 	e := InspectionEvent{
-		header:    header{Schema: SchemaInspection, ID: ins.ID, Gate: gate, Lane: ins.Lane, TS: ts(ins.DecidedAt, loc), ClockSynced: outcomeSynced(ins.Outcome)},
-		Direction: ins.Direction,
-		Plate:     ins.Evidence.Plate,
-		Trailer:   ins.Evidence.Trailer,
-		People:    []PersonEvent{},
-		Waybill:   ins.Evidence.Waybill,
-		Goods:     goods,
-		Checks:    CheckMap(ins.Outcome),
-		Verdict:   ins.Outcome.Verdict,
-		DecidedBy: ins.DecidedBy,
-		ArrivedAt: ts(ins.ArrivedAt, loc),
-		DecidedAt: ts(ins.DecidedAt, loc),
-		Timings:   map[string]float64{},
-		Registry:  RegistryVersion{Version: meta.Version},
+		header:      header{Schema: SchemaInspection, ID: ins.ID, Gate: gate, Lane: ins.Lane, TS: ts(ins.DecidedAt, loc), ClockSynced: outcomeSynced(ins.Outcome)},
+		Direction:   ins.Direction,
+		Plate:       ins.Evidence.Plate,
+		Trailer:     ins.Evidence.Trailer,
+		People:      []PersonEvent{},
+		Waybill:     ins.Evidence.Waybill,
+		Goods:       goods,
+		Checks:      CheckMap(ins.Outcome),
+		Verdict:     ins.Outcome.Verdict,
+		DecidedBy:   ins.DecidedBy,
+		ArrivedAt:   ts(ins.ArrivedAt, loc),
+		DecidedAt:   ts(ins.DecidedAt, loc),
+		Timings:     map[string]float64{},
+		Registry:    RegistryVersion{Version: meta.Version},
+		Weighbridge: ins.Evidence.Weighbridge,
+		GrossKg:     ins.Evidence.GrossKg,
 	}
 	e.Failed, e.Unknown = []string{}, []string{}
 	e.Thresholds = Thresholds{Face: p.FaceThreshold, RegistryMaxAgeS: p.RegistryMaxAge.Seconds()}

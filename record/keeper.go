@@ -65,6 +65,7 @@ type exit struct {
 	plate, entryID string
 	stay           time.Duration
 	known          bool
+	remote         bool // the entry was at a sibling gate (park.go)
 }
 
 // New returns a gate named name over st.
@@ -121,6 +122,7 @@ func (g *Keeper) Decide(ctx context.Context, laneName string, ev checks.Evidence
 		return "", out, err
 	}
 	g.keepFaces(laneName, ins.ID, ev, now)
+	g.keepPlatePictures(laneName, ins.ID, ev, now)
 	return ins.ID, out, nil
 }
 

@@ -166,3 +166,33 @@ func str(v any) string {
 	s, _ := v.(string)
 	return s
 }
+
+// On a lane with a weighbridge the inspection, stored and published,
+// carries the gross weight; elsewhere the payload has no weight at all.
+func TestInspectionCarriesTheWeight(t *testing.T) {
+	g, fleet, now := newGate(t)
+	ev := evidenceFor(fleet[0], now)
+	kg := 40120.0
+	ev.Weighbridge, ev.GrossKg = true, &kg
+	id, _, err := g.Decide(context.Background(), "in-1", ev, now.Add(21*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, err := g.Store.GetInspection(context.Background(), id)
+	if err != nil || ins.Evidence.GrossKg == nil || *ins.Evidence.GrossKg != kg || !ins.Evidence.Weighbridge {
+		t.Fatalf("stored evidence %+v, %v", ins.Evidence, err)
+	}
+	if _, _, err := g.Decide(context.Background(), "in-1", evidenceFor(fleet[1], now), now.Add(22*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	msgs := pending(t, g)
+	if len(msgs) != 2 || msgs[0]["gross_kg"] != kg || msgs[0]["weighbridge"] != true {
+		t.Fatalf("payload %v; want gross_kg %v", msgs[0], kg)
+	}
+	if _, ok := msgs[1]["gross_kg"]; ok {
+		t.Fatalf("a lane without a weighbridge published a weight: %v", msgs[1])
+	}
+	if _, ok := msgs[1]["weighbridge"]; ok {
+		t.Fatalf("a lane without a weighbridge says weighbridge: %v", msgs[1])
+	}
+}

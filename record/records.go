@@ -20,7 +20,7 @@ func (g *Keeper) RecordPassage(ctx context.Context, laneName, inspectionID strin
 		x := g.exits[laneName]
 		delete(g.exits, laneName)
 		g.mu.Unlock()
-		p.Plate, p.EntryID, p.Stay = x.plate, x.entryID, x.stay
+		p.Plate, p.EntryID, p.Stay, p.EntryRemote = x.plate, x.entryID, x.stay, x.remote
 		if p.InspectionID == "" {
 			p.InspectionID = x.entryID
 		}
@@ -30,6 +30,7 @@ func (g *Keeper) RecordPassage(ctx context.Context, laneName, inspectionID strin
 			return fmt.Errorf("gate: passage of %s: %w", inspectionID, err)
 		}
 		p.Plate = ins.Evidence.Plate
+		g.checkDoubleEntry(ctx, laneName, p.Plate, at)
 	}
 	ev := PassageEvent{
 		header:    header{Schema: SchemaPassage, ID: p.ID, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location), ClockSynced: g.clockSynced()},
@@ -40,7 +41,13 @@ func (g *Keeper) RecordPassage(ctx context.Context, laneName, inspectionID strin
 		ev.StayS = &s
 	}
 	b, _ := json.Marshal(ev)
-	return g.recorded(g.Store.RecordPassage(ctx, p, store.OutboxMessage{ID: p.ID, Kind: store.KindPassage, Topic: "events/passage", Lane: laneName, Payload: b}))
+	if err := g.recorded(g.Store.RecordPassage(ctx, p, store.OutboxMessage{ID: p.ID, Kind: store.KindPassage, Topic: "events/passage", Lane: laneName, Payload: b})); err != nil {
+		return err
+	}
+	if direction == lane.DirectionOut && p.Plate != "" {
+		g.clearOverstay(ctx, p.Plate, at)
+	}
+	return nil
 }
 
 // RecordDecision records an operator's release or refusal of a held vehicle,
@@ -68,13 +75,9 @@ func (g *Keeper) RecordDecision(ctx context.Context, laneName, inspectionID, ope
 // let it in, and how long it stayed. A vehicle with no recorded entry still
 // leaves (exits run no checks); its passage says so by having no entry id.
 func (g *Keeper) RecordExit(ctx context.Context, laneName, plate string, at time.Time) (string, time.Duration, error) {
-	id, in, ok, err := g.Store.LastEntry(ctx, plate)
+	x, err := g.entryOf(ctx, plate, at)
 	if err != nil {
 		return "", 0, fmt.Errorf("gate: exit of %s: %w", plate, err)
-	}
-	x := exit{plate: plate, known: ok}
-	if ok {
-		x.entryID, x.stay = id, at.Sub(in)
 	}
 	g.mu.Lock()
 	g.exits[laneName] = x

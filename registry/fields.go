@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hazgate/hazgate/idnumber"
+	"github.com/hazgate/hazgate/strictyaml"
 )
 
 // MaxPlateBytes bounds a plate as the registry writes it: the longest real
@@ -144,4 +145,16 @@ func CheckSync(c SyncChange, now time.Time) []Problem {
 			c.SyncedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), MaxClockSkew)})
 	}
 	return ps
+}
+
+// optionalWeight says what is wrong with an optional weight in kg (0: not
+// given), or "": it is finite and positive. Written so that NaN fails.
+func optionalWeight(kg float64) string {
+	if kg == 0 {
+		return ""
+	}
+	if !(kg > 0) || !strictyaml.IsFinite(kg) {
+		return "is not a weight in kg (a positive number, or leave it out)"
+	}
+	return ""
 }

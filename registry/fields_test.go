@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -119,5 +120,36 @@ func TestValidateWaybillOrder(t *testing.T) {
 		if (len(ps) == 0) != tt.ok || !tt.ok && ps[0].Field != "waybills[0].valid_from" {
 			t.Errorf("%s..%s: %v; want ok=%v", tt.from, tt.until, ps, tt.ok)
 		}
+	}
+}
+
+// The optional weights are left out, or finite and positive.
+func TestValidateOptionalWeights(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		curb, gross float64
+		fields      []string
+	}{
+		{"left out", 0, 0, nil},
+		{"given", 15000, 49000, nil},
+		{"negative curb", -1, 49000, []string{"vehicles[0].curb_weight_kg"}},
+		{"infinite maximum", 15000, math.Inf(1), []string{"vehicles[0].max_gross_kg"}},
+		{"NaN both", math.NaN(), math.NaN(), []string{"vehicles[0].curb_weight_kg", "vehicles[0].max_gross_kg"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := Snapshot{Vehicles: []Vehicle{{Plate: "浙B10001", Kind: KindTractor, CurbWeightKg: c.curb, MaxGrossKg: c.gross}}}
+			var got []string
+			for _, p := range s.Validate() {
+				got = append(got, p.Field)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.fields) {
+				t.Fatalf("problems in %v; want %v", got, c.fields)
+			}
+		})
+	}
+	// A file names the line of the mistake.
+	_, err := Decode([]byte("vehicles:\n  - {plate: 浙B10001, kind: tractor, curb_weight_kg: -5}\n"), "reg.yaml")
+	if err == nil || !strings.Contains(err.Error(), "reg.yaml:2") || !strings.Contains(err.Error(), "curb_weight_kg") {
+		t.Fatalf("Decode: %v; want an error naming reg.yaml:2 and curb_weight_kg", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hazgate/hazgate/strictyaml"
@@ -63,6 +64,15 @@ type Vehicle struct {
 	PermitClasses        []string `yaml:"permit_classes" json:"permit_classes"`
 	InspectionValidUntil Validity `yaml:"inspection_valid_until" json:"inspection_valid_until"`
 	RatedLoadKg          float64  `yaml:"rated_load_kg" json:"rated_load_kg"`
+	// PlateColor is the plate's colour (PlateColors: blue, yellow...);
+	// empty when the registry does not say. A camera read of another
+	// colour fails vehicle_documents (plate_color_mismatch).
+	PlateColor string `yaml:"plate_color,omitempty" json:"plate_color,omitempty"`
+	// CurbWeightKg (整备质量) and MaxGrossKg (the most it may weigh laden:
+	// for a tractor, the whole combination's) are optional (0: not given);
+	// a lane with a weighbridge judges them (docs/design.md).
+	CurbWeightKg float64 `yaml:"curb_weight_kg,omitempty" json:"curb_weight_kg,omitempty"`
+	MaxGrossKg   float64 `yaml:"max_gross_kg,omitempty" json:"max_gross_kg,omitempty"`
 }
 
 // Tank is a tank (罐体) registered to the vehicle that carries it, with its
@@ -169,6 +179,17 @@ func (s *Snapshot) Validate() []Problem {
 		}
 		if v.RatedLoadKg < 0 || !strictyaml.IsFinite(v.RatedLoadKg) {
 			add(f+".rated_load_kg", "%v is not a weight", v.RatedLoadKg)
+		}
+		if c, ok := PlateColor(v.PlateColor); v.PlateColor != "" && (!ok || c != v.PlateColor) {
+			add(f+".plate_color", "%q is not a plate colour (%s)", v.PlateColor, strings.Join(PlateColors, ", "))
+		}
+		for _, w := range []struct {
+			field string
+			kg    float64
+		}{{".curb_weight_kg", v.CurbWeightKg}, {".max_gross_kg", v.MaxGrossKg}} {
+			if msg := optionalWeight(w.kg); msg != "" {
+				add(f+w.field, "%v %s", w.kg, msg)
+			}
 		}
 	}
 	tanks := map[string]int{}

@@ -19,7 +19,7 @@ import (
 // every date check; once synced, the same tanker passes; the alarm was
 // raised and cleared.
 func TestClockUnsyncedScenario(t *testing.T) {
-	sc, err := Load("testdata/85-clock-unsynced.yaml")
+	sc, err := Load("testdata/95-clock-unsynced.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestSimClockSyncedByDefault(t *testing.T) {
 }
 
 func TestClockFaultValidation(t *testing.T) {
-	raw, err := os.ReadFile("testdata/85-clock-unsynced.yaml")
+	raw, err := os.ReadFile("testdata/95-clock-unsynced.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

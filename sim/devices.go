@@ -50,15 +50,18 @@ type simLane struct {
 	barrier         *devgpio.Barrier
 	readers         []*cardReader // the driver's, then the escort's
 	scanner         *waybillScanner
+	scale           *weighbridge // nil: the lane weighs nothing (scale.go)
 	camera          *simhttp.Camera
 	face            *simhttp.Face
 	matcher         *facematch.Matcher
-	parked          parked // the face service's requests waiting on the fake clock
+	parked          parked      // the face service's requests waiting on the fake clock
+	voice           *voiceBoard // every lane's (voice.go)
 
 	mu      sync.Mutex
 	cur     *vehicle
 	waiting []*vehicle
 	phase   lane.Phase
+	shown   []string // what the display showed (voice.go)
 }
 
 func (l *simLane) current() *vehicle {
@@ -100,6 +103,9 @@ func (l *simLane) pullUp() {
 	v.arrived, v.wallArrived = s.clk.Now(), time.Now()
 	l.mu.Unlock()
 	l.gpio.SetArrival(true)
+	if l.scale != nil {
+		l.scale.load(grossKg(v.a))
+	}
 	if v.a.Plate != "" {
 		s.clk.AfterFunc(t.Plate.D(), func() { l.pushPlate(v) })
 	}
@@ -214,6 +220,9 @@ func (l *simLane) finish(v *vehicle) {
 	l.mu.Unlock()
 	if v.leave != nil {
 		v.leave.Stop()
+	}
+	if l.scale != nil {
+		l.scale.unload()
 	}
 	if !l.exit {
 		// The people take back what they still held to a device.

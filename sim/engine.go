@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/hazgate/hazgate/config"
 	"github.com/hazgate/hazgate/gate"
 	"github.com/hazgate/hazgate/lane"
+	"github.com/hazgate/hazgate/prompt"
 	"github.com/hazgate/hazgate/registry"
 	"github.com/hazgate/hazgate/store"
 )
@@ -46,6 +48,10 @@ type Options struct {
 	// Broker, when set, is the MQTT broker the gate publishes to (its
 	// uplink, as on the appliance), with ClientID.
 	Broker, ClientID string
+	// RegistryKey, with Broker, is the simulated platform's registry
+	// key: the gate trusts only registry data it signed, and New returns
+	// once the gate applied the platform's signed sync (registry.go).
+	RegistryKey ed25519.PrivateKey
 }
 
 // Engine is one scenario run: the gate, its lanes and the simulated devices
@@ -57,6 +63,7 @@ type Engine struct {
 	timings Timings
 	start   time.Time
 	loc     *time.Location
+	words   prompt.Words // the displays' and voice boards' (voice.go)
 	gate    *gate.Gate
 	lanes   map[string]*simLane
 	persons map[string]registry.Person
@@ -157,7 +164,8 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 	}
 	cfg := e.config()
 	e.loc = cfg.Location()
-	if e.plates, err = newPlateCamera(); err != nil {
+	e.words = cfg.Words()
+	if e.plates, err = newPlateCamera(sc.Settings.PlateCamera); err != nil {
 		return nil, err
 	}
 	e.cleanup = append(e.cleanup, e.plates.close)
@@ -172,13 +180,14 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 				}
 			},
 			Alarm:   func(laneName, kind string) { e.lanes[laneName].alarm(kind) },
-			Changed: func(s lane.Snapshot) { e.lanes[s.Lane].changed(s) },
+			Changed: func(s lane.Snapshot) { e.lanes[s.Lane].displayed(s); e.lanes[s.Lane].changed(s) },
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
 	e.plates.serve(e.gate.PlatePush)
+	e.startHeartbeats() // plate.go
 	// The pins' and the barrier's initial states reach each lane before
 	// anything else, as their drivers' Run reports them.
 	for _, name := range sc.Lanes() {
@@ -191,6 +200,11 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 			log.Error("the simulated gate stopped", "err", err)
 		}
 	})
+	if e.opt.RegistryKey != nil && e.opt.Broker != "" {
+		if err := e.syncRegistry(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
 }
 
@@ -256,15 +270,22 @@ func (e *Engine) config() *config.Config {
 		c.RegistryMaxAge = *s.RegistryMaxAge
 	}
 	c.Checks.OpenHours = s.OpenHours
+	if s.WeightTolerance != nil {
+		c.Checks.WeightTolerance = *s.WeightTolerance
+	}
 	c.Clock = simClock()
 	c.MQTT.Broker, c.MQTT.ClientID = e.opt.Broker, e.opt.ClientID
+	c.MQTT.RegistryKeys = e.opt.registryKeys()
 	for _, name := range e.sc.Lanes() {
 		dir := lane.DirectionIn
 		if IsExit(name) {
 			dir = lane.DirectionOut
 		}
-		c.Lanes = append(c.Lanes, config.Lane{Name: name, Direction: dir, Deadline: c.Deadline, PlateToken: plateToken(name)})
+		l := config.Lane{Name: name, Direction: dir, Deadline: c.Deadline, Scale: e.scaleConfig(name)}
+		e.plateCameraConfig(&l) // plate.go
+		c.Lanes = append(c.Lanes, l)
 	}
+	c.Checks.RequirePlacard = s.RequirePlacard
 	return &c
 }
 

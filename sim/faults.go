@@ -37,6 +37,10 @@ func (e *Engine) inject(f Fault, on bool) error {
 		if l.scanner != nil {
 			return l.scanner.inject(f.Kind, on)
 		}
+	case gate.DeviceScale:
+		if l.scale != nil {
+			return l.scale.inject(f.Kind, on)
+		}
 	case devCamera:
 		if l.camera != nil {
 			l.camera.SetDown(on)
@@ -45,6 +49,11 @@ func (e *Engine) inject(f Fault, on bool) error {
 	case devBarrier:
 		l.gpio.Barrier.Jam(on)
 		return nil
+	case gate.DevicePlateCamera:
+		e.plates.setSilent(laneName, on)
+		return nil
+	case gate.DeviceVoice:
+		return l.voice.inject(f.Kind, on)
 	}
 	return fmt.Errorf("sim: fault on %s: no such device", f.Device)
 }

@@ -74,7 +74,7 @@ func TestDeviceFaultShowsOnTheLane(t *testing.T) {
 					}
 				}
 			}
-			want := []string{"in-1/escort_idcard", "in-1/gpio", "in-1/idcard", "in-1/scanner"}
+			want := []string{"in-1/escort_idcard", "in-1/gpio", "in-1/idcard", "in-1/scanner", "in-1/voice"}
 			if !slices.Equal(names, want) {
 				t.Errorf("status devices %v, want %v", names, want)
 			}

@@ -107,7 +107,7 @@ func (h hardware) Devices(gl *gate.Lane) (gate.Devices, error) {
 		return gate.Devices{}, err
 	}
 	e.lanes[l.name] = l
-	devs := gate.Devices{Barrier: l.barrier, Run: l.runDevices}
+	devs := gate.Devices{Barrier: l.barrier, Run: l.runDevices, Voice: l.voice.driver}
 	if !l.exit {
 		devs.Faces = faces{l: l}
 	}
@@ -120,6 +120,9 @@ func (e *Engine) wire(l *simLane) error {
 	if err := e.wireGPIO(l); err != nil {
 		return err
 	}
+	if err := e.wireVoice(l); err != nil {
+		return err
+	}
 	if l.exit {
 		return nil
 	}
@@ -129,6 +132,9 @@ func (e *Engine) wire(l *simLane) error {
 		}
 	}
 	if err := e.wireScanner(l); err != nil {
+		return err
+	}
+	if err := e.wireScale(l); err != nil {
 		return err
 	}
 	return e.wireFace(l)
@@ -233,14 +239,22 @@ func (l *simLane) runDevices(ctx context.Context) {
 	if s := l.scanner; s != nil {
 		wg.Go(func() { s.driver.Run(ctx, s.event) })
 	}
+	wg.Go(func() { l.voice.driver.Run(ctx, l.voice.event) })
+	if w := l.scale; w != nil {
+		wg.Go(func() { w.driver.Run(ctx, w.event) })
+	}
 	<-ctx.Done()
 	e.closing.Store(true)
+	l.voice.sim.Close()
 	for _, r := range l.readers {
 		r.sim.Close()
 	}
 	if l.scanner != nil {
 		l.scanner.sim.Close() // a scan still being written fails and ends
 		l.scanner.writes.Wait()
+	}
+	if l.scale != nil {
+		l.scale.sim.Close()
 	}
 	wg.Wait()
 }

@@ -19,6 +19,9 @@ type Report struct {
 	Rejected []Rejection `json:"rejected"`
 	Passed   int         `json:"passed"`
 	Failed   int         `json:"failed"`
+	// Lanes is what each lane's voice board said and its display showed
+	// (voice.go).
+	Lanes map[string]LaneTalk `json:"lanes"`
 }
 
 // ReportEntry is one arrival's outcome.
@@ -315,6 +318,7 @@ func (e *Engine) report() *Report {
 	e.mu.Lock()
 	rep := &Report{Scenario: e.sc.Name, Inspections: []ReportEntry{}, Rejected: append([]Rejection{}, e.orphans...)}
 	e.mu.Unlock()
+	rep.Lanes = e.talk()
 	for _, v := range e.vehicles {
 		r := e.entry(v)
 		rep.Inspections = append(rep.Inspections, r)

@@ -147,17 +147,34 @@ type Settings struct {
 	FaceThreshold  *float64         `yaml:"face_threshold"`
 	RegistryMaxAge *config.Duration `yaml:"registry_max_age"`
 	OpenHours      string           `yaml:"open_hours"`
+	// PlateCamera is every lane's plate camera's push format: json (the
+	// default), hikvision or dahua; PlateCameraSilence the gate's
+	// plate_camera.silence for the vendors' cameras (left out: not
+	// watched); RequirePlacard the checks' require_placard (sim/plate.go).
+	PlateCamera        string           `yaml:"plate_camera"`
+	PlateCameraSilence *config.Duration `yaml:"plate_camera_silence"`
+	RequirePlacard     bool             `yaml:"require_placard"`
+	// WeightTolerance is checks.weight_tolerance (default 0.05).
+	WeightTolerance *float64 `yaml:"weight_tolerance"`
 }
 
 // Arrival is one vehicle coming to a lane.
 type Arrival struct {
-	At       Offset        `yaml:"at"`
-	Lane     string        `yaml:"lane"`
-	Plate    string        `yaml:"plate"`
-	Trailer  string        `yaml:"trailer"`
-	Driver   *Presenter    `yaml:"driver"`
-	Escort   *Presenter    `yaml:"escort"`
-	Waybill  string        `yaml:"waybill"`
+	At      Offset `yaml:"at"`
+	Lane    string `yaml:"lane"`
+	Plate   string `yaml:"plate"`
+	Trailer string `yaml:"trailer"`
+	// PlateColor is the colour the camera reads on the plate (a GA 36
+	// colour, registry.PlateColors); Placard whether it sees the danger
+	// mark (left out: it cannot tell).
+	PlateColor string     `yaml:"plate_color"`
+	Placard    *bool      `yaml:"placard"`
+	Driver     *Presenter `yaml:"driver"`
+	Escort     *Presenter `yaml:"escort"`
+	Waybill    string     `yaml:"waybill"`
+	// GrossKg is what the vehicle weighs on the lane's weighbridge (a
+	// lane has one when an arrival there gives it; scale.go).
+	GrossKg  *float64      `yaml:"gross_kg"`
 	Operator *OperatorStep `yaml:"operator"`
 	Expect   *Expect       `yaml:"expect"`
 }
@@ -215,8 +232,11 @@ var FaultKinds = map[string][]string{
 	"idcard":        {"unplug", "noise", "silence"},
 	"escort_idcard": {"unplug", "noise", "silence"},
 	"scanner":       {"unplug"},
+	"scale":         {"unplug", "noise", "unstable"},
 	"camera":        {"down"},
+	"plate_camera":  {faultSilent},
 	"barrier":       {"jam"},
+	"voice":         {"unplug"},
 	FaceDevice:      {"down", "slow"},
 	ClockDevice:     {"unsynced"},
 }
@@ -324,6 +344,9 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 	if t := s.Settings.FaceThreshold; t != nil && !(*t > 0 && *t <= 1) {
 		bad("settings.face_threshold", "%v is not in (0, 1]", *t)
 	}
+	if t := s.Settings.WeightTolerance; t != nil && !(*t >= 0 && *t < 1) {
+		bad("settings.weight_tolerance", "%v is not in [0, 1)", *t)
+	}
 	for _, d := range []struct {
 		field string
 		d     *config.Duration
@@ -342,6 +365,7 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 		bad("face", "%q is not down or slow", s.Face)
 	}
 	s.validateFaults(bad)
+	s.validatePlate(bad) // plate.go
 	for i, a := range s.Arrivals {
 		f := fmt.Sprintf("arrivals[%d]", i)
 		if a.Lane == "" {
@@ -365,6 +389,14 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 			}
 			if p.Face != nil && !(*p.Face >= 0 && *p.Face <= 1) {
 				bad(f+"."+role+".face", "%v is not a score in [0, 1]", *p.Face)
+			}
+		}
+		if g := a.GrossKg; g != nil {
+			switch {
+			case IsExit(a.Lane):
+				bad(f+".gross_kg", "exit lane %s weighs nothing", a.Lane)
+			case !(*g >= 0 && *g <= MaxGrossKg):
+				bad(f+".gross_kg", "%v is not a weight in kg from 0 to %d (six digits on the indicator)", *g, MaxGrossKg)
 			}
 		}
 		if o := a.Operator; o != nil {
@@ -431,7 +463,7 @@ func (s *Scenario) validateFaults(bad func(field, format string, args ...any)) {
 		case !gateWide(kind) && !slices.Contains(lanes, laneName):
 			bad(f+".device", "%q: no arrival uses lane %q", fl.Device, laneName)
 			continue
-		case !gateWide(kind) && kind != "barrier" && IsExit(laneName):
+		case !gateWide(kind) && kind != "barrier" && kind != "voice" && IsExit(laneName):
 			bad(f+".device", "%q: exit lane %s has no %s", fl.Device, laneName, kind)
 			continue
 		}

@@ -146,7 +146,7 @@ func outcomeKey(rep *Report) []string {
 // The serial devices and the HTTP services run in real time: their faults
 // and recoveries must not make the outcome depend on the speed either.
 func TestScenarioVerdictsIndependentOfSpeed(t *testing.T) {
-	for _, f := range []string{"testdata/44-queue-one-lane.yaml", "testdata/45-two-lanes-parallel.yaml", "testdata/83-same-crew-again.yaml", "testdata/84-faults-on-two-lanes.yaml"} {
+	for _, f := range []string{"testdata/44-queue-one-lane.yaml", "testdata/45-two-lanes-parallel.yaml", "testdata/83-same-crew-again.yaml", "testdata/84-faults-on-two-lanes.yaml", "testdata/91-weighbridge-queue.yaml"} {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			t.Parallel()
 			fast := runScenario(t, f, Options{Speed: 0})

@@ -150,6 +150,16 @@ func (e *Engine) busyLocked() string {
 				return s.name + ": " + why
 			}
 		}
+		if v := l.voice; v != nil {
+			if why := v.busyLocked(); why != "" {
+				return v.name + ": " + why
+			}
+		}
+		if w := l.scale; w != nil {
+			if why := w.busyLocked(); why != "" {
+				return w.name + ": " + why
+			}
+		}
 	}
 	return ""
 }

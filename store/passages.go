@@ -21,6 +21,9 @@ type Passage struct {
 	At           time.Time
 	EntryID      string        // on the way out: the entry inspection (see LastEntry)
 	Stay         time.Duration // on the way out: how long it stayed
+	// EntryRemote: the entry was at a sibling gate of the park (see
+	// ParkEntry); its inspection is not in this store.
+	EntryRemote bool
 }
 
 // RecordPassage durably records a passage with a "passage.recorded" audit
@@ -42,8 +45,20 @@ func (s *Store) RecordPassage(ctx context.Context, p Passage, msgs ...OutboxMess
 		subject = p.ID
 	}
 	return s.write(ctx, "record passage "+p.ID, func(tx *sql.Tx) error {
-		if _, err := s.exec(ctx, tx, qInsertPassage, p.ID, nullString(p.InspectionID), p.Gate, p.Lane, p.Direction, p.Plate, registry.NormalizePlate(p.Plate),
-			fmtTime(p.At), nullString(p.EntryID), int64(p.Stay)); err != nil {
+		inspection, entry := nullString(p.InspectionID), nullString(p.EntryID)
+		if p.EntryRemote {
+			// The entry was at a sibling gate: its inspection is not in
+			// this store (the event carries it).
+			entry = nil
+			if p.InspectionID == p.EntryID {
+				inspection = nil
+			}
+		}
+		if _, err := s.exec(ctx, tx, qInsertPassage, p.ID, inspection, p.Gate, p.Lane, p.Direction, p.Plate, registry.NormalizePlate(p.Plate),
+			fmtTime(p.At), entry, int64(p.Stay)); err != nil {
+			return err
+		}
+		if err := s.noteLatest(ctx, tx, p.ID, p.Gate, p.Lane, p.Direction, p.Plate, p.At, p.InspectionID); err != nil {
 			return err
 		}
 		detail := map[string]any{"passage": p.ID, "lane": p.Lane, "direction": p.Direction, "plate": p.Plate}

@@ -270,3 +270,22 @@ func TestRegistryOnlyFromDocumentedTopics(t *testing.T) {
 		t.Fatal("the delta on the delta topic was not applied")
 	}
 }
+
+// A gate reads its siblings' passages and presence views on the park
+// broker, and not their other events.
+func TestParkBrokerSiblingsACL(t *testing.T) {
+	p := newPKI(t, "park CA")
+	m := startParkMosquitto(t, p)
+	west := subscribe(t, m.tlsURL(), "west-1", p.clientTLS("ningbo-chem/west-1"),
+		"hazgate/ningbo-chem/+/events/passage", "hazgate/ningbo-chem/+/presence", "hazgate/ningbo-chem/+/events/alarm")
+	east := connectAs(t, m, p, "ningbo-chem/east-1", "east-1")
+	publishOK(t, east, "hazgate/ningbo-chem/east-1/events/alarm", []byte("not for siblings"))
+	publishOK(t, east, "hazgate/ningbo-chem/east-1/events/passage", []byte("passage"))
+	publishOK(t, east, "hazgate/ningbo-chem/east-1/presence", []byte("presence"))
+	got := west.waitFor(t, "east-1's passage and presence at west-1", func(ms []msg) bool {
+		return len(on(ms, "/east-1/events/passage")) == 1 && len(on(ms, "/east-1/presence")) == 1
+	})
+	if a := on(got, "/east-1/events/alarm"); len(a) > 0 {
+		t.Fatalf("a gate read a sibling's alarm: %v", a)
+	}
+}

@@ -150,23 +150,18 @@ func Sign(priv ed25519.PrivateKey, c Command) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("uplink: sign: %w", err)
 	}
-	sig := ed25519.Sign(priv, append([]byte(SignDomain), payload...))
-	return json.Marshal(Envelope{
-		Payload: base64.StdEncoding.EncodeToString(payload),
-		Key:     PublicKeyString(priv.Public().(ed25519.PublicKey)),
-		Sig:     base64.StdEncoding.EncodeToString(sig),
-	})
+	return json.Marshal(signEnvelope(priv, SignDomain, payload))
 }
 
 // keyring is the set of trusted public keys, by their text form.
 type keyring struct{ keys map[string]ed25519.PublicKey }
 
-func parseKeyring(keys []string) (*keyring, error) {
+func parseKeyring(field string, keys []string) (*keyring, error) {
 	kr := &keyring{keys: map[string]ed25519.PublicKey{}}
 	for i, k := range keys {
 		pub, err := ParsePublicKey(k)
 		if err != nil {
-			return nil, fmt.Errorf("uplink: trusted_keys[%d]: %w", i, err)
+			return nil, fmt.Errorf("uplink: %s[%d]: %w", field, i, err)
 		}
 		kr.keys[PublicKeyString(pub)] = pub
 	}
@@ -205,20 +200,9 @@ func (kr *keyring) verify(data []byte, p verifyPolicy) (*Command, string, error)
 		// One envelope per message: what follows it was not checked.
 		return nil, "", refuse(RefuseMalformed, "envelope: more after the envelope")
 	}
-	if env.Sig == "" || env.Key == "" {
-		return nil, "", refuse(RefuseUnsigned, "no key or signature")
-	}
-	pub, ok := kr.keys[env.Key]
-	if !ok {
-		return nil, env.Key, refuse(RefuseUntrusted, "key %s is not trusted", env.Key)
-	}
-	payload, err := base64.StdEncoding.DecodeString(env.Payload)
-	if err != nil {
-		return nil, env.Key, refuse(RefuseMalformed, "payload is not base64")
-	}
-	sig, err := base64.StdEncoding.DecodeString(env.Sig)
-	if err != nil || len(sig) != ed25519.SignatureSize || !ed25519.Verify(pub, append([]byte(SignDomain), payload...), sig) {
-		return nil, env.Key, refuse(RefuseBadSignature, "signature does not verify with %s", env.Key)
+	payload, _, rerr := kr.open(env, SignDomain)
+	if rerr != nil {
+		return nil, env.Key, rerr
 	}
 	var c Command
 	if err := json.Unmarshal(payload, &c); err != nil {

@@ -18,7 +18,7 @@ import (
 // it; the nonce, the floor and the pruning horizon still are.
 func TestVerifyUnsynced(t *testing.T) {
 	priv := newKey(t)
-	kr, err := parseKeyring([]string{PublicKeyString(priv.Public().(ed25519.PublicKey))})
+	kr, err := parseKeyring("trusted_keys", []string{PublicKeyString(priv.Public().(ed25519.PublicKey))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func signed(t testing.TB, priv ed25519.PrivateKey, c Command) []byte {
 
 func TestVerify(t *testing.T) {
 	priv, other := newKey(t), newKey(t)
-	kr, err := parseKeyring([]string{PublicKeyString(priv.Public().(ed25519.PublicKey))})
+	kr, err := parseKeyring("trusted_keys", []string{PublicKeyString(priv.Public().(ed25519.PublicKey))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,6 +69,9 @@ type Config struct {
 	// TrustedKeys are the Ed25519 public keys whose commands are obeyed,
 	// each "ed25519:<base64>" as `hazgate keygen` writes them.
 	TrustedKeys []string
+	// RegistryKeys are the Ed25519 public keys whose registry data is
+	// applied (signedregistry.go). None: registry data is taken unsigned.
+	RegistryKeys []string
 	// NonceFile keeps the nonces of accepted commands across restarts.
 	// Required when TrustedKeys is not empty.
 	NonceFile string

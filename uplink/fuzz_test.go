@@ -33,7 +33,7 @@ func FuzzVerify(f *testing.F) {
 	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 	pub := priv.Public().(ed25519.PublicKey)
 	_, stranger, _ := ed25519.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{9}, ed25519.SeedSize)))
-	kr, err := parseKeyring([]string{PublicKeyString(pub)})
+	kr, err := parseKeyring("trusted_keys", []string{PublicKeyString(pub)})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -11,6 +11,7 @@ type inboxKind int
 const (
 	inboxCommand inboxKind = iota
 	inboxRegistry
+	inboxPark  // a sibling gate's passage or presence view (park.go)
 	inboxStray // on no topic the uplink subscribed to: logged and dropped
 )
 
@@ -83,6 +84,9 @@ func (u *Uplink) handleBatch(ctx context.Context) {
 	if n := dropped[inboxCommand]; n > 0 {
 		u.refused(ctx, "", &RefusedError{Reason: RefuseOverload, Detail: "commands arrived faster than they could be handled"}, n)
 	}
+	if n := dropped[inboxPark]; n > 0 {
+		u.log.Error("sibling gates' passages dropped: inbox full (they come back with their presence views)", "n", n)
+	}
 	if dropped[inboxRegistry] > 0 {
 		u.log.Error("registry messages dropped: inbox full", "n", dropped[inboxRegistry])
 		u.registry.lost("inbox_full")
@@ -101,6 +105,8 @@ func (u *Uplink) handleBatch(ctx context.Context) {
 			if u.registryMessageAdmitted(m) {
 				u.registry.handle(ctx, m)
 			}
+		case inboxPark:
+			u.handlePark(ctx, m)
 		}
 	}
 }

@@ -42,6 +42,9 @@ type SnapshotChunk struct {
 	Chunks  int64  `json:"chunks"` // >= 1 (int64: a claim is bounded before use, on 32-bit gates too)
 	SHA256  string `json:"sha256"` // hex SHA-256 of the whole snapshot JSON
 	Data    string `json:"data"`   // standard base64 of this chunk's bytes
+	// Manifest is the platform's signed Manifest of the whole snapshot
+	// (signedregistry.go); required when registry keys are configured.
+	Manifest *Envelope `json:"manifest,omitempty"`
 }
 
 // Delta is a registry delta message.
@@ -90,6 +93,9 @@ type registrySync struct {
 	lastReq  time.Time // real time of the last request sent
 	lastWhy  string    // its reason
 	reqEvery time.Duration
+	// keys are the registry keys (Config.RegistryKeys); nil when none
+	// are configured and unsigned data is taken.
+	keys *keyring
 }
 
 type assembly struct {
@@ -268,10 +274,10 @@ func decodeStrict(data []byte, v any) error {
 // gate holds; otherwise it asks for a snapshot.
 func (r *registrySync) delta(ctx context.Context, data []byte) error {
 	u := r.u
-	var d Delta
-	if err := decodeStrict(data, &d); err != nil {
+	d, err := r.openDelta(data)
+	if err != nil {
 		r.request("invalid")
-		return r.refuse(ctx, "registry delta", fmt.Errorf("not a registry delta: %w", err))
+		return r.refuse(ctx, "registry delta", err)
 	}
 	m, err := u.st.RegistryMeta(ctx)
 	if err != nil {
@@ -328,6 +334,9 @@ func (r *registrySync) chunk(ctx context.Context, data []byte) error {
 		return r.refuse(ctx, what, errors.New("sha256: not 64 hex digits"))
 	case base64.StdEncoding.DecodedLen(len(c.Data)) > maxBytes:
 		return r.refuse(ctx, what, fmt.Errorf("data: more than registry_max_bytes (%d bytes)", maxBytes))
+	}
+	if err := r.checkManifest(&c); err != nil {
+		return r.refuse(ctx, what, err)
 	}
 	part, err := base64.StdEncoding.DecodeString(c.Data)
 	if err != nil {

@@ -94,6 +94,8 @@ func (s *session) run(ctx context.Context) time.Duration {
 	s.subscribe(ctx, &wg)
 	wg.Add(1)
 	go func() { defer wg.Done(); u.statusLoop(ctx, s) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); u.presenceLoop(ctx, s) }()
 	u.registry.connected()
 	s.drain(ctx)
 	wg.Wait()
@@ -230,10 +232,12 @@ func (s *session) subscribe(ctx context.Context, wg *sync.WaitGroup) {
 		regs[topic] = 1
 	}
 	tok2 := s.cli.SubscribeMultiple(regs, handler(inboxRegistry))
+	passages, presence := u.parkTopics()
+	tok3 := s.cli.SubscribeMultiple(map[string]byte{passages: 1, presence: 1}, handler(inboxPark))
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for _, t := range []mqtt.Token{tok, tok2} {
+		for _, t := range []mqtt.Token{tok, tok2, tok3} {
 			if err := s.wait(ctx, t); err != nil {
 				if !s.isLost() && ctx.Err() == nil {
 					u.log.Error("mqtt subscribe failed", "err", err)

@@ -26,9 +26,12 @@ type StatusReport struct {
 	Devices  []health.Device `json:"devices"`
 	Outbox   OutboxStatus    `json:"outbox"`
 	Registry RegistryStatus  `json:"registry"`
-	Software Software        `json:"software"`
-	Audit    AuditHead       `json:"audit"`
-	Uplink   ConnState       `json:"uplink"`
+	// Presence is who is inside the park, as this gate knows it
+	// (park.go).
+	Presence *ParkStatus `json:"presence,omitempty"`
+	Software Software    `json:"software"`
+	Audit    AuditHead   `json:"audit"`
+	Uplink   ConnState   `json:"uplink"`
 	// Alarms are the alarms still on (raised and not yet cleared), oldest
 	// first: their cleared events will carry these ids.
 	Alarms []ActiveAlarm `json:"alarms"`
@@ -88,6 +91,9 @@ type RegistryStatus struct {
 	Version   int64  `json:"version"`
 	SyncedAt  string `json:"synced_at,omitempty"`  // as the registry says
 	AppliedAt string `json:"applied_at,omitempty"` // when this gate last applied an update from MQTT
+	// Signed: only registry data signed by a registry key is applied
+	// (mqtt.registry_keys); false: unsigned data is taken.
+	Signed bool `json:"signed"`
 }
 
 // Software is the running build.
@@ -153,6 +159,8 @@ func (u *Uplink) status(ctx context.Context) StatusReport {
 			rep.Outbox.OldestS = roundS(now.Sub(oldest))
 		}
 	}
+	rep.Registry.Signed = u.registry.keys != nil
+	rep.Presence = u.parkStatus(ctx)
 	if m, err := u.st.RegistryMeta(ctx); err == nil {
 		rep.Registry.Version = m.Version
 		if !m.SyncedAt.IsZero() {

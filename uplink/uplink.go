@@ -87,6 +87,9 @@ type Deps struct {
 	// nonce alone while it is not, and the status carries it. Nil: the
 	// clock is taken to be right and the status has no clock section.
 	ClockState func() clock.State
+	// ParkChanged, when set, is called when a sibling gate's passages
+	// changed who is inside the park (the overstay watch looks again).
+	ParkChanged func()
 }
 
 // Uplink is the gate's MQTT link. Create it with New, run it with Run.
@@ -100,9 +103,10 @@ type Uplink struct {
 	keys  *keyring
 	nonce *nonceCache
 
-	kick      chan struct{} // new outbox rows: drain now
-	statusDue chan struct{} // status changed: republish soon
-	started   time.Time
+	kick        chan struct{} // new outbox rows: drain now
+	statusDue   chan struct{} // status changed: republish soon
+	presenceDue chan struct{} // a record may have changed the presence view
+	started     time.Time
 
 	inbox    *inbox // commands and registry messages, off the paho goroutine
 	registry *registrySync
@@ -159,9 +163,15 @@ func New(cfg Config, st *store.Store, deps Deps) (*Uplink, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := parseKeyring(cfg.TrustedKeys)
+	keys, err := parseKeyring("trusted_keys", cfg.TrustedKeys)
 	if err != nil {
 		return nil, err
+	}
+	var regKeys *keyring
+	if len(cfg.RegistryKeys) > 0 {
+		if regKeys, err = parseKeyring("registry_keys", cfg.RegistryKeys); err != nil {
+			return nil, err
+		}
 	}
 	u := &Uplink{
 		cfg: cfg, st: st, deps: deps, clk: deps.Clock, tls: tf, keys: keys,
@@ -169,6 +179,7 @@ func New(cfg Config, st *store.Store, deps Deps) (*Uplink, error) {
 		kick:           make(chan struct{}, 1),
 		marked:         make(chan struct{}, 1),
 		statusDue:      make(chan struct{}, 1),
+		presenceDue:    make(chan struct{}, 1),
 		connChanged:    make(chan struct{}, 1),
 		connLog:        newLogLimiter(time.Minute),
 		inbox:          newInbox(cfg.InboxSize),
@@ -192,6 +203,10 @@ func New(cfg Config, st *store.Store, deps Deps) (*Uplink, error) {
 		}
 	}
 	u.registry = newRegistrySync(u)
+	u.registry.keys = regKeys
+	if regKeys == nil {
+		u.log.Warn("no registry keys configured (mqtt.registry_keys): registry data from MQTT is applied unsigned; anyone who may publish on the registry topic can change it")
+	}
 	u.marks = newMarker(u)
 	return u, nil
 }
@@ -199,9 +214,11 @@ func New(cfg Config, st *store.Store, deps Deps) (*Uplink, error) {
 // Kick tells the uplink that new rows are in the outbox, so that it sends
 // them now rather than at its next poll. It never blocks.
 func (u *Uplink) Kick() {
-	select {
-	case u.kick <- struct{}{}:
-	default:
+	for _, c := range []chan struct{}{u.kick, u.presenceDue} {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -59,13 +60,9 @@ func cmdCommand(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := uplink.CheckCommand(&c, *maxTTL); err != nil {
 		return usageError{signRefusal(err, *maxTTL)}
 	}
-	data, err := os.ReadFile(*keyFile)
+	priv, err := loadPrivateKey(*keyFile)
 	if err != nil {
 		return err
-	}
-	priv, err := uplink.ParsePrivateKey(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *keyFile, err)
 	}
 	env, err := uplink.Sign(priv, c)
 	if err != nil {
@@ -96,4 +93,17 @@ func signRefusal(err error, maxTTL time.Duration) string {
 		}
 	}
 	return re.Detail
+}
+
+// loadPrivateKey reads a private key file that hazgate keygen wrote.
+func loadPrivateKey(file string) (ed25519.PrivateKey, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	priv, err := uplink.ParsePrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return priv, nil
 }

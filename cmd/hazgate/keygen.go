@@ -15,7 +15,7 @@ import (
 
 // cmdKeygen writes an Ed25519 key pair for signing remote commands:
 // PREFIX.key (PKCS #8 PEM, mode 0600) stays with the safety office;
-// PREFIX.pub holds the public key as mqtt.trusted_keys takes it.
+// PREFIX.pub holds the public key as mqtt.trusted_keys and mqtt.registry_keys take it.
 func cmdKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -51,7 +51,7 @@ func cmdKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err := writeNew(pubFile, []byte(line+"\n"), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "private key: %s (keep it with the safety office)\npublic key:  %s\n\nadd to each gate's configuration:\n  mqtt:\n    trusted_keys: [\"%s\"]\n", keyFile, pubFile, line)
+	fmt.Fprintf(stdout, "private key: %s (keep it with the safety office)\npublic key:  %s\n\nadd to each gate's configuration, for a key that signs commands (hazgate cmd sign):\n  mqtt:\n    trusted_keys: [\"%s\"]\nor for a key that signs registry data (hazgate registry sign):\n  mqtt:\n    registry_keys: [\"%s\"]\n", keyFile, pubFile, line, line)
 	return nil
 }
 

@@ -17,8 +17,11 @@ import (
 const importMemoryLimit = 128 << 20
 
 func cmdRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "sign" {
+		return cmdRegistrySign(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "import" {
-		return usageError{"usage: hazgate registry import FILE -db FILE [-force]"}
+		return usageError{"usage: hazgate registry import FILE -db FILE [-force]\n       " + strings.TrimPrefix(registrySignUse, "usage: ")}
 	}
 	fs := flag.NewFlagSet("registry import", flag.ContinueOnError)
 	fs.SetOutput(stderr)

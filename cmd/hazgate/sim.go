@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
@@ -26,6 +27,7 @@ import (
 	"github.com/hazgate/hazgate/sim"
 	"github.com/hazgate/hazgate/store"
 	"github.com/hazgate/hazgate/strictyaml"
+	"github.com/hazgate/hazgate/uplink"
 	"github.com/hazgate/hazgate/uplink/broker"
 )
 
@@ -101,7 +103,14 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer parts.do("closing the database", func() { st.Close() })
 	// MQTT: an embedded broker on loopback unless -broker names one.
 	mqttURL := *brokerURL
+	// On the embedded broker the simulator is the platform too: it signs
+	// its registry data with a key of its own, the only one the gate
+	// trusts (docs/uplink.md "Signed registry data").
+	var registryKey ed25519.PrivateKey
 	if mqttURL == "" {
+		if _, registryKey, err = ed25519.GenerateKey(nil); err != nil {
+			return err
+		}
 		b, err := broker.Start(ctx, "127.0.0.1:0")
 		if err != nil {
 			return err
@@ -114,7 +123,7 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// restart of the simulator only with -db).
 	done := parts.start("starting the simulated gate")
 	eng, err := sim.New(ctx, sc, sim.Options{Speed: speed.v, Store: st, Clock: clk, Progress: stdout, Log: log,
-		Park: simPark, Gate: simGate, Broker: mqttURL, ClientID: "hazgate-sim-" + fmt.Sprint(os.Getpid())})
+		Park: simPark, Gate: simGate, Broker: mqttURL, ClientID: "hazgate-sim-" + fmt.Sprint(os.Getpid()), RegistryKey: registryKey})
 	done()
 	if err != nil {
 		return err
@@ -129,6 +138,11 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	root := "hazgate/" + simPark + "/" + simGate
 	fmt.Fprintf(stdout, "hazgate sim: %s (%d vehicles on %v, speed %s)\n", sc.Name, len(sc.Arrivals), sc.Lanes(), speedString(speed.v))
 	fmt.Fprintf(stdout, "MQTT feed: %s under %s/ — watch it with:\n  %s\n", mqttURL, root, subLine(mqttURL, root))
+	if registryKey != nil {
+		m, _ := st.RegistryMeta(ctx)
+		fmt.Fprintf(stdout, "registry: version %d, its sync signed by the simulator's platform key %s (the only registry key the gate trusts)\n",
+			m.Version, uplink.PublicKeyString(registryKey.Public().(ed25519.PublicKey)))
+	}
 	if demo && *kioskAddr == "" {
 		*kioskAddr = "127.0.0.1:8080"
 	}

@@ -5,6 +5,7 @@
 import { t, msg, list, paren, language } from './i18n.js';
 import { h, api, fmtDateTime } from './util.js';
 import { facePanel } from './faces.js';
+import { plateMarks, plateLine, platePanel } from './plates.js';
 
 const fields = [
   ['plate', 'plate'], ['id_number', 'idNumber'], ['waybill', 'waybill'],
@@ -133,7 +134,7 @@ function detail(d) {
   const steps = Object.entries(d.timings_s).sort((a, b) => a[1] - b[1]);
   const nodes = [
     h('p', {}, h('a', { href: '#/history/', class: 'back' }, '← ' + t('back'))),
-    h('h1', {}, t('inspection') + ' ', h('span', { class: 'plate' }, d.plate || '—'), ' ',
+    h('h1', {}, t('inspection') + ' ', h('span', { class: 'plate' }, d.plate || '—'), ' ', ...plateMarks(d), ' ',
       h('span', { class: 'verdict-tag verdict-' + d.verdict }, t('verdict.' + d.verdict)), ' ', outcomeTag(d)),
     h('p', { id: 'outcome', class: 'outcome-line outcome-' + d.outcome }, d.decision ? msg(d.decision.text) : msg(d.outcome_text)),
     d.verdict_reasons.length ? h('ul', { class: 'verdict-reasons' }, d.verdict_reasons.map((r) => h('li', {}, msg(r)))) : null,
@@ -143,6 +144,7 @@ function detail(d) {
       row(t('lane'), d.lane + paren(t('direction.' + d.direction))),
       row(t('plate'), d.plate || '—'),
       row(t('trailer'), d.trailer || '—'),
+      row(t('plateSeen'), h('span', { id: 'plate-seen' }, plateLine(d))),
       personRow(t('driver'), d.driver),
       personRow(t('escort'), d.escort),
       row(t('waybill'), d.waybill || '—'),
@@ -150,6 +152,8 @@ function detail(d) {
       row(t('decided'), fmtDateTime(d.decided_at) + (d.deadline_exceeded ? ' · ' + t('deadlineExceeded') : '')),
       row(t('decidedBy'), actor(d.decided_by)),
       row(t('timings'), h('span', { id: 'timings' }, steps.map(([k, v]) => t('step.' + k) + ' ' + v.toFixed(1) + ' ' + t('seconds')).join(' · '))))),
+    h('h2', {}, t('platePictures')),
+    platePanel(d.id),
     h('h2', {}, t('faceCompare')),
     facePanel(d.id, [['driver', d.driver, t('driver')], ['escort', d.escort, t('escort')]], false),
     h('h2', {}, t('checks')),

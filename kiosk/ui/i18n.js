@@ -17,6 +17,8 @@ const zh = {
   'phase.idle': '空闲', 'phase.collecting': '采集证据', 'phase.deciding': '核查中',
   'phase.held': '等待处理', 'phase.open': '放行通过中', 'phase.refused': '已拒绝放行',
   lastVehicle: '上一辆车', noVehicle: '无车辆',
+  parkInside: '园区内危化品车辆', vehicles: '辆', parkEmpty: '园区内暂无车辆', parkMore: '另有车辆未列出：',
+  since: '入园时间', stay: '已停留', gateLane: '入园道口',
   plate: '车牌', trailer: '挂车', unconfirmed: '识别未确认',
   driver: '驾驶员', escort: '押运员', waybill: '电子运单', notPresented: '未刷卡', notScanned: '未扫描',
   idNo: '证件号', face: '人脸比对', faceWaiting: '比对中…', faceNone: '无结果',
@@ -26,7 +28,7 @@ const zh = {
   'state.waiting': '… 等待证据', 'state.ready': '○ 证据齐全', 'state.running': '⟳ 核查中',
   waitingFor: '等待：',
   'missing.plate': '车牌', 'missing.driver_card': '驾驶员身份证', 'missing.driver_face': '驾驶员人脸',
-  'missing.escort_card': '押运员身份证', 'missing.escort_face': '押运员人脸', 'missing.waybill': '电子运单',
+  'missing.escort_card': '押运员身份证', 'missing.escort_face': '押运员人脸', 'missing.waybill': '电子运单', 'missing.weight': '地磅称重',
   'check.vehicle_documents': '车辆证件', 'check.personnel_qualification': '人员资格',
   'check.inspection_validity': '检验有效期', 'check.waybill_consistency': '运单一致',
   'check.tank_media': '罐体适装介质', 'check.identity': '人证核验', 'check.park_rules': '园区规定',
@@ -62,7 +64,7 @@ const zh = {
   'direction.in': '入场', 'direction.out': '出场', hash: '校验值', yes: '是', no: '否',
   'actor.system': '系统自动', 'actor.operator': '操作员', 'actor.remote': '安全管理中心',
   'step.plate': '车牌识别', 'step.driver_card': '驾驶员刷卡', 'step.driver_face': '驾驶员人脸比对',
-  'step.escort_card': '押运员刷卡', 'step.escort_face': '押运员人脸比对', 'step.waybill': '运单扫描', 'step.decided': '判定',
+  'step.escort_card': '押运员刷卡', 'step.escort_face': '押运员人脸比对', 'step.waybill': '运单扫描', 'step.weight': '地磅称重', 'step.decided': '判定',
   'audit.inspection.decided': '系统判定', 'audit.kiosk.release': '在终端放行', 'audit.kiosk.refuse': '在终端拒绝放行',
   'audit.decision.release': '记录放行决定', 'audit.decision.refuse': '记录拒绝放行决定', 'audit.passage.recorded': '记录通行',
   'audit.alarm.raised': '报警', 'audit.media.purged': '清除过期图像',
@@ -101,6 +103,8 @@ const en = {
   'phase.idle': 'Idle', 'phase.collecting': 'Collecting evidence', 'phase.deciding': 'Checking',
   'phase.held': 'Waiting for operator', 'phase.open': 'Passing through', 'phase.refused': 'Refused',
   lastVehicle: 'Last vehicle', noVehicle: 'No vehicle',
+  parkInside: 'Hazmat vehicles inside the park:', vehicles: '', parkEmpty: 'No vehicle inside the park', parkMore: 'More not listed: ',
+  since: 'Entered', stay: 'Inside for', gateLane: 'Came in at',
   plate: 'Plate', trailer: 'Trailer', unconfirmed: 'Read not confirmed',
   driver: 'Driver', escort: 'Escort', waybill: 'Waybill', notPresented: 'No card yet', notScanned: 'Not scanned',
   idNo: 'ID', face: 'Face match', faceWaiting: 'matching…', faceNone: 'no score',
@@ -110,7 +114,7 @@ const en = {
   'state.waiting': '… Waiting', 'state.ready': '○ Ready', 'state.running': '⟳ Checking',
   waitingFor: 'Waiting for: ',
   'missing.plate': 'plate', 'missing.driver_card': "driver's card", 'missing.driver_face': "driver's face",
-  'missing.escort_card': "escort's card", 'missing.escort_face': "escort's face", 'missing.waybill': 'waybill',
+  'missing.escort_card': "escort's card", 'missing.escort_face': "escort's face", 'missing.waybill': 'waybill', 'missing.weight': 'weighbridge weight',
   'check.vehicle_documents': 'Vehicle documents', 'check.personnel_qualification': 'Personnel qualification',
   'check.inspection_validity': 'Inspection validity', 'check.waybill_consistency': 'Waybill consistency',
   'check.tank_media': 'Tank media', 'check.identity': 'Identity', 'check.park_rules': 'Park rules',
@@ -142,7 +146,7 @@ const en = {
   'direction.in': 'entry', 'direction.out': 'exit', hash: 'Hash', yes: 'yes', no: 'no',
   'actor.system': 'System', 'actor.operator': 'Operator', 'actor.remote': 'Safety office',
   'step.plate': 'Plate read', 'step.driver_card': "Driver's card", 'step.driver_face': "Driver's face match",
-  'step.escort_card': "Escort's card", 'step.escort_face': "Escort's face match", 'step.waybill': 'Waybill scanned', 'step.decided': 'Decided',
+  'step.escort_card': "Escort's card", 'step.escort_face': "Escort's face match", 'step.waybill': 'Waybill scanned', 'step.weight': 'Weighed', 'step.decided': 'Decided',
   'audit.inspection.decided': 'Decided by the system', 'audit.kiosk.release': 'Released at the kiosk', 'audit.kiosk.refuse': 'Refused at the kiosk',
   'audit.decision.release': 'Release recorded', 'audit.decision.refuse': 'Refusal recorded', 'audit.passage.recorded': 'Passage recorded',
   'audit.alarm.raised': 'Alarm raised', 'audit.media.purged': 'Old images purged',
@@ -200,22 +204,42 @@ Object.assign(en, {
   'ago.hour': '{n} hour ago', 'ago.hours': '{n} hours ago', 'ago.day': '{n} day ago', 'ago.days': '{n} days ago',
 });
 
+// The driver-facing devices (docs/devices.md "Voice board", "Outdoor display").
+Object.assign(zh, { 'hkind.voice': '语音播报器', 'hkind.display': '室外显示屏' });
+Object.assign(en, { 'hkind.voice': 'Voice board', 'hkind.display': 'Outdoor display' });
+
 // The face comparison by eye (faces.js): issue 18.
 Object.assign(zh, {
   faceCompare: '人证对比', faceLive: '现场抓拍', faceCard: '身份证照片', faceNoImage: '无图像',
   facesLoading: '正在读取人脸图像…', facesNone: '本次核查没有保存人脸图像',
   facesPurged: '人脸图像已按保留期限清除', 'sex.M': '男', 'sex.F': '女', born: '{y}年生',
+  // plate camera (plates.js)
+  plateSeen: '车牌识别', placardSeen: '危险品标志', placardNotSeen: '未见危险品标志',
+  'plateColor.blue': '蓝牌', 'plateColor.yellow': '黄牌', 'plateColor.black': '黑牌', 'plateColor.white': '白牌',
+  'plateColor.green': '绿牌', 'plateColor.yellow_green': '黄绿牌',
+  platePictures: '车牌识别图片', 'platePicture.plate': '车牌特写', 'platePicture.plate_scene': '车辆全景',
+  platePicturesLoading: '正在读取车牌图片…', platePicturesNone: '本次核查没有保存车牌图片',
+  platePicturesPurged: '车牌图片已按保留期限清除', 'audit.plate_picture.viewed': '查看车牌图片',
   'audit.face.viewed': '查看人脸图像', 'field.image': '图像',
   'image.face_driver': '驾驶员现场抓拍', 'image.card_driver': '驾驶员身份证照片',
   'image.face_escort': '押运员现场抓拍', 'image.card_escort': '押运员身份证照片',
+  'image.plate': '车牌特写', 'image.plate_scene': '车辆全景',
 });
 Object.assign(en, {
   faceCompare: 'Face against ID card', faceLive: 'Live snapshot', faceCard: 'ID card photo', faceNoImage: 'No image',
   facesLoading: 'Reading the face images…', facesNone: 'No face images were kept for this inspection',
   facesPurged: 'The face images were purged after the retention period', 'sex.M': 'male', 'sex.F': 'female', born: 'born {y}',
+  // plate camera (plates.js)
+  plateSeen: 'Plate camera', placardSeen: 'Danger placard', placardNotSeen: 'No danger placard seen',
+  'plateColor.blue': 'Blue plate', 'plateColor.yellow': 'Yellow plate', 'plateColor.black': 'Black plate', 'plateColor.white': 'White plate',
+  'plateColor.green': 'Green plate', 'plateColor.yellow_green': 'Yellow-green plate',
+  platePictures: 'Plate camera pictures', 'platePicture.plate': 'Plate close-up', 'platePicture.plate_scene': 'Vehicle scene',
+  platePicturesLoading: 'Reading the plate pictures…', platePicturesNone: 'No plate pictures were kept for this inspection',
+  platePicturesPurged: 'The plate pictures were purged after the retention period', 'audit.plate_picture.viewed': 'Plate picture viewed',
   'audit.face.viewed': 'Face image viewed', 'field.image': 'Image',
   'image.face_driver': "driver's live snapshot", 'image.card_driver': "driver's ID card photo",
   'image.face_escort': "escort's live snapshot", 'image.card_escort': "escort's ID card photo",
+  'image.plate': 'plate close-up', 'image.plate_scene': 'vehicle scene',
 });
 
 const dicts = { zh, en };

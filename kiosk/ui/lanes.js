@@ -4,8 +4,9 @@
 // rebuilt only when what may be decided changes.
 
 import { t, msg, list, paren } from './i18n.js';
-import { h, api, session, fmtCountdown, fmtAge } from './util.js';
+import { h, api, session, fmtCountdown, fmtAge, fmtDateTime } from './util.js';
 import { facePanel } from './faces.js';
+import { plateMarks } from './plates.js';
 
 const views = new Map();   // lane -> latest view from the server
 const panels = new Map();  // lane -> {root, info, faces, actions, key, facesKey}
@@ -47,13 +48,38 @@ export function lanesPage() {
   }).catch(() => { /* the stream fills the lanes */ });
   const timer = setInterval(tick, 250);
   const mine = grid;
-  const page = h('div', {}, warning, grid);
+  const park = h('div', { class: 'park', id: 'park' });
+  const refreshPark = () => parkBar(park);
+  refreshPark();
+  const parkTimer = setInterval(refreshPark, 10000);
+  const page = h('div', {}, warning, park, grid);
   // The clean-up runs after the next page is built: it forgets only its
   // own grid.
   return [page, () => {
     clearInterval(timer);
+    clearInterval(parkTimer);
     if (grid === mine) { grid = null; panels.clear(); }
   }];
+}
+
+/** Fills the park bar: how many vehicles are inside the park, and which
+ *  (docs/uplink.md, "Who is inside the park"). */
+function parkBar(el) {
+  api('/park').then((p) => {
+    const rows = p.vehicles.map((v) => h('tr', {},
+      h('td', { class: 'plate' }, v.plate),
+      h('td', {}, fmtDateTime(v.since)),
+      h('td', {}, fmtAge((Date.now() + offset - Date.parse(v.since)) / 1000)),
+      h('td', {}, v.gate + ' ' + v.lane)));
+    const more = p.inside > p.vehicles.length ? h('p', {}, t('parkMore') + (p.inside - p.vehicles.length)) : null;
+    const open = !!el.querySelector('details[open]');
+    el.replaceChildren(h('details', { open },
+      h('summary', {}, h('span', { class: 'label' }, t('parkInside')), h('strong', { class: 'park-count' }, String(p.inside)), t('vehicles') ? ' ' + t('vehicles') : null),
+      p.inside ? h('table', { class: 'park-list' },
+        h('thead', {}, h('tr', {}, h('th', {}, t('plate')), h('th', {}, t('since')), h('th', {}, t('stay')), h('th', {}, t('gateLane')))),
+        h('tbody', {}, ...rows)) : h('p', {}, t('parkEmpty')),
+      more));
+  }).catch(() => { el.replaceChildren(); });
 }
 
 /** Updates the countdowns. */
@@ -124,6 +150,7 @@ function info(v) {
     out.push(h('div', { class: 'plates' },
       h('span', { class: 'plate' }, v.plate || '— — —'),
       v.trailer ? h('span', { class: 'trailer' }, t('trailer') + ' ' + v.trailer) : null,
+      ...plateMarks(v),
       v.plate_unconfirmed ? h('span', { class: 'unconfirmed' }, '⚠ ' + t('unconfirmed')) : null));
     if (!v.exit) {
       out.push(h('div', { class: 'people' }, person(t('driver'), v.driver), person(t('escort'), v.escort)));

@@ -152,6 +152,16 @@ func Cases() []Case {
 			v.RatedLoadKg = math.Inf(1)
 			s.Vehicles = append(s.Vehicles, v)
 		}, Delta: "-"}, // JSON cannot carry it: json.Marshal fails
+		Case{Name: "plate colour not a GA 36 colour", Field: "vehicles[%d].plate_color", Add: func(s *registry.Snapshot) {
+			v := Vehicle("浙B20003")
+			v.PlateColor = "pink"
+			s.Vehicles = append(s.Vehicles, v)
+		}},
+		Case{Name: "curb weight negative", Field: "vehicles[%d].curb_weight_kg", Add: func(s *registry.Snapshot) {
+			v := Vehicle("浙B20003")
+			v.CurbWeightKg = -1
+			s.Vehicles = append(s.Vehicles, v)
+		}},
 		Case{Name: "version 2^63-1", Field: "version", Version: math.MaxInt64},
 		Case{Name: "version negative", Field: "version", Version: -5},
 		Case{Name: "version not above the held one", Field: "version", Version: HeldVersion,
