@@ -63,12 +63,14 @@ cross:
 bench:
 	$(GO) test -run '^$$' -bench 'DecisionLatency' -benchtime 2000x -count 3 ./record/
 	$(GO) test -run '^$$' -bench 'DurableCommit|CommitInspection|Lookup' -benchtime 2000x -count 1 ./store/
+	$(GO) test -run '^$$' -bench 'DecisionDuringPurge' -benchtime 2000x -count 2 ./store/
 	$(GO) test -run '^$$' -bench 'RegistryMemory' -benchtime 1x -count 1 -v ./store/ | grep -E 'MiB|Benchmark'
 	$(GO) test -run '^$$' -bench CardRead -benchtime 30x -count 3 ./sim/simreader/
 	$(GO) test -run '^$$' -bench 'UplinkThroughput' -benchtime 20000x -count 3 ./uplink/
 	$(GO) test -run '^$$' -bench 'BacklogDrain' -benchtime 1x -count 3 ./uplink/
 	$(GO) test -run '^$$' -bench 'BridgeLoss' -benchtime 2000x -count 1 ./uplink/
-	$(GO) test -run '^$$' -bench 'InspectionTime' -benchtime 1x -count 3 ./sim/
+	$(GO) test -run '^$$' -bench 'InspectionTime$$' -benchtime 1x -count 3 ./sim/
+	$(GO) test -run '^$$' -bench 'InspectionTimeWaybillLookup' -benchtime 1x -count 3 ./sim/
 	$(GO) test -run '^$$' -bench 'Footprint' -benchtime 1x -count 3 ./cmd/hazgate/
 	$(GO) test -run '^$$' -bench 'RegistrySnapshotRSS' -benchtime 1x -count 3 ./uplink/
 	$(GO) test -run '^$$' -bench 'RegistryImportRSS' -benchtime 1x -count 3 ./cmd/hazgate/

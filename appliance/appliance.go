@@ -1,7 +1,8 @@
 // Package appliance is `hazgate run`: the store, the gate assembled (package
 // gate) with the real devices of the configuration, the kiosk and the HTTP
-// endpoints in front of it, and the hourly purge. It also puts the kiosk in
-// front of any assembled gate (NewKiosk), for the simulator too.
+// endpoints in front of it, the hourly retention purge and the disk watch.
+// It also puts the kiosk in front of any assembled gate (NewKiosk), for the
+// simulator too.
 //
 // A device that cannot be opened puts its lane in fault (the barrier stays
 // closed, a device_fault alarm is recorded) and is retried, while the other
@@ -160,7 +161,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 		})
 	}
 	run("the gate (lanes and MQTT uplink)", func() { gateErr = a.gate.Run(ctx) })
-	run("the purge of face images", func() { a.purge(ctx) })
+	run("the retention purge", func() { a.retain(ctx) })
 	run("the watch on the gate's alarm conditions", func() { a.watchConditions(ctx) })
 	run("the probes of the cameras and the face-match service", func() { a.probeServices(ctx) })
 	ln, err := net.Listen("tcp", a.cfg.Kiosk.Listen)
@@ -188,18 +189,4 @@ func (a *Appliance) Run(ctx context.Context) error {
 	a.log.Info("hazgate stopping: barriers to their fail-secure position, uplink offline, store closed")
 	wg.Wait()
 	return gateErr
-}
-
-// purge deletes face images past the retention setting, hourly.
-func (a *Appliance) purge(ctx context.Context) {
-	for {
-		if n, err := a.st.PurgeMedia(ctx, a.clk.Now().Add(-a.cfg.Retention.D())); err != nil {
-			a.log.Error("purging face images failed", "err", err)
-		} else if n > 0 {
-			a.log.Info("purged face images past retention", "n", n)
-		}
-		if !clock.Sleep(ctx, a.clk, time.Hour) {
-			return
-		}
-	}
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/clock"
-	"github.com/hazgate/hazgate/kiosk"
 	"github.com/hazgate/hazgate/record"
 )
 
@@ -15,7 +14,6 @@ import (
 const (
 	conditionEvery   = 5 * time.Second  // how often they are looked at
 	brokerDownAfter  = 60 * time.Second // a broker away this long is down (a reconnect is not)
-	diskLowFraction  = 0.02             // free space below this share of the disk is low
 	keyBrokerDown    = record.AlarmBrokerDown
 	keyRegistryStale = record.AlarmRegistryStale
 	keyDiskLow       = record.AlarmDiskLow
@@ -69,11 +67,8 @@ func (a *Appliance) checkConditions(ctx context.Context) {
 			text:    record.Text{ZH: fmt.Sprintf("闸口已被 %s 封锁：道闸不会为任何车辆开启", ld.By), EN: fmt.Sprintf("The gate was locked down by %s: no barrier opens for a vehicle", ld.By)},
 			cleared: record.Text{ZH: "闸口封锁已解除", EN: "The lock-down was lifted"}})
 	}
-	if d, err := kiosk.DiskAt(a.disk).Disk(); err == nil && d.Total > 0 {
-		low := float64(d.Free) < diskLowFraction*float64(d.Total)
-		cs = append(cs, condition{key: keyDiskLow, on: low, code: "disk_low",
-			text:    record.Text{ZH: fmt.Sprintf("数据库所在磁盘剩余空间不足：%d MB", d.Free>>20), EN: fmt.Sprintf("The database's disk is nearly full: %d MB free", d.Free>>20)},
-			cleared: record.Text{ZH: "磁盘空间已恢复", EN: "The disk has room again"}})
+	if c, ok := a.diskCondition(); ok { // appliance/retention.go
+		cs = append(cs, c)
 	}
 	for _, c := range cs {
 		if c.on {

@@ -72,6 +72,13 @@ func run(ev Evidence, reg Registry, now time.Time, synced bool, p Params) Outcom
 			j.wb = &w
 			j.goods = w.Goods
 		}
+		// The waybill service's copy, when the lane looked it up, is
+		// judged instead of the registry's (checks/waybill.go).
+		if l := ev.lookedUp(); l != nil && l.Waybill != nil {
+			w := l.Waybill.Clone()
+			j.wb = &w
+			j.goods = w.Goods
+		}
 	}
 	stale := Stale(reg.Meta(), now, p.RegistryMaxAge)
 	out := Outcome{ClockSynced: &synced, Checks: []CheckResult{
@@ -320,9 +327,14 @@ func (j *judge) waybillConsistency() *judgement {
 	}
 	w := j.wb
 	if w == nil {
+		if l := j.ev.lookedUp(); l != nil && l.Unavailable {
+			jd.unsure(ReasonWaybillUnavailable, "waybill", j.ev.Waybill)
+			return jd
+		}
 		jd.fail(ReasonNotRegistered, "waybill", j.ev.Waybill)
 		return jd
 	}
+	waybillStatus(jd, w)
 	if !j.clockUnknown(jd) {
 		if !j.validFrom(w.ValidFrom) {
 			jd.fail(ReasonWaybillNotYetValid, "waybill", w.ValidFrom.String())
@@ -487,6 +499,9 @@ func (j *judge) parkRules() *judgement {
 	slices.Sort(carriers)
 	for _, c := range slices.Compact(carriers) {
 		listed(registry.BlacklistCarrier, c, "carrier")
+	}
+	if !j.appointmentUnknown(jd) {
+		j.appointment(jd)
 	}
 	if h := j.p.OpenHours; h != nil && !j.clockUnknown(jd) {
 		at := j.ev.Arrived

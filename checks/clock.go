@@ -68,3 +68,24 @@ func hasCertificate(rec registry.Person, role registry.Role) bool {
 	}
 	return false
 }
+
+// appointmentUnknown: with appointments required, whether the vehicle's
+// approved appointment cannot be judged because its window is compared
+// with a clock not known to be right; if so park_rules is unknown with
+// clock_unsynced. A vehicle with no approved appointment at all still
+// fails no_appointment (appointment).
+func (j *judge) appointmentUnknown(jd *judgement) bool {
+	if !j.unsynced || j.p.Appointments != AppointmentsRequired || j.ev.Plate == "" {
+		return false
+	}
+	ar, ok := j.reg.(AppointmentRegistry)
+	if !ok {
+		return false
+	}
+	for _, a := range ar.Appointments(j.ev.Plate) {
+		if a.Approved() {
+			return j.clockUnknown(jd)
+		}
+	}
+	return false
+}

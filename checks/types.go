@@ -135,6 +135,9 @@ type Evidence struct {
 	PlateColor string         `json:"plate_color,omitempty"`
 	Placard    *bool          `json:"placard,omitempty"`
 	Pictures   *PlatePictures `json:"-"`
+	// WaybillLookup is the waybill service's answer on Waybill (nil: the
+	// service is not used, the registry's copy is judged).
+	WaybillLookup *WaybillLookup `json:"waybill_lookup,omitempty"`
 	// DeadlineExceeded is set when the lane decided because its deadline
 	// passed rather than because the evidence was complete.
 	DeadlineExceeded bool `json:"deadline_exceeded,omitempty"`
@@ -176,6 +179,9 @@ type Params struct {
 	// WeightTolerance is how far, as a fraction of the waybill's total,
 	// the cargo a weighbridge weighed may be from it (0.05: 5 %).
 	WeightTolerance float64
+	// Appointments is AppointmentsOff (or empty), AppointmentsOptional or
+	// AppointmentsRequired (checks/appointments.go).
+	Appointments string
 }
 
 // Hours is a daily window in local time, in minutes after midnight. Until may

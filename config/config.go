@@ -59,10 +59,11 @@ type Config struct {
 	// with it, a pin the board does not have is refused. Left out: any
 	// pin name is taken, and the GPIO driver says at start which it cannot
 	// find.
-	Board          string   `yaml:"board,omitempty"`
-	Database       string   `yaml:"database"`
-	RegistryMaxAge Duration `yaml:"registry_max_age"`
-	Retention      Duration `yaml:"retention"`
+	Board          string    `yaml:"board,omitempty"`
+	Database       string    `yaml:"database"`
+	RegistryMaxAge Duration  `yaml:"registry_max_age"`
+	Retention      Retention `yaml:"retention"` // config/retention.go
+	Disk           Disk      `yaml:"disk"`
 	// Presence: who is inside the park (every gate of the park hears the
 	// others' passages).
 	Presence Presence `yaml:"presence"`
@@ -72,6 +73,7 @@ type Config struct {
 	FaultWindow Duration  `yaml:"fault_window"`
 	Checks      Checks    `yaml:"checks"`
 	FaceMatch   FaceMatch `yaml:"face_match"`
+	Waybill     Waybill   `yaml:"waybill"`
 	Lanes       []Lane    `yaml:"lanes"`
 	MQTT        MQTT      `yaml:"mqtt"`
 	Kiosk       Kiosk     `yaml:"kiosk"`
@@ -93,6 +95,8 @@ type Checks struct {
 	// WeightTolerance is how far the cargo a weighbridge weighed may be
 	// from the waybill's total, as a fraction of it (default 0.05).
 	WeightTolerance float64 `yaml:"weight_tolerance"`
+	// Appointments is off, optional or required (config/waybill.go).
+	Appointments string `yaml:"appointments"`
 }
 
 // FaceMatch is the park's face-match service.
@@ -199,6 +203,9 @@ type MQTT struct {
 	// RegistryTopic is where registry snapshots and deltas arrive
 	// (default hazgate/<park>/registry).
 	RegistryTopic string `yaml:"registry_topic"`
+	// ReplayKeep is how long events are kept after delivery for the
+	// platform's cmd/replay (default 7 days).
+	ReplayKeep Duration `yaml:"replay_keep"`
 }
 
 // Kiosk is the operator UI's HTTP server.
@@ -222,12 +229,14 @@ func Default() Config {
 		Database:       "/var/lib/hazgate/hazgate.db",
 		RegistryMaxAge: Duration(24 * time.Hour),
 		FaultWindow:    Duration(3 * time.Second),
-		Retention:      Duration(7 * 24 * time.Hour),
+		Retention:      Retention{Records: Age{Months: 24}, Faces: Age{D: 7 * 24 * time.Hour}},
+		Disk:           Disk{MinFree: 200 << 20},
 		Presence:       Presence{MaxStay: Duration(6 * time.Hour)},
 		Deadline:       Duration(120 * time.Second),
 		Checks:         Checks{FaceThreshold: 0.80, WeightTolerance: checks.DefaultWeightTolerance},
 		FaceMatch:      FaceMatch{Timeout: Duration(3 * time.Second)},
-		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute), WriteTimeout: Duration(10 * time.Second), InFlight: 32},
+		Waybill:        DefaultWaybill(),
+		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute), ReplayKeep: Duration(7 * 24 * time.Hour), WriteTimeout: Duration(10 * time.Second), InFlight: 32},
 		Kiosk:          Kiosk{Listen: ":8080"},
 		Log:            Log{Level: "info"},
 		Clock:          DefaultClock(),
@@ -322,7 +331,7 @@ func (c *Config) Location() *time.Location {
 
 // Params returns the checks' settings.
 func (c *Config) Params() checks.Params {
-	p := checks.Params{Location: c.Location(), FaceThreshold: c.Checks.FaceThreshold, RegistryMaxAge: c.RegistryMaxAge.D(), RequirePlacard: c.Checks.RequirePlacard, WeightTolerance: c.Checks.WeightTolerance}
+	p := checks.Params{Location: c.Location(), FaceThreshold: c.Checks.FaceThreshold, RegistryMaxAge: c.RegistryMaxAge.D(), RequirePlacard: c.Checks.RequirePlacard, WeightTolerance: c.Checks.WeightTolerance, Appointments: c.Checks.Appointments}
 	if h, err := ParseHours(c.Checks.OpenHours); err == nil && h != nil {
 		p.OpenHours = h
 	}
@@ -410,7 +419,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	c.Clock.validate(bad, c.Location())
 	positive("registry_max_age", c.RegistryMaxAge)
 	positive("fault_window", c.FaultWindow)
-	positive("retention", c.Retention)
+	c.validateRetention(bad)
 	positive("presence.max_stay", c.Presence.MaxStay)
 	positive("deadline", c.Deadline)
 	positive("face_match.timeout", c.FaceMatch.Timeout)
@@ -429,6 +438,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	if c.FaceMatch.URL != "" {
 		checkURL(bad, "face_match.url", c.FaceMatch.URL, "http", "https")
 	}
+	c.validateWaybill(bad)
 	if len(c.Lanes) == 0 {
 		bad("lanes", "at least one lane")
 	}
@@ -607,6 +617,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 	}
 	positive("mqtt.write_timeout", c.MQTT.WriteTimeout)
 	positive("mqtt.telemetry_interval", c.MQTT.TelemetryInt)
+	positive("mqtt.replay_keep", c.MQTT.ReplayKeep)
 	if n := c.MQTT.InFlight; n < 1 || n > 1024 {
 		bad("mqtt.inflight", "%d is not in 1..1024", n)
 	}

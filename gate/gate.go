@@ -34,6 +34,7 @@ import (
 	"github.com/hazgate/hazgate/record"
 	"github.com/hazgate/hazgate/store"
 	"github.com/hazgate/hazgate/uplink"
+	"github.com/hazgate/hazgate/waybill"
 )
 
 // Hardware builds each lane's devices: the real ones from the lane's
@@ -50,6 +51,10 @@ type Devices struct {
 	Barrier lane.Barrier
 	// Faces matches the people's faces (nil: none, every face unknown).
 	Faces lane.FaceMatcher
+	// Waybills, when set, replaces the gate's waybill looker for this
+	// lane (the simulator's, which counts its work); used only when the
+	// configuration names a waybill service.
+	Waybills lane.WaybillLooker
 	// Run runs the devices until ctx ends, delivering what they report
 	// through the lane's adapters (nil: nothing to run).
 	Run func(ctx context.Context)
@@ -100,6 +105,9 @@ type Gate struct {
 	Photos *facematch.Photos
 	// PlatePush is the plate cameras' push endpoint (device/plate).
 	PlatePush *plate.Handler
+	// Waybills looks scanned waybills up in the waybill service; nil when
+	// the configuration names none (gate/waybill.go).
+	Waybills *waybill.Looker
 	// Lockdown is the lock-down state found in the store at start, and
 	// LockdownErr why it could not be read (every lane is then locked
 	// down: the gate cannot know).
@@ -162,6 +170,9 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 			return nil, fmt.Errorf("gate: clock.trusted_after: %w", err)
 		}
 	}
+	if err := g.assembleWaybills(cfg, st, opt); err != nil {
+		return nil, err
+	}
 	g.Lanes.KeepLockdown(st, opt.Clock.Now)
 	if cfg.MQTT.Broker != "" {
 		up, err := uplink.New(uplinkConfig(cfg), st, uplink.Deps{
@@ -222,9 +233,10 @@ func (g *Gate) addLane(lc config.Lane, hw Hardware, opt Options) (*Lane, error) 
 	}
 	l.Runner = lane.NewRunner(lane.Config{
 		Name: lc.Name, Exit: lc.Direction == lane.DirectionOut, Deadline: lc.Deadline.D(), MinPlateConfidence: lc.PlateMinConfidence,
-		Weighbridge: lc.Scale != nil,
+		Weighbridge:   lc.Scale != nil,
+		LookupWaybill: g.Waybills != nil,
 	}, lane.Deps{
-		Clock: g.clk, Barrier: devs.Barrier, Decider: decider, Faces: devs.Faces, Recorder: recorder,
+		Clock: g.clk, Barrier: devs.Barrier, Decider: decider, Faces: devs.Faces, Recorder: recorder, Waybills: g.waybillsFor(devs),
 		Log: g.log, OnChange: onChange,
 	})
 	g.Lanes.Add(l.Runner)
@@ -296,6 +308,9 @@ func (g *Gate) Run(ctx context.Context) error {
 	// The face images of the last inspections are written in the
 	// background: done before the caller closes the store.
 	g.Keeper.WaitFaces()
+	if g.Waybills != nil {
+		g.Waybills.Wait()
+	}
 	return upErr
 }
 

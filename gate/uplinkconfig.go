@@ -15,6 +15,6 @@ func uplinkConfig(c *config.Config) uplink.Config {
 		Keepalive: m.Keepalive.D(), WriteTimeout: m.WriteTimeout.D(), InFlight: m.InFlight,
 		TelemetryInterval: m.TelemetryInt.D(), OutboxMax: m.OutboxMax,
 		TrustedKeys: m.TrustedKeys, RegistryKeys: m.RegistryKeys, NonceFile: c.Database + ".cmd-nonces.json",
-		RegistryTopic: m.RegistryTopic, Location: c.Location(),
+		RegistryTopic: m.RegistryTopic, Location: c.Location(), ReplayKeep: m.ReplayKeep.D(),
 	}
 }

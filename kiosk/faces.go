@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,9 +49,34 @@ type facesView struct {
 	Images []string `json:"images"`
 }
 
+// mediaSet is a set of pictures kept with inspections that the kiosk
+// serves alike: the face images, the plate camera's pictures.
+type mediaSet struct {
+	kinds  []string // the kinds served, in the order shown
+	what   string   // "face image", "plate picture": in errors and logs
+	action string   // the audit action of a view
+}
+
+var (
+	faceMedia  = mediaSet{kinds: faceKinds, what: "face image", action: "face.viewed"}
+	plateMedia = mediaSet{kinds: plateKinds, what: "plate picture", action: "plate_picture.viewed"}
+)
+
 // handleFaces answers which face images an inspection has:
 // GET /api/v1/inspections/{id}/faces.
 func (s *Server) handleFaces(w http.ResponseWriter, r *http.Request, _ *session) {
+	s.listMedia(w, r, faceMedia)
+}
+
+// handleFaceImage serves one face image, audited before it is sent:
+// GET /api/v1/inspections/{id}/faces/{kind}.
+func (s *Server) handleFaceImage(w http.ResponseWriter, r *http.Request, sess *session) {
+	s.serveMedia(w, r, sess, faceMedia)
+}
+
+// listMedia answers which pictures of set an inspection has: kept, purged
+// after the retention period, or none.
+func (s *Server) listMedia(w http.ResponseWriter, r *http.Request, set mediaSet) {
 	id := r.PathValue("id")
 	ctx := r.Context()
 	if s.deps.Faces == nil {
@@ -61,26 +87,25 @@ func (s *Server) handleFaces(w http.ResponseWriter, r *http.Request, _ *session)
 	if !ok {
 		return
 	}
+	unreadable := newError(http.StatusServiceUnavailable, errUnavailable, "the "+set.what+"s could not be read")
 	kinds, err := s.deps.Faces.MediaKinds(ctx, id)
 	if err != nil {
-		s.log.Error("face images not listed", "inspection", id, "err", err)
-		writeError(w, newError(http.StatusServiceUnavailable, errUnavailable, "the face images could not be read"))
+		s.log.Error(set.what+"s not listed", "inspection", id, "err", err)
+		writeError(w, unreadable)
 		return
 	}
 	v := facesView{State: facesKept, Images: []string{}}
-	for _, k := range faceKinds {
-		for _, got := range kinds {
-			if got == k {
-				v.Images = append(v.Images, k)
-			}
+	for _, k := range set.kinds {
+		if slices.Contains(kinds, k) {
+			v.Images = append(v.Images, k)
 		}
 	}
 	if len(v.Images) == 0 {
 		v.State = facesNone
 		before, err := s.deps.Faces.MediaPurgedBefore(ctx)
 		if err != nil {
-			s.log.Error("face image purges not read", "err", err)
-			writeError(w, newError(http.StatusServiceUnavailable, errUnavailable, "the face images could not be read"))
+			s.log.Error("media purges not read", "err", err)
+			writeError(w, unreadable)
 			return
 		}
 		if ins.DecidedAt.Before(before) {
@@ -90,30 +115,26 @@ func (s *Server) handleFaces(w http.ResponseWriter, r *http.Request, _ *session)
 	writeJSON(w, http.StatusOK, v)
 }
 
-// handleFaceImage serves one face image, audited before it is sent:
-// GET /api/v1/inspections/{id}/faces/{kind}.
-func (s *Server) handleFaceImage(w http.ResponseWriter, r *http.Request, sess *session) {
+// serveMedia serves one picture of set, audited before it is sent, never
+// cached by the browser.
+func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, sess *session, set mediaSet) {
 	id, kind := r.PathValue("id"), r.PathValue("kind")
-	known := false
-	for _, k := range faceKinds {
-		known = known || k == kind
-	}
-	if !known || s.deps.Faces == nil {
-		writeError(w, newError(http.StatusNotFound, errNotFound, "no such face image"))
+	if !slices.Contains(set.kinds, kind) || s.deps.Faces == nil {
+		writeError(w, newError(http.StatusNotFound, errNotFound, "no such "+set.what))
 		return
 	}
 	ctx := r.Context()
 	m, err := s.deps.Faces.MediaOne(ctx, id, kind)
 	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, newError(http.StatusNotFound, errNotFound, "no "+kind+" image for inspection "+id+" (never taken, or purged)"))
+		writeError(w, newError(http.StatusNotFound, errNotFound, "no "+kind+" "+set.what+" for inspection "+id+" (never taken, or purged)"))
 		return
 	}
 	if err != nil {
-		s.log.Error("face image not read", "inspection", id, "kind", kind, "err", err)
-		writeError(w, newError(http.StatusServiceUnavailable, errUnavailable, "the face image could not be read"))
+		s.log.Error(set.what+" not read", "inspection", id, "kind", kind, "err", err)
+		writeError(w, newError(http.StatusServiceUnavailable, errUnavailable, "the "+set.what+" could not be read"))
 		return
 	}
-	if e := s.audit(ctx, sess.actor(), "face.viewed", id, map[string]any{"image": kind}); e != nil {
+	if e := s.audit(ctx, sess.actor(), set.action, id, map[string]any{"image": kind}); e != nil {
 		writeError(w, e)
 		return
 	}

@@ -75,11 +75,11 @@ type checkView struct {
 
 // needs is the evidence (lane.Missing* items) each check judges.
 var needs = map[string][]string{
-	checks.VehicleDocuments:       {lane.MissingPlate, lane.MissingWaybill},
+	checks.VehicleDocuments:       {lane.MissingPlate, lane.MissingWaybill, lane.MissingWaybillLookup},
 	checks.PersonnelQualification: {lane.MissingDriverCard, lane.MissingEscortCard},
 	checks.InspectionValidity:     {lane.MissingPlate},
-	checks.WaybillConsistency:     {lane.MissingPlate, lane.MissingDriverCard, lane.MissingEscortCard, lane.MissingWaybill},
-	checks.TankMedia:              {lane.MissingPlate, lane.MissingWaybill},
+	checks.WaybillConsistency:     {lane.MissingPlate, lane.MissingDriverCard, lane.MissingEscortCard, lane.MissingWaybill, lane.MissingWaybillLookup},
+	checks.TankMedia:              {lane.MissingPlate, lane.MissingWaybill, lane.MissingWaybillLookup},
 	checks.Identity:               {lane.MissingDriverCard, lane.MissingDriverFace, lane.MissingEscortCard, lane.MissingEscortFace},
 	checks.ParkRules:              {lane.MissingPlate, lane.MissingDriverCard, lane.MissingEscortCard},
 }

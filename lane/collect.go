@@ -135,6 +135,7 @@ func (m *machine) waybillScanned(e WaybillScanned) {
 	}
 	m.s.Evidence.Waybill = n
 	m.step("waybill")
+	m.lookupWaybill()
 	m.decideIfComplete()
 }
 
@@ -158,6 +159,7 @@ func (m *machine) decideIfComplete() {
 func (m *machine) decide(deadline bool) {
 	m.cancelDeadline()
 	m.s.Evidence.DeadlineExceeded = deadline
+	m.lookupUnanswered()
 	m.s.Phase = PhaseDeciding
 	m.note("")
 	m.emit(Decide{Evidence: cloneEvidence(m.s.Evidence)})

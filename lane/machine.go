@@ -55,6 +55,8 @@ func Step(s State, e Event, now time.Time) (State, []Action, error) {
 		m.waybillScanned(e)
 	case WeightStable:
 		m.weightStable(e)
+	case WaybillLooked:
+		m.waybillLooked(e)
 	case DeadlinePassed:
 		m.deadlinePassed(e)
 	case Decided:

@@ -54,6 +54,9 @@ type Deps struct {
 	Decider  Decider
 	Faces    FaceMatcher
 	Recorder Recorder
+	// Waybills looks scanned waybills up (Config.LookupWaybill); nil
+	// answers every lookup Unavailable at once.
+	Waybills WaybillLooker
 	Log      *slog.Logger
 	OnChange func(Snapshot)
 }
@@ -307,6 +310,18 @@ func (r *Runner) exec(ctx context.Context, a Action, now time.Time) Event {
 		var once sync.Once
 		r.deps.Faces.Match(ctx, name, a.Person, func(score *float64) {
 			once.Do(func() { r.Send(FaceScored{IDNumber: id, Score: cloneScore(score)}) })
+		})
+	case LookupWaybill:
+		n := a.Number
+		if r.deps.Waybills == nil {
+			return WaybillLooked{Lookup: checks.WaybillLookup{Number: n, Unavailable: true, Detail: "no waybill service"}}
+		}
+		var once sync.Once
+		r.deps.Waybills.Lookup(ctx, name, n, func(l checks.WaybillLookup) {
+			once.Do(func() {
+				l.Number = n
+				r.Send(WaybillLooked{Lookup: *l.Clone()})
+			})
 		})
 	case Decide:
 		id, out, err := r.deps.Decider.Decide(ctx, name, a.Evidence, now)

@@ -35,6 +35,9 @@ type Config struct {
 	// Weighbridge marks an entry lane that weighs vehicles: a stable gross
 	// weight (WeightStable) is evidence it waits for (lane/weight.go).
 	Weighbridge bool
+	// LookupWaybill has each scanned waybill looked up (LookupWaybill) and
+	// the decision wait for the answer (lane/waybill.go).
+	LookupWaybill bool
 }
 
 // WithDefaults returns c with zero durations replaced by their defaults.
@@ -183,6 +186,8 @@ func (s State) Missing() []string {
 	}
 	if s.Evidence.Waybill == "" {
 		m = append(m, MissingWaybill)
+	} else if s.lookupPending() {
+		m = append(m, MissingWaybillLookup)
 	}
 	if s.Config.Weighbridge && s.Evidence.GrossKg == nil {
 		m = append(m, MissingWeight)
@@ -259,6 +264,7 @@ func cloneEvidence(e checks.Evidence) checks.Evidence {
 	e.Escort = clonePerson(e.Escort)
 	e.Steps = maps.Clone(e.Steps)
 	e.GrossKg = cloneScore(e.GrossKg)
+	e.WaybillLookup = e.WaybillLookup.Clone()
 	return e
 }
 

@@ -70,6 +70,8 @@ type InspectionEvent struct {
 	// weighs vehicles (absent elsewhere; null when it gave none).
 	Weighbridge bool     `json:"weighbridge,omitempty"`
 	GrossKg     *float64 `json:"gross_kg,omitempty"`
+	// The waybill lookup and the appointment (live.go).
+	LiveFields
 }
 
 // Thresholds are the judging settings an inspection was judged with.
@@ -149,7 +151,7 @@ func CheckMap(out checks.Outcome) map[string]CheckEvent {
 	return m
 }
 
-func inspectionPayload(gate string, ins *store.Inspection, goods []registry.Good, meta registry.Meta, p checks.Params) json.RawMessage {
+func inspectionPayload(gate string, ins *store.Inspection, goods []registry.Good, meta registry.Meta, p checks.Params, live LiveFields) json.RawMessage {
 	loc := p.Location
 	e := InspectionEvent{
 		header:      header{Schema: SchemaInspection, ID: ins.ID, Gate: gate, Lane: ins.Lane, TS: ts(ins.DecidedAt, loc), ClockSynced: outcomeSynced(ins.Outcome)},
@@ -168,6 +170,7 @@ func inspectionPayload(gate string, ins *store.Inspection, goods []registry.Good
 		Registry:    RegistryVersion{Version: meta.Version},
 		Weighbridge: ins.Evidence.Weighbridge,
 		GrossKg:     ins.Evidence.GrossKg,
+		LiveFields:  live,
 	}
 	e.Failed, e.Unknown = []string{}, []string{}
 	e.Thresholds = Thresholds{Face: p.FaceThreshold, RegistryMaxAgeS: p.RegistryMaxAge.Seconds()}

@@ -106,6 +106,14 @@ func (g *Keeper) Decide(ctx context.Context, laneName string, ev checks.Evidence
 			goods = w.Goods
 		}
 	}
+	var view checks.Registry // nil, not a nil *Index, when unreadable
+	if err == nil {
+		view = reg
+	}
+	live, lookedUp, ok := g.liveFields(ev, view)
+	if ok {
+		goods = lookedUp // the copy the checks judged
+	}
 	ins := &store.Inspection{
 		ID: g.newID(now), Gate: g.Name, Lane: laneName, Direction: lane.DirectionIn,
 		Evidence: ev, Outcome: out, DecidedBy: store.ActorSystem,
@@ -113,7 +121,7 @@ func (g *Keeper) Decide(ctx context.Context, laneName string, ev checks.Evidence
 	}
 	msgs := []store.OutboxMessage{{
 		ID: g.newID(now), Kind: store.KindInspection, Topic: "events/inspection", Lane: laneName,
-		Payload: inspectionPayload(g.Name, ins, goods, meta, g.Params),
+		Payload: inspectionPayload(g.Name, ins, goods, meta, g.Params, live),
 	}}
 	if out.Verdict == checks.VerdictReject {
 		msgs = append(msgs, g.alarmMessage(laneName, AlarmEvent{Kind: AlarmRejection, Detail: fmt.Sprintf("%s rejected: %v", ev.Plate, out.Failed()), InspectionID: ins.ID}, now))

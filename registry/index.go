@@ -22,6 +22,7 @@ type Index struct {
 	persons   table[Person]  // by ID number, a trailing x folded
 	waybills  table[Waybill]
 	blacklist map[[2]string]BlacklistEntry
+	appts     appointments
 	meta      Meta
 }
 
@@ -122,6 +123,7 @@ func (ix *Index) Meta() Meta { return ix.meta }
 type Change struct {
 	DeleteVehicles, DeletePersons, DeleteWaybills []string
 	DeleteBlacklist                               []BlacklistEntry
+	DeleteAppointments                            []string  // by id
 	Upsert                                        *Snapshot // its tanks are not read: see Tanks
 	Tanks                                         []Tank    // every tank, in registry order
 	Meta                                          Meta
@@ -136,6 +138,7 @@ func (ix *Index) Apply(c Change) *Index {
 		waybills:  ix.waybills.clone(),
 		blacklist: maps.Clone(ix.blacklist),
 		tanks:     newTable[Tank](len(c.Tanks)),
+		appts:     ix.appts.clone(),
 	}}
 	n := b.ix
 	for _, p := range c.DeleteVehicles {
@@ -149,6 +152,9 @@ func (ix *Index) Apply(c Change) *Index {
 	}
 	for _, e := range c.DeleteBlacklist {
 		delete(n.blacklist, blacklistKey(e.Kind, e.Value))
+	}
+	for _, id := range c.DeleteAppointments {
+		n.appts.del(id)
 	}
 	if c.Upsert != nil {
 		b.records(c.Upsert, false) // the tanks are c.Tanks, below
@@ -178,6 +184,9 @@ func (b *IndexBuilder) records(s *Snapshot, tanks bool) {
 	}
 	for _, e := range s.Blacklist {
 		b.Blacklist(e)
+	}
+	for _, a := range s.Appointments {
+		b.Appointment(a)
 	}
 }
 
@@ -321,5 +330,6 @@ func (b *IndexBuilder) Index(m Meta) *Index {
 	ix := b.ix
 	b.ix = nil
 	ix.meta = m
+	ix.appts.plates()
 	return ix
 }

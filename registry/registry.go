@@ -49,7 +49,10 @@ type Snapshot struct {
 	Persons   []Person         `yaml:"persons" json:"persons"`
 	Waybills  []Waybill        `yaml:"waybills" json:"waybills"`
 	Blacklist []BlacklistEntry `yaml:"blacklist" json:"blacklist"`
-	SyncedAt  Validity         `yaml:"synced_at,omitempty" json:"synced_at,omitempty"`
+	// Appointments are the destination companies' approvals
+	// (appointments.go).
+	Appointments []Appointment `yaml:"appointments,omitempty" json:"appointments,omitempty"`
+	SyncedAt     Validity      `yaml:"synced_at,omitempty" json:"synced_at,omitempty"`
 }
 
 // Vehicle is a tractor, trailer or rigid truck with its licence (行驶证),
@@ -117,6 +120,8 @@ type Waybill struct {
 	ValidFrom  Validity `yaml:"valid_from" json:"valid_from"`
 	ValidUntil Validity `yaml:"valid_until" json:"valid_until"`
 	Goods      []Good   `yaml:"goods" json:"goods"`
+	// Status is valid, cancelled or completed (waybill.go); absent: valid.
+	Status string `yaml:"status,omitempty" json:"status,omitempty"`
 }
 
 // Good is one line of a waybill's cargo.
@@ -264,6 +269,9 @@ func (s *Snapshot) Validate() []Problem {
 		if len(w.Goods) == 0 {
 			add(f+".goods", "a waybill carries at least one good")
 		}
+		if msg := WaybillStatusProblem(w.Status); msg != "" {
+			add(f+".status", "%s", msg)
+		}
 		for j, g := range w.Goods {
 			gf := fmt.Sprintf("%s.goods[%d]", f, j)
 			if !validUN(g.UN) {
@@ -277,6 +285,7 @@ func (s *Snapshot) Validate() []Problem {
 			}
 		}
 	}
+	validateAppointments(s.Appointments, add)
 	for i, b := range s.Blacklist {
 		f := fmt.Sprintf("blacklist[%d]", i)
 		if !slices.Contains([]string{BlacklistVehicle, BlacklistPerson, BlacklistCarrier}, b.Kind) {

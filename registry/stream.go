@@ -24,6 +24,10 @@ func DecodeJSON(r io.Reader, file string) (*Snapshot, error) {
 		person:    func(_ int, p Person) error { s.Persons = append(s.Persons, p); return nil },
 		waybill:   func(_ int, w Waybill) error { s.Waybills = append(s.Waybills, w); return nil },
 		blacklist: func(_ int, b BlacklistEntry) error { s.Blacklist = append(s.Blacklist, b); return nil },
+		appointment: func(_ int, a Appointment) error {
+			s.Appointments = append(s.Appointments, a)
+			return nil
+		},
 	}
 	if err := walkJSON(r, file, &s.Version, &s.SyncedAt, h); err != nil {
 		return nil, err
@@ -48,6 +52,7 @@ type Head struct {
 	Version                                       int64
 	SyncedAt                                      Validity
 	Vehicles, Tanks, Persons, Waybills, Blacklist int
+	Appointments                                  int
 }
 
 // Sink receives a snapshot's records one at a time, with their place in
@@ -59,6 +64,8 @@ type Sink struct {
 	Person    func(i int, p Person) error
 	Waybill   func(i int, w Waybill) error
 	Blacklist func(i int, b BlacklistEntry) error
+	// Appointment takes the appointments (appointments.go).
+	Appointment func(i int, a Appointment) error
 }
 
 // StreamJSON reads a snapshot from a JSON document as DecodeJSON does, as
@@ -101,6 +108,10 @@ func StreamJSON(r io.Reader, file string, sink Sink) (Head, error) {
 			h.Blacklist++
 			return give(v.blacklist(i, r), func() error { return call(sink.Blacklist, i, r) })
 		},
+		appointment: func(i int, r Appointment) error {
+			h.Appointments++
+			return give(v.appointment(i, r), func() error { return call(sink.Appointment, i, r) })
+		},
 	}
 	err := walkJSON(r, file, &h.Version, &h.SyncedAt, hs)
 	if sinkErr != nil {
@@ -128,6 +139,10 @@ func WalkJSON(r io.Reader, file string, sink Sink) (Head, error) {
 		person:    func(i int, r Person) error { h.Persons++; return call(sink.Person, i, r) },
 		waybill:   func(i int, r Waybill) error { h.Waybills++; return call(sink.Waybill, i, r) },
 		blacklist: func(i int, r BlacklistEntry) error { h.Blacklist++; return call(sink.Blacklist, i, r) },
+		appointment: func(i int, r Appointment) error {
+			h.Appointments++
+			return call(sink.Appointment, i, r)
+		},
 	}
 	err := walkJSON(r, file, &h.Version, &h.SyncedAt, hs)
 	return h, err
@@ -147,6 +162,7 @@ func call[T any](f func(int, T) error, i int, v T) error {
 // words.
 type streamValidator struct {
 	plates, tanks, persons, waybills map[string]int
+	appts                            map[string]int
 	ps                               []Problem
 	one                              Snapshot
 }
@@ -224,6 +240,8 @@ type handlers struct {
 	person    func(int, Person) error
 	waybill   func(int, Waybill) error
 	blacklist func(int, BlacklistEntry) error
+	// appointment may be nil: the list is then refused as unknown.
+	appointment func(int, Appointment) error
 }
 
 // walkJSON reads a snapshot document, strictly, into version and syncedAt
@@ -266,6 +284,8 @@ func walkJSON(r io.Reader, file string, version *int64, syncedAt *Validity, h ha
 			err = decodeList(dec, h.waybill)
 		case "blacklist":
 			err = decodeList(dec, h.blacklist)
+		case "appointments":
+			err = decodeList(dec, h.appointment)
 		default:
 			return fail(key, errors.New("unknown field"))
 		}

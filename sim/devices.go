@@ -116,6 +116,9 @@ func (l *simLane) pullUp() {
 	driverAt := t.DriverCard.D()
 	escortAt := driverAt + t.Face.D() + t.EscortCard.D()
 	waybillAt := escortAt + t.Face.D() + t.Waybill.D()
+	if t.WaybillAt != nil {
+		waybillAt = t.WaybillAt.D() // scanned while the cards are presented
+	}
 	if p := v.a.Driver; p != nil {
 		step(driverAt, func() { l.readers[0].present(p) })
 	}

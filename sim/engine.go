@@ -73,6 +73,8 @@ type Engine struct {
 	plates  *plateCamera
 	// clockSrc is the simulated clock's sync status (clockfault.go).
 	clockSrc *clock.FakeSource
+	// waybills is the scenario's waybill service (nil: none).
+	waybills *simWaybills
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -81,7 +83,7 @@ type Engine struct {
 	// The real-time devices' deliveries (hardware.go).
 	dev        sync.Mutex
 	devChanged chan struct{}
-	faceBusy   int
+	faceBusy   int // face matches and waybill lookups at work in real time
 	actions    []func()
 	faultErr   error // loop goroutine only
 	closing    atomic.Bool
@@ -161,6 +163,9 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 	}
 	for _, p := range sc.Registry.Persons {
 		e.persons[p.IDNumber] = p
+	}
+	if err := e.startWaybillService(st); err != nil {
+		return nil, err
 	}
 	cfg := e.config()
 	e.loc = cfg.Location()
@@ -273,6 +278,8 @@ func (e *Engine) config() *config.Config {
 	if s.WeightTolerance != nil {
 		c.Checks.WeightTolerance = *s.WeightTolerance
 	}
+	c.Checks.Appointments = s.Appointments
+	e.configureWaybills(&c)
 	c.Clock = simClock()
 	c.MQTT.Broker, c.MQTT.ClientID = e.opt.Broker, e.opt.ClientID
 	c.MQTT.RegistryKeys = e.opt.registryKeys()

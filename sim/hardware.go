@@ -110,6 +110,7 @@ func (h hardware) Devices(gl *gate.Lane) (gate.Devices, error) {
 	devs := gate.Devices{Barrier: l.barrier, Run: l.runDevices, Voice: l.voice.driver}
 	if !l.exit {
 		devs.Faces = faces{l: l}
+		devs.Waybills = e.waybillLooker()
 	}
 	return devs, nil
 }

@@ -44,6 +44,8 @@ type Scenario struct {
 	// Faults are device faults injected during the run.
 	Faults   []Fault   `yaml:"faults"`
 	Arrivals []Arrival `yaml:"arrivals"`
+	// WaybillService is the simulated waybill service (sim/waybill.go).
+	WaybillService *WaybillService `yaml:"waybill_service"`
 
 	file string
 }
@@ -111,6 +113,10 @@ type Timings struct {
 	BarrierOpen *Offset `yaml:"barrier_open"` // barrier travel time (3s)
 	Clear       *Offset `yaml:"clear"`        // vehicle clear of the loop after the barrier is open (6s)
 	Leave       *Offset `yaml:"leave"`        // a held vehicle turns away, after the verdict (10s)
+	// WaybillAt, when given, has the waybill scanned this long after
+	// arrival, while the people present their cards, instead of after the
+	// escort's face (the driver shows the waybill's QR code on arrival).
+	WaybillAt *Offset `yaml:"waybill_at"`
 }
 
 // DefaultTimings are the defaults of docs/design.md "Scenario files". Their
@@ -129,14 +135,18 @@ func (t Timings) merged() Timings {
 		}
 		return b
 	}
-	return Timings{pick(t.Plate, def.Plate), pick(t.DriverCard, def.DriverCard), pick(t.Face, def.Face), pick(t.EscortCard, def.EscortCard),
-		pick(t.Waybill, def.Waybill), pick(t.BarrierOpen, def.BarrierOpen), pick(t.Clear, def.Clear), pick(t.Leave, def.Leave)}
+	return Timings{Plate: pick(t.Plate, def.Plate), DriverCard: pick(t.DriverCard, def.DriverCard), Face: pick(t.Face, def.Face),
+		EscortCard: pick(t.EscortCard, def.EscortCard), Waybill: pick(t.Waybill, def.Waybill), BarrierOpen: pick(t.BarrierOpen, def.BarrierOpen),
+		Clear: pick(t.Clear, def.Clear), Leave: pick(t.Leave, def.Leave), WaybillAt: t.WaybillAt}
 }
 
 // Floor is the simulated human and device time from arrival to the moment the
 // gate has all its evidence.
 func (t Timings) Floor() time.Duration {
 	m := t.merged()
+	if m.WaybillAt != nil {
+		return max(m.DriverCard.D()+m.Face.D()+m.EscortCard.D()+m.Face.D(), m.WaybillAt.D())
+	}
 	return m.DriverCard.D() + m.Face.D() + m.EscortCard.D() + m.Face.D() + m.Waybill.D()
 }
 
@@ -156,6 +166,8 @@ type Settings struct {
 	RequirePlacard     bool             `yaml:"require_placard"`
 	// WeightTolerance is checks.weight_tolerance (default 0.05).
 	WeightTolerance *float64 `yaml:"weight_tolerance"`
+	// Appointments is checks.appointments: off, optional or required.
+	Appointments string `yaml:"appointments"`
 }
 
 // Arrival is one vehicle coming to a lane.
@@ -355,6 +367,7 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 			bad(d.field, "%v: must be more than 0", d.d.D())
 		}
 	}
+	s.validateWaybillService(bad)
 	if _, err := config.ParseHours(s.Settings.OpenHours); err != nil {
 		bad("settings.open_hours", "%v", err)
 	}

@@ -108,7 +108,9 @@ func (e *AuditError) Is(target error) bool { return target == ErrTampered }
 // the first entry that was altered, that follows deleted entries (a gap in
 // seq), or whose chain link is wrong (entries reordered or replaced). Rows
 // deleted from the end show too, as long as the audit_seq counter was left
-// alone; only a copy of the last hash kept elsewhere can prove that.
+// alone; only a copy of the last hash kept elsewhere can prove that. After
+// a retention purge the walk starts from the purge anchor, which the last
+// "audit.purged" entry must name (store/retention.go).
 func (s *Store) VerifyAudit(ctx context.Context) error {
 	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -122,13 +124,21 @@ func (s *Store) VerifyAudit(ctx context.Context) error {
 // verifyAudit is VerifyAudit inside tx; it also returns how many entries
 // it verified.
 func verifyAudit(ctx context.Context, tx *sql.Tx) (int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT seq, ts, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq`)
+	// After a purge the chain starts at the anchor: the entry after it
+	// links to the last one purged (store/retention.go).
+	var last AuditEntry
+	var err error
+	if last.Seq, last.Hash, err = auditAnchor(ctx, tx); err != nil {
+		return 0, fmt.Errorf("store: verify audit: %w", err)
+	}
+	anchor := last
+	rows, err := tx.QueryContext(ctx, `SELECT seq, ts, actor, action, subject, detail, prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq`, anchor.Seq)
 	if err != nil {
 		return 0, fmt.Errorf("store: verify audit: %w", err)
 	}
 	defer rows.Close()
-	var last AuditEntry
 	var n int64
+	var purged *AuditEntry // the last audit.purged entry, which names the anchor
 	for rows.Next() {
 		e, ts, err := scanAudit(rows)
 		if err != nil {
@@ -143,10 +153,16 @@ func verifyAudit(ctx context.Context, tx *sql.Tx) (int64, error) {
 			return n, &AuditError{Seq: e.Seq, Msg: "its contents do not match its hash: the entry was altered"}
 		}
 		last = e
+		if e.Action == actionAuditPurged {
+			purged = &e
+		}
 		n++
 	}
 	if err := rows.Err(); err != nil {
 		return n, fmt.Errorf("store: verify audit: %w", err)
+	}
+	if err := checkAnchor(anchor, purged); err != nil {
+		return n, err
 	}
 	var high int64
 	if err := tx.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'audit_seq'`).Scan(&high); err != nil {

@@ -67,3 +67,18 @@ func (c *checkpointer) stop() {
 	c.mu.Unlock()
 	<-c.done
 }
+
+// soon wakes the checkpointer now: after a write failed on a full disk,
+// a log folded into the file is started again from its beginning by the
+// next write, which then needs no new room for it.
+func (c *checkpointer) soon() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return
+	}
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}

@@ -72,28 +72,13 @@ func (s *Store) MediaFor(ctx context.Context, inspectionID string) ([]Media, err
 }
 
 // PurgeMedia deletes the images created before before (now minus the
-// retention setting), audits the purge when it deleted any, and returns how
-// many it deleted. The freed pages are overwritten with zeros
-// (secure_delete), so the faces do not linger in the file; the space is
-// reused by later images.
+// retention setting), audits each batch that deleted any, and returns how
+// many it deleted: Purge with only Retention.MediaBefore. The freed pages
+// are overwritten with zeros (secure_delete), so the faces do not linger
+// in the file.
 func (s *Store) PurgeMedia(ctx context.Context, before time.Time) (n int, err error) {
-	err = s.writeWith(ctx, "purge media", "secure_delete = ON", "secure_delete = OFF", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM media WHERE created_at < ?`, fmtTime(before))
-		if err != nil {
-			return err
-		}
-		m, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		n = int(m)
-		if n == 0 {
-			return nil
-		}
-		return s.appendAudit(ctx, tx, ActorSystem, "media.purged", "media",
-			map[string]any{"before": fmtTime(before), "deleted": n}, s.clock.Now())
-	})
-	return n, err
+	r, err := s.Purge(ctx, Retention{MediaBefore: before})
+	return r.Media, err
 }
 
 // MediaKinds returns the kinds of the images stored for an inspection (the

@@ -97,6 +97,9 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, msgs []OutboxMessa
 		if m.ID == "" {
 			m.ID = newID(at)
 		}
+		if !isEvent(m.Kind) && s.diskLow.Load() {
+			continue // the room left is for records (SetDiskLow)
+		}
 		if s.limit > 0 {
 			keep, err := s.makeRoom(ctx, tx, m.Kind)
 			if err != nil {
@@ -145,9 +148,15 @@ func (s *Store) PendingOutbox(ctx context.Context, afterSeq int64, limit int) ([
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.reader.QueryContext(ctx, qPendingOutbox, afterSeq, limit)
+	return s.outboxRows(ctx, "pending outbox", qPendingOutbox, afterSeq, limit)
+}
+
+// outboxRows reads outbox rows (seq, event_seq, id, kind, topic, lane,
+// payload, created_at) that query selects.
+func (s *Store) outboxRows(ctx context.Context, what, query string, args ...any) ([]OutboxRow, error) {
+	rows, err := s.reader.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: pending outbox: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []OutboxRow
@@ -156,16 +165,16 @@ func (s *Store) PendingOutbox(ctx context.Context, afterSeq int64, limit int) ([
 		var payload []byte
 		var created string
 		if err := rows.Scan(&r.Seq, &r.EventSeq, &r.ID, &r.Kind, &r.Topic, &r.Lane, &payload, &created); err != nil {
-			return nil, fmt.Errorf("store: pending outbox: %w", err)
+			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
 		r.Payload = payload
 		if r.CreatedAt, err = parseTime(created); err != nil {
-			return nil, fmt.Errorf("store: pending outbox: seq %d: %w", r.Seq, err)
+			return nil, fmt.Errorf("store: %s: seq %d: %w", what, r.Seq, err)
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: pending outbox: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return out, nil
 }
@@ -255,4 +264,12 @@ func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (n int, err e
 		return err
 	})
 	return n, err
+}
+
+// SentEvents returns the events with a seq from from to to (inclusive)
+// that were sent and are still kept (PruneOutbox), in seq order, at most
+// limit of them; for a platform's replay.
+func (s *Store) SentEvents(ctx context.Context, from, to int64, limit int) ([]OutboxRow, error) {
+	return s.outboxRows(ctx, "sent events", `SELECT seq, event_seq, id, kind, topic, lane, payload, created_at
+		FROM outbox WHERE event_seq BETWEEN ?1 AND ?2 AND sent_at IS NOT NULL ORDER BY event_seq LIMIT ?3`, from, to, limit)
 }

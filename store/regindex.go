@@ -155,6 +155,9 @@ func loadIndex(ctx context.Context, q querier) (*registry.Index, error) {
 	if err := loadDocs(ctx, q, b.WaybillJSON, "waybills", `SELECT doc FROM waybills`); err != nil {
 		return nil, err
 	}
+	if err := loadAppointments(ctx, q, b); err != nil {
+		return nil, err
+	}
 	rows, err := q.QueryContext(ctx, `SELECT kind, raw_value, reason FROM blacklist`)
 	if err != nil {
 		return nil, fmt.Errorf("blacklist: %w", err)

@@ -199,6 +199,9 @@ func encodeSnapshot(snap *registry.Snapshot, consume bool) (*encodedSnapshot, er
 	if e.waybills, e.mirror.Waybills, err = roundTrip("waybills", snap.Waybills, consume); err != nil {
 		return nil, err
 	}
+	if e.mirror.Appointments, err = roundTripAppointments(snap.Appointments); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -256,7 +259,7 @@ func (s *Store) writeSnapshot(ctx context.Context, tx *sql.Tx, snap *registry.Sn
 	return version, s.appendAudit(ctx, tx, ActorSystem, "registry.imported", "registry", map[string]any{
 		"source": source, "version": version, "synced_at": fmtTime(syncedAt),
 		"vehicles": len(snap.Vehicles), "tanks": len(snap.Tanks), "persons": len(snap.Persons),
-		"waybills": len(snap.Waybills), "blacklist": len(snap.Blacklist),
+		"waybills": len(snap.Waybills), "blacklist": len(snap.Blacklist), "appointments": len(snap.Appointments),
 	}, now)
 }
 
@@ -318,7 +321,7 @@ func replaceRegistry(ctx context.Context, tx *sql.Tx, snap *registry.Snapshot, e
 			return fmt.Errorf("blacklist[%d]: %w", i, err)
 		}
 	}
-	return nil
+	return writeAppointments(ctx, tx, "appointments", snap.Appointments, true)
 }
 
 // insertEncoded inserts one row per record: the key columns that keys
@@ -464,7 +467,7 @@ func (s *Store) ImportJSON(ctx context.Context, open func() io.Reader, file, sou
 		if err := s.appendAudit(ctx, tx, ActorSystem, "registry.imported", "registry", map[string]any{
 			"source": source, "version": version, "synced_at": fmtTime(syncedAt),
 			"vehicles": head.Vehicles, "tanks": head.Tanks, "persons": head.Persons,
-			"waybills": head.Waybills, "blacklist": head.Blacklist,
+			"waybills": head.Waybills, "blacklist": head.Blacklist, "appointments": head.Appointments,
 		}, now); err != nil {
 			return nil, err
 		}
@@ -486,7 +489,7 @@ func (e *sinkErr) Unwrap() error { return e.err }
 // adds it, as decoded back from the JSON written, to b; and a function
 // that closes its statements.
 func streamInserts(ctx context.Context, tx *sql.Tx, b *registry.IndexBuilder) (registry.Sink, func(), error) {
-	for _, t := range []string{"vehicles", "tanks", "persons", "waybills", "blacklist"} {
+	for _, t := range []string{"vehicles", "tanks", "persons", "waybills", "blacklist", "appointments"} {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return registry.Sink{}, nil, fmt.Errorf("clear %s: %w", t, err)
 		}
@@ -500,6 +503,7 @@ func streamInserts(ctx context.Context, tx *sql.Tx, b *registry.IndexBuilder) (r
 		// A repeated blacklist entry replaces the earlier one, as in
 		// registry.NewIndex.
 		`INSERT OR REPLACE INTO blacklist (kind, value, raw_value, reason) VALUES (?, ?, ?, ?)`,
+		`INSERT OR REPLACE INTO appointments (id, plate, doc) VALUES (?, ?, ?)`,
 	}
 	sts := make([]*sql.Stmt, len(queries))
 	closeAll := func() {
@@ -545,6 +549,16 @@ func streamInserts(ctx context.Context, tx *sql.Tx, b *registry.IndexBuilder) (r
 			}
 			b.Blacklist(e)
 			return nil
+		},
+		Appointment: func(i int, a registry.Appointment) error {
+			return insertDoc(ctx, sts[5], "appointments", i, a, func(doc []byte) (registry.Appointment, error) {
+				var back registry.Appointment
+				err := json.Unmarshal(doc, &back)
+				if err == nil {
+					b.Appointment(back)
+				}
+				return back, err
+			}, func(a registry.Appointment) []any { return []any{a.ID, registry.NormalizePlate(a.Plate)} })
 		},
 	}
 	return sink, closeAll, nil

@@ -33,6 +33,8 @@ type RegistryKeys struct {
 	Persons   []string                  `json:"persons,omitempty"`
 	Waybills  []string                  `json:"waybills,omitempty"`
 	Blacklist []registry.BlacklistEntry `json:"blacklist,omitempty"` // kind and value
+	// Appointments are appointment ids.
+	Appointments []string `json:"appointments,omitempty"`
 }
 
 // ApplyDelta applies d in one transaction, with its audit entry. It fails
@@ -69,6 +71,10 @@ func (s *Store) ApplyDelta(ctx context.Context, d *RegistryDelta, source string,
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
 	enc.mirror.Blacklist = d.Upsert.Blacklist
+	enc.mirror.Appointments, err = roundTripAppointments(d.Upsert.Appointments)
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
 	// swapIndex is the one way to change the registry tables: the
 	// in-memory index follows once the transaction has committed. The
 	// delta is one transaction, and readers see the registry before it or
@@ -92,7 +98,8 @@ func (s *Store) ApplyDelta(ctx context.Context, d *RegistryDelta, source string,
 		k := d.Delete
 		return cur.Apply(registry.Change{
 			DeleteVehicles: k.Vehicles, DeletePersons: k.Persons, DeleteWaybills: k.Waybills, DeleteBlacklist: k.Blacklist,
-			Upsert: enc.mirror, Tanks: tanks, Meta: registry.Meta{Version: d.Version, SyncedAt: synced},
+			DeleteAppointments: k.Appointments,
+			Upsert:             enc.mirror, Tanks: tanks, Meta: registry.Meta{Version: d.Version, SyncedAt: synced},
 		}), nil
 	})
 }
@@ -171,6 +178,9 @@ func deleteKeys(ctx context.Context, tx *sql.Tx, k RegistryKeys) error {
 	if err := del("waybills", `DELETE FROM waybills WHERE number IN (SELECT value FROM json_each(?))`, k.Waybills, same); err != nil {
 		return err
 	}
+	if err := deleteAppointments(ctx, tx, k.Appointments); err != nil {
+		return err
+	}
 	if len(k.Blacklist) > 0 {
 		pairs := make([][2]string, len(k.Blacklist))
 		for i, b := range k.Blacklist {
@@ -234,14 +244,15 @@ func upsertRecords(ctx context.Context, tx *sql.Tx, u *registry.Snapshot, enc *e
 			return fmt.Errorf("upsert.blacklist[%d]: %w", i, err)
 		}
 	}
-	return nil
+	return writeAppointments(ctx, tx, "upsert.appointments", u.Appointments, false)
 }
 
 // Empty reports whether d neither upserts nor deletes anything.
 func (d *RegistryDelta) Empty() bool {
 	u, k := &d.Upsert, &d.Delete
 	return len(u.Vehicles)+len(u.Tanks)+len(u.Persons)+len(u.Waybills)+len(u.Blacklist)+
-		len(k.Vehicles)+len(k.Tanks)+len(k.Persons)+len(k.Waybills)+len(k.Blacklist) == 0
+		len(k.Vehicles)+len(k.Tanks)+len(k.Persons)+len(k.Waybills)+len(k.Blacklist)+
+		len(u.Appointments)+len(k.Appointments) == 0
 }
 
 // Validate returns every mistake in k, by the rules registry.Snapshot.Validate
@@ -263,7 +274,7 @@ func (k RegistryKeys) Validate() []registry.Problem {
 	for _, l := range []struct {
 		name string
 		keys []string
-	}{{"tanks", k.Tanks}, {"waybills", k.Waybills}} {
+	}{{"tanks", k.Tanks}, {"waybills", k.Waybills}, {"appointments", k.Appointments}} {
 		for i, key := range l.keys {
 			if key == "" {
 				add(fmt.Sprintf("%s[%d]", l.name, i), "missing")

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -58,8 +59,10 @@ type Store struct {
 
 	prepared map[string]*sql.Stmt // the writer's statements, prepared once
 	ckpt     *checkpointer
-	deriv    *deriver // the follow-up transactions
-	reg      regState // the registry, in memory
+	deriv    *deriver    // the follow-up transactions
+	reg      regState    // the registry, in memory
+	queue    writeQueue  // writes waiting for the writer; a purge yields to them
+	diskLow  atomic.Bool // SetDiskLow
 }
 
 type config struct {
@@ -162,6 +165,12 @@ func (s *Store) closeDBs() error {
 func dsn(path string, writer bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
+	if writer {
+		// Before the first table of a new file, so that a purge can give
+		// pages back (store/retention.go); an existing file keeps its
+		// mode until a VACUUM (docs/design.md, "Retention").
+		q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
+	}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
@@ -208,7 +217,9 @@ func openDB(ctx context.Context, path string, writer bool) (*sql.DB, error) {
 // write runs f in one IMMEDIATE transaction on the writer and commits it;
 // any error rolls everything back.
 func (s *Store) write(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
+	s.queue.enter(what)
 	tx, err := s.writer.BeginTx(ctx, nil)
+	s.queue.leave(what, err == nil)
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", what, err)
 	}
@@ -224,10 +235,10 @@ func (s *Store) finish(tx *sql.Tx, what string, err error) error {
 	kinds := s.deriv.takeTx()
 	if err != nil {
 		tx.Rollback()
-		return fmt.Errorf("store: %s: %w", what, err)
+		return fmt.Errorf("store: %s: %w", what, s.fullError(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: %s: commit: %w", what, err)
+		return fmt.Errorf("store: %s: commit: %w", what, s.fullError(err))
 	}
 	s.ckpt.wrote()
 	s.deriv.committed(kinds)
@@ -239,7 +250,9 @@ func (s *Store) finish(tx *sql.Tx, what string, err error) error {
 // NORMAL"). A connection whose reset fails is discarded, never handed back
 // to the pool.
 func (s *Store) writeWith(ctx context.Context, what, set, reset string, f func(tx *sql.Tx) error) (err error) {
+	s.queue.enter(what)
 	conn, err := s.writer.Conn(ctx)
+	s.queue.leave(what, err == nil)
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}

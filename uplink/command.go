@@ -242,7 +242,7 @@ const DefaultCommandMaxTTL = time.Hour
 // validity of at most maxTTL.
 func checkShape(c *Command, maxTTL time.Duration) *RefusedError {
 	switch {
-	case c.Target == "" && (c.Name == CmdOpen || c.Name == CmdRelease):
+	case c.Target == "" && (c.Name == CmdOpen || c.Name == CmdRelease || c.Name == CmdReplay):
 		return refuse(RefuseWrongTarget, "%s must name its gate", c.Name)
 	case len(c.Nonce) < 16 || len(c.Nonce) > 64:
 		return refuse(RefuseMalformed, "nonce must be 16 to 64 characters")

@@ -91,7 +91,8 @@ func (u *Uplink) handleCommand(ctx context.Context, m inboxMsg) {
 }
 
 // commandArgs checks a command's name and arguments and returns them
-// decoded: *OpenArgs, *LockdownArgs, *ReleaseArgs, or nil for resync.
+// decoded: *OpenArgs, *LockdownArgs, *ReleaseArgs, *ReplayArgs, or nil for
+// resync.
 func commandArgs(c *Command) (any, error) {
 	decode := func(v any) error {
 		if len(c.Args) == 0 || string(c.Args) == "null" {
@@ -137,6 +138,15 @@ func commandArgs(c *Command) (any, error) {
 		return &a, nil
 	case CmdResync:
 		return nil, nil
+	case CmdReplay:
+		var a ReplayArgs
+		if err := decode(&a); err != nil {
+			return nil, err
+		}
+		if err := replayArgs(&a); err != nil {
+			return nil, err
+		}
+		return &a, nil
 	default:
 		return nil, refuse(RefuseUnknown, "%q", c.Name)
 	}
@@ -160,6 +170,9 @@ func (u *Uplink) commandFunc(c *Command) (func(context.Context) error, error) {
 		run = func(ctx context.Context) error {
 			return cmd.Release(ctx, a.Lane, a.InspectionID, a.Operator, a.Reason)
 		}
+	case *ReplayArgs:
+		// The uplink's own: it needs no commander.
+		return func(ctx context.Context) error { return u.replay(ctx, a) }, nil
 	default: // resync
 		run = func(ctx context.Context) error {
 			u.registry.request("command")

@@ -72,6 +72,9 @@ type Config struct {
 	// RegistryKeys are the Ed25519 public keys whose registry data is
 	// applied (signedregistry.go). None: registry data is taken unsigned.
 	RegistryKeys []string
+	// ReplayKeep is how long events are kept after their PUBACK, for a
+	// platform's replay (default DefaultReplayKeep).
+	ReplayKeep time.Duration
 	// NonceFile keeps the nonces of accepted commands across restarts.
 	// Required when TrustedKeys is not empty.
 	NonceFile string
@@ -152,6 +155,7 @@ func (c Config) withDefaults() (Config, error) {
 	dur(&c.QueuedAfter, 2*time.Second)
 	dur(&c.TelemetryInterval, time.Minute)
 	dur(&c.StatusPoll, 2*time.Second)
+	dur(&c.ReplayKeep, DefaultReplayKeep)
 	dur(&c.StatusRefresh, 5*time.Minute)
 	dur(&c.CommandMaxTTL, DefaultCommandMaxTTL)
 	dur(&c.ClockSkew, 2*time.Minute)

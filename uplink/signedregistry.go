@@ -60,8 +60,8 @@ func (s *signedDelta) envelope() Envelope {
 func (s *signedDelta) hasDeltaFields() bool {
 	d, u, k := s.Delta, s.Upsert, s.Delete
 	return d.Base != 0 || d.Version != 0 || !d.SyncedAt.IsZero() || u.Version != 0 || !u.SyncedAt.IsZero() ||
-		len(u.Vehicles)+len(u.Tanks)+len(u.Persons)+len(u.Waybills)+len(u.Blacklist) > 0 ||
-		len(k.Vehicles)+len(k.Tanks)+len(k.Persons)+len(k.Waybills)+len(k.Blacklist) > 0
+		len(u.Vehicles)+len(u.Tanks)+len(u.Persons)+len(u.Waybills)+len(u.Blacklist)+len(u.Appointments) > 0 ||
+		len(k.Vehicles)+len(k.Tanks)+len(k.Persons)+len(k.Waybills)+len(k.Blacklist)+len(k.Appointments) > 0
 }
 
 // SignedMessage is a signed registry delta as published: the topic's

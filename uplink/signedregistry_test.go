@@ -75,6 +75,13 @@ func TestSignedRegistry(t *testing.T) {
 		raw["version"] = 5
 		return mustJSON(raw)
 	}
+	// Only appointments beside the payload: refused all the same.
+	withOutsideAppointments := func() []byte {
+		var raw map[string]any
+		json.Unmarshal(signed(platform, blacklist(0, 1)), &raw)
+		raw["delete"] = map[string]any{"appointments": []string{"AP-1"}}
+		return mustJSON(raw)
+	}
 	// A command signature over the same payload: the domains differ.
 	asCommand := func() []byte {
 		payload := mustJSON(blacklist(0, 1))
@@ -101,6 +108,7 @@ func TestSignedRegistry(t *testing.T) {
 		{"delta signed by another key", signed(stranger, blacklist(0, 1)), "not one of the registry keys"},
 		{"delta changed after signing", tampered(), "does not verify"},
 		{"unsigned fields beside the payload", withOutside(), "were not signed"},
+		{"unsigned appointments beside the payload", withOutsideAppointments(), "were not signed"},
 		{"a command's signature", asCommand(), "does not verify"},
 		{"unsigned snapshot chunk", unsignedChunk(), "not signed"},
 		{"chunk of another snapshot than its manifest", otherManifest(), "not the snapshot the manifest signs"},

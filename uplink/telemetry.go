@@ -46,9 +46,22 @@ func (u *Uplink) telemetryLoop(ctx context.Context) {
 	if u.cfg.TelemetryInterval < 0 {
 		return
 	}
+	paused := false
 	for {
-		if err := u.enqueueTelemetry(ctx); err != nil && ctx.Err() == nil {
-			u.log.Error("telemetry not queued", "err", err)
+		// While the database's disk is low the store would drop it
+		// anyway (store.SetDiskLow): the room left is for records.
+		if low := u.st.DiskLow(); low != paused {
+			paused = low
+			if low {
+				u.log.Warn("telemetry paused: the database's disk is nearly full")
+			} else {
+				u.log.Info("telemetry resumed: the disk has room again")
+			}
+		}
+		if !paused {
+			if err := u.enqueueTelemetry(ctx); err != nil && ctx.Err() == nil {
+				u.log.Error("telemetry not queued", "err", err)
+			}
 		}
 		// The interval is waited as a duration, not to an instant of
 		// Now: the simulator's timers run on the wall clock while its

@@ -18,14 +18,14 @@ import (
 // cmdCommand is `hazgate cmd sign`: it prints a signed command envelope,
 // ready to publish on <root>/cmd/<name> (docs/uplink.md "Commands").
 func cmdCommand(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	const use = "usage: hazgate cmd sign -key FILE -name open|lockdown|release|resync [-args JSON] [-target ROOT] [-ttl 5m] [-by NAME]"
+	const use = "usage: hazgate cmd sign -key FILE -name open|lockdown|release|resync|replay [-args JSON] [-target ROOT] [-ttl 5m] [-by NAME]"
 	if len(args) == 0 || args[0] != "sign" {
 		return usageError{use}
 	}
 	fs := flag.NewFlagSet("cmd sign", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	keyFile := fs.String("key", "", "the private key `FILE` (from hazgate keygen)")
-	name := fs.String("name", "", "the command: open, lockdown, release or resync")
+	name := fs.String("name", "", "the command: open, lockdown, release, resync or replay")
 	argsJSON := fs.String("args", "", "the command's arguments as `JSON`, e.g. '{\"on\":true}'")
 	target := fs.String("target", "", "the gate's topic `ROOT` (hazgate/<park>/<gate>); required for open and release, empty = any gate")
 	ttl := fs.Duration("ttl", 5*time.Minute, "how long the command stays valid")
@@ -84,7 +84,7 @@ func signRefusal(err error, maxTTL time.Duration) string {
 	case uplink.RefuseTTL:
 		return fmt.Sprintf("-ttl: the gates refuse a command valid for more than %v (-max-ttl)", maxTTL)
 	case uplink.RefuseUnknown:
-		return fmt.Sprintf("-name %s: not open, lockdown, release or resync", re.Detail)
+		return fmt.Sprintf("-name %s: not open, lockdown, release, resync or replay", re.Detail)
 	case uplink.RefuseBadArgs:
 		return "-args: " + re.Detail
 	case uplink.RefuseMalformed:

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hazgate/hazgate/digest"
+
 	"github.com/hazgate/hazgate/clock"
 )
 
@@ -61,7 +63,7 @@ type Camera struct {
 	cfg Config
 
 	mu        sync.Mutex
-	challenge *challenge // the last digest challenge, reused until stale
+	challenge *digest.Challenge // the last digest challenge, reused until stale
 }
 
 // New returns a camera.
@@ -116,10 +118,10 @@ func (c *Camera) snapshot(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	if resp.StatusCode == http.StatusUnauthorized && c.cfg.Auth == AuthDigest {
-		ch, perr := parseChallenge(resp.Header.Values("WWW-Authenticate"))
+		ch, perr := digest.ParseChallenge(resp.Header.Values("WWW-Authenticate"))
 		drain(resp)
 		if perr != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnauthorized, perr)
+			return nil, fmt.Errorf("%w: camera: %v", ErrUnauthorized, perr)
 		}
 		c.mu.Lock()
 		c.challenge = ch
@@ -175,7 +177,7 @@ func (c *Camera) authorization() string {
 		return ""
 	}
 	req, _ := http.NewRequest(http.MethodGet, c.cfg.URL, nil)
-	return c.challenge.authorize(c.cfg.Username, c.cfg.Password, http.MethodGet, req.URL.RequestURI())
+	return c.challenge.Authorize(c.cfg.Username, c.cfg.Password, http.MethodGet, req.URL.RequestURI())
 }
 
 func drain(resp *http.Response) {

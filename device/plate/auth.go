@@ -2,7 +2,6 @@ package plate
 
 import (
 	"crypto/hmac"
-	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hazgate/hazgate/digest"
 )
 
 // How a camera is known (docs/devices.md, "Plate cameras"): its source
@@ -77,7 +78,7 @@ func (h *Handler) digest(r *http.Request, laneName string, cam Camera) *authErro
 	if !strings.EqualFold(scheme, "Digest") {
 		return &authError{code: http.StatusUnauthorized, msg: "missing Authorization: Digest", challenge: true}
 	}
-	p := digestParams(rest)
+	p := digest.Params(rest)
 	refuse := func(why string) *authError {
 		return &authError{code: http.StatusUnauthorized, msg: fmt.Sprintf("digest for lane %q refused: %s", laneName, why), challenge: true}
 	}
@@ -92,30 +93,14 @@ func (h *Handler) digest(r *http.Request, laneName string, cam Camera) *authErro
 		return refuse("not a nonce of this gate")
 	}
 	alg := strings.ToUpper(p["algorithm"])
-	newHash := md5.New
-	switch alg {
-	case "", "MD5":
-	case "SHA-256":
-		newHash = sha256.New
-	default:
+	hx, ok := digest.Hash(alg)
+	if !ok || strings.HasSuffix(alg, "-SESS") {
 		return refuse("algorithm " + alg + " (MD5 or SHA-256)")
 	}
-	hx := func(s string) string {
-		x := newHash()
-		x.Write([]byte(s))
-		return hex.EncodeToString(x.Sum(nil))
+	if q := p["qop"]; q != "" && q != "auth" {
+		return refuse("qop " + q)
 	}
-	ha1 := hx(cam.Username + ":" + Realm + ":" + cam.Password)
-	ha2 := hx(r.Method + ":" + p["uri"])
-	var want string
-	switch p["qop"] {
-	case "auth":
-		want = hx(ha1 + ":" + p["nonce"] + ":" + p["nc"] + ":" + p["cnonce"] + ":auth:" + ha2)
-	case "":
-		want = hx(ha1 + ":" + p["nonce"] + ":" + ha2)
-	default:
-		return refuse("qop " + p["qop"])
-	}
+	want := digest.Response(hx, alg, cam.Username, Realm, cam.Password, r.Method, p["uri"], p["nonce"], p["nc"], p["cnonce"], p["qop"])
 	userOK := subtle.ConstantTimeCompare([]byte(p["username"]), []byte(cam.Username)) == 1
 	respOK := subtle.ConstantTimeCompare([]byte(strings.ToLower(p["response"])), []byte(want)) == 1
 	if !userOK || !respOK {
@@ -190,55 +175,13 @@ func allowed(ps []netip.Prefix, a netip.Addr) bool {
 	return false
 }
 
-// digestParams parses the comma-separated key=value pairs of a digest
-// header, values optionally quoted.
-func digestParams(s string) map[string]string {
-	m := map[string]string{}
-	for s != "" {
-		s = strings.TrimLeft(s, " ,")
-		k, rest, ok := strings.Cut(s, "=")
-		if !ok {
-			break
-		}
-		k = strings.ToLower(strings.TrimSpace(k))
-		rest = strings.TrimLeft(rest, " ")
-		var v string
-		if strings.HasPrefix(rest, `"`) {
-			end := 1
-			for end < len(rest) && rest[end] != '"' {
-				if rest[end] == '\\' {
-					end++
-				}
-				end++
-			}
-			v = strings.ReplaceAll(rest[1:min(end, len(rest))], `\`, "")
-			rest = rest[min(end+1, len(rest)):]
-		} else {
-			v, rest, _ = strings.Cut(rest, ",")
-			v = strings.TrimSpace(v)
-		}
-		m[k] = v
-		s = rest
-	}
-	return m
-}
-
 // DigestAuthorization is the Authorization a camera sends for method and
 // uri with its username and password, answering the gate's challenge (a
 // WWW-Authenticate header): for the simulator's cameras and tests.
 func DigestAuthorization(challenge, method, uri, user, pass string) (string, error) {
-	scheme, rest, _ := strings.Cut(strings.TrimSpace(challenge), " ")
-	p := digestParams(rest)
-	if !strings.EqualFold(scheme, "Digest") || p["nonce"] == "" {
+	c, err := digest.ParseChallenge([]string{challenge})
+	if err != nil {
 		return "", fmt.Errorf("plate: %q is not a digest challenge", challenge)
 	}
-	hx := func(s string) string { x := md5.Sum([]byte(s)); return hex.EncodeToString(x[:]) }
-	cnb := make([]byte, 8)
-	rand.Read(cnb)
-	cnonce, nc := hex.EncodeToString(cnb), "00000001"
-	ha1 := hx(user + ":" + p["realm"] + ":" + pass)
-	ha2 := hx(method + ":" + uri)
-	resp := hx(ha1 + ":" + p["nonce"] + ":" + nc + ":" + cnonce + ":auth:" + ha2)
-	return fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", algorithm=MD5, qop=auth, nc=%s, cnonce="%s", response="%s"`,
-		user, p["realm"], p["nonce"], uri, nc, cnonce, resp), nil
+	return c.Authorize(user, pass, method, uri), nil
 }
