@@ -67,6 +67,10 @@ func run(ev Evidence, reg Registry, now time.Time, synced bool, p Params) Outcom
 		p.Location = time.UTC
 	}
 	j := &judge{ev: ev, reg: reg, now: now, p: p, unsynced: !synced}
+	if out, ok := j.exempt(); ok {
+		out.ClockSynced = &synced // no date is judged: let in on any clock
+		return out
+	}
 	if ev.Waybill != "" {
 		if w, ok := reg.Waybill(ev.Waybill); ok {
 			j.wb = &w

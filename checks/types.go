@@ -135,6 +135,9 @@ type Evidence struct {
 	PlateColor string         `json:"plate_color,omitempty"`
 	Placard    *bool          `json:"placard,omitempty"`
 	Pictures   *PlatePictures `json:"-"`
+	// Exempt is the kind of emergency vehicle the registry marked the
+	// plate as when it was read (checks/exempt.go); "" for every other.
+	Exempt string `json:"exempt,omitempty"`
 	// WaybillLookup is the waybill service's answer on Waybill (nil: the
 	// service is not used, the registry's copy is judged).
 	WaybillLookup *WaybillLookup `json:"waybill_lookup,omitempty"`

@@ -2,6 +2,8 @@ package clock
 
 import (
 	"context"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 )
@@ -92,4 +94,40 @@ func TestSleep(t *testing.T) {
 			t.Fatal("Sleep of zero or less waited or failed")
 		}
 	})
+}
+
+// Backoff waits Min, then twice as long after each failure in a row up to
+// Max, and Min again after a Reset.
+func TestBackoff(t *testing.T) {
+	c := NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	b := Backoff{Min: time.Second, Max: 5 * time.Second}
+	waited := func() time.Duration {
+		t.Helper()
+		done := make(chan bool)
+		go func() { done <- b.Wait(context.Background(), c) }()
+		deadline := time.Now().Add(10 * time.Second)
+		for c.Pending() == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("Wait set no timer")
+			}
+			runtime.Gosched()
+		}
+		next, _ := c.Next()
+		d := next.Sub(c.Now())
+		c.AdvanceTo(next)
+		if !<-done {
+			t.Fatal("Wait did not wait the whole time")
+		}
+		return d
+	}
+	var got []time.Duration
+	for range 5 {
+		got = append(got, waited())
+	}
+	b.Reset()
+	got = append(got, waited())
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second, time.Second}
+	if !slices.Equal(got, want) {
+		t.Fatalf("waits %v, want %v", got, want)
+	}
 }

@@ -164,6 +164,9 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 	}
 	g.Keeper = record.New(cfg.Gate, st, cfg.Params(), opt.Log.With("component", "record"))
 	g.parkDue = make(chan struct{}, 1)
+	if o := opt.Observer; o != nil && o.Alarm != nil {
+		g.Keeper.OnAlarm = o.Alarm
+	}
 	g.Keeper.Faces = g.Photos
 	if opt.ClockSource != nil {
 		if err := g.watchClock(cfg, opt.ClockSource); err != nil {
@@ -327,6 +330,9 @@ func (o observed) Decide(ctx context.Context, laneName string, ev checks.Evidenc
 	}
 	if out.Verdict == checks.VerdictReject {
 		o.alarm(laneName, lane.AlarmRejection) // committed with the inspection
+	}
+	if record.Exempted(out) {
+		o.alarm(laneName, record.AlarmExemptEntry) // committed with the inspection
 	}
 	if o.obs.Decided != nil {
 		o.obs.Decided(laneName, id, out, now)

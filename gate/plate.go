@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/config"
 	"github.com/hazgate/hazgate/device/plate"
@@ -43,6 +44,7 @@ func (g *Gate) platePush(cfg *config.Config, opt Options) *plate.Handler {
 	return plate.NewHandler(plate.Config{
 		Cameras: cams,
 		Deliver: func(name string, r lane.PlateRead) error {
+			r.Exempt = g.emergency(r.Plate)
 			if !g.Lanes.Send(name, r) {
 				return fmt.Errorf("no lane %q", name)
 			}
@@ -117,4 +119,23 @@ func (w *cameraWatch) heard() {
 
 func (w *cameraWatch) silent() {
 	w.l.Health(DevicePlateCamera, KindPlateCamera, fmt.Errorf("%w for %v", ErrCameraSilent, w.silence))
+}
+
+// emergency is the kind of emergency vehicle the registry marks plate as
+// (registry.Vehicle.Emergency), "" for any other or when the registry
+// cannot be read (the vehicle is then checked as any other).
+func (g *Gate) emergency(plate string) string {
+	if plate == "" {
+		return ""
+	}
+	reg, err := g.Store.Lookup(context.Background(), checks.Evidence{Plate: plate})
+	if err != nil {
+		g.log.Warn("registry unreadable: a plate read is not looked up as an emergency vehicle", "plate", plate, "err", err)
+		return ""
+	}
+	v, ok := reg.Vehicle(plate)
+	if !ok {
+		return ""
+	}
+	return v.Emergency
 }

@@ -48,6 +48,10 @@ type PlateRead struct {
 	Color    string
 	Placard  *bool
 	Pictures *checks.PlatePictures
+	// Exempt is the kind of emergency vehicle the registry marks the plate
+	// as (registry.EmergencyKinds), "" for any other: an entry lane then
+	// needs nothing but the plate (checks/exempt.go).
+	Exempt string
 }
 
 // CardRead is an ID card presented at the reader. Role is

@@ -7,7 +7,10 @@ package lane
 func (m *machine) plateSeen(e PlateRead, same bool) {
 	ev := &m.s.Evidence
 	if !same {
-		ev.PlateColor, ev.Placard, ev.Pictures = "", nil, nil
+		ev.PlateColor, ev.Placard, ev.Pictures, ev.Exempt = "", nil, nil, ""
+	}
+	if e.Exempt != "" {
+		ev.Exempt = e.Exempt
 	}
 	if e.Color != "" {
 		ev.PlateColor = e.Color

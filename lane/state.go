@@ -174,6 +174,10 @@ func (s State) Missing() []string {
 	if s.Config.Exit {
 		return m
 	}
+	if s.Evidence.Exempt != "" {
+		// An emergency vehicle: its plate is all the lane waits for.
+		return m
+	}
 	if s.Evidence.Driver == nil {
 		m = append(m, MissingDriverCard, MissingDriverFace)
 	} else if !s.DriverFace {

@@ -44,6 +44,9 @@ type Keeper struct {
 	// OnRecord, when set, is called after every record the gate commits
 	// (inspection, passage, decision, alarm): the uplink's Kick.
 	OnRecord func()
+	// OnAlarm, when set, is told of the alarms the keeper raises of its own
+	// accord with a passage (double_entry): the simulator's observer.
+	OnAlarm func(laneName, kind string)
 	// Faces, when set, gives each person's face-match images, which are
 	// kept with the inspection (faces.go).
 	Faces FaceSource
@@ -123,6 +126,9 @@ func (g *Keeper) Decide(ctx context.Context, laneName string, ev checks.Evidence
 		ID: g.newID(now), Kind: store.KindInspection, Topic: "events/inspection", Lane: laneName,
 		Payload: inspectionPayload(g.Name, ins, goods, meta, g.Params, live),
 	}}
+	if Exempted(out) {
+		msgs = append(msgs, g.exemptAlarm(laneName, ins, now))
+	}
 	if out.Verdict == checks.VerdictReject {
 		msgs = append(msgs, g.alarmMessage(laneName, AlarmEvent{Kind: AlarmRejection, Detail: fmt.Sprintf("%s rejected: %v", ev.Plate, out.Failed()), InspectionID: ins.ID}, now))
 	}

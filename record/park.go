@@ -73,6 +73,10 @@ func (g *Keeper) checkDoubleEntry(ctx context.Context, laneName, plate string, a
 	msg := g.alarmMessage(laneName, AlarmEvent{Kind: AlarmDoubleEntry, Code: AlarmDoubleEntry, Text: &t}, at)
 	if err := g.recorded(g.Store.RecordAlarm(ctx, store.Alarm{ID: msg.ID, Gate: g.Name, Lane: laneName, Kind: AlarmDoubleEntry, Detail: t.EN, At: at}, msg)); err != nil {
 		g.Log.Error("double entry alarm not recorded", "plate", plate, "err", err)
+		return
+	}
+	if g.OnAlarm != nil {
+		g.OnAlarm(laneName, AlarmDoubleEntry)
 	}
 }
 

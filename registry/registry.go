@@ -76,7 +76,16 @@ type Vehicle struct {
 	// a lane with a weighbridge judges them (docs/design.md).
 	CurbWeightKg float64 `yaml:"curb_weight_kg,omitempty" json:"curb_weight_kg,omitempty"`
 	MaxGrossKg   float64 `yaml:"max_gross_kg,omitempty" json:"max_gross_kg,omitempty"`
+	// Emergency marks an emergency vehicle (fire, rescue, ambulance,
+	// police: EmergencyKinds) that an entry lane lets in on its plate read
+	// alone, with an exempt_entry alarm (docs/design.md, "Emergency
+	// vehicles"); empty for every other vehicle.
+	Emergency string `yaml:"emergency,omitempty" json:"emergency,omitempty"`
 }
+
+// EmergencyKinds are the kinds of emergency vehicles the registry may
+// exempt from the checks.
+var EmergencyKinds = []string{"fire", "rescue", "ambulance", "police"}
 
 // Tank is a tank (罐体) registered to the vehicle that carries it, with its
 // list of suitable media (适装介质) by UN number.
@@ -184,6 +193,9 @@ func (s *Snapshot) Validate() []Problem {
 		}
 		if v.RatedLoadKg < 0 || !strictyaml.IsFinite(v.RatedLoadKg) {
 			add(f+".rated_load_kg", "%v is not a weight", v.RatedLoadKg)
+		}
+		if v.Emergency != "" && !slices.Contains(EmergencyKinds, v.Emergency) {
+			add(f+".emergency", "%q is not an emergency vehicle's kind (%s)", v.Emergency, strings.Join(EmergencyKinds, ", "))
 		}
 		if c, ok := PlateColor(v.PlateColor); v.PlateColor != "" && (!ok || c != v.PlateColor) {
 			add(f+".plate_color", "%q is not a plate colour (%s)", v.PlateColor, strings.Join(PlateColors, ", "))

@@ -254,7 +254,7 @@ var FaultKinds = map[string][]string{
 }
 
 // AlarmKinds are the alarm kinds an expectation may name.
-var AlarmKinds = []string{"barrier_command_failed", "barrier_fault", "barrier_forced", "decide_failed", "device_fault", "no_passage", "operator_override", "record_failed", "rejection"}
+var AlarmKinds = []string{"barrier_command_failed", "barrier_fault", "barrier_forced", "decide_failed", "device_fault", "double_entry", "exempt_entry", "no_passage", "operator_override", "record_failed", "rejection"}
 
 // splitDevice splits a fault's device into its lane ("" for the face
 // service) and its kind of device.

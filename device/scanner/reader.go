@@ -100,7 +100,8 @@ func NewReader(cfg Config) *Reader {
 // Run reads scans until ctx is done, calling report from its own goroutine.
 // It returns ctx's error.
 func (r *Reader) Run(ctx context.Context, report func(Event)) error {
-	faulted, fails := false, 0
+	faulted := false
+	backoff := clock.Backoff{Min: r.cfg.MinBackoff, Max: r.cfg.MaxBackoff}
 	for {
 		rc, err := r.cfg.Open()
 		if err != nil {
@@ -111,7 +112,7 @@ func (r *Reader) Run(ctx context.Context, report func(Event)) error {
 				report(Event{Kind: EventRecovered})
 				faulted = false
 			}
-			fails = 0
+			backoff.Reset()
 			stop := context.AfterFunc(ctx, func() { rc.Close() })
 			err = r.lines(rc, report)
 			stop()
@@ -125,12 +126,7 @@ func (r *Reader) Run(ctx context.Context, report func(Event)) error {
 			report(Event{Kind: EventFault, Err: err})
 			faulted = true
 		}
-		d := r.cfg.MinBackoff
-		for i := 0; i < fails && d < r.cfg.MaxBackoff; i++ {
-			d *= 2
-		}
-		fails++
-		if !clock.Sleep(ctx, r.cfg.Clock, min(d, r.cfg.MaxBackoff)) {
+		if !backoff.Wait(ctx, r.cfg.Clock) {
 			return ctx.Err()
 		}
 	}

@@ -217,14 +217,15 @@ func (b *Board) Run(ctx context.Context, report func(Event)) error {
 	b.mu.Lock()
 	b.report = report
 	b.mu.Unlock()
-	faulted, fails := false, 0
+	faulted := false
+	backoff := clock.Backoff{Min: b.cfg.MinBackoff, Max: b.cfg.MaxBackoff}
 	up := func() {
 		if faulted {
 			b.cfg.Log.Info("voice: board recovered")
 			report(Event{Kind: EventRecovered})
 			faulted = false
 		}
-		fails = 0
+		backoff.Reset()
 	}
 	for {
 		rw, err := b.cfg.Open()
@@ -242,12 +243,7 @@ func (b *Board) Run(ctx context.Context, report func(Event)) error {
 			report(Event{Kind: EventFault, Err: err})
 			faulted = true
 		}
-		d := b.cfg.MinBackoff
-		for i := 0; i < fails && d < b.cfg.MaxBackoff; i++ {
-			d *= 2
-		}
-		fails++
-		if !clock.Sleep(ctx, b.cfg.Clock, min(d, b.cfg.MaxBackoff)) {
+		if !backoff.Wait(ctx, b.cfg.Clock) {
 			return ctx.Err()
 		}
 		b.dropStale(report)

@@ -157,6 +157,11 @@ func Cases() []Case {
 			v.PlateColor = "pink"
 			s.Vehicles = append(s.Vehicles, v)
 		}},
+		Case{Name: "emergency not a kind of emergency vehicle", Field: "vehicles[%d].emergency", Add: func(s *registry.Snapshot) {
+			v := Vehicle("浙B20004")
+			v.Emergency = "tanker"
+			s.Vehicles = append(s.Vehicles, v)
+		}},
 		Case{Name: "curb weight negative", Field: "vehicles[%d].curb_weight_kg", Add: func(s *registry.Snapshot) {
 			v := Vehicle("浙B20003")
 			v.CurbWeightKg = -1
