@@ -9,7 +9,7 @@ LDFLAGS  := -s -w -X github.com/hazgate/hazgate/buildinfo.Version=$(VERSION) \
             -X github.com/hazgate/hazgate/buildinfo.Date=$(DATE)
 PKGS     := ./...
 
-.PHONY: all build test unit race test386 cross fuzz lint bench dist clean
+.PHONY: all build test unit race test386 cross fuzz lint bench dist soak clean
 
 all: build
 
@@ -76,12 +76,54 @@ bench:
 	$(GO) test -run '^$$' -bench 'RegistryImportRSS' -benchtime 1x -count 3 ./cmd/hazgate/
 	$(GO) test -run '^$$' -bench 'RegistryDeltaDelete' -benchtime 1x -count 3 ./store/
 
+# The long SIGKILL test: hazgate sim killed at random moments while it
+# writes, SOAK_CYCLES times (make test does 30); after each kill the
+# database's integrity, its audit chain and every committed inspection are
+# checked (docs/benchmarks.md, "Crash safety").
+SOAK_CYCLES ?= 3000
+
+soak:
+	HAZGATE_KILL_CYCLES=$(SOAK_CYCLES) $(GO) test -count=1 -timeout 0 -v -run '^TestSIGKILLDuringWrites$$' ./cmd/hazgate/
+
+# Release tarballs, one per DIST_ARCHS: hazgate-VERSION-linux-ARCH.tar.gz
+# holding hazgate-VERSION-linux-ARCH/ with the binary (VERSION from git
+# stamped in), firmware-config/, VERSION, SHA256SUMS (sha256sum -c) and
+# SHA256SUMS.sig, an Ed25519 signature over the list by RELEASE_KEY (a
+# private key from `hazgate keygen`). dist/SHA256SUMS(.sig) list the
+# tarballs. Without RELEASE_KEY a development key is made once in
+# DEV_RELEASE_KEY.key and used, and make says so: no gate should trust it.
+# `hazgate release verify` and `hazgate update` check a tarball
+# (docs/install.md).
+DIST            ?= dist
+DIST_ARCHS      ?= arm64 armv7 amd64
+RELEASE_KEY     ?=
+DEV_RELEASE_KEY ?= .dev-release-key/DEV-ONLY-NOT-FOR-GATES
+
 dist:
-	mkdir -p dist
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/hazgate-linux-arm64 ./cmd/hazgate
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/hazgate-linux-armv7 ./cmd/hazgate
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/hazgate-linux-amd64 ./cmd/hazgate
-	ls -l dist
+	@set -e; rm -rf $(DIST); mkdir -p $(DIST); \
+	signer=$(DIST)/.hazgate-signer; \
+	$(GO) build -trimpath -o $$signer ./cmd/hazgate; \
+	key='$(RELEASE_KEY)'; \
+	if [ -z "$$key" ]; then \
+	  key='$(DEV_RELEASE_KEY).key'; \
+	  if [ ! -f "$$key" ]; then mkdir -p $$(dirname '$(DEV_RELEASE_KEY)'); $$signer keygen -out '$(DEV_RELEASE_KEY)' >/dev/null; fi; \
+	  cp '$(DEV_RELEASE_KEY).pub' $(DIST)/DEV-ONLY-release-key.pub; \
+	  echo "make dist: no RELEASE_KEY given: signed with the DEVELOPMENT key $$key ($(DIST)/DEV-ONLY-release-key.pub); no gate should trust it"; \
+	fi; \
+	for a in $(DIST_ARCHS); do \
+	  case $$a in armv7) goarch=arm; goarm=7;; arm64|amd64) goarch=$$a; goarm=;; *) echo "make dist: unknown arch $$a (arm64, armv7, amd64)"; exit 1;; esac; \
+	  name=hazgate-$(VERSION)-linux-$$a; d=$(DIST)/$$name; mkdir -p $$d; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$goarch GOARM=$$goarm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$d/hazgate ./cmd/hazgate; \
+	  cp -R firmware-config $$d/; echo '$(VERSION)' > $$d/VERSION; \
+	  (cd $$d && find . -type f ! -name 'SHA256SUMS*' | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS); \
+	  $$signer release sign -key "$$key" $$d/SHA256SUMS >/dev/null; \
+	  tar -C $(DIST) --owner=0 --group=0 --numeric-owner -czf $(DIST)/$$name.tar.gz $$name; \
+	  rm -rf $$d; \
+	done; \
+	(cd $(DIST) && sha256sum *.tar.gz > SHA256SUMS); \
+	$$signer release sign -key "$$key" $(DIST)/SHA256SUMS >/dev/null; \
+	rm -f $$signer; \
+	ls -l $(DIST)
 
 clean:
 	rm -rf bin dist bench.out

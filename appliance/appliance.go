@@ -65,6 +65,8 @@ type Options struct {
 	// ClockSource says whether the wall clock is synchronised (default
 	// clock.Kernel: adjtimex); tests give a fake one.
 	ClockSource clock.SyncSource
+	// Logs is the last log lines (logs.Ring), for the kiosk's health page.
+	Logs kiosk.LogLines
 }
 
 // New opens the store and assembles the gate (package gate) with the real
@@ -119,7 +121,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Appliance, er
 			Addr: cfg.Kiosk.Listen, TLSCertFile: cfg.Kiosk.TLSCert, TLSKeyFile: cfg.Kiosk.TLSKey,
 			RegistryMaxAge: cfg.RegistryMaxAge.D(),
 		},
-		Clock: opt.Clock, Disk: filepath.Dir(cfg.Database), Log: opt.Log,
+		Clock: opt.Clock, Disk: filepath.Dir(cfg.Database), Log: opt.Log, Logs: opt.Logs,
 	})
 	if err != nil {
 		return nil, err
@@ -146,11 +148,7 @@ func (a *Appliance) Handler() http.Handler { return a.kiosk.Handler() }
 // fail-secure position at once, for a process that ends without waiting
 // for Run.
 func (a *Appliance) Run(ctx context.Context) error {
-	defer func() {
-		done := a.running.start("closing the database")
-		a.st.Close()
-		done()
-	}()
+	defer a.closeStore()
 	var wg sync.WaitGroup
 	var gateErr error
 	run := func(name string, f func()) {
@@ -187,6 +185,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 		a.log.Error("systemd not told the gate is stopping", "err", err)
 	}
 	a.log.Info("hazgate stopping: barriers to their fail-secure position, uplink offline, store closed")
+	a.haltBarriers()
 	wg.Wait()
 	return gateErr
 }

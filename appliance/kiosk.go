@@ -20,6 +20,8 @@ type KioskOptions struct {
 	// Disk is the directory whose free space the health page reports.
 	Disk string
 	Log  *slog.Logger
+	// Logs is the gate's last log lines, for supervisors (nil: none).
+	Logs kiosk.LogLines
 }
 
 // NewKiosk is the operator's kiosk in front of an assembled gate: its
@@ -37,6 +39,7 @@ func NewKiosk(g *gate.Gate, o KioskOptions) (*kiosk.Server, error) {
 	deps := kiosk.Deps{
 		Lanes: g.Lanes, Store: g.Store, Devices: g.Lanes,
 		Disk: kiosk.DiskAt(o.Disk), Clock: o.Clock, GateClock: o.GateClock, Log: o.Log.With("component", "kiosk"),
+		Logs: o.Logs,
 	}
 	if m := g.ClockMonitor; m != nil {
 		deps.ClockState = m.State

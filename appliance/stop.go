@@ -47,3 +47,26 @@ func (a *Appliance) Halt() {
 		b.Halt()
 	}
 }
+
+// haltBarriers, as the gate stops, de-energises the barrier relays at once
+// (each lane's device loop does it again as it ends) and says so.
+func (a *Appliance) haltBarriers() {
+	a.Halt()
+	var names []string
+	for _, l := range a.cfg.Lanes {
+		names = append(names, l.Name)
+	}
+	a.log.Info("stop: barriers left closed, relays de-energised (fail-secure)", "lanes", names)
+}
+
+// closeStore closes the database (its WAL checkpointed into the file) and
+// says so.
+func (a *Appliance) closeStore() {
+	done := a.running.start("closing the database")
+	defer done()
+	if err := a.st.Close(); err != nil {
+		a.log.Error("stop: the database did not close cleanly; it is recovered at the next start", "database", a.cfg.Database, "err", err)
+		return
+	}
+	a.log.Info("stop: database closed", "database", a.cfg.Database)
+}

@@ -82,6 +82,7 @@ type Config struct {
 	// Prompts are the words the lanes' displays show and voice boards
 	// say, over the built-in ones (config/voice.go, package prompt).
 	Prompts prompt.Words `yaml:"prompts,omitempty"`
+	Update  Update       `yaml:"update"`
 }
 
 // Checks are the judging settings.
@@ -632,6 +633,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 			}
 		}
 	}
+	c.validateUpdate(bad)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

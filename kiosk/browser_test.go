@@ -270,7 +270,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#health .health-item")),
 		chromedp.Click(chromedp.ID("verify-audit")),
 		chromedp.WaitVisible(chromedp.CSS("#audit-status.status-ok")))
-	b.screenshot("kiosk-health.png", true)
+	// docs/kiosk-health.png is a supervisor's page, with the log
+	// (TestHealthPageLogInBrowser).
 
 	// Lock-down from the title bar: every lane, with a reason.
 	b.do("lock down",

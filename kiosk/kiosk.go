@@ -175,6 +175,9 @@ type Deps struct {
 	// Log receives the kiosk's log, the caller's child logger for it (with
 	// component=kiosk); default: discarded.
 	Log *slog.Logger
+	// Logs is the gate's last log lines, shown to supervisors on the
+	// health page (nil: not reported).
+	Logs LogLines
 }
 
 // Server is the kiosk. Create it with New; feed it every lane change with

@@ -63,6 +63,7 @@ func (s *Server) buildRoutes() http.Handler {
 	s.api(mux, http.MethodGet, "/api/v1/health", s.handleHealth)
 	s.api(mux, http.MethodGet, "/api/v1/audit/verify", s.handleVerifyAudit)
 	s.api(mux, http.MethodGet, "/api/v1/lockouts", s.handleLockouts)
+	s.api(mux, http.MethodGet, "/api/v1/logs", s.handleLogs)
 	s.api(mux, http.MethodPost, "/api/v1/operators/{name}/unlock", s.handleUnlock)
 
 	mux.HandleFunc("/api/", s.notFound)

@@ -51,6 +51,12 @@ type Config struct {
 	// Poll is how often the outbox is looked at when Kick was not called
 	// (default 100 ms).
 	Poll time.Duration
+	// StopFlush is how long a stopping uplink keeps sending the outbox
+	// (what is pending and the PUBACKs of what is in flight) before it
+	// says offline and disconnects (default DefaultStopFlush; < 0: only
+	// the PUBACKs of what is in flight, at most 2 s). It is well inside
+	// the 5 s a stopping `hazgate run` has.
+	StopFlush time.Duration
 	// QueuedAfter: a message that waited longer than this in the outbox
 	// carries "queued_s" (default 2 s).
 	QueuedAfter time.Duration
@@ -153,6 +159,7 @@ func (c Config) withDefaults() (Config, error) {
 	dur(&c.AckTimeout, 30*time.Second)
 	dur(&c.Poll, 100*time.Millisecond)
 	dur(&c.QueuedAfter, 2*time.Second)
+	dur(&c.StopFlush, DefaultStopFlush)
 	dur(&c.TelemetryInterval, time.Minute)
 	dur(&c.StatusPoll, 2*time.Second)
 	dur(&c.ReplayKeep, DefaultReplayKeep)

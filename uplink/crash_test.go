@@ -62,6 +62,7 @@ type child struct {
 	out      strings.Builder
 	ok       bool
 	produced chan struct{} // closed when the child says PRODUCED
+	started  chan struct{} // closed when the child says STARTED: connected, about to record
 }
 
 func startChild(t testing.TB, dir, broker string, n int) *child {
@@ -77,7 +78,7 @@ func startChild(t testing.TB, dir, broker string, n int) *child {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c := &child{cmd: cmd, done: make(chan struct{}), produced: make(chan struct{})}
+	c := &child{cmd: cmd, done: make(chan struct{}), produced: make(chan struct{}), started: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		sc := bufio.NewScanner(stdout)
@@ -88,6 +89,8 @@ func startChild(t testing.TB, dir, broker string, n int) *child {
 				c.ok = true
 			case "PRODUCED":
 				close(c.produced)
+			case "STARTED":
+				close(c.started)
 			}
 		}
 		cmd.Wait()
@@ -95,7 +98,16 @@ func startChild(t testing.TB, dir, broker string, n int) *child {
 	return c
 }
 
+// killAfter kills the child d after it is connected and recording (a
+// child that takes long to start, on a busy machine, is not killed before
+// it did anything: then no will would say offline).
 func (c *child) killAfter(d time.Duration) {
+	select {
+	case <-c.done:
+		return
+	case <-c.started:
+	case <-time.After(2 * wait):
+	}
 	select {
 	case <-c.done: // finished before its time: fine
 		return
@@ -142,6 +154,8 @@ func TestCrashChild(t *testing.T) {
 	dir, broker := os.Getenv("UPLINK_CRASH_DIR"), os.Getenv("UPLINK_CRASH_BROKER")
 	n, _ := strconv.Atoi(os.Getenv("UPLINK_CRASH_N"))
 	r := newRig(t, dir, testConfig(broker))
+	waitConn(t, r.u, "connected", func(c ConnState) bool { return c.Connected })
+	fmt.Println("STARTED")
 	db, err := sql.Open("sqlite", filepath.Join(dir, "gate.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -72,7 +72,7 @@ func (s *session) drain(ctx context.Context) {
 			return
 		}
 		if ctx.Err() != nil {
-			s.settle(window)
+			s.stopFlush(window, rows, cursor)
 			return
 		}
 		if len(rows) == 0 && more {
@@ -137,14 +137,14 @@ const msgSettling = "mqtt: stopping; waiting for the PUBACKs of the messages in 
 const stopGrace = 2 * time.Second
 
 // settle waits, when the uplink stops, for the PUBACKs of the messages in
-// flight (window, in seq order), at most stopGrace, and marks those that
+// flight (window, in seq order), at most grace, and marks those that
 // came, in order up to the first that did not: a restart then does not
 // send them again. Nothing more is published.
-func (s *session) settle(window []flight) {
+func (s *session) settle(window []flight, grace time.Duration) {
 	if len(window) == 0 {
 		return
 	}
-	grace := min(stopGrace, s.u.cfg.AckTimeout)
+	grace = min(grace, s.u.cfg.AckTimeout)
 	s.u.log.Info(msgSettling, "in_flight", len(window), "grace", grace)
 	timer := time.NewTimer(grace)
 	defer timer.Stop()

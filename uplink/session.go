@@ -87,29 +87,46 @@ func (s *session) run(ctx context.Context) time.Duration {
 
 	// The retained "online" goes first on every connection: the last will
 	// left "offline" behind when the previous one dropped.
-	if err := s.publishWait(ctx, "availability", true, []byte("online")); err != nil {
+	err := s.publishWait(ctx, "availability", true, []byte("online"))
+	if err != nil && ctx.Err() == nil {
 		s.drop(err)
 	}
+	// Stopped before "online" was acknowledged: the outbox's bounded flush
+	// (drain on a done ctx) and the "offline" below, on the connection as
+	// it is. Dropped: nothing more is published on it (a publish racing
+	// paho's disconnect waits out the whole write timeout, longer than a
+	// stop may take).
 	var wg sync.WaitGroup
-	s.subscribe(ctx, &wg)
-	wg.Add(1)
-	go func() { defer wg.Done(); u.statusLoop(ctx, s) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); u.presenceLoop(ctx, s) }()
-	u.registry.connected()
-	s.drain(ctx)
+	switch {
+	case s.isLost():
+	case err == nil:
+		s.subscribe(ctx, &wg)
+		wg.Add(1)
+		go func() { defer wg.Done(); u.statusLoop(ctx, s) }()
+		wg.Add(1)
+		go func() { defer wg.Done(); u.presenceLoop(ctx, s) }()
+		u.registry.connected()
+		s.drain(ctx)
+	default:
+		s.drain(ctx)
+	}
 	wg.Wait()
 
 	u.mu.Lock()
 	u.current = nil
 	u.mu.Unlock()
 	if ctx.Err() != nil {
-		// A clean disconnect does not fire the will: say it ourselves.
-		wctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		if err := s.publishWait(wctx, "availability", true, []byte("offline")); err != nil {
-			u.log.Warn("mqtt: offline not published", "err", err)
+		// A clean disconnect does not fire the will: say it ourselves, a
+		// second at most (the outbox's flush had its time and the whole
+		// stop has 5 s); not on a connection already dropped, whose will
+		// says it.
+		if !s.isLost() {
+			wctx, cancel := context.WithTimeout(context.Background(), offlineWait)
+			if err := s.publishWait(wctx, "availability", true, []byte("offline")); err != nil {
+				u.log.Warn("mqtt: offline not published", "err", err)
+			}
+			cancel()
 		}
-		cancel()
 		s.cli.Disconnect(250)
 		u.setConn(func(c *ConnState) { c.Connected, c.Subscribed, c.Since = false, false, u.clk.Now() })
 		return time.Since(since)

@@ -277,6 +277,7 @@ func (u *Uplink) Run(ctx context.Context) error {
 	// Every PUBACK that came back is written before Run returns.
 	stopMarks()
 	<-marksDone
+	u.logOutboxAtStop()
 	return nil
 }
 

@@ -110,7 +110,7 @@ func BenchmarkFootprint(b *testing.B) {
 // compliant tankers each, queued, against a registry of vehicles vehicles
 // (the tankers' tractors and trailers among them). Synthetic data: ID
 // numbers of region 990001 with valid check digits.
-func fourLaneScenario(b *testing.B, vehicles, perLane int) string {
+func fourLaneScenario(b testing.TB, vehicles, perLane int) string {
 	var sb strings.Builder
 	sb.WriteString("name: four lanes under load\nclock: 2026-03-15T09:00:00+08:00\nregistry:\n  vehicles:\n")
 	vehicle := func(plate, kind string) {

@@ -55,6 +55,8 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"audit":    cmdAudit,
 	"backup":   cmdBackup,
 	"restore":  cmdRestore,
+	"release":  cmdRelease,
+	"update":   cmdUpdate,
 }
 
 const usage = `hazgate: hazardous-chemicals vehicle gate (五必查 five mandatory checks)
@@ -75,6 +77,9 @@ usage:
   hazgate idcard read -port DEV [-baud N] [-timeout D] wait for an ID card and print it as JSON
   hazgate version                                    version, commit, build date
   hazgate keygen -out PREFIX                         an Ed25519 key pair for signing remote commands
+  hazgate release sign -key FILE SHA256SUMS          sign a release's SHA-256 list (make dist does)
+  hazgate release verify -keys KEY[,KEY] DIR|TARBALL check a release's signature and SHA-256 list
+  hazgate update -from TARBALL [-config FILE]        install a signed release; the old binary back if the new one is not ready
   hazgate cmd sign -key FILE -name NAME [-args JSON] [-target ROOT] [-ttl 5m]  print a signed command
 
 Run "hazgate COMMAND -h" for a command's flags.

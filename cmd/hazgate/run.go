@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"runtime/debug"
 
 	"github.com/hazgate/hazgate/appliance"
 	"github.com/hazgate/hazgate/config"
+	"github.com/hazgate/hazgate/logs"
 )
 
 // gateMemoryLimit is the soft memory limit of `hazgate run` and `hazgate
@@ -51,8 +53,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
 		level = slog.LevelInfo
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	a, err := appliance.New(ctx, cfg, appliance.Options{Log: log, ConfigFile: *path})
+	// JSON under systemd, text on a terminal; a flapping device's lines
+	// rate-limited; the last lines kept for the kiosk's health page.
+	log, ring := logs.New(stderr, logs.Options{Level: level, Getenv: os.Getenv})
+	a, err := appliance.New(ctx, cfg, appliance.Options{Log: log, ConfigFile: *path, Logs: ring})
 	if err != nil {
 		return err
 	}

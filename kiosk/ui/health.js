@@ -11,6 +11,7 @@ export function healthPage() {
   const body = h('div', { id: 'health-body' });
   const supervisor = session.current && session.current.role === 'supervisor';
   const locks = supervisor ? h('section', { class: 'health-item', id: 'lockouts' }) : null;
+  const logbox = supervisor ? h('section', { class: 'health-item', id: 'log-lines' }) : null;
   const verify = h('p', { class: 'status', id: 'audit-status', role: 'status' });
   const page = h('div', { class: 'page health', id: 'health' },
     h('h1', {}, t('health.title')), body, locks,
@@ -22,7 +23,7 @@ export function healthPage() {
         verify.className = 'status ' + (r.ok ? 'status-ok' : 'status-fault');
       } catch (e) { verify.textContent = t('error') + e.message; }
     } }, t('verifyAudit')),
-    verify);
+    verify, logbox);
   const load = async () => {
     try {
       body.replaceChildren(...sections(await api('/health')));
@@ -34,6 +35,11 @@ export function healthPage() {
       locks.replaceChildren(...lockouts((await api('/lockouts')).lockouts, load));
     } catch (e) {
       locks.replaceChildren(h('h2', {}, t('lockouts')), h('p', { class: 'error' }, t('error') + e.message));
+    }
+    try {
+      logbox.replaceChildren(...logLines(await api('/logs')));
+    } catch (e) {
+      logbox.replaceChildren(h('h2', {}, t('logLines')), h('p', { class: 'error' }, t('error') + e.message));
     }
   };
   load();
@@ -148,4 +154,15 @@ function unlockDialog(account, reload) {
       reload();
     },
   });
+}
+
+// The gate's last log lines, newest first: time, level, the line as logged.
+function logLines(r) {
+  const out = [h('h2', {}, t('logLines'))];
+  if (!r.reported) return [...out, h('p', { class: 'empty' }, t('logNotReported'))];
+  if (!r.lines.length) return [...out, h('p', { class: 'empty' }, t('noLogLines'))];
+  out.push(h('ol', { class: 'log-lines' }, r.lines.slice().reverse().map((l) => h('li', { class: 'log-' + l.level.toLowerCase() },
+    h('time', {}, fmtDateTime(l.time)), ' ', h('span', { class: 'log-level' }, t('level.' + l.level)), ' ',
+    h('span', { class: 'log-text' }, l.text)))));
+  return out;
 }

@@ -242,6 +242,16 @@ Object.assign(en, {
   'image.plate': 'plate close-up', 'image.plate_scene': 'vehicle scene',
 });
 
+// The gate's recent log on the health page (supervisors only).
+Object.assign(zh, {
+  logLines: '最近日志（最新在上）', noLogLines: '还没有日志', logNotReported: '本闸口未接入日志',
+  'level.DEBUG': '调试', 'level.INFO': '信息', 'level.WARN': '警告', 'level.ERROR': '错误',
+});
+Object.assign(en, {
+  logLines: 'Recent log (newest first)', noLogLines: 'Nothing logged yet', logNotReported: 'this gate does not report its log',
+  'level.DEBUG': 'debug', 'level.INFO': 'info', 'level.WARN': 'warning', 'level.ERROR': 'error',
+});
+
 const dicts = { zh, en };
 
 let lang = 'zh';

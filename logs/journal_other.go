@@ -1,0 +1,5 @@
+//go:build !unix
+
+package logs
+
+func toJournal(any, string) bool { return false }
