@@ -62,6 +62,9 @@ type Options struct {
 	// ConfigFile is the configuration's file, for the start-up banner and
 	// its warnings.
 	ConfigFile string
+	// ClockSource says whether the wall clock is synchronised (default
+	// clock.Kernel: adjtimex); tests give a fake one.
+	ClockSource clock.SyncSource
 	// Logs is the last log lines (logs.Ring), for the kiosk's health page.
 	Logs kiosk.LogLines
 }
@@ -76,6 +79,9 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Appliance, er
 	}
 	if opt.Clock == nil {
 		opt.Clock = clock.Real{}
+	}
+	if opt.ClockSource == nil {
+		opt.ClockSource = clock.Kernel{}
 	}
 	a := &Appliance{cfg: cfg, log: opt.Log, clk: opt.Clock, disk: filepath.Dir(cfg.Database), started: opt.Clock.Now(), opt: opt}
 	if err := os.MkdirAll(filepath.Dir(cfg.Database), 0o750); err != nil {
@@ -106,7 +112,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (_ *Appliance, er
 	}
 	a.hw = newHardware(cfg, opt)
 	a.hw.running = &a.running
-	a.gate, err = gate.Assemble(ctx, cfg, st, a.hw, gate.Options{Log: opt.Log, Clock: opt.Clock})
+	a.gate, err = gate.Assemble(ctx, cfg, st, a.hw, gate.Options{Log: opt.Log, Clock: opt.Clock, ClockSource: opt.ClockSource})
 	if err != nil {
 		return nil, err
 	}

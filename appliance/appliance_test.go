@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/config"
 	"github.com/hazgate/hazgate/lane"
 	"github.com/hazgate/hazgate/registry"
@@ -253,7 +254,9 @@ func startAppliance(t *testing.T, yml string, before func(*Appliance)) (*Applian
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := New(ctx, cfg, Options{GPIOInit: func() error { return nil }})
+	// The host's clock may not be synchronised (a container): the gate is
+	// told it is.
+	a, err := New(ctx, cfg, Options{GPIOInit: func() error { return nil }, ClockSource: clock.NewFakeSource(clock.Real{})})
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -41,6 +41,9 @@ func NewKiosk(g *gate.Gate, o KioskOptions) (*kiosk.Server, error) {
 		Disk: kiosk.DiskAt(o.Disk), Clock: o.Clock, GateClock: o.GateClock, Log: o.Log.With("component", "kiosk"),
 		Logs: o.Logs,
 	}
+	if m := g.ClockMonitor; m != nil {
+		deps.ClockState = m.State
+	}
 	if g.Uplink != nil {
 		deps.Broker = kiosk.UplinkBroker(g.Uplink)
 	}

@@ -55,16 +55,20 @@ type judge struct {
 	p     Params
 	goods []registry.Good // nil when the waybill is not known
 	wb    *registry.Waybill
+	// unsynced: the clock is not known to be right, so no date can be
+	// judged (clock.go).
+	unsynced bool
 }
 
-// Run judges ev against reg at now and returns every check's result and the
-// verdict. It does no I/O and reads no clock.
-func Run(ev Evidence, reg Registry, now time.Time, p Params) Outcome {
+// run judges ev against reg at now, on a clock known to be right or not
+// (RunAt).
+func run(ev Evidence, reg Registry, now time.Time, synced bool, p Params) Outcome {
 	if p.Location == nil {
 		p.Location = time.UTC
 	}
-	j := &judge{ev: ev, reg: reg, now: now, p: p}
+	j := &judge{ev: ev, reg: reg, now: now, p: p, unsynced: !synced}
 	if out, ok := j.exempt(); ok {
+		out.ClockSynced = &synced // no date is judged: let in on any clock
 		return out
 	}
 	if ev.Waybill != "" {
@@ -81,7 +85,7 @@ func Run(ev Evidence, reg Registry, now time.Time, p Params) Outcome {
 		}
 	}
 	stale := Stale(reg.Meta(), now, p.RegistryMaxAge)
-	out := Outcome{Checks: []CheckResult{
+	out := Outcome{ClockSynced: &synced, Checks: []CheckResult{
 		j.vehicleDocuments().result(stale),
 		j.personnelQualification().result(stale),
 		j.inspectionValidity().result(stale),
@@ -97,15 +101,14 @@ func Run(ev Evidence, reg Registry, now time.Time, p Params) Outcome {
 	return out
 }
 
-// RunWithoutRegistry judges ev when the registry could not be read: identity
-// is judged from the card and the face, every other check is unknown with
-// registry_unavailable. A check that errs never passes.
-func RunWithoutRegistry(ev Evidence, now time.Time, p Params) Outcome {
+// runWithoutRegistry judges ev when the registry could not be read
+// (RunWithoutRegistry, RunWithoutRegistryAt).
+func runWithoutRegistry(ev Evidence, now time.Time, synced bool, p Params) Outcome {
 	if p.Location == nil {
 		p.Location = time.UTC
 	}
-	j := &judge{ev: ev, now: now, p: p}
-	out := Outcome{}
+	j := &judge{ev: ev, now: now, p: p, unsynced: !synced}
+	out := Outcome{ClockSynced: &synced}
 	for _, id := range IDs {
 		if id == Identity {
 			out.Checks = append(out.Checks, j.identity().result(false))
@@ -187,12 +190,14 @@ func (j *judge) vehicleDocuments() *judgement {
 		switch {
 		case rec.LicenceValidUntil.IsZero():
 			jd.unsure(ReasonDataMissing, v.role, "licence_valid_until")
+		case j.clockUnknown(jd):
 		case !j.validUntil(rec.LicenceValidUntil):
 			jd.fail(ReasonLicenceExpired, v.role, rec.LicenceValidUntil.String())
 		}
 		switch {
 		case rec.PermitValidUntil.IsZero():
 			jd.unsure(ReasonDataMissing, v.role, "permit_valid_until")
+		case j.clockUnknown(jd):
 		case !j.validUntil(rec.PermitValidUntil):
 			jd.fail(ReasonPermitExpired, v.role, rec.PermitValidUntil.String())
 		}
@@ -231,6 +236,9 @@ func (j *judge) personnelQualification() *judgement {
 		rec, ok := j.reg.Person(p.ev.IDNumber)
 		if !ok {
 			jd.fail(ReasonNotRegistered, string(p.role), p.ev.IDNumber)
+			continue
+		}
+		if hasCertificate(rec, p.role) && j.clockUnknown(jd) {
 			continue
 		}
 		if code := j.certificate(rec, p.role); code != "" {
@@ -293,6 +301,7 @@ func (j *judge) inspectionValidity() *judgement {
 			jd.fail(ReasonNotRegistered, v.role, v.plate)
 		case rec.InspectionValidUntil.IsZero():
 			jd.unsure(ReasonDataMissing, v.role, "inspection_valid_until")
+		case j.clockUnknown(jd):
 		case !j.validUntil(rec.InspectionValidUntil):
 			jd.fail(ReasonInspectionExpired, v.role, rec.InspectionValidUntil.String())
 		}
@@ -307,6 +316,7 @@ func (j *judge) inspectionValidity() *judgement {
 		jd.fail(ReasonNotRegistered, "tank", carrier.plate)
 	case tank.InspectionValidUntil.IsZero():
 		jd.unsure(ReasonDataMissing, "tank", "inspection_valid_until")
+	case j.clockUnknown(jd):
 	case !j.validUntil(tank.InspectionValidUntil):
 		jd.fail(ReasonInspectionExpired, "tank", tank.InspectionValidUntil.String())
 	}
@@ -329,11 +339,13 @@ func (j *judge) waybillConsistency() *judgement {
 		return jd
 	}
 	waybillStatus(jd, w)
-	if !j.validFrom(w.ValidFrom) {
-		jd.fail(ReasonWaybillNotYetValid, "waybill", w.ValidFrom.String())
-	}
-	if !j.validUntil(w.ValidUntil) {
-		jd.fail(ReasonWaybillExpired, "waybill", w.ValidUntil.String())
+	if !j.clockUnknown(jd) {
+		if !j.validFrom(w.ValidFrom) {
+			jd.fail(ReasonWaybillNotYetValid, "waybill", w.ValidFrom.String())
+		}
+		if !j.validUntil(w.ValidUntil) {
+			jd.fail(ReasonWaybillExpired, "waybill", w.ValidUntil.String())
+		}
 	}
 	if j.ev.Plate == "" {
 		jd.unsure(ReasonPlateMissing, "tractor", "")
@@ -432,11 +444,13 @@ func (j *judge) identity() *judgement {
 		if idnumber.Check(p.ev.IDNumber) != nil {
 			jd.fail(ReasonIDChecksum, string(p.role), p.ev.IDNumber)
 		}
-		if !j.validUntil(p.ev.CardValidUntil) {
-			jd.fail(ReasonCardExpired, string(p.role), p.ev.CardValidUntil.String())
-		}
-		if !j.validFrom(p.ev.CardValidFrom) {
-			jd.fail(ReasonCardNotYetValid, string(p.role), p.ev.CardValidFrom.String())
+		if !j.clockUnknown(jd) {
+			if !j.validUntil(p.ev.CardValidUntil) {
+				jd.fail(ReasonCardExpired, string(p.role), p.ev.CardValidUntil.String())
+			}
+			if !j.validFrom(p.ev.CardValidFrom) {
+				jd.fail(ReasonCardNotYetValid, string(p.role), p.ev.CardValidFrom.String())
+			}
 		}
 		switch {
 		case p.ev.Face == nil:
@@ -490,8 +504,10 @@ func (j *judge) parkRules() *judgement {
 	for _, c := range slices.Compact(carriers) {
 		listed(registry.BlacklistCarrier, c, "carrier")
 	}
-	j.appointment(jd)
-	if h := j.p.OpenHours; h != nil {
+	if !j.appointmentUnknown(jd) {
+		j.appointment(jd)
+	}
+	if h := j.p.OpenHours; h != nil && !j.clockUnknown(jd) {
 		at := j.ev.Arrived
 		if at.IsZero() {
 			at = j.now

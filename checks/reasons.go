@@ -53,6 +53,8 @@ const (
 	ReasonOutsideHours = "outside_hours"
 	// verdict
 	ReasonDeadlineExceeded = "deadline_exceeded"
+	// Any check that judges a date or the time of day (clock.go).
+	ReasonClockUnsynced = "clock_unsynced"
 )
 
 // messages holds each code's text; {s} is replaced by the subject's name in
@@ -96,6 +98,7 @@ var messages = map[string][2]string{
 	ReasonBlacklisted:         {"{s}在黑名单中：{d}", "{s} is blacklisted: {d}"},
 	ReasonOutsideHours:        {"不在园区准入时段内", "outside the park's opening hours"},
 	ReasonDeadlineExceeded:    {"超过检查时限，证据不全", "the deadline passed before the evidence was complete"},
+	ReasonClockUnsynced:       {"闸口时钟未同步，无法判断有效期", "the gate's clock is not synchronised: validity dates cannot be judged"},
 }
 
 // subjects names what a reason is about, in Chinese and English.

@@ -79,6 +79,9 @@ type Outcome struct {
 	Verdict Verdict       `json:"verdict"`
 	Reasons []Reason      `json:"reasons,omitempty"` // verdict-level reasons, e.g. deadline_exceeded
 	Checks  []CheckResult `json:"checks"`
+	// ClockSynced is whether the gate's clock was known to be right when
+	// the checks ran (nil: a record from before the gate said).
+	ClockSynced *bool `json:"clock_synced,omitempty"`
 }
 
 // Check returns the result of the check with this id.

@@ -78,6 +78,7 @@ type Config struct {
 	MQTT        MQTT      `yaml:"mqtt"`
 	Kiosk       Kiosk     `yaml:"kiosk"`
 	Log         Log       `yaml:"log"`
+	Clock       Clock     `yaml:"clock"`
 	// Prompts are the words the lanes' displays show and voice boards
 	// say, over the built-in ones (config/voice.go, package prompt).
 	Prompts prompt.Words `yaml:"prompts,omitempty"`
@@ -239,6 +240,7 @@ func Default() Config {
 		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute), ReplayKeep: Duration(7 * 24 * time.Hour), WriteTimeout: Duration(10 * time.Second), InFlight: 32},
 		Kiosk:          Kiosk{Listen: ":8080"},
 		Log:            Log{Level: "info"},
+		Clock:          DefaultClock(),
 	}
 }
 
@@ -415,6 +417,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 			bad(field, "%v is negative (leave it out or 0 for the default)", d.D())
 		}
 	}
+	c.Clock.validate(bad, c.Location())
 	positive("registry_max_age", c.RegistryMaxAge)
 	positive("fault_window", c.FaultWindow)
 	c.validateRetention(bad)

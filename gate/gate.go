@@ -74,6 +74,11 @@ type Options struct {
 	// Observer, when set, sees what the lanes decide and record (the
 	// simulator's report).
 	Observer *Observer
+	// ClockSource, when set, says whether the wall clock is synchronised
+	// (clock.Kernel on the appliance, the scenario's in the simulator):
+	// the gate then watches its clock (clock.go). Nil: the clock is taken
+	// to be right and nothing watches it.
+	ClockSource clock.SyncSource
 }
 
 // Observer is told what each lane decided and recorded, after it was
@@ -113,6 +118,9 @@ type Gate struct {
 	// then started: it opens barriers).
 	Evacuation    store.EvacuationState
 	EvacuationErr error
+	// ClockMonitor watches the wall clock (nil: Options.ClockSource was
+	// not given).
+	ClockMonitor *clock.Monitor
 
 	clk         clock.Clock
 	log         *slog.Logger
@@ -165,6 +173,11 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 		g.Keeper.OnAlarm = o.Alarm
 	}
 	g.Keeper.Faces = g.Photos
+	if opt.ClockSource != nil {
+		if err := g.watchClock(cfg, opt.ClockSource); err != nil {
+			return nil, fmt.Errorf("gate: clock.trusted_after: %w", err)
+		}
+	}
 	if err := g.assembleWaybills(cfg, st, opt); err != nil {
 		return nil, err
 	}
@@ -173,7 +186,7 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 	if cfg.MQTT.Broker != "" {
 		up, err := uplink.New(uplinkConfig(cfg), st, uplink.Deps{
 			Clock: opt.UplinkClock, Log: opt.Log.With("component", "uplink"),
-			Status: g.Lanes, Commands: g.Lanes, Alarms: g.Keeper,
+			Status: g.Lanes, Commands: g.Lanes, Alarms: g.Keeper, ClockState: g.clockState(),
 			ParkChanged: g.parkChanged,
 		})
 		if err != nil {
@@ -286,6 +299,11 @@ func (g *Gate) parkChanged() {
 // waits for all of them. It returns the uplink's error, if it stopped with
 // one.
 func (g *Gate) Run(ctx context.Context) error {
+	if m := g.ClockMonitor; m != nil {
+		// The first look is taken before any lane runs.
+		stop := m.Start(ctx)
+		defer stop()
+	}
 	var wg sync.WaitGroup
 	g.watchCameras(ctx)
 	for _, l := range g.lanes {

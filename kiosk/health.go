@@ -37,6 +37,7 @@ type healthReport struct {
 	Registry   registryHealth `json:"registry"`
 	Disk       diskHealth     `json:"disk"`
 	Lanes      []laneHealth   `json:"lanes"`
+	Clock      clockHealth    `json:"clock"`
 }
 
 type devicesHealth struct {
@@ -183,6 +184,7 @@ func (s *Server) health(ctx context.Context) healthReport {
 		}
 	}
 
+	rep.Clock = s.clockHealth()
 	rep.Status = statusOK
 	for _, snap := range d.Lanes.Snapshots() {
 		l := laneHealth{Lane: snap.Lane, Phase: string(snap.Phase), Commanded: snap.BarrierCommanded, Reported: snap.BarrierReported,
@@ -202,7 +204,7 @@ func (s *Server) health(ctx context.Context) healthReport {
 		rep.Lanes = append(rep.Lanes, l)
 		rep.Status = worse(rep.Status, l.Status)
 	}
-	for _, st := range []string{rep.Devices.Status, rep.Broker.Status, rep.Outbox.Status, rep.Registry.Status, rep.Disk.Status} {
+	for _, st := range []string{rep.Devices.Status, rep.Broker.Status, rep.Outbox.Status, rep.Registry.Status, rep.Disk.Status, rep.Clock.Status} {
 		rep.Status = worse(rep.Status, st)
 	}
 	return rep
@@ -264,6 +266,9 @@ func (s *Server) readiness(ctx context.Context) []readyReason {
 			reasons = append(reasons, readyReason{Code: "device_fault", Lane: snap.Lane, Device: dev,
 				ZH: "车道 " + snap.Lane + " 的设备 " + dev + " 故障，无法检查", EN: "Lane " + snap.Lane + " cannot inspect: " + dev + " is in fault"})
 		}
+	}
+	if entry {
+		reasons = append(reasons, s.clockReadiness()...)
 	}
 	if !entry || d.Registry == nil {
 		return reasons

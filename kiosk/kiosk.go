@@ -168,6 +168,10 @@ type Deps struct {
 	// entries' timestamps (default: Clock). The simulator passes its
 	// scenario clock.
 	GateClock clock.Clock
+	// ClockState, when set, is the gate's clock monitor's state: the
+	// health page shows it and /readyz is not ready while the clock is
+	// not trusted (clockhealth.go). Nil: the clock is not shown.
+	ClockState func() clock.State
 	// Log receives the kiosk's log, the caller's child logger for it (with
 	// component=kiosk); default: discarded.
 	Log *slog.Logger

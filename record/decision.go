@@ -46,7 +46,7 @@ func (g *Keeper) decisionMessage(ctx context.Context, laneName, inspectionID, op
 		}
 	}
 	id := g.newID(at)
-	ev.header = header{Schema: SchemaDecision, ID: id, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location)}
+	ev.header = header{Schema: SchemaDecision, ID: id, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location), ClockSynced: g.clockSynced()}
 	b, _ := json.Marshal(ev) // plain struct: cannot fail
 	return store.OutboxMessage{ID: id, Kind: store.KindDecision, Topic: "events/decision", Lane: laneName, Payload: b}
 }

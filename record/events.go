@@ -37,6 +37,9 @@ type header struct {
 	Gate   string `json:"gate"`
 	Lane   string `json:"lane"`
 	TS     string `json:"ts"`
+	// ClockSynced is whether the gate's clock was known to be right when
+	// the event was stamped (record/clock.go).
+	ClockSynced bool `json:"clock_synced"`
 }
 
 // InspectionEvent is the payload of <root>/events/inspection.
@@ -151,7 +154,7 @@ func CheckMap(out checks.Outcome) map[string]CheckEvent {
 func inspectionPayload(gate string, ins *store.Inspection, goods []registry.Good, meta registry.Meta, p checks.Params, live LiveFields) json.RawMessage {
 	loc := p.Location
 	e := InspectionEvent{
-		header:      header{Schema: SchemaInspection, ID: ins.ID, Gate: gate, Lane: ins.Lane, TS: ts(ins.DecidedAt, loc)},
+		header:      header{Schema: SchemaInspection, ID: ins.ID, Gate: gate, Lane: ins.Lane, TS: ts(ins.DecidedAt, loc), ClockSynced: outcomeSynced(ins.Outcome)},
 		Direction:   ins.Direction,
 		Plate:       ins.Evidence.Plate,
 		Trailer:     ins.Evidence.Trailer,

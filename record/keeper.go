@@ -3,8 +3,9 @@
 // announces it, in one transaction; passages, operator decisions and alarms
 // likewise. Its Keeper implements lane.Decider and lane.Recorder.
 //
-// It imports checks, lane (its interfaces and alarm kinds), registry and
-// store of ours; only gate and tests may import it.
+// It imports checks, clock (the monitor's reason codes), lane (its
+// interfaces and alarm kinds), registry and store of ours; only gate and
+// tests may import it.
 package record
 
 import (
@@ -51,6 +52,10 @@ type Keeper struct {
 	// kept with the inspection (faces.go).
 	Faces FaceSource
 	faces faceKeeper
+	// ClockSynced, when set, says whether the gate's clock is known to be
+	// right (the clock monitor's Synced); nil: it is taken to be
+	// (record/clock.go).
+	ClockSynced func() bool
 }
 
 func (g *Keeper) recorded(err error) error {
@@ -93,12 +98,13 @@ func (g *Keeper) Decide(ctx context.Context, laneName string, ev checks.Evidence
 		meta  registry.Meta
 		goods []registry.Good
 	)
+	synced := g.clockSynced()
 	reg, err := g.Store.Lookup(ctx, ev)
 	if err != nil {
 		g.Log.Error("registry lookup failed", "lane", laneName, "err", err)
-		out = checks.RunWithoutRegistry(ev, now, g.Params)
+		out = checks.RunWithoutRegistryAt(ev, now, synced, g.Params)
 	} else {
-		out = checks.Run(ev, reg, now, g.Params)
+		out = checks.RunAt(ev, reg, now, synced, g.Params)
 		meta = reg.Meta()
 		if w, ok := reg.Waybill(ev.Waybill); ok && ev.Waybill != "" {
 			goods = w.Goods
@@ -152,7 +158,7 @@ func timings(ev checks.Evidence, now time.Time) map[string]time.Duration {
 // detail and the optional fields, and the header is filled here.
 func (g *Keeper) alarmMessage(laneName string, ev AlarmEvent, at time.Time) store.OutboxMessage {
 	id := g.newID(at)
-	ev.header = header{Schema: SchemaAlarm, ID: id, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location)}
+	ev.header = header{Schema: SchemaAlarm, ID: id, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location), ClockSynced: g.clockSynced()}
 	if ev.State == StateRaised {
 		ev.AlarmID = id
 	}

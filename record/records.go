@@ -33,7 +33,7 @@ func (g *Keeper) RecordPassage(ctx context.Context, laneName, inspectionID strin
 		g.checkDoubleEntry(ctx, laneName, p.Plate, at)
 	}
 	ev := PassageEvent{
-		header:    header{Schema: SchemaPassage, ID: p.ID, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location)},
+		header:    header{Schema: SchemaPassage, ID: p.ID, Gate: g.Name, Lane: laneName, TS: ts(at, g.Params.Location), ClockSynced: g.clockSynced()},
 		Direction: direction, Plate: p.Plate, InspectionID: p.InspectionID, EntryID: p.EntryID,
 	}
 	if direction == lane.DirectionOut && p.EntryID != "" {

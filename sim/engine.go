@@ -71,6 +71,8 @@ type Engine struct {
 	id      int64  // tells apart the pins of engines in one process
 	devDir  string // where the serial devices' paths are
 	plates  *plateCamera
+	// clockSrc is the simulated clock's sync status (clockfault.go).
+	clockSrc *clock.FakeSource
 	// waybills is the scenario's waybill service (nil: none).
 	waybills *simWaybills
 
@@ -116,6 +118,7 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 	if e.clk == nil {
 		e.clk = clock.NewFake(sc.Clock.Time)
 	}
+	e.clockSrc = clock.NewFakeSource(e.clk)
 	defer func() {
 		if err != nil {
 			e.Close()
@@ -175,6 +178,7 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 	e.gate, err = gate.Assemble(ctx, cfg, st, hardware{e}, gate.Options{
 		Log: log, Clock: e.clk,
 		UplinkClock: WallTimers{Fake: e.clk}, // status and telemetry paced on the wall clock
+		ClockSource: e.clockSrc,              // synchronised unless a clock fault says otherwise
 		Observer: &gate.Observer{
 			Decided: func(laneName, id string, out checks.Outcome, at time.Time) {
 				if v := e.lanes[laneName].current(); v != nil {
@@ -288,6 +292,7 @@ func (e *Engine) config() *config.Config {
 	}
 	c.Checks.Appointments = s.Appointments
 	e.configureWaybills(&c)
+	c.Clock = simClock()
 	c.MQTT.Broker, c.MQTT.ClientID = e.opt.Broker, e.opt.ClientID
 	c.MQTT.RegistryKeys = e.opt.registryKeys()
 	for _, name := range e.sc.Lanes() {

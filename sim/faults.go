@@ -10,6 +10,10 @@ import (
 // inject starts (on) or ends (off) a fault. A device step.
 func (e *Engine) inject(f Fault, on bool) error {
 	laneName, kind := splitDevice(f.Device)
+	if kind == ClockDevice {
+		e.setClockSynced(!on)
+		return nil
+	}
 	if kind == FaceDevice {
 		for _, name := range e.sc.Lanes() {
 			if l := e.lanes[name]; l.face != nil {

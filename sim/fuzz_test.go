@@ -55,7 +55,7 @@ func FuzzParse(f *testing.F) {
 		for i, fl := range s.Faults {
 			laneName, kind := splitDevice(fl.Device)
 			if fl.At == nil || *fl.At < 0 || (fl.For != nil && *fl.For <= 0) ||
-				!slices.Contains(FaultKinds[kind], fl.Kind) || (kind != FaceDevice && !slices.Contains(lanes, laneName)) {
+				!slices.Contains(FaultKinds[kind], fl.Kind) || (!gateWide(kind) && !slices.Contains(lanes, laneName)) || (gateWide(kind) && laneName != "") {
 				t.Fatalf("accepted faults[%d] = %+v (lanes %v)", i, fl, lanes)
 			}
 		}

@@ -241,6 +241,11 @@ type Fault struct {
 // FaceDevice is the device name of the park's face-match service in faults.
 const FaceDevice = "face"
 
+// ClockDevice is the gate's clock in faults: `{device: clock, kind:
+// unsynced}` makes it not synchronised (sim/clockfault.go); without such
+// a fault the simulated clock is synchronised.
+const ClockDevice = "clock"
+
 // FaultKinds are the fault kinds each kind of device takes: a device is
 // <lane>/<kind of device> (entry lanes only, but for the barrier), or face.
 var FaultKinds = map[string][]string{
@@ -253,6 +258,7 @@ var FaultKinds = map[string][]string{
 	"barrier":       {"jam"},
 	"voice":         {"unplug"},
 	FaceDevice:      {"down", "slow"},
+	ClockDevice:     {"unsynced"},
 }
 
 // AlarmKinds are the alarm kinds an expectation may name.
@@ -261,8 +267,8 @@ var AlarmKinds = []string{"barrier_command_failed", "barrier_fault", "barrier_fo
 // splitDevice splits a fault's device into its lane ("" for the face
 // service) and its kind of device.
 func splitDevice(dev string) (laneName, kind string) {
-	if dev == FaceDevice {
-		return "", FaceDevice
+	if dev == FaceDevice || dev == ClockDevice {
+		return "", dev
 	}
 	laneName, kind, ok := strings.Cut(dev, "/")
 	if !ok {
@@ -476,15 +482,15 @@ func (s *Scenario) validateFaults(bad func(field, format string, args ...any)) {
 		kinds, known := FaultKinds[kind]
 		switch {
 		case fl.Device == "":
-			bad(f+".device", "missing: <lane>/idcard, <lane>/escort_idcard, <lane>/scanner, <lane>/camera, <lane>/barrier or face")
+			bad(f+".device", "missing: <lane>/idcard, <lane>/escort_idcard, <lane>/scanner, <lane>/camera, <lane>/barrier, face or clock")
 			continue
-		case !known || (kind != FaceDevice && laneName == ""):
-			bad(f+".device", "%q is not <lane>/idcard, <lane>/escort_idcard, <lane>/scanner, <lane>/camera, <lane>/barrier or face", fl.Device)
+		case !known || gateWide(kind) != (laneName == ""):
+			bad(f+".device", "%q is not <lane>/idcard, <lane>/escort_idcard, <lane>/scanner, <lane>/camera, <lane>/barrier, face or clock", fl.Device)
 			continue
-		case kind != FaceDevice && !slices.Contains(lanes, laneName):
+		case !gateWide(kind) && !slices.Contains(lanes, laneName):
 			bad(f+".device", "%q: no arrival uses lane %q", fl.Device, laneName)
 			continue
-		case kind != FaceDevice && kind != "barrier" && kind != "voice" && IsExit(laneName):
+		case !gateWide(kind) && kind != "barrier" && kind != "voice" && IsExit(laneName):
 			bad(f+".device", "%q: exit lane %s has no %s", fl.Device, laneName, kind)
 			continue
 		}

@@ -103,14 +103,14 @@ func TestNonceCacheSurvivesRestart(t *testing.T) {
 	if err != nil || warn != nil {
 		t.Fatal(err, warn)
 	}
-	if err := c.accept("nonce-aaaaaaaaaaaa", t0.Add(time.Hour), t0); err != nil {
+	if err := c.accept("nonce-aaaaaaaaaaaa", t0.Add(time.Hour), t0, true); err != nil {
 		t.Fatal(err)
 	}
 	c2, warn, err := loadNonces(path, t0.Add(time.Minute))
 	if err != nil || warn != nil {
 		t.Fatal(err, warn)
 	}
-	if err := c2.accept("nonce-aaaaaaaaaaaa", t0.Add(time.Hour), t0.Add(time.Minute)); err == nil {
+	if err := c2.accept("nonce-aaaaaaaaaaaa", t0.Add(time.Hour), t0.Add(time.Minute), true); err == nil {
 		t.Fatal("a nonce used before the restart was accepted again")
 	}
 	// Expired nonces are forgotten.

@@ -49,9 +49,10 @@ func (u *Uplink) handleCommand(ctx context.Context, m inboxMsg) {
 		return
 	}
 	now := u.clk.Now()
+	synced := u.clockSynced()
 	c, key, err := u.keys.verify(m.payload, verifyPolicy{
 		name: name, root: u.cfg.Root, now: now, skew: u.cfg.ClockSkew, ttl: u.cfg.CommandMaxTTL,
-		floor: u.nonce.floorTime(),
+		floor: u.nonce.floorTime(), unsynced: !synced, pruned: u.nonce.prunedTime(),
 	})
 	if err != nil {
 		u.refused(ctx, name, err, 1)
@@ -62,7 +63,7 @@ func (u *Uplink) handleCommand(ctx context.Context, m inboxMsg) {
 		u.refused(ctx, name, err, 1)
 		return
 	}
-	if err := u.nonce.accept(c.Nonce, c.ExpiresAt.Add(u.cfg.ClockSkew), now); err != nil {
+	if err := u.nonce.accept(c.Nonce, c.ExpiresAt.Add(u.cfg.ClockSkew), now, synced); err != nil {
 		var re *RefusedError
 		if !errors.As(err, &re) {
 			// The cache could not be written: a command that cannot be
@@ -79,6 +80,10 @@ func (u *Uplink) handleCommand(ctx context.Context, m inboxMsg) {
 	detail := map[string]any{
 		"topic": m.topic, "nonce": c.Nonce, "key": key, "target": c.Target, "args": c.Args,
 		"issued_at": c.IssuedAt, "expires_at": c.ExpiresAt,
+	}
+	if !synced {
+		detail["clock_synced"] = false // judged by its nonce alone
+		u.log.Warn("command judged by its nonce alone: the gate's clock is not synchronised", "command", c.Name, "nonce", c.Nonce)
 	}
 	if err := u.st.Audit(ctx, actor, "command."+c.Name, u.cfg.Root, detail, now); err != nil {
 		u.failed(ctx, c.Name, fmt.Errorf("not audited, so not carried out: %w", err))

@@ -21,11 +21,17 @@ type nonceCache struct {
 	// (expiry plus clock skew) and the nonce may be forgotten.
 	seen  map[string]time.Time
 	floor time.Time // commands issued before it are refused: the file was lost
+	// pruned is the latest time up to which expired nonces were
+	// forgotten: while the clock is not trusted, a command that expired
+	// before it may have had its nonce forgotten, and is refused
+	// (command_clock.go).
+	pruned time.Time
 }
 
 type nonceFile struct {
 	V      int                  `json:"v"`
 	Floor  time.Time            `json:"floor,omitzero"`
+	Pruned time.Time            `json:"pruned,omitzero"`
 	Nonces map[string]time.Time `json:"nonces"`
 }
 
@@ -50,6 +56,7 @@ func loadNonces(path string, now time.Time) (c *nonceCache, warn error, err erro
 			warn = fmt.Errorf("%s: not a nonce cache (%v)", path, jerr)
 		} else {
 			c.floor = f.Floor
+			c.pruned = later(f.Pruned, now)
 			for n, exp := range f.Nonces {
 				if exp.After(now) {
 					c.seen[n] = exp
@@ -59,22 +66,24 @@ func loadNonces(path string, now time.Time) (c *nonceCache, warn error, err erro
 		}
 	}
 	c.floor = now
-	if err := c.writeLocked(now); err != nil {
+	if err := c.writeLocked(now, true); err != nil {
 		return nil, nil, err
 	}
 	return c, warn, nil
 }
 
 // accept records nonce as used until forgetAfter and writes the cache
-// before it returns; a nonce already recorded is refused.
-func (c *nonceCache) accept(nonce string, forgetAfter, now time.Time) error {
+// before it returns; a nonce already recorded is refused. On a clock not
+// known to be right (synced false) a recorded nonce is refused whatever its
+// expiry, and none is forgotten.
+func (c *nonceCache) accept(nonce string, forgetAfter, now time.Time, synced bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if exp, ok := c.seen[nonce]; ok && exp.After(now) {
+	if exp, ok := c.seen[nonce]; ok && (exp.After(now) || !synced) {
 		return refuse(RefuseReplayed, "nonce %s was already used", nonce)
 	}
 	c.seen[nonce] = forgetAfter
-	if err := c.writeLocked(now); err != nil {
+	if err := c.writeLocked(now, synced); err != nil {
 		delete(c.seen, nonce)
 		return err
 	}
@@ -88,17 +97,21 @@ func (c *nonceCache) floorTime() time.Time {
 	return c.floor
 }
 
-// writeLocked forgets expired nonces and writes the file atomically.
-func (c *nonceCache) writeLocked(now time.Time) error {
-	for n, exp := range c.seen {
-		if !exp.After(now) {
-			delete(c.seen, n)
+// writeLocked forgets the nonces expired at now (when prune: the clock is
+// trusted) and writes the file atomically.
+func (c *nonceCache) writeLocked(now time.Time, prune bool) error {
+	if prune {
+		for n, exp := range c.seen {
+			if !exp.After(now) {
+				delete(c.seen, n)
+			}
 		}
+		c.pruned = later(c.pruned, now)
 	}
 	if c.path == "" {
 		return nil
 	}
-	data, err := json.Marshal(nonceFile{V: 1, Floor: c.floor, Nonces: c.seen})
+	data, err := json.Marshal(nonceFile{V: 1, Floor: c.floor, Pruned: c.pruned, Nonces: c.seen})
 	if err != nil {
 		return fmt.Errorf("uplink: nonce cache: %w", err)
 	}

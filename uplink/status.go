@@ -35,6 +35,9 @@ type StatusReport struct {
 	// Alarms are the alarms still on (raised and not yet cleared), oldest
 	// first: their cleared events will carry these ids.
 	Alarms []ActiveAlarm `json:"alarms"`
+	// Clock is the gate's clock (command_clock.go); absent when the gate
+	// does not watch it.
+	Clock *ClockStatus `json:"clock,omitempty"`
 
 	// Evacuation is the gate's evacuation while it lasts (absent when
 	// none): exit lanes held open, entry lanes closed.
@@ -189,6 +192,7 @@ func (u *Uplink) status(ctx context.Context) StatusReport {
 				RaisedAt: a.RaisedAt.In(u.cfg.Location).Format(time.RFC3339)})
 		}
 	}
+	rep.Clock = u.clockStatus()
 	if seq, hash, err := u.st.AuditHead(ctx); err == nil {
 		rep.Audit = AuditHead{Seq: seq, Hash: hash}
 	}
@@ -200,6 +204,11 @@ func (u *Uplink) status(ctx context.Context) StatusReport {
 func statusKey(rep StatusReport) []byte {
 	rep.TS, rep.Outbox, rep.Audit = "", OutboxStatus{}, AuditHead{}
 	rep.Uplink.Since = time.Time{}
+	if rep.Clock != nil {
+		c := *rep.Clock
+		c.CheckedAt, c.Detail = "", "" // moves at every look
+		rep.Clock = &c
+	}
 	b, _ := json.Marshal(rep)
 	return b
 }

@@ -91,6 +91,11 @@ type Deps struct {
 	Commands Commander
 	// Alarms records alarms (refused commands, a full outbox). Required.
 	Alarms AlarmSink
+	// ClockState, when set, says whether the gate's clock is known to be
+	// right (the clock monitor's State): commands are judged by their
+	// nonce alone while it is not, and the status carries it. Nil: the
+	// clock is taken to be right and the status has no clock section.
+	ClockState func() clock.State
 	// ParkChanged, when set, is called when a sibling gate's passages
 	// changed who is inside the park (the overstay watch looks again).
 	ParkChanged func()

@@ -78,6 +78,12 @@ function sections(r) {
   const k = r.disk;
   out.push(section(t('disk'), k.status, !k.reported ? h('p', {}, t('notReported')) :
     h('p', {}, k.error ? k.error : fmtBytes(k.free_bytes) + ' ' + t('free') + ' ' + t('of') + ' ' + fmtBytes(k.total_bytes) + ' · ' + k.path)));
+  const c = r.clock;
+  if (c && c.reported) {
+    out.push(section(t('hclock.title'), c.status, h('p', { id: 'health-clock' },
+      (c.synced ? t('hclock.synced') : t('hclock.' + c.reason)) + ' · ' + c.source +
+      (c.checked_at ? ' · ' + t('hclock.checked') + ' ' + fmtDateTime(c.checked_at) : ''))));
+  }
   out.push(section(t('lanes'), r.lanes.reduce((s, l) => worse(s, l.status), 'ok'),
     h('table', { class: 'health-lanes' },
       head(['hcol.status', 'hcol.lane', 'hcol.phase', 'hcol.barrier', 'hcol.lockdown', 'hcol.faults']),

@@ -194,6 +194,11 @@ Object.assign(zh, {
   'hkind.camera': '摄像机', 'hkind.facematch': '人脸比对服务',
   'hstate.ok': '正常', 'hstate.fault': '故障',
   'hreg.never': '从未同步：需要登记库的检查均为未知，车辆待人工复核',
+  'hclock.title': '闸口时钟', 'hclock.synced': '已同步', 'hclock.checked': '最后检查',
+  'hclock.kernel_unsynced': '未通过 NTP 同步：有效期无法判断，车辆均待人工复核',
+  'hclock.before_trusted_after': '早于配置的可信日期：有效期无法判断，车辆均待人工复核',
+  'hclock.source_failed': '无法读取同步状态：有效期无法判断，车辆均待人工复核',
+  'hclock.not_checked': '尚未检查',
   'ago.second': '{n} 秒前', 'ago.seconds': '{n} 秒前', 'ago.minute': '{n} 分钟前', 'ago.minutes': '{n} 分钟前',
   'ago.hour': '{n} 小时前', 'ago.hours': '{n} 小时前', 'ago.day': '{n} 天前', 'ago.days': '{n} 天前',
 });
@@ -205,6 +210,11 @@ Object.assign(en, {
   'hkind.camera': 'Camera', 'hkind.facematch': 'Face-match service',
   'hstate.ok': 'OK', 'hstate.fault': 'Fault',
   'hreg.never': 'Never synced: checks that need the registry are unknown, and vehicles are held for review',
+  'hclock.title': 'Gate clock', 'hclock.synced': 'synchronised', 'hclock.checked': 'last looked at',
+  'hclock.kernel_unsynced': 'Not synchronised by NTP: validity dates cannot be judged and every vehicle is held for review',
+  'hclock.before_trusted_after': 'Reads before clock.trusted_after: validity dates cannot be judged and every vehicle is held for review',
+  'hclock.source_failed': 'Its sync status cannot be read: validity dates cannot be judged and every vehicle is held for review',
+  'hclock.not_checked': 'Not looked at yet',
   'ago.second': '{n} second ago', 'ago.seconds': '{n} seconds ago', 'ago.minute': '{n} minute ago', 'ago.minutes': '{n} minutes ago',
   'ago.hour': '{n} hour ago', 'ago.hours': '{n} hours ago', 'ago.day': '{n} day ago', 'ago.days': '{n} days ago',
 });
