@@ -32,8 +32,14 @@ func (a *Appliance) retain(ctx context.Context) {
 	}
 }
 
-// purgeOnce runs one retention purge and logs what it did.
+// purgeOnce runs one retention purge and logs what it did. While the clock
+// is not trusted it purges nothing: a clock set years ahead would delete
+// records before their time.
 func (a *Appliance) purgeOnce(ctx context.Context) (store.PurgeResult, error) {
+	if m := a.gate.ClockMonitor; m != nil && !m.Synced() {
+		a.log.Warn("the retention purge waits: the clock is not trusted yet (clock_unsynced); it runs again within the hour")
+		return store.PurgeResult{}, nil
+	}
 	now := a.clk.Now()
 	res, err := a.st.Purge(ctx, store.Retention{
 		RecordsBefore: a.cfg.Retention.Records.Before(now),

@@ -39,11 +39,12 @@ mqtt: {broker: "tcp://127.0.0.1:1"}
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(context.Background(), cfg, Options{Clock: clk, Log: log, GPIOInit: func() error { return nil }})
+	a, err := New(context.Background(), cfg, Options{Clock: clk, Log: log, GPIOInit: func() error { return nil }, ClockSource: clock.NewFakeSource(clk)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.st.Close() })
+	a.gate.ClockMonitor.Check(context.Background()) // synced, as Gate.Run finds it
 	return a
 }
 
@@ -79,6 +80,18 @@ func TestRetentionJob(t *testing.T) {
 	if err := st.MarkSent(ctx, rows[0].Seq); err != nil {
 		t.Fatal(err)
 	}
+	// While the clock is not trusted, nothing is purged.
+	src := clock.NewFakeSource(clk)
+	src.SetSynced(false)
+	untrusted := *a.gate
+	untrusted.ClockMonitor = clock.NewMonitor(clk, src, clock.MonitorConfig{})
+	untrusted.ClockMonitor.Check(ctx)
+	trusted := a.gate
+	a.gate = &untrusted
+	if res, err := a.purgeOnce(ctx); err != nil || res.Total() != 0 {
+		t.Fatalf("purged %+v (%v) on a clock not trusted", res, err)
+	}
+	a.gate = trusted
 	res, err := a.purgeOnce(ctx)
 	if err != nil || res.Media != 1 || res.Alarms != 1 || res.HeldBack.IsZero() {
 		t.Fatalf("purge %+v, %v; want one image and the delivered alarm, held back by the other", res, err)
