@@ -52,6 +52,7 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	brokerURL := fs.String("broker", "", "publish to the MQTT broker at `URL` (tcp://host:port) instead of an embedded one on loopback")
 	kioskAddr := fs.String("kiosk", "", "serve the operator kiosk on `ADDR` (default 127.0.0.1:8080 for the demo, off for -scenario)")
 	verbose := fs.Bool("v", false, "log the gate's structured log to stderr")
+	park := fs.Bool("park", false, "run the park demo instead: two gates of one park (east and west) on one broker, who is inside known at both")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -59,6 +60,12 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	setGateMemoryLimit()
+	if *park {
+		if *scenario != "" || *db != "" || *kioskAddr != "" {
+			return usageError{"-park runs its own two gates: it takes no -scenario, -db or -kiosk"}
+		}
+		return runParkDemo(ctx, stdout, stderr, *brokerURL, *verbose)
+	}
 	var (
 		sc  *sim.Scenario
 		err error
@@ -319,4 +326,42 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// runParkDemo runs the park demo (sim.RunParkDemo): two gates of one park on
+// the embedded broker (or brokerURL), each with its own store.
+func runParkDemo(ctx context.Context, stdout, stderr io.Writer, brokerURL string, verbose bool) error {
+	log := slog.New(slog.DiscardHandler)
+	if verbose {
+		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	dir, err := os.MkdirTemp("", "hazgate-park-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if brokerURL == "" {
+		b, err := broker.Start(ctx, "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		brokerURL = b.URL()
+	}
+	fmt.Fprintf(stdout, "hazgate sim -park: two gates of park %q, %s and %s, on %s — watch them with:\n  %s\n",
+		simPark, sim.ParkGates[0], sim.ParkGates[1], brokerURL, subLine(brokerURL, "hazgate/"+simPark))
+	demo, err := sim.RunParkDemo(ctx, stdout, brokerURL, "hazgate-sim-"+fmt.Sprint(os.Getpid()), dir, sim.Options{Log: log})
+	if demo != nil {
+		for i, r := range demo.Reports {
+			if r != nil {
+				fmt.Fprintf(stdout, "\n%s gate:\n", sim.ParkGates[i])
+				r.WriteTable(stdout)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitError(1)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -89,4 +90,22 @@ func keys(m map[string][]map[string]any) map[string]int {
 		out[k] = len(v)
 	}
 	return out
+}
+
+// hazgate sim -park runs two gates of one park on the embedded broker: the
+// count of vehicles inside goes up at both with the entry at east and down
+// at both with the exit at west.
+func TestSimPark(t *testing.T) {
+	code, out, errs := run(t, "sim", "-park")
+	if code != 0 {
+		t.Fatalf("sim -park: %d\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{"at east: 1, at west: 1", "at east: 0, at west: 0", "names the east gate's entry inspection 01"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("no %q in:\n%s", want, out)
+		}
+	}
+	if code, _, _ := run(t, "sim", "-park", "-scenario", "x.yaml"); code != 2 {
+		t.Fatalf("-park with -scenario: exit %d, want 2", code)
+	}
 }
