@@ -181,7 +181,11 @@ type Barrier struct {
 
 // MQTT is the uplink to the city risk platform.
 type MQTT struct {
-	Broker      string   `yaml:"broker"`
+	Broker string `yaml:"broker"`
+	// Brokers are the nodes of a broker cluster, tried in order: on a
+	// failed connection or a lost one the uplink goes to the next (broker,
+	// when set, is the first).
+	Brokers     []string `yaml:"brokers"`
 	ClientID    string   `yaml:"client_id"`
 	Root        string   `yaml:"root"`
 	Username    string   `yaml:"username"`
@@ -583,6 +587,12 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		}
 	}
 	c.validateDriverFacing(bad, ports)
+	for i, b := range c.MQTT.Brokers {
+		checkURL(bad, fmt.Sprintf("mqtt.brokers[%d]", i), b, "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss")
+	}
+	if c.MQTT.Broker == "" && len(c.MQTT.Brokers) > 0 {
+		c.MQTT.Broker = c.MQTT.Brokers[0] // the first of the list: the uplink is on
+	}
 	if c.MQTT.Broker != "" {
 		checkURL(bad, "mqtt.broker", c.MQTT.Broker, "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss")
 	}

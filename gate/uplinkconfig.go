@@ -9,7 +9,7 @@ import (
 func uplinkConfig(c *config.Config) uplink.Config {
 	m := c.MQTT
 	return uplink.Config{
-		Broker: m.Broker, ClientID: m.ClientID, Root: c.Root(), Park: c.Park, Gate: c.Gate,
+		Broker: m.Broker, Brokers: m.Brokers, ClientID: m.ClientID, Root: c.Root(), Park: c.Park, Gate: c.Gate,
 		Username: m.Username, Password: m.Password,
 		CAFile: m.CAFile, CertFile: m.CertFile, KeyFile: m.KeyFile,
 		Keepalive: m.Keepalive.D(), WriteTimeout: m.WriteTimeout.D(), InFlight: m.InFlight,

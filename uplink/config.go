@@ -14,6 +14,11 @@ type Config struct {
 	// Broker is the broker URL: tcp:// or mqtt:// (plain), ssl://, tls://
 	// or mqtts:// (TLS), ws:// or wss://.
 	Broker string
+	// Brokers are several brokers (the nodes of a cluster) in order: the
+	// uplink connects to one and, when it cannot connect or the
+	// connection drops, tries the next (failover.go). Broker, when set, is
+	// the first. After withDefaults Broker is Brokers[0].
+	Brokers []string
 	// ClientID is unique per gate (default "hazgate-<park>-<gate>"): a
 	// second client with the same id would take the session over.
 	ClientID string
@@ -115,16 +120,22 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Park == "" || c.Gate == "" {
 		bad("park and gate are required")
 	}
-	u, err := url.Parse(c.Broker)
-	switch {
-	case c.Broker == "":
+	c.Brokers = brokerList(c.Broker, c.Brokers)
+	if len(c.Brokers) == 0 {
 		bad("no broker URL")
-	case err != nil || u.Host == "":
-		bad("broker %q is not a URL such as ssl://broker:8883", c.Broker)
-	case !tlsSchemes[u.Scheme] && u.Scheme != "tcp" && u.Scheme != "mqtt" && u.Scheme != "ws":
-		bad("broker %q: scheme %q is not tcp, mqtt, ssl, tls, mqtts, ws or wss", c.Broker, u.Scheme)
-	case !tlsSchemes[u.Scheme] && (c.CAFile != "" || c.CertFile != "" || c.KeyFile != ""):
-		bad("broker %q is plain text but TLS files are configured: use ssl://; refusing to send in clear", c.Broker)
+	} else {
+		c.Broker = c.Brokers[0]
+	}
+	for _, b := range c.Brokers {
+		u, err := url.Parse(b)
+		switch {
+		case err != nil || u.Host == "":
+			bad("broker %q is not a URL such as ssl://broker:8883", b)
+		case !tlsSchemes[u.Scheme] && u.Scheme != "tcp" && u.Scheme != "mqtt" && u.Scheme != "ws":
+			bad("broker %q: scheme %q is not tcp, mqtt, ssl, tls, mqtts, ws or wss", b, u.Scheme)
+		case !tlsSchemes[u.Scheme] && (c.CAFile != "" || c.CertFile != "" || c.KeyFile != ""):
+			bad("broker %q is plain text but TLS files are configured: use ssl://; refusing to send in clear", b)
+		}
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		bad("cert_file and key_file go together")

@@ -19,9 +19,10 @@ import (
 // without error means a PUBACK came back on this very connection, and a
 // connection that drops fails every token still waiting.
 type session struct {
-	u   *Uplink
-	gen uint64
-	cli mqtt.Client
+	u      *Uplink
+	gen    uint64
+	cli    mqtt.Client
+	broker string // the broker of this connection (failover.go)
 
 	lost     chan struct{} // closed when the connection is gone
 	lostOnce sync.Once
@@ -38,11 +39,12 @@ func (u *Uplink) connectLoop(ctx context.Context) {
 		u.gen++
 		gen := u.gen
 		u.mu.Unlock()
-		s := &session{u: u, gen: gen, lost: make(chan struct{})}
+		s := &session{u: u, gen: gen, lost: make(chan struct{}), broker: u.broker()}
 		up := s.run(ctx)
 		if ctx.Err() != nil {
 			return
 		}
+		u.failover()
 		switch {
 		case up > time.Minute:
 			backoff = 0
@@ -71,15 +73,15 @@ func (s *session) run(ctx context.Context) time.Duration {
 		return 0
 	}
 	if err := tok.Error(); err != nil {
-		u.log.Warn("mqtt connect failed", "broker", u.cfg.Broker, "gen", s.gen, "err", err)
-		u.setConn(func(c *ConnState) { c.LastError = err.Error() })
+		u.log.Warn("mqtt connect failed", "broker", s.broker, "gen", s.gen, "err", err)
+		u.setConn(func(c *ConnState) { c.URL, c.LastError = s.broker, err.Error() })
 		s.cli.Disconnect(0)
 		return 0
 	}
 	since := time.Now()
-	u.log.Info("mqtt connected", "broker", u.cfg.Broker, "gen", s.gen)
+	u.log.Info("mqtt connected", "broker", s.broker, "gen", s.gen)
 	u.setConn(func(c *ConnState) {
-		c.Connected, c.Since, c.Generation, c.LastError, c.Subscribed = true, u.clk.Now(), s.gen, "", false
+		c.URL, c.Connected, c.Since, c.Generation, c.LastError, c.Subscribed = s.broker, true, u.clk.Now(), s.gen, "", false
 	})
 	u.mu.Lock()
 	u.current = s
@@ -146,7 +148,7 @@ func (s *session) run(ctx context.Context) time.Duration {
 func (s *session) options() *mqtt.ClientOptions {
 	c := s.u.cfg
 	o := mqtt.NewClientOptions().
-		AddBroker(c.Broker).
+		AddBroker(s.broker).
 		SetClientID(c.ClientID).
 		SetCleanSession(true).
 		SetAutoReconnect(false).

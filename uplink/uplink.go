@@ -132,6 +132,9 @@ type Uplink struct {
 	conn    ConnState
 	gen     uint64   // the current connection generation; 0 before the first
 	current *session // the connected session, nil when none
+	// brokerAt is the index in cfg.Brokers of the broker the next
+	// connection is made to (failover.go).
+	brokerAt int
 
 	published, acked, reconnects atomic.Int64
 	outboxAlarmed                atomic.Bool
