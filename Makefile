@@ -69,6 +69,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'UplinkThroughput' -benchtime 20000x -count 3 ./uplink/
 	$(GO) test -run '^$$' -bench 'BacklogDrain' -benchtime 1x -count 3 ./uplink/
 	$(GO) test -run '^$$' -bench 'BridgeLoss' -benchtime 2000x -count 1 ./uplink/
+	$(GO) test -run '^$$' -bench 'Fleet' -benchtime 1x -count 1 ./uplink/
 	$(GO) test -run '^$$' -bench 'InspectionTime$$' -benchtime 1x -count 3 ./sim/
 	$(GO) test -run '^$$' -bench 'InspectionTimeWaybillLookup' -benchtime 1x -count 3 ./sim/
 	$(GO) test -run '^$$' -bench 'Footprint' -benchtime 1x -count 3 ./cmd/hazgate/
