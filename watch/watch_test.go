@@ -92,6 +92,10 @@ func TestFirstSeqIsNoGap(t *testing.T) {
 	if n := handle(t, w, ev("passage", 501, "B501", "")); kinds(n) != "event" {
 		t.Fatalf("notes = %+v", n)
 	}
+	n := handle(t, w, ev("passage", 503, "B503", ""))
+	if kinds(n) != "event,gap" || n[1].From != 502 || n[1].To != 502 || n[1].Text() != "GAP at "+root+": event 502 is missing" {
+		t.Fatalf("notes = %+v, want a gap of one event, 502", n)
+	}
 }
 
 func TestDuplicateAndConflict(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -104,7 +103,20 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var replay feedwatch.ReplayFunc
 	if priv != nil {
 		replay = func(gate string, from, to int64) error {
-			return askReplay(client, priv, gate, from, to)
+			t, err := askReplay(client, priv, gate, from, to)
+			if err != nil {
+				return err
+			}
+			// Not waited for here: this goroutine reads the messages, and
+			// paho may need it to before it can take the PUBACK.
+			go func() {
+				if !t.WaitTimeout(10 * time.Second) {
+					fmt.Fprintf(stderr, "watch: the broker did not take the replay request for %s events %d to %d within 10 s\n", gate, from, to)
+				} else if t.Error() != nil {
+					fmt.Fprintf(stderr, "watch: could not ask %s to replay events %d to %d: %v\n", gate, from, to, t.Error())
+				}
+			}()
+			return nil
 		}
 	}
 	w := feedwatch.New(replay)
@@ -201,7 +213,7 @@ func (p watchPrinter) printJSON(n feedwatch.Note, payload []byte) {
 }
 
 // askReplay publishes a signed cmd/replay for events from..to to the gate.
-func askReplay(c mqtt.Client, priv ed25519.PrivateKey, gate string, from, to int64) error {
+func askReplay(c mqtt.Client, priv ed25519.PrivateKey, gate string, from, to int64) (mqtt.Token, error) {
 	args, _ := json.Marshal(uplink.ReplayArgs{FromSeq: from, ToSeq: to})
 	by := os.Getenv("USER")
 	if by == "" {
@@ -213,13 +225,9 @@ func askReplay(c mqtt.Client, priv ed25519.PrivateKey, gate string, from, to int
 		IssuedAt: now.UTC().Truncate(time.Second), ExpiresAt: now.Add(5 * time.Minute).UTC().Truncate(time.Second), By: by,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	t := c.Publish(gate+"/cmd/"+uplink.CmdReplay, 1, false, env)
-	if !t.WaitTimeout(10 * time.Second) {
-		return errors.New("the broker did not take the command within 10 s")
-	}
-	return t.Error()
+	return c.Publish(gate+"/cmd/"+uplink.CmdReplay, 1, false, env), nil
 }
 
 // watchTLS is the TLS configuration for a TLS broker URL, nil for a plain one.

@@ -216,3 +216,42 @@ func TestWatchJSONOnMosquitto(t *testing.T) {
 		t.Fatalf("lines: %s, want %s\n%s", got, want, out.String())
 	}
 }
+
+// Flags that cannot work are refused before any connection, in plain words.
+func TestWatchFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{}, "usage: hazgate watch"},
+		{[]string{"-broker", "tcp://127.0.0.1:1", "-root", "hazgate/+"}, "without wildcards"},
+		{[]string{"-broker", "tcp://127.0.0.1:1", "-cert", "c.pem"}, "-cert and -key go together"},
+		{[]string{"-broker", "tcp://127.0.0.1:1", "-ca", "ca.pem"}, "need a TLS broker URL"},
+		{[]string{"-broker", "gopher://x:1"}, "the scheme is not tcp or ssl"},
+		{[]string{"-broker", "ssl://127.0.0.1:1", "-ca", filepath.Join(t.TempDir(), "none.pem")}, "-ca:"},
+		{[]string{"-broker", "tcp://127.0.0.1:1", "-replay-key", filepath.Join(t.TempDir(), "none.key")}, "-replay-key:"},
+	} {
+		code, _, errs := run(t, append([]string{"watch"}, c.args...)...)
+		if code == 0 || !strings.Contains(errs, c.want) {
+			t.Errorf("watch %v: exit %d, %q; want an error with %q", c.args, code, errs, c.want)
+		}
+	}
+}
+
+// -once-after ends the watch by itself, exit 0.
+func TestWatchOnceAfterEnds(t *testing.T) {
+	b := startBroker(t)
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := run(t, "watch", "-broker", b.url(), "-once-after", "200ms")
+		done <- code
+	}()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+	case <-time.After(bound):
+		t.Fatalf("watch -once-after 200ms still running after %v", bound)
+	}
+}
