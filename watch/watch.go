@@ -95,8 +95,8 @@ type Gate struct {
 	Verdicts map[string]int // inspections heard, by verdict
 	Inside   int            // the status's presence.inside
 	Alarms   map[string]Alarm
-	MaxSeq   int64 // the highest seq heard
-	Missing  map[int64]bool
+	MaxSeq   int64   // the highest seq heard
+	missing  []Range // the seqs still missing, in order, disjoint
 
 	seen  map[int64]string // seq -> id, the last seenWindow seqs
 	first int64            // the first seq heard: nothing before it is a gap
@@ -121,14 +121,42 @@ func (g *Gate) ActiveAlarms() []Alarm {
 	return out
 }
 
-// MissingSeqs lists the seqs still missing, in order.
-func (g *Gate) MissingSeqs() []int64 {
-	out := make([]int64, 0, len(g.Missing))
-	for s := range g.Missing {
-		out = append(out, s)
+// Range is the seqs From to To, both included.
+type Range struct{ From, To int64 }
+
+// Missing lists the seqs still missing, in order. A gap is kept as a
+// range, so a wild seq (a gate's counter gone wrong) costs no memory.
+func (g *Gate) Missing() []Range { return append([]Range(nil), g.missing...) }
+
+// MissingCount is how many seqs are still missing.
+func (g *Gate) MissingCount() int64 {
+	var n int64
+	for _, r := range g.missing {
+		n += r.To - r.From + 1
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
+	return n
+}
+
+// fill takes s out of the missing ranges; false if it was not missing.
+func (g *Gate) fill(s int64) bool {
+	i := sort.Search(len(g.missing), func(i int) bool { return g.missing[i].To >= s })
+	if i == len(g.missing) || g.missing[i].From > s {
+		return false
+	}
+	r := g.missing[i]
+	switch {
+	case r.From == s && r.To == s:
+		g.missing = append(g.missing[:i], g.missing[i+1:]...)
+	case r.From == s:
+		g.missing[i].From++
+	case r.To == s:
+		g.missing[i].To--
+	default:
+		g.missing = append(g.missing[:i+1], g.missing[i:]...)
+		g.missing[i].To = s - 1
+		g.missing[i+1].From = s + 1
+	}
+	return true
 }
 
 // Summary is the gate in one line of plain words.
@@ -166,11 +194,15 @@ func (g *Gate) Summary() string {
 	} else {
 		b.WriteString("; no alarm on")
 	}
-	if m := g.MissingSeqs(); len(m) > 0 {
-		fmt.Fprintf(&b, "; %d events missing (first %d)", len(m), m[0])
+	if len(g.missing) > 0 {
+		fmt.Fprintf(&b, "; %d events missing (first %d)", g.MissingCount(), g.missing[0].From)
 	}
 	return b.String()
 }
+
+// ReplayMax is the most events one replay request asks for (the gate's
+// own bound, uplink's replayMax): of a longer gap, the first ReplayMax.
+const ReplayMax = 10000
 
 // ReplayFunc asks a gate (its topic root) to publish events from..to again.
 type ReplayFunc func(gate string, from, to int64) error
@@ -208,7 +240,7 @@ func (w *Watcher) Gate(root string) *Gate { return w.gates[root] }
 func (w *Watcher) gate(root string) *Gate {
 	g := w.gates[root]
 	if g == nil {
-		g = &Gate{Root: root, Verdicts: map[string]int{}, Alarms: map[string]Alarm{}, Missing: map[int64]bool{}, seen: map[int64]string{}}
+		g = &Gate{Root: root, Verdicts: map[string]int{}, Alarms: map[string]Alarm{}, seen: map[int64]string{}}
 		w.gates[root] = g
 	}
 	return g
@@ -343,19 +375,18 @@ func (w *Watcher) track(g *Gate, e *event) (notes []Note, fresh bool) {
 	switch {
 	case g.first == 0:
 		g.first, g.MaxSeq = e.Seq, e.Seq
-	case g.Missing[e.Seq]:
-		delete(g.Missing, e.Seq)
+	case g.fill(e.Seq):
 		notes = append(notes, Note{Kind: KindFilled, Gate: g.Root, Seq: e.Seq, ID: e.ID})
 	case e.Seq > g.MaxSeq+1:
 		from, to := g.MaxSeq+1, e.Seq-1
-		for s := from; s <= to; s++ {
-			g.Missing[s] = true
-		}
+		g.missing = append(g.missing, Range{from, to})
 		notes = append(notes, Note{Kind: KindGap, Gate: g.Root, From: from, To: to})
-		w.ask(g.Root, from, to)
+		w.ask(g.Root, from, min(to, from+ReplayMax-1))
 	}
 	if e.Seq > g.MaxSeq {
 		g.MaxSeq = e.Seq
+	}
+	if len(g.seen) > seenWindow+seenWindow/4 { // swept now and then, not per event
 		for s := range g.seen {
 			if s <= g.MaxSeq-seenWindow {
 				delete(g.seen, s)

@@ -67,8 +67,8 @@ func TestGapReportedThenFilledByReplay(t *testing.T) {
 	if kinds(n) != "event,filled" || n[1].Seq != 12 {
 		t.Fatalf("notes = %+v, want the replayed event and filled 12", n)
 	}
-	if m := w.Gate(root).MissingSeqs(); len(m) != 1 || m[0] != 13 {
-		t.Fatalf("missing = %v, want [13]", m)
+	if m := w.Gate(root).Missing(); len(m) != 1 || m[0] != (Range{13, 13}) {
+		t.Fatalf("missing = %v, want 13", m)
 	}
 	// A replay of what was heard already is neither new nor a duplicate.
 	if n = handle(t, w, ev("passage", 11, "A11", `,"replay":true`)); len(n) != 0 {
@@ -79,7 +79,7 @@ func TestGapReportedThenFilledByReplay(t *testing.T) {
 	if kinds(n) != "event,filled" {
 		t.Fatalf("notes = %+v", n)
 	}
-	if m := w.Gate(root).MissingSeqs(); len(m) != 0 {
+	if m := w.Gate(root).Missing(); len(m) != 0 {
 		t.Fatalf("missing = %v, want none", m)
 	}
 }
@@ -196,5 +196,54 @@ func TestGatesKeptApart(t *testing.T) {
 	}
 	if gs := w.Gates(); len(gs) != 2 || gs[0].Root != "hazgate/p/a" || gs[1].Root != "hazgate/p/b" {
 		t.Fatalf("gates = %v", gs)
+	}
+}
+
+// A wild seq is one range, not a billion; filling splits it; the replay
+// asked for is within the gate's bound.
+func TestWildSeqIsOneRange(t *testing.T) {
+	var asked []string
+	w := New(func(gate string, from, to int64) error {
+		asked = append(asked, fmt.Sprintf("%d-%d", from, to))
+		return nil
+	})
+	handle(t, w, ev("passage", 1, "E1", ""))
+	handle(t, w, ev("passage", 2_000_000_002, "E2", ""))
+	g := w.Gate(root)
+	if m := g.Missing(); len(m) != 1 || m[0] != (Range{2, 2_000_000_001}) || g.MissingCount() != 2_000_000_000 {
+		t.Fatalf("missing = %v (%d)", m, g.MissingCount())
+	}
+	if len(asked) != 1 || asked[0] != "2-10001" {
+		t.Fatalf("asked = %v, want the first %d", asked, ReplayMax)
+	}
+	for _, s := range []int64{5, 2, 2_000_000_001, 6} {
+		if n := handle(t, w, ev("passage", s, fmt.Sprintf("F%d", s), `,"replay":true`)); kinds(n) != "event,filled" {
+			t.Fatalf("seq %d: %+v", s, n)
+		}
+	}
+	want := []Range{{3, 4}, {7, 2_000_000_000}}
+	if m := g.Missing(); fmt.Sprint(m) != fmt.Sprint(want) {
+		t.Fatalf("missing = %v, want %v", m, want)
+	}
+	if !strings.Contains(g.Summary(), "1999999996 events missing (first 3)") {
+		t.Errorf("summary = %q", g.Summary())
+	}
+	if n := handle(t, w, ev("passage", 5, "F5", "")); kinds(n) != "duplicate" {
+		t.Fatalf("notes = %+v", n)
+	}
+}
+
+// What is remembered of a gate's seqs is bounded.
+func TestSeenBounded(t *testing.T) {
+	w := New(nil)
+	for s := int64(1); s <= 3*seenWindow; s++ {
+		handle(t, w, ev("passage", s, fmt.Sprint(s), ""))
+	}
+	if n := len(w.Gate(root).seen); n > seenWindow+seenWindow/4 {
+		t.Fatalf("%d seqs remembered, want at most %d", n, seenWindow+seenWindow/4)
+	}
+	// The recent ones are still known.
+	if n := handle(t, w, ev("passage", 3*seenWindow, fmt.Sprint(3*seenWindow), "")); kinds(n) != "duplicate" {
+		t.Fatalf("notes = %+v", n)
 	}
 }
