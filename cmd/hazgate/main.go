@@ -50,6 +50,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"version":  cmdVersion,
 	"keygen":   cmdKeygen,
 	"cmd":      cmdCommand,
+	"watch":    cmdWatch,
 	"idcard":   cmdIDCard,
 	"operator": cmdOperator,
 	"audit":    cmdAudit,
@@ -76,6 +77,7 @@ usage:
   hazgate restore -from FILE -db FILE [-force]       replace the database with a verified backup of this gate
   hazgate idcard read -port DEV [-baud N] [-timeout D] wait for an ID card and print it as JSON
   hazgate version                                    version, commit, build date
+  hazgate watch -broker URL [-root hazgate/<park>] [-json] [-replay-key FILE]  the feed, each gate live; gaps and duplicates in its events
   hazgate keygen -out PREFIX                         an Ed25519 key pair for signing remote commands
   hazgate release sign -key FILE SHA256SUMS          sign a release's SHA-256 list (make dist does)
   hazgate release verify -keys KEY[,KEY] DIR|TARBALL check a release's signature and SHA-256 list

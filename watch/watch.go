@@ -1,0 +1,437 @@
+// Package watch follows a park's (or a city's) MQTT feed for the safety
+// office, as `hazgate watch` shows it: each gate's availability, last
+// inspection, verdict counts, active alarms and vehicles inside, and the
+// completeness of its events: a gap in a gate's seq, a seq heard twice
+// (the same id: a redelivery; another id: a conflict), and a gap filled
+// later (docs/uplink.md "Watching the feed").
+//
+// It does no I/O: Handle is given each message and says what changed, so
+// the command (cmd/hazgate/watch.go) or a test decides how to show it.
+package watch
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Kind names what a Note reports.
+type Kind string
+
+// The kinds of Note.
+const (
+	KindEvent     Kind = "event"     // an event arrived (in seq order or a replay)
+	KindStatus    Kind = "status"    // a gate's retained status changed
+	KindOnline    Kind = "online"    // a gate's availability changed
+	KindGap       Kind = "gap"       // seqs From..To of a gate are missing
+	KindFilled    Kind = "filled"    // a missing seq arrived
+	KindDuplicate Kind = "duplicate" // a seq heard again with the same id (a redelivery)
+	KindConflict  Kind = "conflict"  // a seq heard again with another id: two events claim one seq
+)
+
+// Note is one change the feed brought.
+type Note struct {
+	Kind   Kind   `json:"kind"`
+	Gate   string `json:"gate"` // the gate's topic root, hazgate/<park>/<gate>
+	Seq    int64  `json:"seq,omitempty"`
+	From   int64  `json:"from_seq,omitempty"` // KindGap
+	To     int64  `json:"to_seq,omitempty"`   // KindGap
+	ID     string `json:"id,omitempty"`
+	Other  string `json:"other_id,omitempty"` // KindConflict: the id heard first for Seq
+	Event  string `json:"event,omitempty"`    // KindEvent: inspection, passage, alarm, decision
+	Replay bool   `json:"replay,omitempty"`
+	Online string `json:"online,omitempty"` // KindOnline: online or offline
+}
+
+// Text says the note in plain words, one line.
+func (n Note) Text() string {
+	switch n.Kind {
+	case KindGap:
+		if n.From == n.To {
+			return fmt.Sprintf("GAP at %s: event %d is missing", n.Gate, n.From)
+		}
+		return fmt.Sprintf("GAP at %s: events %d to %d are missing", n.Gate, n.From, n.To)
+	case KindFilled:
+		return fmt.Sprintf("gap filled at %s: event %d arrived late (id %s)", n.Gate, n.Seq, n.ID)
+	case KindDuplicate:
+		return fmt.Sprintf("duplicate at %s: event %d arrived again (same id %s, a redelivery)", n.Gate, n.Seq, n.ID)
+	case KindConflict:
+		return fmt.Sprintf("CONFLICT at %s: event %d arrived with id %s, but %s already had that number: two different events claim it", n.Gate, n.Seq, n.ID, n.Other)
+	case KindOnline:
+		return fmt.Sprintf("%s is %s", n.Gate, n.Online)
+	case KindStatus:
+		return fmt.Sprintf("%s sent its status", n.Gate)
+	default:
+		s := fmt.Sprintf("%s: %s event %d", n.Gate, n.Event, n.Seq)
+		if n.Replay {
+			s += " (replayed)"
+		}
+		return s
+	}
+}
+
+// Inspection is a gate's last inspection.
+type Inspection struct {
+	Plate   string `json:"plate"`
+	Verdict string `json:"verdict"`
+	TS      string `json:"ts"`
+	Seq     int64  `json:"seq"`
+}
+
+// Alarm is an alarm still on.
+type Alarm struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	Code string `json:"code"`
+	Lane string `json:"lane,omitempty"`
+}
+
+// Gate is what the feed says of one gate.
+type Gate struct {
+	Root     string         // hazgate/<park>/<gate>
+	Online   string         // online, offline, or "" when not heard
+	Last     *Inspection    // nil until an inspection is heard
+	Verdicts map[string]int // inspections heard, by verdict
+	Inside   int            // the status's presence.inside
+	Alarms   map[string]Alarm
+	MaxSeq   int64   // the highest seq heard
+	missing  []Range // the seqs still missing, in order, disjoint
+
+	seen  map[int64]string // seq -> id, the last seenWindow seqs
+	first int64            // the first seq heard: nothing before it is a gap
+}
+
+// seenWindow bounds what is remembered of a gate's seqs: a seq this far
+// below the highest is forgotten (a duplicate of it is not recognised).
+const seenWindow = 1 << 16
+
+// ActiveAlarms lists the alarms on, by kind then id.
+func (g *Gate) ActiveAlarms() []Alarm {
+	out := make([]Alarm, 0, len(g.Alarms))
+	for _, a := range g.Alarms {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// Range is the seqs From to To, both included.
+type Range struct{ From, To int64 }
+
+// Missing lists the seqs still missing, in order. A gap is kept as a
+// range, so a wild seq (a gate's counter gone wrong) costs no memory.
+func (g *Gate) Missing() []Range { return append([]Range(nil), g.missing...) }
+
+// MissingCount is how many seqs are still missing.
+func (g *Gate) MissingCount() int64 {
+	var n int64
+	for _, r := range g.missing {
+		n += r.To - r.From + 1
+	}
+	return n
+}
+
+// fill takes s out of the missing ranges; false if it was not missing.
+func (g *Gate) fill(s int64) bool {
+	i := sort.Search(len(g.missing), func(i int) bool { return g.missing[i].To >= s })
+	if i == len(g.missing) || g.missing[i].From > s {
+		return false
+	}
+	r := g.missing[i]
+	switch {
+	case r.From == s && r.To == s:
+		g.missing = append(g.missing[:i], g.missing[i+1:]...)
+	case r.From == s:
+		g.missing[i].From++
+	case r.To == s:
+		g.missing[i].To--
+	default:
+		g.missing = append(g.missing[:i+1], g.missing[i:]...)
+		g.missing[i].To = s - 1
+		g.missing[i+1].From = s + 1
+	}
+	return true
+}
+
+// Summary is the gate in one line of plain words.
+func (g *Gate) Summary() string {
+	var b strings.Builder
+	on := g.Online
+	if on == "" {
+		on = "availability unknown"
+	}
+	fmt.Fprintf(&b, "%s: %s", g.Root, on)
+	if g.Last != nil {
+		fmt.Fprintf(&b, "; last inspection %s %s at %s", g.Last.Plate, g.Last.Verdict, g.Last.TS)
+	} else {
+		b.WriteString("; no inspection heard")
+	}
+	if len(g.Verdicts) > 0 {
+		vs := make([]string, 0, len(g.Verdicts))
+		for v := range g.Verdicts {
+			vs = append(vs, v)
+		}
+		sort.Strings(vs)
+		parts := make([]string, len(vs))
+		for i, v := range vs {
+			parts[i] = fmt.Sprintf("%s %d", v, g.Verdicts[v])
+		}
+		fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(&b, "; %d inside", g.Inside)
+	if al := g.ActiveAlarms(); len(al) > 0 {
+		names := make([]string, len(al))
+		for i, a := range al {
+			names[i] = a.Kind + "/" + a.Code
+		}
+		fmt.Fprintf(&b, "; alarms on: %s", strings.Join(names, ", "))
+	} else {
+		b.WriteString("; no alarm on")
+	}
+	if len(g.missing) > 0 {
+		fmt.Fprintf(&b, "; %d events missing (first %d)", g.MissingCount(), g.missing[0].From)
+	}
+	return b.String()
+}
+
+// ReplayMax is the most events one replay request asks for (the gate's
+// own bound, uplink's replayMax): of a longer gap, the first ReplayMax.
+const ReplayMax = 10000
+
+// ReplayFunc asks a gate (its topic root) to publish events from..to again.
+type ReplayFunc func(gate string, from, to int64) error
+
+// Watcher follows the feed. It is not safe for concurrent use: one
+// goroutine hands it the messages, in the order they arrived.
+type Watcher struct {
+	gates  map[string]*Gate
+	replay ReplayFunc
+	asked  map[string]bool // gate + range already asked for
+	// ReplayErrors are the errors the replay callback returned, in plain
+	// words, for the command to show.
+	ReplayErrors []string
+}
+
+// New returns a Watcher; replay, when not nil, is called once for each
+// gap found.
+func New(replay ReplayFunc) *Watcher {
+	return &Watcher{gates: map[string]*Gate{}, replay: replay, asked: map[string]bool{}}
+}
+
+// Gates lists the gates heard, by root.
+func (w *Watcher) Gates() []*Gate {
+	out := make([]*Gate, 0, len(w.gates))
+	for _, g := range w.gates {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Root < out[j].Root })
+	return out
+}
+
+// Gate returns the gate of that root, or nil.
+func (w *Watcher) Gate(root string) *Gate { return w.gates[root] }
+
+func (w *Watcher) gate(root string) *Gate {
+	g := w.gates[root]
+	if g == nil {
+		g = &Gate{Root: root, Verdicts: map[string]int{}, Alarms: map[string]Alarm{}, seen: map[int64]string{}}
+		w.gates[root] = g
+	}
+	return g
+}
+
+// split finds the gate's root and what the message is from its topic:
+// ("hazgate/p/g", "availability"), ("hazgate/p/g", "status") or
+// ("hazgate/p/g", "events/inspection"). ok is false for anything else
+// (commands, telemetry, presence, registry).
+func split(topic string) (root, what string, ok bool) {
+	if i := strings.LastIndex(topic, "/events/"); i > 0 {
+		return topic[:i], topic[i+1:], true
+	}
+	for _, s := range []string{"availability", "status"} {
+		if strings.HasSuffix(topic, "/"+s) && len(topic) > len(s)+1 {
+			root = topic[:len(topic)-len(s)-1]
+			if strings.Contains(root, "/cmd") {
+				return "", "", false
+			}
+			return root, s, true
+		}
+	}
+	return "", "", false
+}
+
+// event is the part of an event the watcher reads.
+type event struct {
+	Schema  string `json:"schema"`
+	ID      string `json:"id"`
+	Seq     int64  `json:"seq"`
+	Gate    string `json:"gate"`
+	Lane    string `json:"lane"`
+	TS      string `json:"ts"`
+	Replay  bool   `json:"replay"`
+	Plate   string `json:"plate"`
+	Verdict string `json:"verdict"`
+	Kind    string `json:"kind"`
+	Code    string `json:"code"`
+	State   string `json:"state"`
+	AlarmID string `json:"alarm_id"`
+}
+
+type status struct {
+	Schema   string  `json:"schema"`
+	Alarms   []Alarm `json:"alarms"`
+	Presence *struct {
+		Inside int `json:"inside"`
+	} `json:"presence"`
+}
+
+// Handle takes one message and returns what it changed, in order. A
+// message it cannot read is an error naming the topic and field; the
+// watcher's state is then unchanged. Topics it does not follow return
+// nothing.
+func (w *Watcher) Handle(topic string, payload []byte) ([]Note, error) {
+	root, what, ok := split(topic)
+	if !ok {
+		return nil, nil
+	}
+	switch {
+	case what == "availability":
+		s := strings.TrimSpace(string(payload))
+		if s != "online" && s != "offline" {
+			if s == "" {
+				return nil, nil // a cleared retained message
+			}
+			return nil, fmt.Errorf("%s: availability %q is neither online nor offline", topic, s)
+		}
+		g := w.gate(root)
+		if g.Online == s {
+			return nil, nil
+		}
+		g.Online = s
+		return []Note{{Kind: KindOnline, Gate: root, Online: s}}, nil
+	case what == "status":
+		if len(payload) == 0 {
+			return nil, nil
+		}
+		var st status
+		if err := json.Unmarshal(payload, &st); err != nil {
+			return nil, fmt.Errorf("%s: the status is not JSON: %v", topic, err)
+		}
+		if st.Schema != "hazgate.status/1" {
+			return nil, fmt.Errorf("%s: schema %q, expected hazgate.status/1", topic, st.Schema)
+		}
+		g := w.gate(root)
+		g.Alarms = map[string]Alarm{}
+		for _, a := range st.Alarms {
+			g.Alarms[a.ID] = a
+		}
+		if st.Presence != nil {
+			g.Inside = st.Presence.Inside
+		}
+		return []Note{{Kind: KindStatus, Gate: root}}, nil
+	}
+	var e event
+	if err := json.Unmarshal(payload, &e); err != nil {
+		return nil, fmt.Errorf("%s: the event is not JSON: %v", topic, err)
+	}
+	name := strings.TrimPrefix(what, "events/")
+	switch {
+	case e.Schema != "hazgate."+name+"/1":
+		return nil, fmt.Errorf("%s: schema %q, expected hazgate.%s/1", topic, e.Schema, name)
+	case e.ID == "":
+		return nil, fmt.Errorf("%s: the event has no id", topic)
+	case e.Seq < 1:
+		return nil, fmt.Errorf("%s: event %s has no seq (or one below 1)", topic, e.ID)
+	}
+	g := w.gate(root)
+	notes, fresh := w.track(g, &e)
+	if fresh {
+		w.apply(g, name, &e)
+		notes = append([]Note{{Kind: KindEvent, Gate: root, Seq: e.Seq, ID: e.ID, Event: name, Replay: e.Replay}}, notes...)
+	}
+	return notes, nil
+}
+
+// track checks the event's seq against what the gate sent before. fresh
+// is false when the event was heard already (it changes nothing).
+func (w *Watcher) track(g *Gate, e *event) (notes []Note, fresh bool) {
+	if prev, ok := g.seen[e.Seq]; ok {
+		switch {
+		case prev != e.ID:
+			return []Note{{Kind: KindConflict, Gate: g.Root, Seq: e.Seq, ID: e.ID, Other: prev}}, false
+		case e.Replay:
+			return nil, false // asked for, or a replay of what we had: not a duplicate
+		default:
+			return []Note{{Kind: KindDuplicate, Gate: g.Root, Seq: e.Seq, ID: e.ID}}, false
+		}
+	}
+	g.seen[e.Seq] = e.ID
+	switch {
+	case g.first == 0:
+		g.first, g.MaxSeq = e.Seq, e.Seq
+	case g.fill(e.Seq):
+		notes = append(notes, Note{Kind: KindFilled, Gate: g.Root, Seq: e.Seq, ID: e.ID})
+	case e.Seq > g.MaxSeq+1:
+		from, to := g.MaxSeq+1, e.Seq-1
+		g.missing = append(g.missing, Range{from, to})
+		notes = append(notes, Note{Kind: KindGap, Gate: g.Root, From: from, To: to})
+		w.ask(g.Root, from, min(to, from+ReplayMax-1))
+	}
+	if e.Seq > g.MaxSeq {
+		g.MaxSeq = e.Seq
+	}
+	if len(g.seen) > seenWindow+seenWindow/4 { // swept now and then, not per event
+		for s := range g.seen {
+			if s <= g.MaxSeq-seenWindow {
+				delete(g.seen, s)
+			}
+		}
+	}
+	if e.Seq < g.first {
+		g.first = e.Seq // an earlier event (a replay before we started): not a gap
+	}
+	return notes, true
+}
+
+// ask calls the replay callback once per gap.
+func (w *Watcher) ask(root string, from, to int64) {
+	if w.replay == nil {
+		return
+	}
+	k := fmt.Sprintf("%s %d %d", root, from, to)
+	if w.asked[k] {
+		return
+	}
+	w.asked[k] = true
+	if err := w.replay(root, from, to); err != nil {
+		w.ReplayErrors = append(w.ReplayErrors, fmt.Sprintf("could not ask %s to replay events %d to %d: %v", root, from, to, err))
+	}
+}
+
+// apply takes what the summary shows from a fresh event.
+func (w *Watcher) apply(g *Gate, name string, e *event) {
+	switch name {
+	case "inspection":
+		g.Verdicts[e.Verdict]++
+		if g.Last == nil || e.Seq > g.Last.Seq {
+			g.Last = &Inspection{Plate: e.Plate, Verdict: e.Verdict, TS: e.TS, Seq: e.Seq}
+		}
+	case "alarm":
+		id := e.AlarmID
+		switch e.State {
+		case "raised":
+			if id == "" {
+				id = e.ID
+			}
+			g.Alarms[id] = Alarm{ID: id, Kind: e.Kind, Code: e.Code, Lane: e.Lane}
+		case "cleared":
+			delete(g.Alarms, id)
+		}
+	}
+}
