@@ -117,6 +117,12 @@ type PersonEvidence struct {
 	Face *float64 `json:"face"`
 }
 
+// How the waybill was found (Evidence.WaybillSource).
+const (
+	WaybillScanned = "scanned"
+	WaybillByPlate = "by_plate"
+)
+
 // Evidence is everything collected at the lane for one vehicle. A zero field
 // (empty string, nil pointer) means that evidence never arrived.
 type Evidence struct {
@@ -138,6 +144,13 @@ type Evidence struct {
 	// Exempt is the kind of emergency vehicle the registry marked the
 	// plate as when it was read (checks/exempt.go); "" for every other.
 	Exempt string `json:"exempt,omitempty"`
+	// WaybillSource says how Waybill was found: WaybillScanned (the
+	// scanner) or WaybillByPlate (the one waybill valid now that names the
+	// plate read, issue 16); "" when there is none. WaybillByPlate is the
+	// waybill found from the plate, kept when a scan named another (the
+	// scan wins).
+	WaybillSource  string `json:"waybill_source,omitempty"`
+	WaybillByPlate string `json:"waybill_by_plate,omitempty"`
 	// WaybillLookup is the waybill service's answer on Waybill (nil: the
 	// service is not used, the registry's copy is judged).
 	WaybillLookup *WaybillLookup `json:"waybill_lookup,omitempty"`

@@ -29,6 +29,7 @@ var ErrCameraSilent = errors.New("gate: plate camera silent: no read and no hear
 // not heard from for that long is in fault.
 func (g *Gate) platePush(cfg *config.Config, opt Options) *plate.Handler {
 	cams := map[string]plate.Camera{}
+	loc := cfg.Location()
 	g.watches = map[string]*cameraWatch{}
 	for _, lc := range cfg.Lanes {
 		c := lc.PushCamera()
@@ -44,7 +45,7 @@ func (g *Gate) platePush(cfg *config.Config, opt Options) *plate.Handler {
 	return plate.NewHandler(plate.Config{
 		Cameras: cams,
 		Deliver: func(name string, r lane.PlateRead) error {
-			r.Exempt = g.emergency(r.Plate)
+			r.Exempt, r.WaybillByPlate = g.plateFacts(r.Plate, r.Trailer, loc)
 			if !g.Lanes.Send(name, r) {
 				return fmt.Errorf("no lane %q", name)
 			}
@@ -121,21 +122,31 @@ func (w *cameraWatch) silent() {
 	w.l.Health(DevicePlateCamera, KindPlateCamera, fmt.Errorf("%w for %v", ErrCameraSilent, w.silence))
 }
 
-// emergency is the kind of emergency vehicle the registry marks plate as
-// (registry.Vehicle.Emergency), "" for any other or when the registry
-// cannot be read (the vehicle is then checked as any other).
-func (g *Gate) emergency(plate string) string {
+// plateFacts are the registry's facts on a plate read: the kind of
+// emergency vehicle the registry marks plate as (registry.Vehicle.Emergency,
+// "" for any other), and the waybill found from the plate: the number of
+// the one waybill valid now that names the vehicle (and the trailer read),
+// "" when there is none or several (the scan is then asked for). When the
+// registry cannot be read, neither (the vehicle is checked as any other,
+// and its waybill scanned).
+func (g *Gate) plateFacts(plate, trailer string, loc *time.Location) (exempt, waybill string) {
 	if plate == "" {
-		return ""
+		return "", ""
 	}
 	reg, err := g.Store.Lookup(context.Background(), checks.Evidence{Plate: plate})
 	if err != nil {
-		g.log.Warn("registry unreadable: a plate read is not looked up as an emergency vehicle", "plate", plate, "err", err)
-		return ""
+		g.log.Warn("registry unreadable: a plate read is not looked up as an emergency vehicle nor for its waybill", "plate", plate, "err", err)
+		return "", ""
 	}
-	v, ok := reg.Vehicle(plate)
-	if !ok {
-		return ""
+	if v, ok := reg.Vehicle(plate); ok {
+		exempt = v.Emergency
 	}
-	return v.Emergency
+	switch ws := reg.WaybillsByPlate(plate, trailer, g.clk.Now(), loc); len(ws) {
+	case 1:
+		waybill = ws[0].Number
+	case 0:
+	default:
+		g.log.Info("several waybills valid now name the plate: the scan decides", "plate", plate, "waybills", len(ws))
+	}
+	return exempt, waybill
 }

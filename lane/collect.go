@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hazgate/hazgate/checks"
 	"github.com/hazgate/hazgate/registry"
 )
 
@@ -133,7 +134,7 @@ func (m *machine) waybillScanned(e WaybillScanned) {
 	if m.s.Config.Exit || m.s.Phase != PhaseCollecting || n == "" {
 		return
 	}
-	m.s.Evidence.Waybill = n
+	m.s.Evidence.Waybill, m.s.Evidence.WaybillSource = n, checks.WaybillScanned
 	m.step("waybill")
 	m.lookupWaybill()
 	m.decideIfComplete()

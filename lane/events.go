@@ -52,6 +52,12 @@ type PlateRead struct {
 	// as (registry.EmergencyKinds), "" for any other: an entry lane then
 	// needs nothing but the plate (checks/exempt.go).
 	Exempt string
+	// WaybillByPlate is the one waybill valid now that the registry has
+	// naming this plate (and the trailer read), "" when it has none or
+	// several (registry.Index.WaybillsByPlate, looked up where the gate
+	// delivers the read): an entry lane takes it as the waybill, and no
+	// scan is needed (lane/plate.go).
+	WaybillByPlate string
 }
 
 // CardRead is an ID card presented at the reader. Role is

@@ -45,11 +45,16 @@ type header struct {
 // InspectionEvent is the payload of <root>/events/inspection.
 type InspectionEvent struct {
 	header
-	Direction      lane.Direction             `json:"direction"`
-	Plate          string                     `json:"plate"`
-	Trailer        string                     `json:"trailer"`
-	People         []PersonEvent              `json:"people"`
-	Waybill        string                     `json:"waybill"`
+	Direction lane.Direction `json:"direction"`
+	Plate     string         `json:"plate"`
+	Trailer   string         `json:"trailer"`
+	People    []PersonEvent  `json:"people"`
+	Waybill   string         `json:"waybill"`
+	// WaybillSource is how the waybill was found (checks.WaybillScanned or
+	// checks.WaybillByPlate, "" with none); WaybillByPlate the waybill
+	// found from the plate when a scan named another (the scan wins).
+	WaybillSource  string                     `json:"waybill_source"`
+	WaybillByPlate string                     `json:"waybill_by_plate,omitempty"`
 	Goods          []registry.Good            `json:"goods"`
 	Checks         map[string]CheckEvent      `json:"checks"`
 	Verdict        checks.Verdict             `json:"verdict"`
@@ -154,25 +159,29 @@ func CheckMap(out checks.Outcome) map[string]CheckEvent {
 func inspectionPayload(gate string, ins *store.Inspection, goods []registry.Good, meta registry.Meta, p checks.Params, live LiveFields) json.RawMessage {
 	loc := p.Location
 	e := InspectionEvent{
-		header:      header{Schema: SchemaInspection, ID: ins.ID, Gate: gate, Lane: ins.Lane, TS: ts(ins.DecidedAt, loc), ClockSynced: outcomeSynced(ins.Outcome)},
-		Direction:   ins.Direction,
-		Plate:       ins.Evidence.Plate,
-		Trailer:     ins.Evidence.Trailer,
-		People:      []PersonEvent{},
-		Waybill:     ins.Evidence.Waybill,
-		Goods:       goods,
-		Checks:      CheckMap(ins.Outcome),
-		Verdict:     ins.Outcome.Verdict,
-		DecidedBy:   ins.DecidedBy,
-		ArrivedAt:   ts(ins.ArrivedAt, loc),
-		DecidedAt:   ts(ins.DecidedAt, loc),
-		Timings:     map[string]float64{},
-		Registry:    RegistryVersion{Version: meta.Version},
-		Weighbridge: ins.Evidence.Weighbridge,
-		GrossKg:     ins.Evidence.GrossKg,
-		LiveFields:  live,
+		header:        header{Schema: SchemaInspection, ID: ins.ID, Gate: gate, Lane: ins.Lane, TS: ts(ins.DecidedAt, loc), ClockSynced: outcomeSynced(ins.Outcome)},
+		Direction:     ins.Direction,
+		Plate:         ins.Evidence.Plate,
+		Trailer:       ins.Evidence.Trailer,
+		People:        []PersonEvent{},
+		Waybill:       ins.Evidence.Waybill,
+		WaybillSource: ins.Evidence.WaybillSource,
+		Goods:         goods,
+		Checks:        CheckMap(ins.Outcome),
+		Verdict:       ins.Outcome.Verdict,
+		DecidedBy:     ins.DecidedBy,
+		ArrivedAt:     ts(ins.ArrivedAt, loc),
+		DecidedAt:     ts(ins.DecidedAt, loc),
+		Timings:       map[string]float64{},
+		Registry:      RegistryVersion{Version: meta.Version},
+		Weighbridge:   ins.Evidence.Weighbridge,
+		GrossKg:       ins.Evidence.GrossKg,
+		LiveFields:    live,
 	}
 	e.Failed, e.Unknown = []string{}, []string{}
+	if ins.Evidence.WaybillByPlate != ins.Evidence.Waybill {
+		e.WaybillByPlate = ins.Evidence.WaybillByPlate
+	}
 	e.Thresholds = Thresholds{Face: p.FaceThreshold, RegistryMaxAgeS: p.RegistryMaxAge.Seconds()}
 	for _, c := range ins.Outcome.Checks {
 		switch c.Result {

@@ -21,6 +21,7 @@ type Index struct {
 	tanks     table[Tank]    // by normalised vehicle plate
 	persons   table[Person]  // by ID number, a trailing x folded
 	waybills  table[Waybill]
+	wbPlates  map[string][]string // waybill numbers by normalised vehicle plate (waybill_plate.go)
 	blacklist map[[2]string]BlacklistEntry
 	appts     appointments
 	meta      Meta
@@ -136,6 +137,7 @@ func (ix *Index) Apply(c Change) *Index {
 		vehicles:  ix.vehicles.clone(),
 		persons:   ix.persons.clone(),
 		waybills:  ix.waybills.clone(),
+		wbPlates:  maps.Clone(ix.wbPlates),
 		blacklist: maps.Clone(ix.blacklist),
 		tanks:     newTable[Tank](len(c.Tanks)),
 		appts:     ix.appts.clone(),
@@ -148,6 +150,7 @@ func (ix *Index) Apply(c Change) *Index {
 		n.persons.del(normalizeID(id))
 	}
 	for _, w := range c.DeleteWaybills {
+		n.dropWaybillPlate(w)
 		n.waybills.del(w)
 	}
 	for _, e := range c.DeleteBlacklist {
@@ -206,6 +209,7 @@ func NewIndexBuilderFor(h Head) *IndexBuilder {
 		tanks:     newTable[Tank](h.Tanks),
 		persons:   newTable[Person](h.Persons),
 		waybills:  newTable[Waybill](h.Waybills),
+		wbPlates:  make(map[string][]string, h.Waybills),
 		blacklist: make(map[[2]string]BlacklistEntry, h.Blacklist),
 	}}
 }
@@ -220,7 +224,10 @@ func (b *IndexBuilder) Tank(t Tank) { addRecord(&b.ix.tanks, t, tankKey) }
 func (b *IndexBuilder) Person(p Person) { addRecord(&b.ix.persons, p, personKey) }
 
 // Waybill adds a waybill.
-func (b *IndexBuilder) Waybill(w Waybill) { addRecord(&b.ix.waybills, w, waybillKey) }
+func (b *IndexBuilder) Waybill(w Waybill) {
+	addRecord(&b.ix.waybills, w, waybillKey)
+	b.ix.addWaybillPlate(w)
+}
 
 // Blacklist adds a blacklist entry.
 func (b *IndexBuilder) Blacklist(e BlacklistEntry) { b.ix.blacklist[blacklistKey(e.Kind, e.Value)] = e }
@@ -243,7 +250,11 @@ func (b *IndexBuilder) PersonJSON(doc []byte) (Person, error) {
 
 // WaybillJSON adds a waybill from its JSON, as VehicleJSON.
 func (b *IndexBuilder) WaybillJSON(doc []byte) (Waybill, error) {
-	return addJSON(&b.ix.waybills, doc, waybillKey)
+	w, err := addJSON(&b.ix.waybills, doc, waybillKey)
+	if err == nil {
+		b.ix.addWaybillPlate(w)
+	}
+	return w, err
 }
 
 func vehicleKey(v Vehicle) string { return NormalizePlate(v.Plate) }

@@ -22,13 +22,16 @@ type vehicle struct {
 	arrived   time.Time
 	decidedAt time.Time
 	outcome   *checks.Outcome
-	opened    bool // drove through the barrier
-	onLoop    bool // on the safety loop under a barrier held open by the evacuation
-	operated  bool
-	finished  bool
-	leave     clock.Timer
-	alarms    []string    // kinds committed on the lane while it was there
-	rejected  []Rejection // scans, cards and plate reads refused while it was there
+	// waybill is the waybill judged and how it was found
+	// (checks.Evidence.WaybillSource), from the inspection recorded.
+	waybill, waybillSource string
+	opened                 bool // drove through the barrier
+	onLoop                 bool // on the safety loop under a barrier held open by the evacuation
+	operated               bool
+	finished               bool
+	leave                  clock.Timer
+	alarms                 []string    // kinds committed on the lane while it was there
+	rejected               []Rejection // scans, cards and plate reads refused while it was there
 
 	// When it pulled up and when the barrier was commanded up for it, on
 	// the wall clock (Engine.Transits) and on the scenario's.

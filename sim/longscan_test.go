@@ -36,7 +36,7 @@ func compliant01(t *testing.T, name string, replace ...string) *Scenario {
 
 // A scan far longer than a line the scanner's driver accepts (and than the
 // pty's buffer) is refused by the driver; the run goes on, and the vehicle,
-// whose waybill never arrived, goes to review at its deadline. The report
+// whose waybill never arrived (and is not found from its plate), goes to review at its deadline. The report
 // (its table and its JSON) names the rejection and why, in plain words.
 func TestOverlongScanEndsInReview(t *testing.T) {
 	if testing.Short() {
@@ -45,6 +45,9 @@ func TestOverlongScanEndsInReview(t *testing.T) {
 	huge := strings.Repeat("W", 100000)
 	sc := compliant01(t, "huge-waybill.yaml",
 		`waybill: "YD3302002603150101"`, `waybill: "`+huge+`"`,
+		// Its registry waybill cancelled: none is found from the plate, so
+		// the lane waits for the scan.
+		`{number: "YD3302002603150101", `, `{number: "YD3302002603150101", status: cancelled, `,
 		"expect: {verdict: pass}", "expect: {verdict: review}")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -31,21 +32,25 @@ type Report struct {
 
 // ReportEntry is one arrival's outcome.
 type ReportEntry struct {
-	Lane         string                     `json:"lane"`
-	Plate        string                     `json:"plate"`
-	Trailer      string                     `json:"trailer"`
-	Verdict      checks.Verdict             `json:"verdict"`
-	Checks       map[string]ReportCheck     `json:"checks"`
-	Expect       *Expect                    `json:"expect"`
-	OK           bool                       `json:"ok"`
-	InspectionID string                     `json:"inspection_id,omitempty"`
-	At           float64                    `json:"at_s"`
-	DecidedAfter float64                    `json:"decided_after_s"`
-	Failed       []string                   `json:"failed"`
-	Crossed      bool                       `json:"crossed"`
-	Alarms       []string                   `json:"alarms"`
-	Rejected     []Rejection                `json:"rejected"`
-	Messages     map[string][]checks.Reason `json:"-"`
+	Lane         string                 `json:"lane"`
+	Plate        string                 `json:"plate"`
+	Trailer      string                 `json:"trailer"`
+	Verdict      checks.Verdict         `json:"verdict"`
+	Checks       map[string]ReportCheck `json:"checks"`
+	Expect       *Expect                `json:"expect"`
+	OK           bool                   `json:"ok"`
+	InspectionID string                 `json:"inspection_id,omitempty"`
+	At           float64                `json:"at_s"`
+	DecidedAfter float64                `json:"decided_after_s"`
+	Failed       []string               `json:"failed"`
+	Crossed      bool                   `json:"crossed"`
+	Alarms       []string               `json:"alarms"`
+	// Waybill is the waybill judged, WaybillSource how it was found
+	// (scanned, by_plate).
+	Waybill       string                     `json:"waybill,omitempty"`
+	WaybillSource string                     `json:"waybill_source,omitempty"`
+	Rejected      []Rejection                `json:"rejected"`
+	Messages      map[string][]checks.Reason `json:"-"`
 }
 
 // Rejection is a scan, card or plate read refused while a vehicle was at
@@ -149,9 +154,14 @@ func (e *Engine) Transits() []Transit {
 
 // decided notes a vehicle's verdict and prints its progress line.
 func (e *Engine) decided(v *vehicle, out checks.Outcome, id string, at time.Time) {
+	var wb, src string
+	if ins, err := e.gate.Store.GetInspection(context.Background(), id); err == nil {
+		wb, src = ins.Evidence.Waybill, ins.Evidence.WaybillSource
+	}
 	e.mu.Lock()
 	v.outcome = &out
 	v.decidedAt = at
+	v.waybill, v.waybillSource = wb, src
 	e.mu.Unlock()
 	if e.opt.Progress == nil {
 		return
@@ -255,6 +265,9 @@ func expectString(x *Expect) string {
 	if x.Alarms != nil {
 		s += " alarms [" + strings.Join(*x.Alarms, ",") + "]"
 	}
+	if x.Waybill != "" || x.WaybillSource != "" {
+		s += " waybill " + strings.TrimSpace(x.Waybill+" "+x.WaybillSource)
+	}
 	return s
 }
 
@@ -277,6 +290,7 @@ func (e *Engine) entry(v *vehicle) ReportEntry {
 	switch {
 	case v.outcome != nil:
 		r.Verdict = v.outcome.Verdict
+		r.Waybill, r.WaybillSource = v.waybill, v.waybillSource
 		for _, c := range v.outcome.Checks {
 			r.Checks[c.ID] = ReportCheck{Result: c.Result, Reasons: c.Codes()}
 		}
@@ -306,6 +320,9 @@ func matches(r ReportEntry, x *Expect) bool {
 		return false
 	}
 	if x.Alarms != nil && !sameSet(*x.Alarms, r.Alarms) {
+		return false
+	}
+	if (x.Waybill != "" && x.Waybill != r.Waybill) || (x.WaybillSource != "" && x.WaybillSource != r.WaybillSource) {
 		return false
 	}
 	return x.Failed == nil || sameSet(*x.Failed, r.Failed)

@@ -227,6 +227,10 @@ type Expect struct {
 	// Alarms, when given, is the exact set of alarm kinds committed on the
 	// vehicle's lane while it was there (from pulling up to leaving).
 	Alarms *[]string `yaml:"alarms" json:"alarms,omitempty"`
+	// Waybill and WaybillSource, when given, are the waybill judged and
+	// how it was found (scanned, by_plate).
+	Waybill       string `yaml:"waybill" json:"waybill,omitempty"`
+	WaybillSource string `yaml:"waybill_source" json:"waybill_source,omitempty"`
 }
 
 // Fault is a device fault injected during the run: the scenario's

@@ -75,7 +75,11 @@ func describeEntry(i int, e ReportEntry) string {
 	if plate == "" {
 		plate = "(no plate)"
 	}
-	fmt.Fprintf(&b, "arrivals[%d] lane %s %s: verdict %s, failed %v; expected %s", i, e.Lane, plate, e.Verdict, e.Failed, expectString(e.Expect))
+	fmt.Fprintf(&b, "arrivals[%d] lane %s %s: verdict %s, failed %v", i, e.Lane, plate, e.Verdict, e.Failed)
+	if x := e.Expect; x != nil && (x.Waybill != "" || x.WaybillSource != "") {
+		fmt.Fprintf(&b, ", waybill %q %s", e.Waybill, e.WaybillSource)
+	}
+	fmt.Fprintf(&b, "; expected %s", expectString(e.Expect))
 	for _, id := range checks.IDs {
 		c, ok := e.Checks[id]
 		if !ok || c.Result == checks.Pass {
