@@ -130,6 +130,11 @@ func TestRemoteRelease(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the held review was not released")
 	}
+	// The open phase is announced before the runner has carried out the
+	// barrier command it comes with: wait for the runner to be idle.
+	if err := ls["in-1"].r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	var decided []lanetest.Decision
 	ls["in-1"].rec.Do(func() { decided = slices.Clone(ls["in-1"].rec.Decisions) })
 	if len(decided) != 1 || decided[0].InspectionID != review.InspectionID || decided[0].Action != lane.ActionRelease || decided[0].Operator != "zhang" {
