@@ -87,7 +87,8 @@ type Observer struct {
 	// Decided: a verdict committed for an inspection on lane.
 	Decided func(laneName, inspectionID string, out checks.Outcome, at time.Time)
 	// Alarm: an alarm of kind committed on lane (a rejection, an
-	// operator's opening, a device fault...).
+	// operator's opening, a device fault...); lane "" for the alarms that
+	// belong to no vehicle's stay at a lane (double_entry, overstay).
 	Alarm func(laneName, kind string)
 	// Changed: a lane's snapshot changed (before the gate's watchers).
 	Changed func(lane.Snapshot)
@@ -170,7 +171,10 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 	g.Keeper = record.New(cfg.Gate, st, cfg.Params(), opt.Log.With("component", "record"))
 	g.parkDue = make(chan struct{}, 1)
 	if o := opt.Observer; o != nil && o.Alarm != nil {
-		g.Keeper.OnAlarm = o.Alarm
+		// The keeper's own alarms (double_entry with a passage, overstay)
+		// belong to no vehicle's stay at a lane: they reach the observer
+		// with no lane (the simulator counts them for the run).
+		g.Keeper.OnAlarm = func(_, kind string) { o.Alarm("", kind) }
 	}
 	g.Keeper.Faces = g.Photos
 	if opt.ClockSource != nil {
