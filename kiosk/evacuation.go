@@ -16,24 +16,10 @@ import (
 // before it is made (record before act); one that then fails is audited
 // too.
 func (s *Server) handleEvacuation(w http.ResponseWriter, r *http.Request, sess *session) {
-	var req struct {
-		On     *bool  `json:"on"`
-		Reason string `json:"reason"`
-	}
-	if e := decodeJSON(w, r, maxDecisionBody, &req); e != nil {
-		writeError(w, e)
-		return
-	}
-	if req.On == nil {
-		writeError(w, newError(http.StatusUnprocessableEntity, errInvalid, `"on" (true or false) is required`))
-		return
-	}
-	reason, ok := cleanText(req.Reason, maxReasonLen)
+	on, reason, ok := decodeSwitch(w, r)
 	if !ok {
-		writeError(w, newError(http.StatusUnprocessableEntity, errInvalid, fmt.Sprintf("a reason of 1 to %d characters is required", maxReasonLen)))
 		return
 	}
-	on := *req.On
 	if !sess.supervisor() {
 		writeError(w, newTextError(http.StatusForbidden, errForbidden, text{ZH: "只有主管可以启动或结束紧急疏散", EN: "only a supervisor may start or end an evacuation"}))
 		return

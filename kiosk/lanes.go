@@ -299,28 +299,38 @@ func (s *Server) handlePlate(w http.ResponseWriter, r *http.Request, sess *sessi
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "sent", "lane": name})
 }
 
-// handleLockdown locks every lane down, or lifts it: POST {"on", "reason"}.
-// Any operator may lock down; only a supervisor may lift it. A reason is
-// required either way.
-func (s *Server) handleLockdown(w http.ResponseWriter, r *http.Request, sess *session) {
+// decodeSwitch reads the body of a gate-wide switch (lock-down,
+// evacuation): {"on": bool, "reason"}, both required. It answers the
+// request itself when the body is wrong.
+func decodeSwitch(w http.ResponseWriter, r *http.Request) (on bool, reason string, ok bool) {
 	var req struct {
 		On     *bool  `json:"on"`
 		Reason string `json:"reason"`
 	}
 	if e := decodeJSON(w, r, maxDecisionBody, &req); e != nil {
 		writeError(w, e)
-		return
+		return false, "", false
 	}
 	if req.On == nil {
 		writeError(w, newError(http.StatusUnprocessableEntity, errInvalid, `"on" (true or false) is required`))
-		return
+		return false, "", false
 	}
-	reason, ok := cleanText(req.Reason, maxReasonLen)
+	reason, ok = cleanText(req.Reason, maxReasonLen)
 	if !ok {
 		writeError(w, newError(http.StatusUnprocessableEntity, errInvalid, fmt.Sprintf("a reason of 1 to %d characters is required", maxReasonLen)))
+		return false, "", false
+	}
+	return *req.On, reason, true
+}
+
+// handleLockdown locks every lane down, or lifts it: POST {"on", "reason"}.
+// Any operator may lock down; only a supervisor may lift it. A reason is
+// required either way.
+func (s *Server) handleLockdown(w http.ResponseWriter, r *http.Request, sess *session) {
+	on, reason, ok := decodeSwitch(w, r)
+	if !ok {
 		return
 	}
-	on := *req.On
 	if !on && !sess.supervisor() {
 		writeError(w, newError(http.StatusForbidden, errForbidden, "only a supervisor may lift a lock-down"))
 		return
