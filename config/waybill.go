@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/checks"
+	"github.com/hazgate/hazgate/lane"
 )
 
 // Waybill is the waybill service that scanned waybills are looked up in
@@ -47,6 +48,19 @@ func (c *Config) validateWaybill(bad func(field, format string, args ...any)) {
 	}
 	if w.URL != "" {
 		checkURL(bad, "waybill.url", w.URL, "http", "https")
+		// An answer that can come only after the lane's deadline would
+		// hold every vehicle whose waybill is asked for: refuse it here,
+		// naming the entry lane whose deadline it does not fit.
+		for i, l := range c.Lanes {
+			dl := l.Deadline
+			if dl == 0 {
+				dl = c.Deadline
+			}
+			if l.Direction == lane.DirectionIn && w.Timeout > 0 && dl > 0 && w.Timeout >= dl {
+				bad("waybill.timeout", "%v is not shorter than lanes[%d].deadline (%v): the lane would give up before the waybill service answers", w.Timeout.D(), i, dl.D())
+				break
+			}
+		}
 	}
 	if w.Token != strings.TrimSpace(w.Token) || strings.ContainsAny(w.Token, "\r\n") {
 		bad("waybill.token", "has spaces at its ends or a line break")
