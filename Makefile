@@ -60,6 +60,8 @@ cross:
 # Benchmarks: ratios measured side by side in one run; see docs/benchmarks.md.
 # BenchmarkDecisionLatency reports the decision time (last evidence in ->
 # barrier command out) and one bare durable commit, p50/p99 and their ratios.
+# BenchmarkInspectionTime runs the scan flow (floor 21 s) and the waybill found
+# by plate (floor 16 s) interleaved: scan/floor, plate/floor and plate/scan.
 bench:
 	$(GO) test -run '^$$' -bench 'DecisionLatency' -benchtime 2000x -count 3 ./record/
 	$(GO) test -run '^$$' -bench 'DurableCommit|CommitInspection|Lookup' -benchtime 2000x -count 1 ./store/

@@ -41,8 +41,9 @@ type speech struct {
 	words prompt.Words
 	enc   voice.Encoding
 
-	mu   sync.Mutex
-	last string
+	mu    sync.Mutex
+	last  string
+	noted bool // the prompt's note was said for the vehicle on the lane
 }
 
 // startVoice makes the lane's voice board speak the lane's prompts: each
@@ -64,9 +65,10 @@ func (l *Lane) startVoice(sp Speaker) {
 	})
 }
 
-// changed speaks the snapshot's prompt when it differs from the last one.
-// An idle lane says nothing, and the next vehicle hears every prompt
-// again.
+// changed speaks the snapshot's prompt when it differs from the last one,
+// then its note (the waybill found from the plate: no scan needed) the
+// first time the vehicle has one. An idle lane says nothing, and the next
+// vehicle hears every prompt again.
 func (s *speech) changed(snap lane.Snapshot) {
 	p := prompt.Of(snap)
 	text := ""
@@ -78,12 +80,23 @@ func (s *speech) changed(snap lane.Snapshot) {
 			text = s.words.Say(prompt.Prompt{Key: p.Key}).ZH
 		}
 	}
+	note := ""
 	s.mu.Lock()
 	same := text == s.last
 	s.last = text
+	if p.Key == prompt.Idle {
+		s.noted = false
+	}
+	if p.Note != "" && !s.noted {
+		s.noted = true
+		note = s.words.Note(p).ZH
+	}
 	s.mu.Unlock()
 	if !same && text != "" {
 		s.sp.Say(text)
+	}
+	if _, err := voice.Encode(note, s.enc); note != "" && err == nil {
+		s.sp.Say(note)
 	}
 }
 

@@ -47,6 +47,33 @@ func TestSpeechFollowsThePrompts(t *testing.T) {
 	}
 }
 
+// The waybill found from the plate is said once for the vehicle, after the
+// prompt it came with; the next vehicle hears it again (issue 16).
+func TestSpeechSaysTheWaybillFoundOnce(t *testing.T) {
+	var sp said
+	s := &speech{sp: &sp, words: prompt.Defaults(), enc: voice.GBK}
+	byPlate := checks.Evidence{Plate: "浙B12345", Waybill: "YD3302002603150009", WaybillSource: checks.WaybillByPlate, WaybillByPlate: "YD3302002603150009"}
+	scanned := checks.Evidence{Plate: "浙B12345", Waybill: "YD3302002603150010", WaybillSource: checks.WaybillScanned, WaybillByPlate: "YD3302002603150009"}
+	vehicle := []lane.Snapshot{
+		{Phase: lane.PhaseCollecting, Missing: []string{"plate", "driver_card", "driver_face", "escort_card", "escort_face", "waybill"}},
+		{Phase: lane.PhaseCollecting, Missing: []string{"driver_card", "driver_face", "escort_card", "escort_face"}, Evidence: byPlate},
+		{Phase: lane.PhaseCollecting, Missing: []string{"escort_card", "escort_face"}, Evidence: byPlate},
+		{Phase: lane.PhaseDeciding, Evidence: byPlate},
+		{Phase: lane.PhaseIdle},
+	}
+	for _, snap := range append(vehicle, vehicle...) {
+		s.changed(snap)
+	}
+	// A scan of another waybill overrides it before the plate's note:
+	// nothing to say about the plate's.
+	s.changed(lane.Snapshot{Phase: lane.PhaseCollecting, Missing: []string{"driver_card"}, Evidence: scanned})
+	once := []string{"请刷身份证", "电子运单已按车牌调取，无需扫码", "押运员请刷身份证", "正在核验，请稍候"}
+	want := append(append(slices.Clone(once), once...), "请刷身份证")
+	if !slices.Equal(sp, want) {
+		t.Fatalf("said %q\nwant %q", sp, want)
+	}
+}
+
 // The voice board's and the display's health go through the same fault
 // window and alarms as every device, with their own words; a lane without
 // a display has no display device.

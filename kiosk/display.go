@@ -3,7 +3,8 @@ package kiosk
 // The outdoor display: /display/<lane>, the page the screen facing the
 // driver shows. No sign-in, read-only, and it carries no name and no ID
 // number: its view is built here from the lane's snapshot (the prompt, the
-// plate, the deadline, the verdict and the failed checks in plain words),
+// plate, the deadline, the verdict and the failed checks in plain words,
+// and a note beside the prompt: the waybill found from the plate),
 // never the snapshot itself. It follows the lane over its own event
 // stream, /display/<lane>/events, which sends the whole view on connect,
 // so a screen that reconnects after the gate restarted is right at once.
@@ -60,6 +61,10 @@ type displayView struct {
 	Deadline   time.Time     `json:"deadline,omitzero"`
 	ServerTime time.Time     `json:"server_time"`
 	Lockdown   bool          `json:"lockdown,omitempty"`
+
+	// Note is said beside the prompt: the waybill was found from the
+	// plate, no scan is needed (prompt.WaybillFound).
+	Note *prompt.Text `json:"note,omitempty"`
 }
 
 // newDisplayView builds the display's view of snap: only what the driver
@@ -71,6 +76,9 @@ func newDisplayView(snap lane.Snapshot, words prompt.Words, now time.Time) displ
 		Reasons: p.Reasons, ServerTime: now, Lockdown: snap.Lockdown}
 	if snap.Phase != lane.PhaseIdle {
 		v.Plate = snap.Evidence.Plate
+	}
+	if n := words.Note(p); n.ZH != "" || n.EN != "" {
+		v.Note = &n
 	}
 	if snap.Phase == lane.PhaseCollecting {
 		v.Deadline = snap.Deadline

@@ -38,6 +38,11 @@ type inspectionSummary struct {
 	Outcome     string        `json:"outcome"`
 	OutcomeText text          `json:"outcome_text"`
 	Decision    *decisionView `json:"decision"`
+
+	// WaybillSource and WaybillByPlate: how the waybill was found, and
+	// the plate's waybill a scan overrode (view.go waybillFound).
+	WaybillSource  string `json:"waybill_source"`
+	WaybillByPlate string `json:"waybill_by_plate,omitempty"`
 }
 
 // newSummary is an inspection's row with its decisions (oldest first).
@@ -51,6 +56,7 @@ func newSummary(ins *store.Inspection, decisions []store.Decision) inspectionSum
 		ArrivedAt: ins.ArrivedAt, DecidedAt: ins.DecidedAt,
 		Outcome: store.Outcome(string(ins.Outcome.Verdict), decisions),
 	}
+	s.WaybillSource, s.WaybillByPlate = waybillFound(ev)
 	s.OutcomeText = outcomeText(s.Outcome)
 	if len(decisions) > 0 {
 		d := decisions[0]

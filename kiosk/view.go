@@ -163,6 +163,24 @@ type laneView struct {
 	StayS            float64         `json:"stay_s,omitempty"`
 	Note             *text           `json:"note"`
 	ServerTime       time.Time       `json:"server_time"`
+
+	// WaybillSource is how the waybill was found (checks.WaybillScanned,
+	// checks.WaybillByPlate, "" none); WaybillByPlate the waybill found
+	// from the plate when a scan named another, which won.
+	WaybillSource  string `json:"waybill_source"`
+	WaybillByPlate string `json:"waybill_by_plate,omitempty"`
+}
+
+// waybillFound is how ev's waybill was found, and the waybill found from
+// the plate when a scan of another overrode it ("" otherwise).
+func waybillFound(ev checks.Evidence) (source, overridden string) {
+	if ev.Waybill == "" {
+		return "", ""
+	}
+	if ev.WaybillByPlate != ev.Waybill {
+		overridden = ev.WaybillByPlate
+	}
+	return ev.WaybillSource, overridden
 }
 
 // barrierView is the barrier's last command and its reported state.
@@ -186,6 +204,7 @@ func newLaneView(s lane.Snapshot, now time.Time) laneView {
 		EntryID: s.EntryID, StayS: s.Stay.Seconds(), ServerTime: now,
 		Faults: append([]string{}, s.Faults...),
 	}
+	v.WaybillSource, v.WaybillByPlate = waybillFound(ev)
 	v.Driver = newPersonView(ev.Driver, ev.Driver != nil && !slices.Contains(s.Missing, lane.MissingDriverFace))
 	v.Escort = newPersonView(ev.Escort, ev.Escort != nil && !slices.Contains(s.Missing, lane.MissingEscortFace))
 	v.PlateEntry = s.Phase == lane.PhaseCollecting && slices.Contains(s.Missing, lane.MissingPlate)

@@ -37,3 +37,40 @@ func TestNoScanPromptWithWaybillByPlate(t *testing.T) {
 		}
 	}
 }
+
+// The note beside the prompt: the waybill found from the plate, no scan
+// needed, while the lane collects and checks; not for a scanned waybill
+// (nor one that overrode the plate's), an exit lane or once decided.
+func TestWaybillFoundNote(t *testing.T) {
+	byPlate := checks.Evidence{Waybill: "YD3302002603150009", WaybillSource: checks.WaybillByPlate, WaybillByPlate: "YD3302002603150009"}
+	overrode := checks.Evidence{Waybill: "YD3302002603150010", WaybillSource: checks.WaybillScanned, WaybillByPlate: "YD3302002603150009"}
+	for _, tc := range []struct {
+		name string
+		snap lane.Snapshot
+		want prompt.Key
+	}{
+		{"collecting", lane.Snapshot{Phase: lane.PhaseCollecting, Missing: []string{lane.MissingDriverCard}, Evidence: byPlate}, prompt.WaybillFound},
+		{"checking", lane.Snapshot{Phase: lane.PhaseDeciding, Evidence: byPlate}, prompt.WaybillFound},
+		{"scanned", lane.Snapshot{Phase: lane.PhaseCollecting, Missing: []string{lane.MissingDriverCard}, Evidence: checks.Evidence{Waybill: "YD1", WaybillSource: checks.WaybillScanned}}, ""},
+		{"a scan overrode it", lane.Snapshot{Phase: lane.PhaseCollecting, Missing: []string{lane.MissingDriverCard}, Evidence: overrode}, ""},
+		{"passed", lane.Snapshot{Phase: lane.PhaseOpen, Evidence: byPlate}, ""},
+		{"exit lane", lane.Snapshot{Phase: lane.PhaseCollecting, Exit: true, Evidence: byPlate}, ""},
+		{"lock-down", lane.Snapshot{Phase: lane.PhaseCollecting, Lockdown: true, Evidence: byPlate}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := prompt.Of(tc.snap).Note; got != tc.want {
+				t.Fatalf("note %q, want %q", got, tc.want)
+			}
+		})
+	}
+	w := prompt.Defaults()
+	if n := w.Note(prompt.Prompt{Key: prompt.SwipeDriver, Note: prompt.WaybillFound}); n.ZH != "电子运单已按车牌调取，无需扫码" || n.EN != "Waybill found from the plate: no scan needed" {
+		t.Fatalf("note words %q", n)
+	}
+	if n := w.Note(prompt.Prompt{Key: prompt.SwipeDriver}); n != (prompt.Text{}) {
+		t.Fatalf("no note says %q", n)
+	}
+	if msg := w.Validate(prompt.WaybillFound); msg != "" {
+		t.Fatalf("the note's words may be configured: %q", msg)
+	}
+}

@@ -41,10 +41,14 @@ const (
 	Goodbye     Key = "goodbye"      // an exit lane opens
 	Evacuate    Key = "evacuate"     // the gate evacuates: an exit lane held open
 	EntryClosed Key = "entry_closed" // the gate evacuates: an entry lane closed
+
+	// WaybillFound is a note shown beside the prompt, not a prompt: the
+	// waybill was found from the plate, so no scan is needed (issue 16).
+	WaybillFound Key = "waybill_by_plate"
 )
 
-// Keys lists every prompt, in order.
-var Keys = []Key{Idle, WaitPlate, SwipeDriver, SwipeEscort, LookCamera, ScanWaybill, Checking, Pass, Review, Refused, Released, Closed, Goodbye, Evacuate, EntryClosed}
+// Keys lists every prompt, in order, and the note (WaybillFound) last.
+var Keys = []Key{Idle, WaitPlate, SwipeDriver, SwipeEscort, LookCamera, ScanWaybill, Checking, Pass, Review, Refused, Released, Closed, Goodbye, Evacuate, EntryClosed, WaybillFound}
 
 // Text is a prompt's words in Chinese and English. In the refused prompt
 // {reason} stands for the first failed check and {reasons} for all of them.
@@ -74,6 +78,8 @@ func Defaults() Words {
 		Goodbye:     {ZH: "请通行，一路平安", EN: "Drive on, safe journey"},
 		Evacuate:    {ZH: "紧急疏散，请按指示离开", EN: "Evacuation: leave as directed"},
 		EntryClosed: {ZH: "紧急疏散，禁止驶入", EN: "Evacuation: no entry"},
+
+		WaybillFound: {ZH: "电子运单已按车牌调取，无需扫码", EN: "Waybill found from the plate: no scan needed"},
 	}
 }
 
@@ -95,10 +101,12 @@ func (w Words) WithDefaults() Words {
 var OperatorRefused = Text{ZH: "工作人员未予放行", EN: "The operator refused entry"}
 
 // Prompt is what to tell the driver now: the prompt and, for a refusal,
-// the failed checks in plain words.
+// the failed checks in plain words. Note, when not "", is said beside the
+// prompt (WaybillFound).
 type Prompt struct {
 	Key     Key
 	Reasons []Text
+	Note    Key
 }
 
 // Of is the prompt for a lane's snapshot.
@@ -117,9 +125,9 @@ func Of(s lane.Snapshot) Prompt {
 	case s.Phase == lane.PhaseIdle:
 		return Prompt{Key: Idle}
 	case s.Phase == lane.PhaseCollecting:
-		return Prompt{Key: collecting(s)}
+		return Prompt{Key: collecting(s), Note: waybillNote(s)}
 	case s.Phase == lane.PhaseDeciding:
-		return Prompt{Key: Checking}
+		return Prompt{Key: Checking, Note: waybillNote(s)}
 	case s.Phase == lane.PhaseOpen:
 		switch {
 		case s.Exit:
@@ -160,6 +168,17 @@ func collecting(s lane.Snapshot) Key {
 		}
 	}
 	return Checking
+}
+
+// waybillNote is WaybillFound while an entry lane holds the waybill found
+// from the plate (checks.WaybillByPlate): the driver, who used to scan it,
+// is told there is no need. A scan that named another waybill (it wins)
+// ends the note.
+func waybillNote(s lane.Snapshot) Key {
+	if !s.Exit && s.Evidence.Waybill != "" && s.Evidence.WaybillSource == checks.WaybillByPlate {
+		return WaybillFound
+	}
+	return ""
 }
 
 // detailShown are the reasons whose detail may be shown: a class, a UN
@@ -257,6 +276,15 @@ func (w Words) Say(p Prompt) Text {
 		return strings.NewReplacer("{reason}", one, "{reasons}", many).Replace(s)
 	}
 	return Text{ZH: fill(t.ZH, first.ZH, all.ZH), EN: fill(t.EN, lowerFirst(first.EN), all.EN)}
+}
+
+// Note is the words of p's note (empty when it has none, or w does not
+// hold it).
+func (w Words) Note(p Prompt) Text {
+	if p.Note == "" {
+		return Text{}
+	}
+	return w[p.Note]
 }
 
 // lowerFirst lowers a sentence's first letter to go inside another

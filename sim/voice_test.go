@@ -16,10 +16,15 @@ var presents = []string{"请刷身份证", "请面向摄像机", "押运员请�
 
 func vehicleSays(verdict string) []string { return append(slices.Clone(presents), verdict) }
 
+// byPlateNote is said once the plate's read has found the waybill.
+const byPlateNote = "电子运单已按车牌调取，无需扫码"
+
 // byPlateSays are the prompts of a vehicle whose waybill is found from its
-// plate: no scan is asked for (issue 16).
+// plate: the note with the plate read (1 s after arrival, before the
+// driver's card), and no scan asked for (issue 16).
 func byPlateSays(verdict string) []string {
-	return append(slices.DeleteFunc(slices.Clone(presents), func(s string) bool { return s == "请扫描电子运单" }), verdict)
+	p := slices.DeleteFunc(slices.Clone(presents), func(s string) bool { return s == "请扫描电子运单" })
+	return append(slices.Insert(p, 1, byPlateNote), verdict)
 }
 
 // The demo's transcript: what each lane's simulated voice board decoded
@@ -79,7 +84,7 @@ func TestVoiceUnplugged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := Offset(6 * time.Second) // the vehicle arrives at 5 s
+	at := Offset(7 * time.Second) // the vehicle arrives at 5 s, its plate is read at 6 s
 	sc.Faults = append(sc.Faults, Fault{At: &at, Device: "in-1/voice", Kind: "unplug"})
 	rep := runParsed(t, sc, Options{})
 	r := rep.Inspections[0]
@@ -89,8 +94,9 @@ func TestVoiceUnplugged(t *testing.T) {
 	if !slices.Contains(r.Alarms, "device_fault") {
 		t.Fatalf("alarms %v: want the voice board's device_fault", r.Alarms)
 	}
-	// Only what it said before it was unplugged.
-	if got := rep.Lanes["in-1"].Said; !slices.Equal(got, []string{"请刷身份证"}) {
+	// Only what it said before it was unplugged: the first prompt and,
+	// with the plate, the waybill found from it.
+	if got := rep.Lanes["in-1"].Said; !slices.Equal(got, []string{"请刷身份证", byPlateNote}) {
 		t.Fatalf("said %q, want only the prompt before the unplug", got)
 	}
 }

@@ -1,6 +1,7 @@
 // The outdoor display of one lane (/display/<lane>): what the driver must
 // do now, in Chinese and English, the plate, the countdown to the lane's
-// deadline, and the outcome. It follows /display/<lane>/events, which sends
+// deadline, the outcome, and a note beside the prompt (the waybill found
+// from the plate: no scan needed). It follows /display/<lane>/events, which sends
 // the whole view on every (re)connection, so it recovers by itself when the
 // gate restarts. Only textContent is written: nothing it shows is markup.
 
@@ -25,6 +26,10 @@ function render() {
   const plate = $('plate');
   plate.hidden = !view.plate;
   plate.textContent = view.plate || '';
+  const note = view.note || null;
+  $('note').hidden = !note;
+  $('note-zh').textContent = note ? note.zh : '';
+  $('note-en').textContent = note ? note.en : '';
   const list = $('reasons');
   list.replaceChildren();
   for (const r of view.reasons || []) {

@@ -130,6 +130,13 @@ function auditDetail(detail) {
     .map(([k, v]) => (t('field.' + k) === 'field.' + k ? k : t('field.' + k)) + t('colon') + value(k, v)).join(' · ');
 }
 
+/** How the inspection's waybill was found, in words ('—' with none, or recorded before it was). */
+function waybillSource(d) {
+  if (!d.waybill || !d.waybill_source) return '—';
+  if (d.waybill_by_plate) return t('waybillSource.overrode').replace('{n}', d.waybill_by_plate);
+  return t('waybillSource.' + d.waybill_source);
+}
+
 function detail(d) {
   const steps = Object.entries(d.timings_s).sort((a, b) => a[1] - b[1]);
   const nodes = [
@@ -148,6 +155,7 @@ function detail(d) {
       personRow(t('driver'), d.driver),
       personRow(t('escort'), d.escort),
       row(t('waybill'), d.waybill || '—'),
+      row(t('waybillSource'), h('span', { id: 'waybill-source' }, waybillSource(d))),
       row(t('arrived'), fmtDateTime(d.arrived_at)),
       row(t('decided'), fmtDateTime(d.decided_at) + (d.deadline_exceeded ? ' · ' + t('deadlineExceeded') : '')),
       row(t('decidedBy'), actor(d.decided_by)),

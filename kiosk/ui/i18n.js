@@ -257,6 +257,19 @@ Object.assign(en, {
   'image.plate': 'plate close-up', 'image.plate_scene': 'vehicle scene',
 });
 
+// How the waybill was found (issue 16): on the lane card and the
+// inspection page; {n} is the plate's waybill a scan overrode.
+Object.assign(zh, {
+  'waybill.by_plate': '按车牌调取，无需扫码', 'waybill.overrode': '以扫码为准（按车牌调取的是 {n}）',
+  waybillSource: '运单来源', 'waybillSource.scanned': '扫码', 'waybillSource.by_plate': '按车牌调取（未扫码）',
+  'waybillSource.overrode': '扫码；与按车牌调取的运单 {n} 不同，按扫码的运单核查',
+});
+Object.assign(en, {
+  'waybill.by_plate': 'Found from the plate: no scan needed', 'waybill.overrode': "The scan wins (the plate's was {n})",
+  waybillSource: 'How the waybill was found', 'waybillSource.scanned': 'Scanned', 'waybillSource.by_plate': 'Found from the plate (no scan)',
+  'waybillSource.overrode': 'Scanned: not {n}, the one found from the plate; the scanned one was judged',
+});
+
 // The gate's recent log on the health page (supervisors only).
 Object.assign(zh, {
   logLines: '最近日志（最新在上）', noLogLines: '还没有日志', logNotReported: '本闸口未接入日志',

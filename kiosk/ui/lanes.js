@@ -161,7 +161,7 @@ function info(v) {
       v.plate_unconfirmed ? h('span', { class: 'unconfirmed' }, '⚠ ' + t('unconfirmed')) : null));
     if (!v.exit) {
       out.push(h('div', { class: 'people' }, person(t('driver'), v.driver), person(t('escort'), v.escort)));
-      out.push(h('div', { class: 'waybill' }, h('span', { class: 'label' }, t('waybill')), v.waybill || t('notScanned')));
+      out.push(h('div', { class: 'waybill' }, h('span', { class: 'label' }, t('waybill')), v.waybill || t('notScanned'), waybillFound(v)));
       out.push(verdict(v));
       if (v.decision) out.push(decision(v.decision));
       if (v.missing.length) {
@@ -180,6 +180,14 @@ function info(v) {
   out.push(h('div', { class: 'status-row' }, status));
   if (v.note) out.push(h('div', { class: 'note' }, msg(v.note)));
   return out;
+}
+
+/** How the lane's waybill was found, when not by a plain scan: from the plate, or a scan that overrode the plate's. */
+function waybillFound(v) {
+  if (!v.waybill) return null;
+  if (v.waybill_source === 'by_plate') return h('span', { class: 'waybill-src by-plate' }, '✔ ' + t('waybill.by_plate'));
+  if (v.waybill_by_plate) return h('span', { class: 'waybill-src overrode' }, '⚠ ' + t('waybill.overrode').replace('{n}', v.waybill_by_plate));
+  return null;
 }
 
 function verdict(v) {
