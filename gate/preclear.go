@@ -43,6 +43,7 @@ type Preclearer struct {
 	judged    map[string]time.Time          // when each appointment was last judged
 	scheduled map[string]bool               // judged within its lead time
 	seen      *registry.Index               // the registry of the last pass
+	fmu       sync.Mutex                    // guards first, apart from the passes
 	firstOnce sync.Once
 	first     chan struct{}
 }
@@ -65,8 +66,8 @@ func (g *Gate) assemblePreclear(cfg *config.Config, st *store.Store, opt Options
 func (p *Preclearer) FirstPass() <-chan struct{} { return p.firstChan() }
 
 func (p *Preclearer) firstChan() chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
 	if p.first == nil {
 		p.first = make(chan struct{})
 	}
