@@ -2,7 +2,9 @@ package kiosk
 
 import (
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +15,12 @@ import (
 // (testdata/arrivals.yaml), once its first pre-clearance pass has ended.
 func arrivalsHarness(t *testing.T) *harness {
 	t.Helper()
-	h := newHarnessWith(t, Config{}, harnessOptions{registry: filepath.Join("testdata", "arrivals.yaml")}, "in-1")
+	return arrivalsHarnessOf(t, filepath.Join("testdata", "arrivals.yaml"))
+}
+
+func arrivalsHarnessOf(t *testing.T, registry string) *harness {
+	t.Helper()
+	h := newHarnessWith(t, Config{}, harnessOptions{registry: registry}, "in-1")
 	select {
 	case <-h.gate.Preclear.FirstPass():
 	case <-time.After(20 * time.Second):
@@ -138,5 +145,43 @@ func TestArrivalsInBrowser(t *testing.T) {
 	b.fits(1280, 800)
 	if p := b.console(); len(p) > 0 {
 		t.Fatalf("console errors: %v", p)
+	}
+}
+
+// Hostile markup in an appointment's company, a carrier and a good's name
+// is shown as text on the arrivals page, never as markup.
+func TestArrivalsHostileTextIsInert(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the browser test is not run with -short")
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "arrivals.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.NewReplacer("测试化工一厂", strings.ReplaceAll(xSvg, `"`, `\"`), "测试危运公司", xImg, "液化石油气", xScript).Replace(string(b))
+	file := filepath.Join(t.TempDir(), "hostile.yaml")
+	if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	br := newBrowser(t)
+	h := arrivalsHarnessOf(t, file)
+	br.do("sign in",
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate(h.http.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("login-name")),
+		chromedp.SetValue(chromedp.ID("login-name"), "op"),
+		chromedp.SendKeys(chromedp.ID("login-password"), opPassword),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#lane-in-1")),
+		chromedp.Navigate(h.http.URL+"/#/arrivals"),
+		chromedp.WaitVisible(chromedp.CSS(".arrivals-list")))
+	br.waitTrue("hostile text shown as text", `(() => {
+		const t = document.querySelector('.arrivals-list').textContent;
+		return t.includes('<img src=x onerror=window.__pwned=1>') && t.includes('<script>window.__pwned=1</script>') &&
+			t.includes('<svg onload=window.__pwned=1>');
+	})()`)
+	if ok := eval[bool](br, `!window.__pwned && !document.querySelector('main img, main script, main svg, main iframe') &&
+		![...document.querySelectorAll('main *')].some((e) => [...e.attributes].some((a) => a.name.startsWith('on')))`); !ok {
+		t.Fatal("hostile markup was drawn")
 	}
 }
