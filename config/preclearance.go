@@ -4,16 +4,17 @@ import "time"
 
 // Preclearance is when the gate pre-clears the appointments
 // (docs/design.md, "Pre-clearance"): as each arrives or changes in the
-// registry, again Lead before its window opens, and every Recheck until
-// its window ends; a result is published only when it changed.
+// registry, again Lead before its window opens, and from then every
+// Recheck until its window ends; a result is published only when it changed.
 type Preclearance struct {
 	// Off: no pre-clearance.
 	Off bool `yaml:"off"`
 	// Lead is how long before an appointment's window opens it is judged
 	// again (2h).
 	Lead Duration `yaml:"lead"`
-	// Recheck is how often an appointment whose window has not ended is
-	// judged again (15m): documents expire and waybills are issued.
+	// Recheck is how often an appointment is judged again from Lead
+	// before its window opens until it ends (15m): documents expire and
+	// waybills are issued.
 	Recheck Duration `yaml:"recheck"`
 }
 

@@ -24,7 +24,7 @@ const preclearPoll = 30 * time.Second
 // "Pre-clearance"): each approved appointment whose window has not ended
 // is judged by the record keeper (record.Keeper.Preclear) when it arrives
 // or the registry changes, again when its window opens within the lead
-// time, and every recheck until its window ends. The keeper publishes a
+// time, and from then every recheck until its window ends. The keeper publishes a
 // result only when it differs from the appointment's last one.
 type Preclearer struct {
 	Keeper *record.Keeper
@@ -157,7 +157,7 @@ func (p *Preclearer) Pass(ctx context.Context) int {
 			trigger = store.PreclearRegistry
 		case inLead && !p.scheduled[a.ID]:
 			trigger = store.PreclearSchedule
-		case now.Sub(p.judged[a.ID]) >= p.Recheck:
+		case inLead && now.Sub(p.judged[a.ID]) >= p.Recheck:
 			trigger = store.PreclearRecheck
 		default:
 			continue

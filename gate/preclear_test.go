@@ -106,17 +106,23 @@ func TestPreclearerWhenItJudges(t *testing.T) {
 	if n := p.Pass(ctx); n != 0 || len(asked) != 1 {
 		t.Fatalf("idle pass: %d published, asked %v", n, asked)
 	}
-	// The recheck: judged again, the same result is not published again.
+	// Before the lead time, no recheck: nothing changed.
 	clk.Advance(14 * time.Minute)
-	if n := p.Pass(ctx); n != 0 || len(asked) != 2 {
-		t.Fatalf("recheck: %d published, asked %v", n, asked)
+	if n := p.Pass(ctx); n != 0 || len(asked) != 1 {
+		t.Fatalf("before the lead time: %d published, asked %v", n, asked)
 	}
 	// The lead time before the window: judged again, once.
 	clk.AdvanceTo(t0.Add(3 * time.Hour))
 	p.Pass(ctx)
 	p.Pass(ctx)
-	if len(asked) != 3 {
+	if len(asked) != 2 {
 		t.Fatalf("lead: asked %v", asked)
+	}
+	// Within the lead time, the recheck: judged again, and the same
+	// result is not published again.
+	clk.Advance(15 * time.Minute)
+	if n := p.Pass(ctx); n != 0 || len(asked) != 3 {
+		t.Fatalf("recheck: %d published, asked %v", n, asked)
 	}
 	// A second appointment arrives in a registry update: it is
 	// published; the first is judged again, and not re-published.
