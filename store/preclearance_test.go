@@ -177,3 +177,44 @@ func TestMigration26KeepsTheOutbox(t *testing.T) {
 		t.Fatalf("outbox indexes: %d (%v), want 2", idx, err)
 	}
 }
+
+// Pre-clearances past retention.records go like the other records, once
+// their event was delivered; a newer one stays.
+func TestPurgePreclearances(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	const day = 24 * time.Hour
+	old := preclearanceFor("A1", checks.VerdictPass, "f1", t0.Add(-800*day))
+	recent := preclearanceFor("A2", checks.VerdictPass, "f2", t0.Add(-day))
+	for _, p := range []*Preclearance{old, recent} {
+		if err := s.RecordPreclearance(ctx, p, OutboxMessage{Kind: KindPreclearance, Topic: "events/preclearance", Payload: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := Retention{RecordsBefore: t0.Add(-730 * day)}
+	res, err := s.Purge(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Preclearances != 0 || res.HeldBack.IsZero() {
+		t.Fatalf("undelivered: purged %+v", res)
+	}
+	rows, err := s.PendingOutbox(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []int64
+	for _, r := range rows {
+		seqs = append(seqs, r.Seq)
+	}
+	if err := s.MarkSent(ctx, seqs...); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = s.Purge(ctx, r); err != nil || res.Preclearances != 1 {
+		t.Fatalf("delivered: purged %+v (%v)", res, err)
+	}
+	latest, err := s.LatestPreclearances(ctx)
+	if err != nil || len(latest) != 1 || latest["A2"].ID != recent.ID {
+		t.Fatalf("left %+v (%v)", latest, err)
+	}
+}
