@@ -184,9 +184,3 @@ func (p *Preclearer) Pass(ctx context.Context) int {
 	p.seen = ix
 	return published
 }
-
-// Latest is the latest pre-clearance of every appointment, by id (the
-// kiosk's arrivals list).
-func (p *Preclearer) Latest(ctx context.Context) (map[string]store.Preclearance, error) {
-	return p.Store.LatestPreclearances(ctx)
-}
