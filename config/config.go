@@ -74,18 +74,18 @@ type Config struct {
 	Checks      Checks    `yaml:"checks"`
 	FaceMatch   FaceMatch `yaml:"face_match"`
 	Waybill     Waybill   `yaml:"waybill"`
-	// Preclearance: the appointments judged before arrival
-	// (config/preclearance.go).
-	Preclearance Preclearance `yaml:"preclearance"`
-	Lanes        []Lane       `yaml:"lanes"`
-	MQTT         MQTT         `yaml:"mqtt"`
-	Kiosk        Kiosk        `yaml:"kiosk"`
-	Log          Log          `yaml:"log"`
-	Clock        Clock        `yaml:"clock"`
+	Lanes       []Lane    `yaml:"lanes"`
+	MQTT        MQTT      `yaml:"mqtt"`
+	Kiosk       Kiosk     `yaml:"kiosk"`
+	Log         Log       `yaml:"log"`
+	Clock       Clock     `yaml:"clock"`
 	// Prompts are the words the lanes' displays show and voice boards
 	// say, over the built-in ones (config/voice.go, package prompt).
 	Prompts prompt.Words `yaml:"prompts,omitempty"`
 	Update  Update       `yaml:"update"`
+	// Preclearance: the appointments judged before arrival
+	// (config/preclearance.go).
+	Preclearance Preclearance `yaml:"preclearance"`
 }
 
 // Checks are the judging settings.
