@@ -17,10 +17,8 @@ const (
 	KindPassage    = "passage"
 	KindAlarm      = "alarm"
 	KindDecision   = "decision"
-	// KindPreclearance is an appointment's pre-clearance (migration 26).
-	KindPreclearance = "preclearance"
-	KindStatus       = "status"
-	KindTelemetry    = "telemetry"
+	KindStatus     = "status"
+	KindTelemetry  = "telemetry"
 )
 
 // OutboxMessage is a message for the uplink, written in the transaction that

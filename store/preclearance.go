@@ -16,6 +16,10 @@ import (
 // A row is written only when the appointment's result changed; the latest
 // row of each appointment is its pre-clearance.
 
+// KindPreclearance is the outbox kind of an appointment's pre-clearance,
+// an event with its seq like an inspection (migration 26).
+const KindPreclearance = "preclearance"
+
 // What started a pre-clearance (Preclearance.Trigger).
 const (
 	PreclearRegistry = "registry" // the appointment, or the registry data it is judged on, arrived or changed
