@@ -58,6 +58,9 @@ type judge struct {
 	// unsynced: the clock is not known to be right, so no date can be
 	// judged (clock.go).
 	unsynced bool
+	// preclear: judged before arrival (preclear.go): a person the
+	// evidence does not name is not expected yet.
+	preclear bool
 }
 
 // run judges ev against reg at now, on a clock known to be right or not
@@ -364,6 +367,7 @@ func (j *judge) waybillConsistency() *judgement {
 			named, code = w.Escort, ReasonEscortMismatch
 		}
 		switch {
+		case p.ev == nil && j.preclear:
 		case p.ev == nil:
 			jd.unsure(p.missing, "", "")
 		case !sameID(named, p.ev.IDNumber):

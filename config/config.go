@@ -83,6 +83,9 @@ type Config struct {
 	// say, over the built-in ones (config/voice.go, package prompt).
 	Prompts prompt.Words `yaml:"prompts,omitempty"`
 	Update  Update       `yaml:"update"`
+	// Preclearance: the appointments judged before arrival
+	// (config/preclearance.go).
+	Preclearance Preclearance `yaml:"preclearance"`
 }
 
 // Checks are the judging settings.
@@ -241,6 +244,7 @@ func Default() Config {
 		Checks:         Checks{FaceThreshold: 0.80, WeightTolerance: checks.DefaultWeightTolerance},
 		FaceMatch:      FaceMatch{Timeout: Duration(3 * time.Second)},
 		Waybill:        DefaultWaybill(),
+		Preclearance:   DefaultPreclearance(),
 		MQTT:           MQTT{OutboxMax: 100000, Keepalive: Duration(30 * time.Second), TelemetryInt: Duration(time.Minute), ReplayKeep: Duration(7 * 24 * time.Hour), WriteTimeout: Duration(10 * time.Second), InFlight: 32},
 		Kiosk:          Kiosk{Listen: ":8080"},
 		Log:            Log{Level: "info"},
@@ -444,6 +448,7 @@ func (c *Config) Validate(doc *strictyaml.Doc) []error {
 		checkURL(bad, "face_match.url", c.FaceMatch.URL, "http", "https")
 	}
 	c.validateWaybill(bad)
+	c.validatePreclearance(bad)
 	if len(c.Lanes) == 0 {
 		bad("lanes", "at least one lane")
 	}

@@ -109,6 +109,9 @@ type Gate struct {
 	// Waybills looks scanned waybills up in the waybill service; nil when
 	// the configuration names none (gate/waybill.go).
 	Waybills *waybill.Looker
+	// Preclear pre-clears the appointments before their vehicles arrive;
+	// nil when preclearance.off (gate/preclear.go).
+	Preclear *Preclearer
 	// Lockdown is the lock-down state found in the store at start, and
 	// LockdownErr why it could not be read (every lane is then locked
 	// down: the gate cannot know).
@@ -185,6 +188,7 @@ func Assemble(ctx context.Context, cfg *config.Config, st *store.Store, hw Hardw
 	if err := g.assembleWaybills(cfg, st, opt); err != nil {
 		return nil, err
 	}
+	g.assemblePreclear(cfg, st, opt) // preclear.go
 	g.Lanes.KeepLockdown(st, opt.Clock.Now)
 	g.Lanes.KeepEvacuation(st, opt.Clock.Now)
 	if cfg.MQTT.Broker != "" {
@@ -317,6 +321,9 @@ func (g *Gate) Run(ctx context.Context) error {
 		}
 	}
 	wg.Go(func() { g.Keeper.WatchPark(ctx, g.clk, g.Config.Presence.MaxStay.D(), overstayInterval, g.parkDue) })
+	if g.Preclear != nil {
+		wg.Go(func() { g.Preclear.Run(ctx) })
+	}
 	var upErr error
 	if g.Uplink != nil {
 		wg.Go(func() {

@@ -159,6 +159,9 @@ type Deps struct {
 	// Presence says which vehicles are inside the park (default: Store,
 	// when it provides it; nil: the lanes page shows no count).
 	Presence Presence
+	// Arrivals are the appointments and their pre-clearances (default:
+	// Store, when it provides them; nil: no expected arrivals).
+	Arrivals Arrivals
 	// Faces reads the face images kept with inspections (default: Store,
 	// when it provides them; nil: none are shown).
 	Faces FaceImages
@@ -222,6 +225,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if deps.Registry == nil {
 		deps.Registry, _ = deps.Store.(RegistryHealth)
+	}
+	if deps.Arrivals == nil {
+		deps.Arrivals, _ = deps.Store.(Arrivals)
 	}
 	if deps.Faces == nil {
 		deps.Faces, _ = deps.Store.(FaceImages)

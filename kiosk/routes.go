@@ -46,6 +46,7 @@ func (s *Server) buildRoutes() http.Handler {
 
 	s.api(mux, http.MethodGet, "/api/v1/lanes", s.handleLanes)
 	s.api(mux, http.MethodGet, "/api/v1/park", s.handlePark)
+	s.api(mux, http.MethodGet, "/api/v1/arrivals", s.handleArrivals) // arrivals.go
 	s.api(mux, http.MethodGet, "/api/v1/events", s.handleEvents)
 	s.api(mux, http.MethodPost, "/api/v1/lanes/{lane}/release", s.handleDecision)
 	s.api(mux, http.MethodPost, "/api/v1/lanes/{lane}/refuse", s.handleDecision)

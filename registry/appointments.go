@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,15 @@ type Appointment struct {
 	// Status is approved, pending, cancelled or rejected; absent:
 	// approved. Only an approved appointment lets a vehicle in.
 	Status string `yaml:"status,omitempty" json:"status,omitempty"`
+	// Trailer, Waybill, Driver and Escort (ID numbers) are optional: what
+	// the appointment says of the trip. The gate pre-clears an appointment
+	// with them (docs/design.md, "Pre-clearance"): the waybill named, else
+	// the one found from the plate; the people's qualifications only when
+	// the appointment names them.
+	Trailer string `yaml:"trailer,omitempty" json:"trailer,omitempty"`
+	Waybill string `yaml:"waybill,omitempty" json:"waybill,omitempty"`
+	Driver  string `yaml:"driver,omitempty" json:"driver,omitempty"`
+	Escort  string `yaml:"escort,omitempty" json:"escort,omitempty"`
 }
 
 // An appointment's status.
@@ -59,6 +69,14 @@ func validateAppointments(as []Appointment, add func(field, format string, args 
 		}
 		if a.Until.IsZero() {
 			add(f+".until", "missing")
+		}
+		if msg := PlateProblem(a.Trailer); a.Trailer != "" && msg != "" {
+			add(f+".trailer", "%s", msg)
+		}
+		for _, p := range []struct{ field, id string }{{"driver", a.Driver}, {"escort", a.Escort}} {
+			if msg := IDProblem(p.id); p.id != "" && msg != "" {
+				add(f+"."+p.field, "%s", msg)
+			}
 		}
 		switch a.Status {
 		case "", AppointmentApproved, AppointmentPending, AppointmentCancelled, AppointmentRejected:
@@ -112,6 +130,18 @@ func (ix *Index) Appointments(plate string) []Appointment {
 	for _, id := range ids {
 		out = append(out, ix.appts.byID[id])
 	}
+	return out
+}
+
+// AllAppointments returns every appointment, by window opening then id.
+func (ix *Index) AllAppointments() []Appointment {
+	out := slices.Collect(maps.Values(ix.appts.byID))
+	slices.SortFunc(out, func(a, b Appointment) int {
+		if c := a.From.Start(time.UTC).Compare(b.From.Start(time.UTC)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return out
 }
 

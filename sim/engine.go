@@ -247,6 +247,9 @@ func (e *Engine) Close() {
 // returns the report.
 func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	sc := e.sc
+	if err := e.awaitPreclear(ctx); err != nil { // preclear.go
+		return nil, err
+	}
 	for i, a := range sc.Arrivals {
 		v := &vehicle{index: i, a: a}
 		e.vehicles = append(e.vehicles, v)
@@ -261,7 +264,9 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	if e.faultErr != nil {
 		return nil, e.faultErr
 	}
-	return e.report(), nil
+	rep := e.report()
+	e.preclearReport(ctx, rep) // preclear.go
+	return rep, nil
 }
 
 // config is the simulated gate's configuration: the defaults with the

@@ -28,6 +28,9 @@ type Report struct {
 	// counts as a failure).
 	Alarms        []string `json:"alarms"`
 	MissingAlarms []string `json:"missing_alarms,omitempty"`
+	// Preclearances are the scenario's expected pre-clearances as the run
+	// found them (preclear.go); each that differs counts as a failure.
+	Preclearances []PreclearReport `json:"preclearances,omitempty"`
 }
 
 // ReportEntry is one arrival's outcome.

@@ -52,6 +52,9 @@ type Scenario struct {
 	Alarms []string `yaml:"alarms"`
 	// Evacuation is the gate's evacuation during the run (evacuation.go).
 	Evacuation *Evacuation `yaml:"evacuation"`
+	// Preclearances are the appointments' pre-clearances the gate must
+	// publish before their vehicles arrive (preclear.go).
+	Preclearances []PreclearExpect `yaml:"preclearances"`
 
 	file string
 }
@@ -381,6 +384,7 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 		}
 	}
 	s.validateWaybillService(bad)
+	s.validatePreclear(bad) // preclear.go
 	for i, k := range s.Alarms {
 		if !slices.Contains(AlarmKinds, k) {
 			bad(fmt.Sprintf("alarms[%d]", i), "%q is not an alarm kind (%s)", k, strings.Join(AlarmKinds, ", "))

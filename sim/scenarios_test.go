@@ -104,6 +104,11 @@ func reportFailures(t *testing.T, rep *Report) {
 	for _, k := range rep.MissingAlarms {
 		lines = append(lines, "\talarm "+k+" never raised during the run (raised: "+strings.Join(rep.Alarms, ", ")+")")
 	}
+	for _, p := range rep.Preclearances {
+		if !p.OK {
+			lines = append(lines, fmt.Sprintf("\tpre-clearance %s (%s): verdict %s, failed %v, reasons %v: %s", p.Appointment, p.Plate, p.Verdict, p.Failed, p.Reasons, p.Why))
+		}
+	}
 	t.Errorf("%s: %d passed, %d failed:\n%s", rep.Scenario, rep.Passed, rep.Failed, strings.Join(lines, "\n"))
 }
 

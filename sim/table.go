@@ -55,6 +55,13 @@ func (r *Report) WriteTable(w io.Writer) {
 	for _, k := range r.MissingAlarms {
 		fmt.Fprintf(w, "alarm %s expected during the run, never raised: DIFFERS\n", k)
 	}
+	for _, p := range r.Preclearances {
+		if p.OK {
+			fmt.Fprintf(w, "pre-clearance %s %s: %s %v, published before the arrival\n", p.Appointment, p.Plate, p.Verdict, p.Failed)
+		} else {
+			fmt.Fprintf(w, "pre-clearance %s %s: %s %v: DIFFERS: %s\n", p.Appointment, p.Plate, p.Verdict, p.Failed, p.Why)
+		}
+	}
 	fmt.Fprintf(w, "%d passed, %d failed\n", r.Passed, r.Failed)
 }
 

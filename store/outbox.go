@@ -49,7 +49,7 @@ type OutboxRow struct {
 }
 
 func isEvent(kind string) bool {
-	return kind == KindInspection || kind == KindPassage || kind == KindAlarm || kind == KindDecision
+	return kind == KindInspection || kind == KindPassage || kind == KindAlarm || kind == KindDecision || kind == KindPreclearance
 }
 
 // Enqueue writes messages that report no record of their own (status,
@@ -68,7 +68,7 @@ const (
 	// outbox_counters moves up (and outbox_pending with them).
 	qInsertOutbox = `INSERT INTO outbox (seq, id, kind, event_seq, topic, lane, payload, created_at) VALUES (
 		(SELECT value + 1 FROM counters WHERE name = 'outbox_seq'), ?1, ?2,
-		CASE WHEN ?2 IN ('inspection', 'passage', 'alarm', 'decision') THEN (SELECT value + 1 FROM counters WHERE name = 'event_seq') END,
+		CASE WHEN ?2 IN ('inspection', 'passage', 'alarm', 'decision', 'preclearance') THEN (SELECT value + 1 FROM counters WHERE name = 'event_seq') END,
 		?3, ?4, ?5, ?6)`
 	// The number of unsent rows, which the outbox triggers keep.
 	qOutboxPending = `SELECT value FROM counters WHERE name = 'outbox_pending'`

@@ -54,6 +54,7 @@ type Retention struct {
 // PurgeResult counts what a purge deleted.
 type PurgeResult struct {
 	Media, Inspections, Passages, Decisions, Alarms, Outbox, Audit int
+	Preclearances                                                  int
 	// Batches is the number of delete transactions.
 	Batches int
 	// HeldBack is the time of the oldest record whose outbox message was
@@ -63,7 +64,7 @@ type PurgeResult struct {
 
 // Total is every row deleted.
 func (r PurgeResult) Total() int {
-	return r.Media + r.Inspections + r.Passages + r.Decisions + r.Alarms + r.Outbox + r.Audit
+	return r.Media + r.Inspections + r.Passages + r.Decisions + r.Alarms + r.Outbox + r.Audit + r.Preclearances
 }
 
 // purgeSnapshot is what one purge works within: the records cutoff (held
@@ -111,6 +112,7 @@ func (s *Store) Purge(ctx context.Context, r Retention) (PurgeResult, error) {
 		{"passages", &res.Passages, s.purgeRowsBatch(purgePassages)},
 		{"park_passages", &res.Passages, s.purgeRowsBatch(purgeParkPassages)},
 		{"alarms", &res.Alarms, s.purgeRowsBatch(purgeAlarms)},
+		{"preclearances", &res.Preclearances, s.purgeRowsBatch(purgePreclearances)},
 		{"inspections", &res.Inspections, s.purgeInspectionsBatch},
 		{"outbox", &res.Outbox, s.purgeRowsBatch(purgeOutbox)},
 		{"audit", &res.Audit, s.purgeAuditBatch},
@@ -197,7 +199,7 @@ func (s *Store) purgeSnapshot(ctx context.Context, r Retention) (purgeSnapshot, 
 		return snap, held, fmt.Errorf("store: purge: %w", err)
 	}
 	defer tx.Rollback()
-	for _, t := range []string{"media", "inspections", "passages", "park_passages", "decisions", "alarms", "outbox", "audit"} {
+	for _, t := range []string{"media", "inspections", "passages", "park_passages", "decisions", "alarms", "preclearances", "outbox", "audit"} {
 		var m int64
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(rowid), 0) FROM `+t).Scan(&m); err != nil {
 			return snap, held, fmt.Errorf("store: purge: %s: %w", t, err)
@@ -211,7 +213,7 @@ func (s *Store) purgeSnapshot(ctx context.Context, r Retention) (purgeSnapshot, 
 	// Unsent rows all lie at or above the low-water mark.
 	var oldest sql.NullString
 	if err := tx.QueryRowContext(ctx, `SELECT min(created_at) FROM outbox WHERE seq >= `+outboxLow+`
-		AND sent_at IS NULL AND kind IN ('inspection', 'passage', 'alarm', 'decision')`).Scan(&oldest); err != nil {
+		AND sent_at IS NULL AND kind IN ('inspection', 'passage', 'alarm', 'decision', 'preclearance')`).Scan(&oldest); err != nil {
 		return snap, held, fmt.Errorf("store: purge: unsent events: %w", err)
 	}
 	if oldest.Valid && oldest.String < snap.recordsBefore {

@@ -1,6 +1,6 @@
 // The operator kiosk: sign-in, the title bar (language, lock-down, sign-out),
 // the live event stream and the page router (#/lanes, #/history,
-// #/inspection/ID, #/health).
+// #/inspection/ID, #/health, #/arrivals).
 
 import { t, setLanguage, language } from './i18n.js';
 import { h, api, session, APIError, reasonDialog } from './util.js';
@@ -8,6 +8,7 @@ import { lanesPage, laneEvent, setStale, lockedDown } from './lanes.js';
 import { renderEvacuation, evacuationDialog } from './evacuation.js';
 import { historyPage, inspectionPage } from './history.js';
 import { healthPage } from './health.js';
+import { arrivalsPage } from './arrivals.js';
 
 const main = document.getElementById('main');
 let events = null; // the EventSource while signed in
@@ -34,6 +35,7 @@ function route() {
     case 'history': show(...historyPage(new URLSearchParams(arg || ''))); break;
     case 'inspection': show(...inspectionPage(decodeURIComponent(arg || ''))); break;
     case 'health': show(...healthPage()); break;
+    case 'arrivals': show(...arrivalsPage(new URLSearchParams(arg || ''))); break;
     default: show(...lanesPage());
   }
 }

@@ -280,6 +280,26 @@ Object.assign(en, {
   'level.DEBUG': 'debug', 'level.INFO': 'info', 'level.WARN': 'warning', 'level.ERROR': 'error',
 });
 
+// The day's expected arrivals and their pre-clearance (arrivals.js).
+Object.assign(zh, {
+  'nav.arrivals': '今日预约', 'arrivals.title': '预计到达车辆及预检结果',
+  'arrivals.note': '预检按预约提前核查车辆证件、检验有效期、运单与罐体适装介质，仅供提前告知：车辆到达时所有项目重新检查。',
+  'arrivals.window': '预约时段', 'arrivals.company': '目的企业', 'arrivals.carrier': '承运单位', 'arrivals.cargo': '货物',
+  'arrivals.preclearance': '预检结果', 'arrivals.none': '当日没有预约', 'arrivals.count': '个预约',
+  'arrivals.notYet': '尚未预检', 'arrivals.notJudged': '不预检', 'arrivals.judged': '预检于', 'arrivals.clockUnsynced': '时钟未同步',
+  'pre.pass': '✔ 预检通过', 'pre.reject': '✖ 预检不通过', 'pre.review': '⚠ 预检无法确认',
+  'appt.pending': '待审批', 'appt.cancelled': '已取消', 'appt.rejected': '已驳回',
+});
+Object.assign(en, {
+  'nav.arrivals': 'Arrivals', 'arrivals.title': 'Expected arrivals and their pre-clearance',
+  'arrivals.note': 'A pre-clearance judges the vehicle documents, inspection validity, waybill and tank media ahead of the appointment; it is advance notice only: every check is judged again when the vehicle arrives.',
+  'arrivals.window': 'Window', 'arrivals.company': 'Destination', 'arrivals.carrier': 'Carrier', 'arrivals.cargo': 'Cargo',
+  'arrivals.preclearance': 'Pre-clearance', 'arrivals.none': 'No appointments that day', 'arrivals.count': 'appointments',
+  'arrivals.notYet': 'Not pre-cleared yet', 'arrivals.notJudged': 'Not pre-cleared', 'arrivals.judged': 'judged at', 'arrivals.clockUnsynced': 'clock not synchronised',
+  'pre.pass': '✔ Pre-cleared', 'pre.reject': '✖ Pre-clearance failed', 'pre.review': '⚠ Pre-clearance unsure',
+  'appt.pending': 'pending approval', 'appt.cancelled': 'cancelled', 'appt.rejected': 'rejected',
+});
+
 const dicts = { zh, en };
 
 let lang = 'zh';
