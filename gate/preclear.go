@@ -88,6 +88,9 @@ func (p *Preclearer) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if timer != nil {
+			timer.Stop() // woken by a registry change before it fired
+		}
 		timer = p.Clock.AfterFunc(preclearPoll, func() {
 			select {
 			case due <- struct{}{}:
@@ -104,13 +107,19 @@ func (p *Preclearer) Run(ctx context.Context) {
 	}()
 	first := p.firstChan()
 	for {
+		// Taken before the pass reads the registry, so that a registry
+		// swapped in during the pass is not missed.
+		changed := p.Store.RegistryChanged()
 		p.Pass(ctx)
 		p.firstOnce.Do(func() { close(first) })
 		arm()
+		// A registry swapped in (an appointment arrived in a sync or a
+		// delta) is judged at once, not at the next poll.
 		select {
 		case <-ctx.Done():
 			return
 		case <-due:
+		case <-changed:
 		}
 	}
 }

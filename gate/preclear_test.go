@@ -204,3 +204,36 @@ func TestAssembledGatePreclearsAtStart(t *testing.T) {
 		t.Fatalf("preclearance.off: %v, %v", g.Preclear, err)
 	}
 }
+
+// An appointment that arrives in a registry update is pre-cleared at once,
+// not at the next poll: the fake clock never moves here.
+func TestPreclearerJudgesARegistryChangeAtOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := testConfig(t)
+	clk := clock.NewFake(t0)
+	st := openStore(t, cfg, clk)
+	if err := st.ImportSnapshot(ctx, preclearRegistry(t, 1, appointment("A1", 5*time.Hour)), "test", t0); err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	p := newPreclearer(t, st, clk, &asked)
+	p.Find = nil // the registry's copy: Find is not safe to share with Run
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	<-p.FirstPass()
+	if n := preclearRows(t, st); n != 1 {
+		t.Fatalf("%d pre-clearance events after the first pass, want 1", n)
+	}
+	if err := st.ImportSnapshot(ctx, preclearRegistry(t, 2, appointment("A1", 5*time.Hour), appointment("A2", 8*time.Hour)), "test", t0); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for preclearRows(t, st) != 2 {
+		select {
+		case <-deadline:
+			t.Fatalf("A2 not pre-cleared within 10 s of the registry change (the clock never moved): %d events", preclearRows(t, st))
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

@@ -54,6 +54,34 @@ type regState struct {
 	view atomic.Pointer[registryView]
 	stop chan struct{}
 	done chan struct{}
+	// changed is closed, and replaced, when another registry is swapped
+	// in after Open (RegistryChanged); guarded by cmu, not mu, so that a
+	// reader never waits for a writer's transaction.
+	cmu     sync.Mutex
+	changed chan struct{}
+}
+
+// setView swaps v in and tells whoever waits on RegistryChanged.
+func (s *Store) setView(v *registryView) {
+	s.reg.view.Store(v)
+	s.reg.cmu.Lock()
+	if s.reg.changed != nil {
+		close(s.reg.changed)
+		s.reg.changed = nil
+	}
+	s.reg.cmu.Unlock()
+}
+
+// RegistryChanged returns a channel closed the next time a registry is
+// swapped in (an import, a sync, a delta, another process's write noticed
+// by the poll). Take a new one after each: it fires once.
+func (s *Store) RegistryChanged() <-chan struct{} {
+	s.reg.cmu.Lock()
+	defer s.reg.cmu.Unlock()
+	if s.reg.changed == nil {
+		s.reg.changed = make(chan struct{})
+	}
+	return s.reg.changed
 }
 
 // swapIndex is the one way to change the registry tables. It runs change in
@@ -103,7 +131,7 @@ func (s *Store) swapIndex(ctx context.Context, what string, change func(tx *sql.
 	if err != nil {
 		return err
 	}
-	s.reg.view.Store(next)
+	s.setView(next)
 	return nil
 }
 
@@ -266,7 +294,7 @@ func (s *Store) reloadIfChanged(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	s.reg.view.Store(v)
+	s.setView(v)
 	return true, nil
 }
 
