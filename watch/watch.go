@@ -128,6 +128,10 @@ type Range struct{ From, To int64 }
 // range, so a wild seq (a gate's counter gone wrong) costs no memory.
 func (g *Gate) Missing() []Range { return append([]Range(nil), g.missing...) }
 
+// FirstSeq is the first seq heard of the gate (or an earlier one replayed
+// since): nothing before it counts as missing. 0 until an event is heard.
+func (g *Gate) FirstSeq() int64 { return g.first }
+
 // MissingCount is how many seqs are still missing.
 func (g *Gate) MissingCount() int64 {
 	var n int64
