@@ -31,7 +31,7 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	broker := fs.String("broker", "", "the broker `URL`: tcp://host:1883, ssl://host:8883")
 	root := fs.String("root", "hazgate", "the topic `ROOT` to watch: hazgate/<park> for a park, hazgate for a city")
-	asJSON := fs.Bool("json", false, "print each event as it comes, one JSON object a line, with gap and duplicate lines")
+	asJSON := fs.Bool("json", false, "print each event as it comes, one JSON object a line, with gap, filled, duplicate and replay_asked lines")
 	ca := fs.String("ca", "", "the CA `FILE` that verifies the broker (TLS)")
 	cert := fs.String("cert", "", "the client certificate `FILE` (TLS)")
 	key := fs.String("key", "", "the client certificate's key `FILE` (TLS)")
