@@ -152,6 +152,15 @@ func TestCountsAlarmsPresenceOnline(t *testing.T) {
 	if al := g.ActiveAlarms(); len(al) != 1 || al[0].Kind != "device_fault" || al[0].Text == nil {
 		t.Errorf("alarms = %+v, want the device fault with its text", al)
 	}
+	// An alarm known from a status only, raised before the watch started:
+	// in the words of its kind.
+	handleRaw(t, w, "hazgate/ningbo-chem/west-2/status", []byte(`{"schema":"hazgate.status/1","alarms":[{"id":"X1","kind":"broker_down","code":"broker_unreachable","raised_at":"x"},{"id":"X2","kind":"new_kind","code":"new_code","lane":"out-1","raised_at":"x"}]}`))
+	if s := w.Gate("hazgate/ningbo-chem/west-2").Summary(); !strings.Contains(s, "alarms on: The park's MQTT broker is unreachable (broker_unreachable), new_kind (new_code) (out-1)") {
+		t.Errorf("summary = %q", s)
+	}
+	if s := w.Gate("hazgate/ningbo-chem/west-2").SummaryIn(ZH); !strings.Contains(s, "告警中：无法连接园区 MQTT 服务器（broker_unreachable）、new_kind (new_code)（out-1）") {
+		t.Errorf("summary (zh) = %q", s)
+	}
 	want := root + ": online; LOCKED DOWN: in-1; last inspection: 浙B44444 held for review (lane in-1, 2026-03-01 08:00:06); " +
 		"inspections: 2 passed, 1 refused, 1 held for review; 2 vehicles inside; alarms on: A device was unplugged (in-1); " +
 		"last alarm: Vehicle refused (in-1), 2026-03-01 08:00:04"

@@ -87,15 +87,36 @@ func eventWords(name string, zh bool) string {
 	return name
 }
 
-// alarmWords is an alarm in words: its text when heard, else its kind and
-// code; its lane when it has one.
+// lastingWords are the alarms that last until their condition ends, in
+// words, for those the watch knows only from a status (raised before it
+// started: the status carries no text).
+var lastingWords = map[string][2]string{
+	"device_fault":   {"设备故障", "A device is in fault"},
+	"broker_down":    {"无法连接园区 MQTT 服务器", "The park's MQTT broker is unreachable"},
+	"registry_stale": {"登记库已过期", "The registry is out of date"},
+	"disk_low":       {"磁盘空间不足", "The disk is nearly full"},
+	"lockdown":       {"闸口已封锁", "The gate is locked down"},
+	"evacuation":     {"疏散进行中", "An evacuation is on"},
+	"clock_unsynced": {"时钟未同步", "The gate's clock is not synchronised"},
+	"overstay":       {"车辆在园区停留超时", "A vehicle has stayed in the park too long"},
+}
+
+// alarmWords is an alarm in words: its text when heard, else the words of
+// its kind (and its code when that says more), else its kind and code;
+// its lane when it has one.
 func alarmWords(a Alarm, zh bool) string {
 	var s string
+	w, known := lastingWords[a.Kind]
 	switch {
 	case a.Text != nil && zh && a.Text.ZH != "":
 		s = a.Text.ZH
 	case a.Text != nil && a.Text.EN != "":
 		s = a.Text.EN
+	case known:
+		s = pick(zh, w[0], w[1])
+		if a.Code != "" && a.Code != a.Kind {
+			s += pick(zh, "（"+a.Code+"）", " ("+a.Code+")")
+		}
 	case a.Code != "" && a.Code != a.Kind:
 		s = a.Kind + " (" + a.Code + ")"
 	default:
