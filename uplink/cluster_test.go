@@ -3,6 +3,7 @@ package uplink
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -74,7 +75,32 @@ func TestNATSClusterFailover(t *testing.T) {
 	}
 	platform.waitAll(t, rigs, each)
 	dups := platform.check(t, rigs, each)
-	t.Logf("%d gates x %d events through a node's SIGKILL (%d gates moved to the next node): the watcher counted all, in order, no gap, %d duplicates", gates, each, moved, dups)
+	// The watcher also read every gate's availability and status (a
+	// status it could not read fails check). A gate that reconnected
+	// elsewhere during the stall may have had its old connection's will
+	// ("offline") published after its new "online": the watcher takes it
+	// as online by what it sends since. Each gate's status changes now
+	// (as the status refresh would republish it in a few minutes), and
+	// the watcher must then show every gate online.
+	before := platform.statuses()
+	for _, r := range rigs {
+		r.stat.set(StatusReport{Lanes: []LaneStatus{{Lane: "in-1", Phase: "idle"}}})
+		r.u.StatusChanged()
+	}
+	platform.waitStatuses(t, rigs, before)
+	platform.mu.Lock()
+	stale := 0
+	for _, r := range rigs {
+		g := platform.w.Gate(r.u.cfg.Root)
+		if g != nil && g.Online != "online" {
+			t.Errorf("the watcher shows %s", g.Summary())
+		}
+		if g != nil && g.Sending {
+			stale++
+		}
+	}
+	platform.mu.Unlock()
+	t.Logf("%d gates x %d events through a node's SIGKILL (%d gates moved to the next node): the watcher counted all, in order, no gap, %d duplicates; %d gates online by what they sent, their availability a stale will", gates, each, moved, dups, stale)
 }
 
 // feedWatch is the fleet tests' checking subscriber: the safety office's
@@ -88,13 +114,14 @@ type feedWatch struct {
 	notes  []watch.Note
 	errs   []string
 	fresh  map[string][]watch.Note        // the events counted, by gate root, in order
+	status map[string]int                 // live statuses heard, by gate root
 	first  map[string]map[int64]time.Time // when each was counted
 	notify chan struct{}
 }
 
 func watchFeed(t testing.TB, url, clientID string, filters ...string) *feedWatch {
 	t.Helper()
-	f := &feedWatch{w: watch.New(nil), fresh: map[string][]watch.Note{}, first: map[string]map[int64]time.Time{}, notify: make(chan struct{}, 1)}
+	f := &feedWatch{w: watch.New(nil), fresh: map[string][]watch.Note{}, status: map[string]int{}, first: map[string]map[int64]time.Time{}, notify: make(chan struct{}, 1)}
 	fm := map[string]byte{}
 	for _, s := range filters {
 		fm[s] = 1
@@ -105,7 +132,7 @@ func watchFeed(t testing.TB, url, clientID string, filters ...string) *feedWatch
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(100 * time.Millisecond).
 		SetMaxReconnectInterval(200 * time.Millisecond).SetOrderMatters(true).
 		SetOnConnectHandler(func(c mqtt.Client) { c.SubscribeMultiple(fm, nil) }).
-		SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) { f.handle(m.Topic(), m.Payload()) })
+		SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) { f.handle(m.Topic(), m.Payload(), m.Retained()) })
 	cli := mqtt.NewClient(o)
 	if tok := cli.Connect(); !tok.WaitTimeout(2*wait) || tok.Error() != nil {
 		t.Fatalf("watcher: connect: %v", tok.Error())
@@ -119,15 +146,18 @@ func watchFeed(t testing.TB, url, clientID string, filters ...string) *feedWatch
 	return f
 }
 
-func (f *feedWatch) handle(topic string, payload []byte) {
+func (f *feedWatch) handle(topic string, payload []byte, retained bool) {
 	at := time.Now()
 	f.mu.Lock()
-	notes, err := f.w.Handle(topic, payload)
+	notes, err := f.w.HandleMessage(topic, payload, retained)
 	if err != nil {
 		f.errs = append(f.errs, err.Error())
 	}
 	for _, n := range notes {
 		f.notes = append(f.notes, n)
+		if n.Kind == watch.KindStatus && !retained {
+			f.status[n.Gate]++
+		}
 		if n.Kind == watch.KindEvent {
 			f.fresh[n.Gate] = append(f.fresh[n.Gate], n)
 			if f.first[n.Gate] == nil {
@@ -152,6 +182,37 @@ func (f *feedWatch) counted() int {
 		n += len(ev)
 	}
 	return n
+}
+
+// statuses is how many live statuses the watcher has heard, by gate.
+func (f *feedWatch) statuses() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.status)
+}
+
+// waitStatuses waits until the watcher has heard a live status of every
+// gate since before, failing after wait.
+func (f *feedWatch) waitStatuses(t testing.TB, rigs []*rig, before map[string]int) {
+	t.Helper()
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		now, short := f.statuses(), 0
+		for _, r := range rigs {
+			if now[r.u.cfg.Root] <= before[r.u.cfg.Root] {
+				short++
+			}
+		}
+		if short == 0 {
+			return
+		}
+		select {
+		case <-f.notify:
+		case <-deadline.C:
+			t.Fatalf("%d gates' new status not heard by the watcher in %v", short, wait)
+		}
+	}
 }
 
 // heardLast says whether the watcher has heard seq each, the last, of

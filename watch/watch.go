@@ -42,6 +42,9 @@ type Note struct {
 	Event  string `json:"event,omitempty"`    // KindEvent: inspection, passage, alarm, decision
 	Replay bool   `json:"replay,omitempty"`
 	Online string `json:"online,omitempty"` // KindOnline: online or offline
+	// Sending is set on a KindOnline of a gate said offline that is
+	// publishing (HandleMessage).
+	Sending bool `json:"sending,omitempty"`
 }
 
 // Text says the note in plain words, one line, in English.
@@ -77,7 +80,12 @@ func (n Note) TextIn(lang Lang) string {
 		}
 		return fmt.Sprintf("CONFLICT at %s: event %d arrived with id %s, but %s already had that number: two different events claim it", n.Gate, n.Seq, n.ID, n.Other)
 	case KindOnline:
-		if zh {
+		switch {
+		case n.Sending && zh:
+			return fmt.Sprintf("%s 在线：仍在发送消息，尽管其在线状态显示离线（应为其已被取代的旧连接留下的遗嘱消息）", n.Gate)
+		case n.Sending:
+			return fmt.Sprintf("%s is online: it is sending, though its availability says offline (the will of a connection it has since replaced)", n.Gate)
+		case zh:
 			return fmt.Sprintf("%s %s", n.Gate, onlineWords(n.Online, zh))
 		}
 		return fmt.Sprintf("%s is %s", n.Gate, n.Online)
@@ -130,8 +138,11 @@ type Alarm struct {
 
 // Gate is what the feed says of one gate.
 type Gate struct {
-	Root     string         // hazgate/<park>/<gate>
-	Online   string         // online, offline, or "" when not heard
+	Root   string // hazgate/<park>/<gate>
+	Online string // online, offline, or "" when not heard
+	// Sending is true while the gate is taken as online, though its
+	// availability says offline, because it publishes (HandleMessage).
+	Sending  bool
 	Last     *Inspection    // nil until an inspection is heard
 	Verdicts map[string]int // inspections heard, by verdict
 	// Inside is the status's presence.inside, the vehicles in the park as
@@ -230,6 +241,9 @@ func (g *Gate) SummaryIn(lang Lang) string {
 		sep = "；"
 	}
 	parts := []string{onlineWords(g.Online, zh)}
+	if g.Sending {
+		parts[0] += pick(zh, "（仍在发送；在线状态显示离线）", " (sending; its availability says offline)")
+	}
 	if g.Evacuating {
 		parts = append(parts, pick(zh, "疏散中：出口道闸常开，入口关闭", "EVACUATION: exit lanes held open, entry lanes closed"))
 	}
@@ -354,14 +368,15 @@ func (w *Watcher) gate(root string) *Gate {
 }
 
 // split finds the gate's root and what the message is from its topic:
-// ("hazgate/p/g", "availability"), ("hazgate/p/g", "status") or
-// ("hazgate/p/g", "events/inspection"). ok is false for anything else
-// (commands, telemetry, presence, registry).
+// ("hazgate/p/g", "availability"), ("hazgate/p/g", "status"),
+// ("hazgate/p/g", "events/inspection"), and telemetry and presence (read
+// only as a sign of life). ok is false for anything else (commands,
+// registry).
 func split(topic string) (root, what string, ok bool) {
 	if i := strings.LastIndex(topic, "/events/"); i > 0 {
 		return topic[:i], topic[i+1:], true
 	}
-	for _, s := range []string{"availability", "status"} {
+	for _, s := range []string{"availability", "status", "telemetry", "presence"} {
 		if strings.HasSuffix(topic, "/"+s) && len(topic) > len(s)+1 {
 			root = topic[:len(topic)-len(s)-1]
 			if strings.Contains(root, "/cmd") {
@@ -406,16 +421,47 @@ type status struct {
 	} `json:"evacuation"`
 }
 
-// Handle takes one message and returns what it changed, in order. A
-// message it cannot read is an error naming the topic and field; the
-// watcher's state is then unchanged. Topics it does not follow return
+// Handle takes one message, as one published live (not a retained one
+// the broker hands a new subscription), and returns what it changed, in
+// order. A message it cannot read is an error naming the topic and field;
+// the watcher's state is then unchanged. Topics it does not follow return
 // nothing.
 func (w *Watcher) Handle(topic string, payload []byte) ([]Note, error) {
+	return w.HandleMessage(topic, payload, false)
+}
+
+// HandleMessage is Handle, told whether the message came retained.
+//
+// A gate said offline that then publishes live (an event, its status,
+// telemetry, presence) is online: its availability is then a will that a
+// connection it has since replaced left behind, published by the broker
+// after the new connection's "online" (seen on the NATS cluster when a
+// node's stall made gates reconnect elsewhere). A retained message proves
+// nothing: it may be older than the will.
+func (w *Watcher) HandleMessage(topic string, payload []byte, retained bool) ([]Note, error) {
+	notes, err := w.handle(topic, payload)
+	if err != nil || retained || len(payload) == 0 {
+		return notes, err
+	}
+	root, what, ok := split(topic)
+	if !ok || what == "availability" {
+		return notes, nil
+	}
+	if g := w.gates[root]; g != nil && g.Online == "offline" {
+		g.Online, g.Sending = "online", true
+		notes = append([]Note{{Kind: KindOnline, Gate: root, Online: "online", Sending: true}}, notes...)
+	}
+	return notes, nil
+}
+
+func (w *Watcher) handle(topic string, payload []byte) ([]Note, error) {
 	root, what, ok := split(topic)
 	if !ok {
 		return nil, nil
 	}
 	switch {
+	case what == "telemetry" || what == "presence":
+		return nil, nil // only a sign of life
 	case what == "availability":
 		s := strings.TrimSpace(string(payload))
 		if s != "online" && s != "offline" {
@@ -425,7 +471,9 @@ func (w *Watcher) Handle(topic string, payload []byte) ([]Note, error) {
 			return nil, fmt.Errorf("%s: availability %q is neither online nor offline", topic, s)
 		}
 		g := w.gate(root)
-		if g.Online == s {
+		sending := g.Sending
+		g.Sending = false
+		if g.Online == s && !sending {
 			return nil, nil
 		}
 		g.Online = s

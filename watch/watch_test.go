@@ -307,3 +307,48 @@ func TestSeenBounded(t *testing.T) {
 		t.Fatalf("notes = %+v", n)
 	}
 }
+
+// A gate said offline that publishes live is online: its availability is
+// a stale will. A retained message proves nothing.
+func TestOnlineBySending(t *testing.T) {
+	w := New(nil)
+	handleRaw(t, w, root+"/availability", []byte("online"))
+	if n := handleRaw(t, w, root+"/availability", []byte("offline")); kinds(n) != "online" || n[0].Online != "offline" {
+		t.Fatalf("notes = %+v", n)
+	}
+	st := []byte(`{"schema":"hazgate.status/1","alarms":[]}`)
+	if n, err := w.HandleMessage(root+"/status", st, true); err != nil || kinds(n) != "status" || w.Gate(root).Online != "offline" {
+		t.Fatalf("a retained status: %+v %v, online %q; want it still offline", n, err, w.Gate(root).Online)
+	}
+	n := handle(t, w, ev("passage", 1, "P1", ""))
+	if kinds(n) != "online,event" || !n[0].Sending || n[0].Online != "online" {
+		t.Fatalf("notes = %+v, want online (sending) then the event", n)
+	}
+	if got, want := n[0].Text(), root+" is online: it is sending, though its availability says offline (the will of a connection it has since replaced)"; got != want {
+		t.Errorf("text = %q, want %q", got, want)
+	}
+	g := w.Gate(root)
+	if s := g.Summary(); !strings.HasPrefix(s, root+": online (sending; its availability says offline); ") {
+		t.Errorf("summary = %q", s)
+	}
+	if s := g.SummaryIn(ZH); !strings.HasPrefix(s, root+"：在线（仍在发送；在线状态显示离线）；") {
+		t.Errorf("summary (zh) = %q", s)
+	}
+	// Its availability says online again: no longer a special case.
+	if n := handleRaw(t, w, root+"/availability", []byte("online")); kinds(n) != "online" || n[0].Sending {
+		t.Fatalf("notes = %+v", n)
+	}
+	if s := g.Summary(); strings.Contains(s, "sending") {
+		t.Errorf("summary = %q", s)
+	}
+	// Offline, then telemetry: online again by it.
+	handleRaw(t, w, root+"/availability", []byte("offline"))
+	if n := handleRaw(t, w, root+"/telemetry", []byte(`{"schema":"hazgate.telemetry/1"}`)); kinds(n) != "online" || !g.Sending {
+		t.Fatalf("telemetry after offline: %+v", n)
+	}
+	// A command to the gate is not the gate's: it proves nothing.
+	handleRaw(t, w, root+"/availability", []byte("offline"))
+	if n := handleRaw(t, w, root+"/cmd/replay", []byte(`{}`)); len(n) != 0 || g.Online != "offline" {
+		t.Fatalf("a command to the gate: %+v, online %q", n, g.Online)
+	}
+}

@@ -176,7 +176,7 @@ func cmdWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			return nil
 		case m := <-msgs:
-			notes, err := w.Handle(m.Topic(), m.Payload())
+			notes, err := w.HandleMessage(m.Topic(), m.Payload(), m.Retained())
 			if err != nil {
 				fmt.Fprintf(stderr, "watch: passed over a message: %v\n", err)
 				continue
@@ -273,7 +273,11 @@ func (p watchPrinter) printJSON(n feedwatch.Note, payload []byte) {
 	case feedwatch.KindStatus:
 		return // retained state, not an event
 	case feedwatch.KindOnline:
-		line, _ = json.Marshal(map[string]any{"availability": map[string]string{"gate": n.Gate, "state": n.Online}})
+		a := map[string]any{"gate": n.Gate, "state": n.Online}
+		if n.Sending { // taken as online: it publishes, though its availability says offline
+			a["sending"], a["text"], a["text_zh"] = true, n.Text(), n.TextIn(feedwatch.ZH)
+		}
+		line, _ = json.Marshal(map[string]any{"availability": a})
 	case feedwatch.KindGap:
 		line, _ = json.Marshal(map[string]any{"gap": map[string]any{"gate": n.Gate, "from_seq": n.From, "to_seq": n.To, "text": n.Text(), "text_zh": n.TextIn(feedwatch.ZH)}})
 	case feedwatch.KindFilled:
