@@ -1,14 +1,11 @@
 package uplink
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
-
-	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
 
 // BenchmarkFleet: N gates' uplinks (real stores and outboxes) against one
@@ -48,44 +45,15 @@ func natsURLs(nodes []*natsNode) []string {
 	return out
 }
 
-type arrival struct {
-	gate string
-	seq  int64
-	at   time.Time
-}
-
 // fleet runs n gates of per events each over brokers (gate i starting at
-// broker i mod len), watched at watch; kill, when given, is killed
+// broker i mod len), watched at watchAt; kill, when given, is killed
 // half-way.
-func fleet(b *testing.B, brokers []string, watch string, n, per int, kill *natsNode) {
+func fleet(b *testing.B, brokers []string, watchAt string, n, per int, kill *natsNode) {
 	b.Helper()
-	var mu sync.Mutex
-	var arrivals []arrival
-	all := make(chan struct{})
-	cli := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(watch).SetClientID("fleet-watch").SetCleanSession(false).
-		// A new cluster makes its MQTT session streams at the first
-		// connection: the first try may time out.
-		SetConnectRetry(true).SetConnectRetryInterval(200 * time.Millisecond).
-		SetOrderMatters(false).SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) {
-		var e struct {
-			Seq int64 `json:"seq"`
-		}
-		json.Unmarshal(m.Payload(), &e)
-		a := arrival{gate: gateOf(m.Topic()), seq: e.Seq, at: time.Now()}
-		mu.Lock()
-		arrivals = append(arrivals, a)
-		if len(arrivals) == n*per {
-			close(all)
-		}
-		mu.Unlock()
-	}))
-	if tok := cli.Connect(); !tok.WaitTimeout(2*wait) || tok.Error() != nil {
-		b.Fatalf("watcher: %v", tok.Error())
-	}
-	defer cli.Disconnect(0)
-	if tok := cli.Subscribe("hazgate/fleet/+/events/#", 1, nil); !tok.WaitTimeout(wait) || tok.Error() != nil {
-		b.Fatalf("subscribe: %v", tok.Error())
-	}
+	// The checking subscriber is the safety office's watcher (package
+	// watch): it times each event's first arrival, and says at the end
+	// that every gate's feed came complete, in order, without a gap.
+	fw := watchFeed(b, watchAt, "fleet-watch", "hazgate/fleet/+/events/#")
 	rigs := make([]*rig, n)
 	for i := range rigs {
 		cfg := testConfig("")
@@ -122,30 +90,19 @@ func fleet(b *testing.B, brokers []string, watch string, n, per int, kill *natsN
 		kill.kill()
 	}
 	wg.Wait()
-	select {
-	case <-all:
-	case <-time.After(3 * time.Minute):
-		mu.Lock()
-		b.Fatalf("%d of %d events arrived", len(arrivals), n*per)
-	}
+	fw.waitAll(b, rigs, per)
 	end := time.Now()
 	b.StopTimer()
-	mu.Lock()
-	defer mu.Unlock()
-	var lat []time.Duration
-	first := map[string]map[int64]time.Time{}
-	for _, a := range arrivals {
-		if first[a.gate] == nil {
-			first[a.gate] = map[int64]time.Time{}
-		}
-		if _, dup := first[a.gate][a.seq]; dup {
-			continue
-		}
-		first[a.gate][a.seq] = a.at
+	for _, r := range rigs { // the last marks may trail the arrivals
+		r.waitDrained(b)
 	}
-	for g := range rigs {
+	fw.check(b, rigs, per)
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	var lat []time.Duration
+	for g, r := range rigs {
 		for i, c := range committed[g] {
-			if at, ok := first[fmt.Sprintf("g%03d", g)][int64(i+1)]; ok {
+			if at, ok := fw.first[r.u.cfg.Root][int64(i+1)]; ok {
 				lat = append(lat, at.Sub(c))
 			}
 		}
@@ -158,7 +115,7 @@ func fleet(b *testing.B, brokers []string, watch string, n, per int, kill *natsN
 		var worst time.Duration
 		for g := range rigs {
 			var before, after time.Time
-			for _, at := range first[fmt.Sprintf("g%03d", g)] {
+			for _, at := range fw.first[rigs[g].u.cfg.Root] {
 				if at.Before(killedAt) && at.After(before) {
 					before = at
 				}

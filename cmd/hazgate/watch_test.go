@@ -121,9 +121,9 @@ func TestWatchGapOnMosquitto(t *testing.T) {
 		t.Fatalf("keygen: %s", errs)
 	}
 	cmds := watch(t, b.url(), "cmds", root+"/cmd/#")
-	out := startWatch(t, "-broker", b.url(), "-root", "hazgate/ningbo-chem", "-replay-key", filepath.Join(dir, "office.key"))
+	out := startWatch(t, "-broker", b.url(), "-root", "hazgate/ningbo-chem", "-replay-key", filepath.Join(dir, "office.key"), "-replay-after", "0")
 	out.await(t, root+": online", 1) // the retained availability: subscribed
-	out.await(t, "3 inside", 1)
+	out.await(t, "3 vehicles inside", 1)
 
 	gate.passage(1, false)
 	gate.passage(2, false)
@@ -164,7 +164,7 @@ func TestWatchGapOnMosquitto(t *testing.T) {
 	cmds.await(t, "cmd/replay 7", func(m message) bool { return m.topic == root+"/cmd/replay" })
 	gate.passage(9, false)
 	gate.pub("availability", true, "offline")
-	out.await(t, root+": offline", 1)
+	out.await(t, root+": OFFLINE", 1)
 	cmds.mu.Lock()
 	n := len(cmds.msgs)
 	cmds.mu.Unlock()
@@ -230,6 +230,8 @@ func TestWatchFlags(t *testing.T) {
 		{[]string{"-broker", "gopher://x:1"}, "the scheme is not tcp or ssl"},
 		{[]string{"-broker", "ssl://127.0.0.1:1", "-ca", filepath.Join(t.TempDir(), "none.pem")}, "-ca:"},
 		{[]string{"-broker", "tcp://127.0.0.1:1", "-replay-key", filepath.Join(t.TempDir(), "none.key")}, "-replay-key:"},
+		{[]string{"-broker", "tcp://127.0.0.1:1", "-lang", "fr"}, "-lang: language \"fr\": give en or zh"},
+		{[]string{"-broker", "tcp://127.0.0.1:1", "-replay-after", "-1s"}, "-replay-after: a duration of 0 or more"},
 	} {
 		code, _, errs := run(t, append([]string{"watch"}, c.args...)...)
 		if code == 0 || !strings.Contains(errs, c.want) {
