@@ -27,6 +27,9 @@ type session struct {
 	lost     chan struct{} // closed when the connection is gone
 	lostOnce sync.Once
 	lostErr  error
+	// saidOffline: the gate's own retained availability read "offline"
+	// while this connection is up (availability.go).
+	saidOffline chan struct{}
 }
 
 // connectLoop makes one session after another until ctx is done, backing
@@ -39,7 +42,7 @@ func (u *Uplink) connectLoop(ctx context.Context) {
 		u.gen++
 		gen := u.gen
 		u.mu.Unlock()
-		s := &session{u: u, gen: gen, lost: make(chan struct{}), broker: u.broker()}
+		s := &session{u: u, gen: gen, lost: make(chan struct{}), broker: u.broker(), saidOffline: make(chan struct{}, 1)}
 		up := s.run(ctx)
 		if ctx.Err() != nil {
 			return
@@ -107,6 +110,8 @@ func (s *session) run(ctx context.Context) time.Duration {
 		go func() { defer wg.Done(); u.statusLoop(ctx, s) }()
 		wg.Add(1)
 		go func() { defer wg.Done(); u.presenceLoop(ctx, s) }()
+		wg.Add(1)
+		go func() { defer wg.Done(); s.keepOnline(ctx) }()
 		u.registry.connected()
 		s.drain(ctx)
 	default:
@@ -253,10 +258,11 @@ func (s *session) subscribe(ctx context.Context, wg *sync.WaitGroup) {
 	tok2 := s.cli.SubscribeMultiple(regs, handler(inboxRegistry))
 	passages, presence := u.parkTopics()
 	tok3 := s.cli.SubscribeMultiple(map[string]byte{passages: 1, presence: 1}, handler(inboxPark))
+	tok4 := s.cli.Subscribe(u.topic("availability"), 1, s.onAvailability)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for _, t := range []mqtt.Token{tok, tok2, tok3} {
+		for _, t := range []mqtt.Token{tok, tok2, tok3, tok4} {
 			if err := s.wait(ctx, t); err != nil {
 				if !s.isLost() && ctx.Err() == nil {
 					u.log.Error("mqtt subscribe failed", "err", err)
