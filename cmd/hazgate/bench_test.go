@@ -41,7 +41,7 @@ import (
 //   - peak RSS with 4 lanes under load: a scenario of 4 entry lanes, 6
 //     compliant tankers each, against a registry of 10 000 vehicles, run
 //     as fast as it goes (-speed 0) with the broker, uplink and kiosk in
-//     the process.
+//     the process (under peakRSS's wrapper).
 //
 // Run it with -benchtime 1x (each run starts the binary twice).
 func BenchmarkFootprint(b *testing.B) {
@@ -71,20 +71,14 @@ func BenchmarkFootprint(b *testing.B) {
 	if err := os.WriteFile(small, []byte(fourLaneScenario(b, 48, 6)), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	peakOf := func(file, db string) int64 {
-		run := exec.Command(bin, "sim", "-scenario", file, "-speed", "0", "-kiosk", "127.0.0.1:0", "-db", db)
-		if msg, err := run.CombinedOutput(); err != nil {
-			b.Fatalf("%s: %v\n%s", file, err, msg)
-		}
-		ru, ok := run.ProcessState.SysUsage().(*syscall.Rusage)
-		if !ok {
-			b.Fatal("no rusage")
-		}
-		return int64(ru.Maxrss) // KiB on Linux (int32 on 386)
+	wrapper := peakWrapper(b, dir)
+	peakOf := func(file, db string) float64 {
+		p, _ := peakRSS(b, wrapper, exec.Command(bin, "sim", "-scenario", file, "-speed", "0", "-kiosk", "127.0.0.1:0", "-db", db))
+		return p
 	}
 
 	var startup time.Duration
-	var peak, peakSmall int64
+	var peak, peakSmall float64
 	for i := range b.N {
 		// Start-up: the demo, until the kiosk's line; then stopped.
 		cmd := exec.Command(bin, "sim", "-speed", "0", "-kiosk", "127.0.0.1:0", "-db", filepath.Join(dir, fmt.Sprintf("demo-%d.db", i)))
@@ -117,8 +111,8 @@ func BenchmarkFootprint(b *testing.B) {
 	}
 	b.ReportMetric(float64(fi.Size())/(1<<20), "arm64_stripped_MiB")
 	b.ReportMetric(float64(startup.Milliseconds())/float64(b.N), "startup_ms")
-	b.ReportMetric(float64(peak)/1024, "peak_rss_4_lanes_MiB")
-	b.ReportMetric(float64(peakSmall)/1024, "peak_rss_4_lanes_48_vehicles_MiB")
+	b.ReportMetric(peak, "peak_rss_4_lanes_MiB")
+	b.ReportMetric(peakSmall, "peak_rss_4_lanes_48_vehicles_MiB")
 }
 
 // fourLaneScenario writes a scenario of 4 entry lanes with perLane
