@@ -260,14 +260,19 @@ func peakWrapper(b *testing.B, dir string) string {
 }
 
 // footprintVehicles is the city-sized registry of issue 14: 10 000
-// vehicles, with as many persons and waybills (registrytest.WriteBig at
-// about 775 bytes of JSON for one of each).
+// vehicles.
 const footprintVehicles = 10000
 
-// writeFootprintRegistry writes a registry of footprintVehicles vehicles (as
-// many persons and waybills) as JSON to dir/registry.json and as block YAML
-// to dir/registry.yaml, and returns their paths.
-func writeFootprintRegistry(b *testing.B, dir string, version int64, syncedAt time.Time) (jsonFile, yamlFile string) {
+// footprintPeople are the numbers of persons (and as many waybills) the
+// footprint is measured with beside the 10 000 vehicles: as many as the
+// four lanes' tankers need (the registry of BenchmarkFootprint's
+// scenario), and a city's worth, one of each for every vehicle.
+var footprintPeople = []int{48, footprintVehicles}
+
+// footprintRegistry is a registry of footprintVehicles vehicles and people
+// persons and waybills (registrytest.WriteBig's, the persons and waybills
+// after the first people left out), as JSON.
+func footprintRegistry(b *testing.B, people int, version int64, syncedAt time.Time) []byte {
 	var buf bytes.Buffer
 	n, err := registrytest.WriteBig(&buf, footprintVehicles*775, version, syncedAt)
 	if err != nil {
@@ -276,12 +281,29 @@ func writeFootprintRegistry(b *testing.B, dir string, version int64, syncedAt ti
 	if n != footprintVehicles {
 		b.Fatalf("WriteBig wrote %d vehicles, want %d", n, footprintVehicles)
 	}
+	var s registry.Snapshot
+	if err := json.Unmarshal(buf.Bytes(), &s); err != nil {
+		b.Fatal(err)
+	}
+	s.Persons, s.Waybills = s.Persons[:people], s.Waybills[:people]
+	out, err := json.Marshal(&s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// writeFootprintRegistry writes footprintRegistry as JSON to
+// dir/registry.json and as block YAML to dir/registry.yaml, and returns
+// their paths.
+func writeFootprintRegistry(b *testing.B, dir string, people int, version int64, syncedAt time.Time) (jsonFile, yamlFile string) {
+	data := footprintRegistry(b, people, version, syncedAt)
 	jsonFile = filepath.Join(dir, "registry.json")
-	if err := os.WriteFile(jsonFile, buf.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(jsonFile, data, 0o600); err != nil {
 		b.Fatal(err)
 	}
 	var s registry.Snapshot
-	if err := json.Unmarshal(buf.Bytes(), &s); err != nil {
+	if err := json.Unmarshal(data, &s); err != nil {
 		b.Fatal(err)
 	}
 	var out bytes.Buffer
@@ -304,32 +326,34 @@ func BenchmarkFootprintImport(b *testing.B) {
 	dir := b.TempDir()
 	bin := buildHazgate(b, dir)
 	wrapper := peakWrapper(b, dir)
-	jsonFile, yamlFile := writeFootprintRegistry(b, dir, 5, time.Now().Add(-time.Minute))
-	for _, tc := range []struct{ name, file string }{{"json", jsonFile}, {"yaml", yamlFile}} {
-		b.Run(tc.name, func(b *testing.B) {
-			fi, err := os.Stat(tc.file)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var peak float64
-			for b.Loop() {
-				cmd := exec.Command(bin, "registry", "import", tc.file, "-db", filepath.Join(b.TempDir(), "gate.db"))
-				p, out := peakRSS(b, wrapper, cmd)
-				if !bytes.Contains(out, []byte("imported into")) {
-					b.Fatalf("not imported:\n%s", out)
+	for _, people := range footprintPeople {
+		jsonFile, yamlFile := writeFootprintRegistry(b, b.TempDir(), people, 5, time.Now().Add(-time.Minute))
+		for _, tc := range []struct{ name, file string }{{"json", jsonFile}, {"yaml", yamlFile}} {
+			b.Run(fmt.Sprintf("%s/people=%d", tc.name, people), func(b *testing.B) {
+				fi, err := os.Stat(tc.file)
+				if err != nil {
+					b.Fatal(err)
 				}
-				peak = max(peak, p)
-			}
-			b.ReportMetric(float64(fi.Size())/(1<<20), "file_MiB")
-			b.ReportMetric(peak, "peak_rss_MiB")
-		})
+				var peak float64
+				for b.Loop() {
+					cmd := exec.Command(bin, "registry", "import", tc.file, "-db", filepath.Join(b.TempDir(), "gate.db"))
+					p, out := peakRSS(b, wrapper, cmd)
+					if !bytes.Contains(out, []byte("imported into")) {
+						b.Fatalf("not imported:\n%s", out)
+					}
+					peak = max(peak, p)
+				}
+				b.ReportMetric(float64(fi.Size())/(1<<20), "file_MiB")
+				b.ReportMetric(peak, "peak_rss_MiB")
+			})
+		}
 	}
 }
 
 // BenchmarkFootprintRun measures the peak RSS of `hazgate run` (the built
 // binary, as an installer runs it) whose store holds a registry of 10 000
-// vehicles, 10 000 persons and 10 000 waybills (imported by `hazgate
-// registry import` first), with four lanes configured, the uplink on a
+// vehicles, with 48 persons and 48 waybills or 10 000 of each (imported by
+// `hazgate registry import` first), with four lanes configured, the uplink on a
 // real Mosquitto and the kiosk serving (docs/benchmarks.md, "Footprint";
 // target 40 MiB):
 //
@@ -347,35 +371,35 @@ func BenchmarkFootprintRun(b *testing.B) {
 	dir := b.TempDir()
 	bin := buildHazgate(b, dir)
 	wrapper := peakWrapper(b, dir)
-	jsonFile, _ := writeFootprintRegistry(b, dir, 5, time.Now().Add(-time.Hour))
-	// The snapshot the platform sends: the same registry, the next version.
-	var snap bytes.Buffer
-	if _, err := registrytest.WriteBig(&snap, footprintVehicles*775, 6, time.Now().Add(-time.Minute)); err != nil {
-		b.Fatal(err)
-	}
 	face := httptest.NewServer(&facematchtest.Service{})
 	defer face.Close()
 	cam := httptest.NewServer(&cameratest.Camera{Username: "hazgate", Password: "secret", Auth: "digest"})
 	defer cam.Close()
 
-	for _, withSnapshot := range []bool{false, true} {
-		name := "run"
-		if withSnapshot {
-			name = "run+snapshot"
-		}
-		b.Run(name, func(b *testing.B) {
-			var peak float64
-			for i := 0; b.Loop(); i++ {
-				d := b.TempDir()
-				db := filepath.Join(d, "gate.db")
-				if out, err := exec.Command(bin, "registry", "import", jsonFile, "-db", db).CombinedOutput(); err != nil {
-					b.Fatalf("import: %v\n%s", err, out)
-				}
-				gate := fmt.Sprintf("g%d", i)
-				cfg := filepath.Join(d, "hazgate.yaml")
-				var lanes strings.Builder
-				for l := 1; l <= 4; l++ {
-					fmt.Fprintf(&lanes, `  - name: in-%d
+	for _, people := range footprintPeople {
+		jsonFile, _ := writeFootprintRegistry(b, b.TempDir(), people, 5, time.Now().Add(-time.Hour))
+		// The snapshot the platform sends: the same registry, the next
+		// version.
+		snap := footprintRegistry(b, people, 6, time.Now().Add(-time.Minute))
+		for _, withSnapshot := range []bool{false, true} {
+			name := "run"
+			if withSnapshot {
+				name = "run+snapshot"
+			}
+			name += fmt.Sprintf("/people=%d", people)
+			b.Run(name, func(b *testing.B) {
+				var peak float64
+				for i := 0; b.Loop(); i++ {
+					d := b.TempDir()
+					db := filepath.Join(d, "gate.db")
+					if out, err := exec.Command(bin, "registry", "import", jsonFile, "-db", db).CombinedOutput(); err != nil {
+						b.Fatalf("import: %v\n%s", err, out)
+					}
+					gate := fmt.Sprintf("g%d%v%d", people, withSnapshot, i)
+					cfg := filepath.Join(d, "hazgate.yaml")
+					var lanes strings.Builder
+					for l := 1; l <= 4; l++ {
+						fmt.Fprintf(&lanes, `  - name: in-%d
     direction: in
     idcard: {port: %s}
     scanner: {port: %s}
@@ -384,105 +408,106 @@ func BenchmarkFootprintRun(b *testing.B) {
     safety_loop: {pin: BENCH_%d_SAFETY}
     barrier: {open_pin: BENCH_%d_OPEN, close_pin: BENCH_%d_CLOSE}
 `, l, filepath.Join(d, fmt.Sprintf("reader-%d", l)), filepath.Join(d, fmt.Sprintf("scanner-%d", l)), cam.URL+"/snap.jpg", l, l, l, l)
-				}
-				yml := fmt.Sprintf("park: p1\ngate: %s\ndatabase: %s\nface_match: {url: %q, timeout: 2s}\nlanes:\n%smqtt: {broker: %q, keepalive: 5s}\nkiosk: {listen: \"127.0.0.1:0\"}\n",
-					gate, db, face.URL+"/v1/match", lanes.String(), broker.url())
-				if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
-					b.Fatal(err)
-				}
-				root := "hazgate/p1/" + gate
-				online := make(chan struct{})
-				var onlineOnce sync.Once
-				c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker.url()).SetClientID(fmt.Sprintf("footprint-%s-%d", name, i)).SetCleanSession(true))
-				if tok := c.Connect(); !tok.WaitTimeout(bound) || tok.Error() != nil {
-					b.Fatalf("connect: %v", tok.Error())
-				}
-				tok := c.Subscribe(root+"/availability", 1, func(_ mqtt.Client, m mqtt.Message) {
-					if string(m.Payload()) == "online" {
-						onlineOnce.Do(func() { close(online) })
 					}
-				})
-				if !tok.WaitTimeout(bound) || tok.Error() != nil {
-					b.Fatalf("subscribe: %v", tok.Error())
-				}
+					yml := fmt.Sprintf("park: p1\ngate: %s\ndatabase: %s\nface_match: {url: %q, timeout: 2s}\nlanes:\n%smqtt: {broker: %q, keepalive: 5s}\nkiosk: {listen: \"127.0.0.1:0\"}\n",
+						gate, db, face.URL+"/v1/match", lanes.String(), broker.url())
+					if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
+						b.Fatal(err)
+					}
+					root := "hazgate/p1/" + gate
+					online := make(chan struct{})
+					var onlineOnce sync.Once
+					c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker.url()).SetClientID(fmt.Sprintf("footprint-%d-%v-%d", people, withSnapshot, i)).SetCleanSession(true))
+					if tok := c.Connect(); !tok.WaitTimeout(bound) || tok.Error() != nil {
+						b.Fatalf("connect: %v", tok.Error())
+					}
+					tok := c.Subscribe(root+"/availability", 1, func(_ mqtt.Client, m mqtt.Message) {
+						if string(m.Payload()) == "online" {
+							onlineOnce.Do(func() { close(online) })
+						}
+					})
+					if !tok.WaitTimeout(bound) || tok.Error() != nil {
+						b.Fatalf("subscribe: %v", tok.Error())
+					}
 
-				w := exec.Command(wrapper, bin, "run", "-config", cfg)
-				out, err := w.StdoutPipe()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := w.Start(); err != nil {
-					b.Fatal(err)
-				}
-				lines := make(chan string, 1024)
-				var log strings.Builder
-				go func() {
-					defer close(lines)
-					sc := bufio.NewScanner(out)
-					sc.Buffer(nil, 1<<20)
-					for sc.Scan() {
-						lines <- sc.Text()
+					w := exec.Command(wrapper, bin, "run", "-config", cfg)
+					out, err := w.StdoutPipe()
+					if err != nil {
+						b.Fatal(err)
 					}
-				}()
-				await := func(what string, ok func(string) bool) string {
-					deadline := time.After(2 * bound)
-					for {
-						select {
-						case l, more := <-lines:
-							if !more {
-								b.Fatalf("hazgate run ended before %s:\n%s", what, log.String())
+					if err := w.Start(); err != nil {
+						b.Fatal(err)
+					}
+					lines := make(chan string, 1024)
+					var log strings.Builder
+					go func() {
+						defer close(lines)
+						sc := bufio.NewScanner(out)
+						sc.Buffer(nil, 1<<20)
+						for sc.Scan() {
+							lines <- sc.Text()
+						}
+					}()
+					await := func(what string, ok func(string) bool) string {
+						deadline := time.After(2 * bound)
+						for {
+							select {
+							case l, more := <-lines:
+								if !more {
+									b.Fatalf("hazgate run ended before %s:\n%s", what, log.String())
+								}
+								log.WriteString(l + "\n")
+								if ok(l) {
+									return l
+								}
+							case <-deadline:
+								w.Process.Kill()
+								b.Fatalf("no %s within %v:\n%s", what, 2*bound, log.String())
 							}
-							log.WriteString(l + "\n")
-							if ok(l) {
-								return l
-							}
-						case <-deadline:
-							w.Process.Kill()
-							b.Fatalf("no %s within %v:\n%s", what, 2*bound, log.String())
 						}
 					}
-				}
-				await("kiosk serving", func(l string) bool { return strings.Contains(l, "kiosk serving") })
-				select {
-				case <-online:
-				case <-time.After(2 * bound):
-					w.Process.Kill()
-					b.Fatalf("no online on the broker within %v", 2*bound)
-				}
-				if withSnapshot {
-					publishSnapshot(b, c, "hazgate/p1/registry/snapshot", snap.Bytes(), 6, 8)
-					await("the snapshot imported", func(l string) bool {
-						return strings.Contains(l, "registry snapshot imported") && strings.Contains(l, "version=6")
-					})
-				}
-				c.Disconnect(100)
-				w.Process.Signal(syscall.SIGTERM)
-				rest := make(chan string)
-				go func() {
-					var sb strings.Builder
-					for l := range lines {
-						sb.WriteString(l + "\n")
+					await("kiosk serving", func(l string) bool { return strings.Contains(l, "kiosk serving") })
+					select {
+					case <-online:
+					case <-time.After(2 * bound):
+						w.Process.Kill()
+						b.Fatalf("no online on the broker within %v", 2*bound)
 					}
-					rest <- sb.String()
-				}()
-				var tail string
-				select {
-				case tail = <-rest:
-				case <-time.After(2 * bound):
-					w.Process.Kill()
-					b.Fatalf("hazgate run did not stop within %v", 2*bound)
+					if withSnapshot {
+						publishSnapshot(b, c, "hazgate/p1/registry/snapshot", snap, 6, 8)
+						await("the snapshot imported", func(l string) bool {
+							return strings.Contains(l, "registry snapshot imported") && strings.Contains(l, "version=6")
+						})
+					}
+					c.Disconnect(100)
+					w.Process.Signal(syscall.SIGTERM)
+					rest := make(chan string)
+					go func() {
+						var sb strings.Builder
+						for l := range lines {
+							sb.WriteString(l + "\n")
+						}
+						rest <- sb.String()
+					}()
+					var tail string
+					select {
+					case tail = <-rest:
+					case <-time.After(2 * bound):
+						w.Process.Kill()
+						b.Fatalf("hazgate run did not stop within %v", 2*bound)
+					}
+					w.Wait()
+					var kib int64
+					if i := strings.LastIndex(tail, "peak-rss-kib: "); i < 0 {
+						b.Fatalf("no peak from the wrapper:\n%s%s", log.String(), tail)
+					} else if _, err := fmt.Sscanf(tail[i:], "peak-rss-kib: %d", &kib); err != nil {
+						b.Fatal(err)
+					}
+					peak = max(peak, float64(kib)/1024)
 				}
-				w.Wait()
-				var kib int64
-				if i := strings.LastIndex(tail, "peak-rss-kib: "); i < 0 {
-					b.Fatalf("no peak from the wrapper:\n%s%s", log.String(), tail)
-				} else if _, err := fmt.Sscanf(tail[i:], "peak-rss-kib: %d", &kib); err != nil {
-					b.Fatal(err)
-				}
-				peak = max(peak, float64(kib)/1024)
-			}
-			b.ReportMetric(peak, "peak_rss_MiB")
-		})
+				b.ReportMetric(peak, "peak_rss_MiB")
+			})
+		}
 	}
 }
 
