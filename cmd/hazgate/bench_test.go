@@ -264,9 +264,10 @@ func peakWrapper(b *testing.B, dir string) string {
 const footprintVehicles = 10000
 
 // footprintPeople are the numbers of persons (and as many waybills) the
-// footprint is measured with beside the 10 000 vehicles: as many as the
-// four lanes' tankers need (the registry of BenchmarkFootprint's
-// scenario), and a city's worth, one of each for every vehicle.
+// footprint is measured with beside the 10 000 vehicles: about as many as
+// the four lanes' tankers need (BenchmarkFootprint's scenario has 48
+// persons and 24 waybills), and a city's worth, one of each for every
+// vehicle.
 var footprintPeople = []int{48, footprintVehicles}
 
 // footprintRegistry is a registry of footprintVehicles vehicles and people
