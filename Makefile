@@ -74,7 +74,9 @@ bench:
 	$(GO) test -run '^$$' -bench 'Fleet' -benchtime 1x -count 1 ./uplink/
 	$(GO) test -run '^$$' -bench 'InspectionTime$$' -benchtime 1x -count 3 ./sim/
 	$(GO) test -run '^$$' -bench 'InspectionTimeWaybillLookup' -benchtime 1x -count 3 ./sim/
-	$(GO) test -run '^$$' -bench 'Footprint' -benchtime 1x -count 3 ./cmd/hazgate/
+	$(GO) test -run '^$$' -bench 'Footprint$$' -benchtime 1x -count 3 ./cmd/hazgate/
+	$(GO) test -run '^$$' -bench 'FootprintImport' -benchtime 1x -count 3 ./cmd/hazgate/
+	$(GO) test -run '^$$' -bench 'FootprintRun' -benchtime 1x -count 3 ./cmd/hazgate/
 	$(GO) test -run '^$$' -bench 'RegistrySnapshotRSS' -benchtime 1x -count 3 ./uplink/
 	$(GO) test -run '^$$' -bench 'RegistryImportRSS' -benchtime 1x -count 3 ./cmd/hazgate/
 	$(GO) test -run '^$$' -bench 'RegistryDeltaDelete' -benchtime 1x -count 3 ./store/

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -10,87 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"time"
 
 	"github.com/hazgate/hazgate/registry"
 )
-
-// ImportFile reads a registry file (YAML or JSON, strictly: errors name the
-// file, line and field) and imports it with ImportSnapshot. A bad file
-// changes nothing. A JSON file is decoded as a stream
-// (registry.DecodeJSON), so that it is never held whole beside its
-// records; when it is bad and small enough (lineBound), it is read again
-// strictly as YAML for an error that names the line.
-func (s *Store) ImportFile(ctx context.Context, path string, now time.Time, opts ...ImportOption) error {
-	snap, err := decodeFile(path)
-	if err != nil {
-		return err
-	}
-	return s.ImportSnapshot(ctx, snap, path, now, append(opts, ConsumeSnapshot)...)
-}
-
-// MaxYAMLBytes bounds a registry file in YAML: strict YAML decoding holds
-// the whole document as a node tree, about 25 times the file's size.
-// Larger registries are imported as JSON.
-const MaxYAMLBytes = 8 << 20
-
-// lineBound is the largest bad JSON file that ImportFile reads again to
-// name the line of its first mistake.
-const lineBound = 8 << 20
-
-func decodeFile(path string) (*registry.Snapshot, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("store: import: %w", err)
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
-	if !startsJSON(br) {
-		if fi, err := f.Stat(); err == nil && fi.Size() > MaxYAMLBytes {
-			return nil, fmt.Errorf("store: import: %w: %s: %d bytes of YAML; a registry over %d MiB is imported as JSON, which is read as a stream (YAML is read whole, at about 25 times its size in memory)",
-				ErrInvalid, path, fi.Size(), MaxYAMLBytes>>20)
-		}
-		data, err := io.ReadAll(io.LimitReader(br, MaxYAMLBytes+1))
-		if err != nil {
-			return nil, fmt.Errorf("store: import: %w", err)
-		}
-		snap, err := registry.Decode(data, path)
-		if err != nil {
-			return nil, fmt.Errorf("store: import: %w: %w", ErrInvalid, err)
-		}
-		return snap, nil
-	}
-	snap, err := registry.DecodeJSON(br, path)
-	if err == nil {
-		return snap, nil
-	}
-	if fi, serr := f.Stat(); serr == nil && fi.Size() <= lineBound {
-		if data, rerr := os.ReadFile(path); rerr == nil {
-			if _, lerr := registry.Decode(data, path); lerr != nil {
-				err = lerr
-			}
-		}
-	}
-	return nil, fmt.Errorf("store: import: %w: %w", ErrInvalid, err)
-}
-
-// startsJSON reports whether the first character after white space is '{'
-// (a file with a byte-order mark goes the YAML way, which reads it).
-func startsJSON(br *bufio.Reader) bool {
-	for i := 1; ; i++ {
-		b, err := br.Peek(i)
-		if err != nil {
-			return false
-		}
-		switch c := b[i-1]; {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-		default:
-			return c == '{'
-		}
-	}
-}
 
 // ImportOption changes how a snapshot is imported.
 type ImportOption int
@@ -376,6 +299,15 @@ func blacklistValue(kind, value string) string {
 // snapshot is imported at: one that says another is refused. A bad snapshot
 // changes nothing; the error (ErrInvalid) names the record and field.
 func (s *Store) ImportJSON(ctx context.Context, open func() io.Reader, file, source string, version int64, now time.Time, opts ...ImportOption) error {
+	return s.importStream(ctx, open, registry.StreamJSON, registry.WalkJSON, file, source, version, now, opts...)
+}
+
+// importStream is ImportJSON for a snapshot that stream validates and
+// walk reads again (registry.StreamJSON and WalkJSON, or StreamYAML and
+// WalkYAML).
+func (s *Store) importStream(ctx context.Context, open func() io.Reader,
+	stream, walk func(io.Reader, string, registry.Sink) (registry.Head, error),
+	file, source string, version int64, now time.Time, opts ...ImportOption) error {
 	what := "import " + source
 	invalid := func(err error) error { return fmt.Errorf("store: %s: %w: %w", what, ErrInvalid, err) }
 	// The first pass: the registry's rules, and the store's own (one
@@ -391,7 +323,7 @@ func (s *Store) ImportJSON(ctx context.Context, open func() io.Reader, file, sou
 	}
 	sum := sha256.New()
 	r := io.TeeReader(open(), sum)
-	head, err := registry.StreamJSON(r, file, registry.Sink{Person: samePerson})
+	head, err := stream(r, file, registry.Sink{Person: samePerson})
 	if err != nil {
 		return invalid(err)
 	}
@@ -441,7 +373,7 @@ func (s *Store) ImportJSON(ctx context.Context, open func() io.Reader, file, sou
 		}
 		sum.Reset()
 		r := io.TeeReader(open(), sum)
-		again, err := registry.WalkJSON(r, file, sink)
+		again, err := walk(r, file, sink)
 		if err == nil {
 			_, err = io.Copy(io.Discard, r)
 		}
@@ -478,7 +410,7 @@ func (s *Store) ImportJSON(ctx context.Context, open func() io.Reader, file, sou
 }
 
 // sinkErr marks an error of the store's (a failed insert) inside
-// registry.WalkJSON.
+// registry.WalkJSON or WalkYAML.
 type sinkErr struct{ err error }
 
 func (e *sinkErr) Error() string { return e.err.Error() }

@@ -12,8 +12,9 @@ import (
 	"github.com/hazgate/hazgate/store"
 )
 
-// importMemoryLimit is the soft memory limit of `hazgate registry import`:
-// twice the default registry_max_bytes.
+// importMemoryLimit is the most the soft memory limit of `hazgate registry
+// import` is set to (twice the default registry_max_bytes); below it, the
+// limit is what the import holds plus memoryHeadroom (membudget.go).
 const importMemoryLimit = 128 << 20
 
 func cmdRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -46,8 +47,8 @@ func cmdRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	// The process does nothing but this import: the collector works
 	// harder rather than let the heap grow to twice what is live
-	// (docs/benchmarks.md, "Registry memory"). GOMEMLIMIT, when set, wins.
-	setMemoryLimit(importMemoryLimit)
+	// (docs/benchmarks.md, "Footprint"). GOMEMLIMIT, when set, wins.
+	holdMemory(memoryHeadroom, importMemoryLimit)
 	st, err := store.Open(ctx, *db)
 	if err != nil {
 		return fmt.Errorf("the database %s cannot be opened or created (does its directory exist, and may this user write there?): %s",

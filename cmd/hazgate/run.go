@@ -6,32 +6,25 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
-	"runtime/debug"
 
 	"github.com/hazgate/hazgate/appliance"
 	"github.com/hazgate/hazgate/config"
 	"github.com/hazgate/hazgate/logs"
 )
 
-// gateMemoryLimit is the soft memory limit of `hazgate run` and `hazgate
-// sim`: twice the uplink's registry_max_bytes (64 MiB) and 64 MiB for the
-// rest. A snapshot that replaces a registry of its size holds two indexes
+// gateMemoryLimit is the most the soft memory limit of `hazgate run` and
+// `hazgate sim` is set to (below it, it is what they hold plus
+// memoryHeadroom, membudget.go): twice the uplink's registry_max_bytes
+// (64 MiB) and 64 MiB for the rest. A snapshot that replaces a registry of its size holds two indexes
 // until the swap, and the collector would let the heap grow to twice that
 // (docs/benchmarks.md, "Registry memory and the writer").
 const gateMemoryLimit = 2*(64<<20) + 64<<20
 
-// setGateMemoryLimit sets gateMemoryLimit unless GOMEMLIMIT is set.
-func setGateMemoryLimit() { setMemoryLimit(gateMemoryLimit) }
-
-// setMemoryLimit sets the soft memory limit to n bytes unless GOMEMLIMIT
-// is set (then it wins).
-func setMemoryLimit(n int64) {
-	if debug.SetMemoryLimit(-1) == math.MaxInt64 {
-		debug.SetMemoryLimit(n)
-	}
-}
+// setGateMemoryLimit sets gateMemoryLimit unless GOMEMLIMIT is set, and
+// then keeps the limit at what the gate holds plus memoryHeadroom, below
+// it (membudget.go).
+func setGateMemoryLimit() { holdMemory(memoryHeadroom, gateMemoryLimit) }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)

@@ -282,7 +282,7 @@ func (b mosquittoBroker) url() string { return fmt.Sprintf("tcp://127.0.0.1:%d",
 
 // startBroker starts Mosquitto and stops it when the test ends. Without
 // Mosquitto the test is skipped, except in CI (CI=true), where it fails.
-func startBroker(t *testing.T) mosquittoBroker {
+func startBroker(t testing.TB) mosquittoBroker {
 	t.Helper()
 	var bin string
 	for _, p := range []string{"mosquitto", "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
