@@ -288,7 +288,7 @@ func (s *Store) writeWith(ctx context.Context, what, set, reset string, f func(t
 // page write.
 var writeQueries = []string{
 	qInsertInspection,
-	qAuditNext, qInsertAudit,
+	qAppendAudit,
 	qInsertOutbox, qOutboxPending, qDropOldestDroppable,
 	qInsertPassage, qInsertDecision, qInsertAlarm,
 	qDeriveSearch, qDeriveChecks, qDeriveInspectionsMark, qDeriveAudit, qDeriveAuditMark, qDeriveOutbox, qDeriveOutboxMark,
