@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"modernc.org/sqlite"
 )
 
 // ActorSystem is the audit actor for what the gate does by itself; an
@@ -36,13 +39,42 @@ func (s *Store) Audit(ctx context.Context, actor, action, subject string, detail
 	})
 }
 
-const (
-	// The next seq follows the highest ever handed out (the trigger
-	// audit_seq keeps it), so rows deleted from the end leave a gap.
-	qAuditNext = `SELECT (SELECT value FROM counters WHERE name = 'audit_seq') + 1,
-		coalesce((SELECT hash FROM audit ORDER BY seq DESC LIMIT 1), '')`
-	qInsertAudit = `INSERT INTO audit (seq, ts, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-)
+// qAppendAudit appends an entry in one statement: the next seq follows the
+// highest ever handed out (the trigger audit_seq keeps it, so rows deleted
+// from the end leave a gap), the link is the last entry's hash, and the
+// hash is auditHash's, through the SQL function hazgate_audit_hash. One
+// statement, not a read and then an insert, because the decision's commit
+// waits for each (docs/benchmarks.md, "Decision latency").
+const qAppendAudit = `INSERT INTO audit (seq, ts, actor, action, subject, detail, prev_hash, hash)
+	SELECT next.seq, ?1, ?2, ?3, ?4, ?5, next.prev, hazgate_audit_hash(next.seq, ?1, ?2, ?3, ?4, ?5, next.prev)
+	FROM (SELECT (SELECT value FROM counters WHERE name = 'audit_seq') + 1 AS seq,
+		coalesce((SELECT hash FROM audit ORDER BY seq DESC LIMIT 1), '') AS prev) AS next`
+
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction("hazgate_audit_hash", 7, sqlAuditHash)
+}
+
+// sqlAuditHash is auditHash as an SQL function of the stored columns
+// (seq, ts, actor, action, subject, detail, prev_hash).
+func sqlAuditHash(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	seq, ok := args[0].(int64)
+	if !ok {
+		return nil, fmt.Errorf("hazgate_audit_hash: seq is %T, not an integer", args[0])
+	}
+	var f [6]string
+	for i, a := range args[1:] {
+		switch v := a.(type) {
+		case string:
+			f[i] = v
+		case []byte:
+			f[i] = string(v)
+		default:
+			return nil, fmt.Errorf("hazgate_audit_hash: argument %d is %T, not text", i+2, a)
+		}
+	}
+	e := AuditEntry{Seq: seq, Actor: f[1], Action: f[2], Subject: f[3], Detail: json.RawMessage(f[4]), PrevHash: f[5]}
+	return auditHash(e, f[0]), nil
+}
 
 // appendAudit appends an entry inside tx, chained to the last one. The
 // writer's transactions are IMMEDIATE, so the last entry cannot change
@@ -55,13 +87,7 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, actor, action, subj
 	if err != nil {
 		return fmt.Errorf("audit: detail: %w", err)
 	}
-	e := AuditEntry{At: at, Actor: actor, Action: action, Subject: subject, Detail: d}
-	if err := s.queryRow(ctx, tx, qAuditNext).Scan(&e.Seq, &e.PrevHash); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	ts := fmtTime(at)
-	e.Hash = auditHash(e, ts)
-	if _, err := s.exec(ctx, tx, qInsertAudit, e.Seq, ts, e.Actor, e.Action, e.Subject, string(e.Detail), e.PrevHash, e.Hash); err != nil {
+	if _, err := s.exec(ctx, tx, qAppendAudit, fmtTime(at), actor, action, subject, string(d)); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	s.deriv.added(deriveAudit)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -139,5 +141,78 @@ func TestAuditAfterTailDeletion(t *testing.T) {
 	var ae *AuditError
 	if err := s.VerifyAudit(ctx); !errors.As(err, &ae) || ae.Seq != 5 {
 		t.Fatalf("VerifyAudit = %v, want a gap before seq 5", err)
+	}
+}
+
+// An entry's seq, link and hash are worked out by the insert itself
+// (qAppendAudit): they are what auditHash gives over the stored fields,
+// for an empty subject and text in any script too, and an entry rolled
+// back with its transaction leaves the chain as it was.
+func TestAuditAppendInOneStatement(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	for i, subject := range []string{"", "operator:李四", "registry"} {
+		if err := s.Audit(ctx, ActorSystem, "test.step", subject, map[string]any{"i": i, "note": "危险品"}, t0.Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failed := errors.New("the record failed")
+	err := s.write(ctx, "audit then fail", func(tx *sql.Tx) error {
+		if err := s.appendAudit(ctx, tx, ActorSystem, "test.rolled_back", "x", nil, t0.Add(time.Minute)); err != nil {
+			return err
+		}
+		return failed
+	})
+	if !errors.Is(err, failed) {
+		t.Fatalf("write = %v, want the record's error", err)
+	}
+	if err := s.Audit(ctx, "operator:王工", "test.after", "x", []string{"a"}, t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT seq, ts, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var prev AuditEntry
+	n := 0
+	for rows.Next() {
+		e, ts, err := scanAudit(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if e.Seq != prev.Seq+1 || e.PrevHash != prev.Hash {
+			t.Errorf("entry %d: seq %d after %d, link %q after %q", n, e.Seq, prev.Seq, e.PrevHash, prev.Hash)
+		}
+		if want := auditHash(e, ts); e.Hash != want {
+			t.Errorf("entry %d (%s): hash %s, want %s", n, e.Action, e.Hash, want)
+		}
+		if e.Action == "test.rolled_back" {
+			t.Errorf("entry %d: the rolled-back entry was kept", n)
+		}
+		prev = e
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != 4 || prev.Action != "test.after" {
+		t.Fatalf("%d entries, the last %q; want 4, the last test.after", n, prev.Action)
+	}
+	if err := s.VerifyAudit(ctx); err != nil {
+		t.Fatalf("VerifyAudit: %v", err)
+	}
+}
+
+// hazgate_audit_hash refuses what is not a stored entry's columns.
+func TestSQLAuditHashRefusesOtherTypes(t *testing.T) {
+	for _, args := range [][]driver.Value{
+		{"1", "ts", "a", "b", "c", "{}", ""},
+		{int64(1), "ts", "a", "b", nil, "{}", ""},
+		{int64(1), "ts", "a", "b", "c", 2.5, ""},
+	} {
+		if _, err := sqlAuditHash(nil, args); err == nil {
+			t.Errorf("hazgate_audit_hash(%v) gave no error", args)
+		}
 	}
 }

@@ -43,10 +43,10 @@ type Inspection struct {
 // The transaction touches, besides the pages its rows fill, one leaf of
 // each of these B-trees and no others: inspections, its primary-key index
 // (inspection IDs are what passages, decisions and check_results refer to,
-// and what GetInspection looks up), audit, outbox, and the counters page
-// (the audit and outbox sequences, which must move in the same transaction
-// as the rows they number). IDs are ULIDs and seqs increase, so each of
-// them appends to its rightmost leaf.
+// and what GetInspection looks up), audit, outbox, its event_seq index, and
+// the counters page (the audit and outbox sequences, which must move in the
+// same transaction as the rows they number). IDs are ULIDs and seqs
+// increase, so each of them appends to its rightmost leaf.
 func (s *Store) CommitInspection(ctx context.Context, ins *Inspection, msgs ...OutboxMessage) error {
 	if err := ins.check(); err != nil {
 		return fmt.Errorf("store: commit inspection: %w", err)

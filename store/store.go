@@ -215,11 +215,21 @@ func openDB(ctx context.Context, path string, writer bool) (*sql.DB, error) {
 }
 
 // write runs f in one IMMEDIATE transaction on the writer and commits it;
-// any error rolls everything back.
+// any error rolls everything back. ctx ends the wait for the writer, and
+// the statements f runs with it; the transaction itself is not tied to it
+// (f's error rolls it back), and the records' statements, through exec and
+// queryRow, run to their end: given a context that can end, database/sql
+// and the driver watch the transaction and each statement from a goroutine
+// of their own, which the decision's commit would wait for.
 func (s *Store) write(ctx context.Context, what string, f func(tx *sql.Tx) error) error {
 	s.queue.enter(what)
-	tx, err := s.writer.BeginTx(ctx, nil)
+	conn, err := s.writer.Conn(ctx)
 	s.queue.leave(what, err == nil)
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", what, err)
 	}
@@ -278,14 +288,16 @@ func (s *Store) writeWith(ctx context.Context, what, set, reset string, f func(t
 // page write.
 var writeQueries = []string{
 	qInsertInspection,
-	qAuditNext, qInsertAudit,
+	qAppendAudit,
 	qInsertOutbox, qOutboxPending, qDropOldestDroppable,
 	qInsertPassage, qInsertDecision, qInsertAlarm,
 	qDeriveSearch, qDeriveChecks, qDeriveInspectionsMark, qDeriveAudit, qDeriveAuditMark, qDeriveOutbox, qDeriveOutboxMark,
 }
 
-// exec runs a statement in tx, prepared when it is one of writeQueries.
+// exec runs a statement in tx, prepared when it is one of writeQueries,
+// to its end (see write).
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
 	if st := s.prepared[query]; st != nil {
 		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
@@ -293,8 +305,9 @@ func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any)
 }
 
 // queryRow runs a one-row query in tx, prepared when it is one of
-// writeQueries.
+// writeQueries, to its end (see write).
 func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
 	if st := s.prepared[query]; st != nil {
 		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
