@@ -75,19 +75,7 @@ func run(ev Evidence, reg Registry, now time.Time, synced bool, p Params) Outcom
 		out.ClockSynced = &synced // no date is judged: let in on any clock
 		return out
 	}
-	if ev.Waybill != "" {
-		if w, ok := reg.Waybill(ev.Waybill); ok {
-			j.wb = &w
-			j.goods = w.Goods
-		}
-		// The waybill service's copy, when the lane looked it up, is
-		// judged instead of the registry's (checks/waybill.go).
-		if l := ev.lookedUp(); l != nil && l.Waybill != nil {
-			w := l.Waybill.Clone()
-			j.wb = &w
-			j.goods = w.Goods
-		}
-	}
+	j.takeWaybill()
 	stale := Stale(reg.Meta(), now, p.RegistryMaxAge)
 	out := Outcome{ClockSynced: &synced, Checks: []CheckResult{
 		j.vehicleDocuments().result(stale),
@@ -531,4 +519,23 @@ func (h Hours) Contains(t time.Time) bool {
 		return m >= h.From && m < h.Until
 	}
 	return m >= h.From || m < h.Until
+}
+
+// takeWaybill finds the waybill the evidence names: the registry's, or the
+// waybill service's copy when the lane looked it up, which is judged
+// instead (checks/waybill.go).
+func (j *judge) takeWaybill() {
+	ev := j.ev
+	if ev.Waybill == "" {
+		return
+	}
+	if w, ok := j.reg.Waybill(ev.Waybill); ok {
+		j.wb = &w
+		j.goods = w.Goods
+	}
+	if l := ev.lookedUp(); l != nil && l.Waybill != nil {
+		w := l.Waybill.Clone()
+		j.wb = &w
+		j.goods = w.Goods
+	}
 }

@@ -56,17 +56,7 @@ func Preclear(ev Evidence, reg Registry, at time.Time, synced bool, p Params) Ou
 	p.RequirePlacard = false
 	people := ev.Driver != nil || ev.Escort != nil
 	j := &judge{ev: ev, reg: reg, now: at, p: p, unsynced: !synced, preclear: true}
-	if ev.Waybill != "" {
-		if w, ok := reg.Waybill(ev.Waybill); ok {
-			j.wb = &w
-			j.goods = w.Goods
-		}
-		if l := ev.lookedUp(); l != nil && l.Waybill != nil {
-			w := l.Waybill.Clone()
-			j.wb = &w
-			j.goods = w.Goods
-		}
-	}
+	j.takeWaybill()
 	stale := Stale(reg.Meta(), at, p.RegistryMaxAge)
 	// A tractor with no trailer named and no tank of its own: the tank is
 	// on a trailer not known yet, not an unregistered one.

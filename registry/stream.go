@@ -133,17 +133,7 @@ func StreamJSON(r io.Reader, file string, sink Sink) (Head, error) {
 // not even the duplicate checks' keys.
 func WalkJSON(r io.Reader, file string, sink Sink) (Head, error) {
 	var h Head
-	hs := handlers{
-		vehicle:   func(i int, r Vehicle) error { h.Vehicles++; return call(sink.Vehicle, i, r) },
-		tank:      func(i int, r Tank) error { h.Tanks++; return call(sink.Tank, i, r) },
-		person:    func(i int, r Person) error { h.Persons++; return call(sink.Person, i, r) },
-		waybill:   func(i int, r Waybill) error { h.Waybills++; return call(sink.Waybill, i, r) },
-		blacklist: func(i int, r BlacklistEntry) error { h.Blacklist++; return call(sink.Blacklist, i, r) },
-		appointment: func(i int, r Appointment) error {
-			h.Appointments++
-			return call(sink.Appointment, i, r)
-		},
-	}
+	hs := walkHandlers(&h, sink)
 	err := walkJSON(r, file, &h.Version, &h.SyncedAt, hs)
 	return h, err
 }
@@ -376,4 +366,20 @@ func firstSeen(seen map[string]int, key, shown, list, field string, i int) *Prob
 	}
 	seen[key] = i
 	return nil
+}
+
+// walkHandlers gives every record to sink, counting them in h: the
+// handlers of WalkJSON and WalkYAML.
+func walkHandlers(h *Head, sink Sink) handlers {
+	return handlers{
+		vehicle:   func(i int, r Vehicle) error { h.Vehicles++; return call(sink.Vehicle, i, r) },
+		tank:      func(i int, r Tank) error { h.Tanks++; return call(sink.Tank, i, r) },
+		person:    func(i int, r Person) error { h.Persons++; return call(sink.Person, i, r) },
+		waybill:   func(i int, r Waybill) error { h.Waybills++; return call(sink.Waybill, i, r) },
+		blacklist: func(i int, r BlacklistEntry) error { h.Blacklist++; return call(sink.Blacklist, i, r) },
+		appointment: func(i int, r Appointment) error {
+			h.Appointments++
+			return call(sink.Appointment, i, r)
+		},
+	}
 }

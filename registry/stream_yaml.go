@@ -97,17 +97,7 @@ func StreamYAML(r io.Reader, file string, sink Sink) (Head, error) {
 // document StreamYAML has validated, read again).
 func WalkYAML(r io.Reader, file string, sink Sink) (Head, error) {
 	var h Head
-	hs := handlers{
-		vehicle:   func(i int, r Vehicle) error { h.Vehicles++; return call(sink.Vehicle, i, r) },
-		tank:      func(i int, r Tank) error { h.Tanks++; return call(sink.Tank, i, r) },
-		person:    func(i int, r Person) error { h.Persons++; return call(sink.Person, i, r) },
-		waybill:   func(i int, r Waybill) error { h.Waybills++; return call(sink.Waybill, i, r) },
-		blacklist: func(i int, r BlacklistEntry) error { h.Blacklist++; return call(sink.Blacklist, i, r) },
-		appointment: func(i int, r Appointment) error {
-			h.Appointments++
-			return call(sink.Appointment, i, r)
-		},
-	}
+	hs := walkHandlers(&h, sink)
 	err := walkYAML(r, file, &h.Version, &h.SyncedAt, hs, func(*yamlItem) {})
 	return h, err
 }
