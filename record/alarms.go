@@ -103,7 +103,9 @@ var kindTexts = map[string]struct {
 }
 
 // cmdDetail is the uplink's detail of a command alarm: "cmd/<name>: <reason>...".
-var cmdDetail = regexp.MustCompile(`^cmd/([a-z_]+): ([a-z_]+)`)
+// The reason code is optional: a command_failed detail is the failure in
+// words, which may start with anything (a count of lanes, say).
+var cmdDetail = regexp.MustCompile(`^cmd/([a-z_]+): (?:([a-z_]+)\b)?`)
 
 // heldBack is the rate limit's note at the end of a command_refused detail.
 var heldBack = regexp.MustCompile(`; (\d+) more refused as ([a-z_]+) without an alarm`)
@@ -130,7 +132,10 @@ func describe(ev *AlarmEvent) string {
 	case AlarmCommandRefused, "command_failed":
 		name, reason := "?", "other"
 		if m := cmdDetail.FindStringSubmatch(raw); m != nil {
-			name, reason = m[1], m[2]
+			name = m[1]
+			if m[2] != "" {
+				reason = m[2]
+			}
 		}
 		if ev.Kind == "command_failed" {
 			ev.Code = "command_failed"

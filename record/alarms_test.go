@@ -114,3 +114,28 @@ func TestRegistryRefusedKeepsItsFields(t *testing.T) {
 		t.Fatalf("code %v detail %q text %v", m["code"], m["detail"], text)
 	}
 }
+
+// A command alarm names its command whatever its detail's words start
+// with: a failure in words may begin with a count.
+func TestCommandAlarmNamesTheCommand(t *testing.T) {
+	for _, tt := range []struct {
+		kind, detail, code, en string
+	}{
+		{"command_failed", "cmd/lockdown: 3 lanes could not be closed", "command_failed", "Command lockdown from the park was accepted but could not be carried out"},
+		{"command_failed", "cmd/release: barrier fault", "command_failed", "Command release from the park was accepted but could not be carried out"},
+		{"command_refused", "cmd/release: bad_signature: the signature does not verify", "bad_signature", "Command release from the park refused (bad_signature)"},
+		{"command_refused", "cmd/release: 2 fields missing", "other", "Command release from the park refused (other)"},
+	} {
+		t.Run(tt.detail, func(t *testing.T) {
+			g, _, now := newGate(t)
+			if err := g.RaiseAlarm(context.Background(), "", tt.kind, tt.detail, now); err != nil {
+				t.Fatal(err)
+			}
+			m := pending(t, g)[0]
+			text, _ := m["text"].(map[string]any)
+			if m["code"] != tt.code || text["en"] != tt.en || text["zh"] == "" {
+				t.Fatalf("code %v text %v", m["code"], text)
+			}
+		})
+	}
+}

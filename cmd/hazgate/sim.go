@@ -252,13 +252,16 @@ func drained(ctx context.Context, st *store.Store, limit time.Duration) bool {
 	}
 }
 
-// subLine is the mosquitto_sub command that shows the gate's feed.
+// subLine is the two commands that show the feed under root: the safety
+// office's hazgate watch (every gate, in words, with its gaps) and the raw
+// messages with mosquitto_sub.
 func subLine(broker, root string) string {
+	watch := fmt.Sprintf("hazgate watch -broker %s -root %s", broker, root)
 	u, err := url.Parse(broker)
 	if err != nil {
-		return "mosquitto_sub -t '" + root + "/#' -v"
+		return watch + "\n  mosquitto_sub -t '" + root + "/#' -v"
 	}
-	return fmt.Sprintf("mosquitto_sub -h %s -p %s -t '%s/#' -v", u.Hostname(), u.Port(), root)
+	return fmt.Sprintf("%s\n  mosquitto_sub -h %s -p %s -t '%s/#' -v", watch, u.Hostname(), u.Port(), root)
 }
 
 func speedString(s float64) string {
