@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"sync"
 	"time"
 )
 
@@ -176,10 +177,19 @@ func (e *encoder) waybill(w *Waybill) {
 	e.str(w.Status)
 }
 
+// encBufs are encoders' buffers: an index of tens of thousands of records
+// is built without as many buffers of garbage.
+var encBufs = sync.Pool{New: func() any { return new([]byte) }}
+
 // encodeRecord gives rec in the index's form, false when the form cannot
 // give it back exactly.
 func encodeRecord[T any](rec *T) (string, bool) {
-	e := encoder{b: make([]byte, 0, 128), ok: true}
+	buf := encBufs.Get().(*[]byte)
+	e := encoder{b: (*buf)[:0], ok: true}
+	defer func() {
+		*buf = e.b
+		encBufs.Put(buf)
+	}()
 	switch r := any(rec).(type) {
 	case *Vehicle:
 		e.vehicle(r)

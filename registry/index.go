@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -305,6 +306,9 @@ func addJSON[T any](t *table[T], doc []byte, key func(T) string) (T, error) {
 	k := key(v)
 	if enc, ok := encodeRecord(&v); ok {
 		delete(t.odd, k)
+		if i := strings.Index(enc, k); i >= 0 && k != "" {
+			k = enc[i : i+len(k)] // the key is mostly the record's plate or number: not held twice
+		}
 		t.docs[k] = enc
 		return v, nil
 	}
