@@ -101,6 +101,37 @@ var messages = map[string][2]string{
 	ReasonClockUnsynced:       {"闸口时钟未同步，无法判断有效期", "the gate's clock is not synchronised: validity dates cannot be judged"},
 }
 
+// fill puts subject for each {s} of msg and detail for each {d}, in one
+// pass (what is put in is not read again), as strings.NewReplacer("{s}",
+// subject, "{d}", detail).Replace(msg) does, without building a replacer
+// for every reason.
+func fill(msg, subject, detail string) string {
+	if !strings.Contains(msg, "{") {
+		return msg
+	}
+	var b strings.Builder
+	b.Grow(len(msg) + len(subject) + len(detail))
+	for {
+		i := strings.Index(msg, "{")
+		if i < 0 || i+3 > len(msg) {
+			b.WriteString(msg)
+			return b.String()
+		}
+		b.WriteString(msg[:i])
+		switch msg[i : i+3] {
+		case "{s}":
+			b.WriteString(subject)
+			msg = msg[i+3:]
+		case "{d}":
+			b.WriteString(detail)
+			msg = msg[i+3:]
+		default:
+			b.WriteByte('{')
+			msg = msg[i+1:]
+		}
+	}
+}
+
 // subjects names what a reason is about, in Chinese and English.
 var subjects = map[string][2]string{
 	"tractor": {"牵引车", "the tractor"},
@@ -124,8 +155,8 @@ func NewReason(code, subject, detail string) Reason {
 	if !ok {
 		s = [2]string{subject, subject}
 	}
-	zh := strings.NewReplacer("{s}", s[0], "{d}", detail).Replace(m[0])
-	en := strings.NewReplacer("{s}", s[1], "{d}", detail).Replace(m[1])
+	zh := fill(m[0], s[0], detail)
+	en := fill(m[1], s[1], detail)
 	if en != "" && en[0] >= 'a' && en[0] <= 'z' {
 		en = strings.ToUpper(en[:1]) + en[1:]
 	}

@@ -3,7 +3,7 @@ package registry
 import (
 	"encoding/json"
 	"maps"
-	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -11,11 +11,13 @@ import (
 // Index is a read-only in-memory view of a snapshot, keyed the way the checks
 // look things up. Plates are compared normalised.
 //
-// It holds each record as its JSON, the form the registry tables hold, and
-// decodes it when it is looked up (a few microseconds): records decoded
-// into structs take about 2.5 times their JSON, and the whole registry is
-// held (issue 19.4: a 57 MiB snapshot's index was 144 MiB of live heap as
-// structs). Each lookup returns a record of its own.
+// It holds each record as it comes back from its JSON (the form the
+// registry tables hold), encoded in a compact binary form (codec.go), and
+// decodes it when it is looked up (under a microsecond, without
+// reflection): records held as structs take several times their encoding,
+// and the whole registry is held (issue 19.4: a 57 MiB snapshot's index was
+// 144 MiB of live heap as structs). Each lookup returns a record of its
+// own: its strings are parts of the encoding, its slices are new.
 type Index struct {
 	vehicles  table[Vehicle] // by normalised plate
 	tanks     table[Tank]    // by normalised vehicle plate
@@ -27,9 +29,10 @@ type Index struct {
 	meta      Meta
 }
 
-// table holds records of one kind by key: as their JSON, compacted (see
-// keyCodes), or, for a record that has no JSON (a NaN or an infinity,
-// which Validate refuses, in a snapshot built by hand), as it is.
+// table holds records of one kind by key: encoded (codec.go), or, for a
+// record that has no JSON (a NaN or an infinity, which Validate refuses, in
+// a snapshot built by hand) or that the encoding cannot give back exactly,
+// as it is.
 type table[T any] struct {
 	docs map[string]string
 	odd  map[string]T // nil when there is none
@@ -44,19 +47,30 @@ func (t *table[T]) del(key string) {
 	delete(t.odd, key)
 }
 
-// get decodes the record under key. The JSON is the index's own (see
+// get decodes the record under key. The encoding is the index's own (see
 // IndexBuilder), so it decodes; were it not to, nothing is found.
 func (t table[T]) get(key string) (T, bool) {
-	var v T
 	if doc, ok := t.docs[key]; ok {
-		if err := json.Unmarshal([]byte(keyCodes.expand.Replace(doc)), &v); err != nil {
-			var zero T
-			return zero, false
-		}
-		return v, true
+		return decodeRecord[T](doc)
 	}
 	v, ok := t.odd[key]
-	return v, ok
+	return cloneSlices(v), ok
+}
+
+// cloneSlices gives rec with slices of its own (a nil one stays nil, an
+// empty one empty).
+func cloneSlices[T any](rec T) T {
+	switch r := any(&rec).(type) {
+	case *Vehicle:
+		r.PermitClasses = slices.Clone(r.PermitClasses)
+	case *Tank:
+		r.Media = slices.Clone(r.Media)
+	case *Person:
+		r.Certificates = slices.Clone(r.Certificates)
+	case *Waybill:
+		r.Goods = slices.Clone(r.Goods)
+	}
+	return rec
 }
 
 // NewIndex indexes s. A snapshot without synced_at is taken as synced at
@@ -262,8 +276,8 @@ func tankKey(t Tank) string       { return NormalizePlate(t.Vehicle) }
 func personKey(p Person) string   { return normalizeID(p.IDNumber) }
 func waybillKey(w Waybill) string { return w.Number }
 
-// addRecord adds rec, as its JSON, under key(rec) as decoded back from
-// that JSON (the round trip is not the identity: instants keep whole
+// addRecord adds rec, encoded, under key(rec), as decoded back from its
+// JSON (the round trip is not the identity: instants keep whole
 // seconds), as the registry tables would give it back; a record with no
 // JSON as it is.
 func addRecord[T any](t *table[T], rec T, key func(T) string) {
@@ -281,6 +295,8 @@ func addRecord[T any](t *table[T], rec T, key func(T) string) {
 	}
 }
 
+// addJSON adds the record doc holds, encoded (as it is when the encoding
+// cannot give it back exactly).
 func addJSON[T any](t *table[T], doc []byte, key func(T) string) (T, error) {
 	var v T
 	if err := json.Unmarshal(doc, &v); err != nil {
@@ -288,52 +304,21 @@ func addJSON[T any](t *table[T], doc []byte, key func(T) string) (T, error) {
 		return zero, err
 	}
 	k := key(v)
-	delete(t.odd, k)
-	t.docs[k] = keyCodes.compact.Replace(string(doc))
+	if enc, ok := encodeRecord(&v); ok {
+		delete(t.odd, k)
+		if i := strings.Index(enc, k); i >= 0 && k != "" {
+			k = enc[i : i+len(k)] // the key is mostly the record's plate or number: not held twice
+		}
+		t.docs[k] = enc
+		return v, nil
+	}
+	delete(t.docs, k)
+	if t.odd == nil {
+		t.odd = map[string]T{}
+	}
+	t.odd[k] = v
 	return v, nil
 }
-
-// keyCodes shorten the JSON the index holds: each field name of the
-// records, written `"name":`, becomes two bytes, \x01 and a letter. The
-// names are about half of a record's JSON. json.Marshal escapes every
-// control character in a string, so \x01 is never in its output, and
-// `"name":` is there only as a field name (a quote inside a string is
-// escaped, and a string value is never followed by a colon): the
-// expansion gives back exactly the JSON that was compacted.
-var keyCodes = func() struct{ compact, expand *strings.Replacer } {
-	var names []string
-	seen := map[string]bool{}
-	var walk func(t reflect.Type)
-	walk = func(t reflect.Type) {
-		switch t.Kind() {
-		case reflect.Slice, reflect.Pointer:
-			walk(t.Elem())
-		case reflect.Struct:
-			for i := range t.NumField() {
-				f := t.Field(i)
-				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-				if !f.IsExported() {
-					continue
-				}
-				if name != "" && name != "-" && !seen[name] {
-					seen[name] = true
-					names = append(names, name)
-				}
-				walk(f.Type)
-			}
-		}
-	}
-	for _, v := range []any{Vehicle{}, Tank{}, Person{}, Waybill{}} {
-		walk(reflect.TypeOf(v))
-	}
-	var compact, expand []string
-	for i, n := range names {
-		code := "\x01" + string(rune(0x21+i)) // printable ASCII after the \x01
-		compact = append(compact, `"`+n+`":`, code)
-		expand = append(expand, code, `"`+n+`":`)
-	}
-	return struct{ compact, expand *strings.Replacer }{strings.NewReplacer(compact...), strings.NewReplacer(expand...)}
-}()
 
 // Index returns the index built, with m as its meta; the builder must not
 // be used after.
