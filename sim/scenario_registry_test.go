@@ -132,3 +132,33 @@ func TestLargeRegistryStreamed(t *testing.T) {
 		t.Fatalf("last vehicle %+v, arrival %+v", s.Registry.Vehicles[9999], s.Arrivals[0])
 	}
 }
+
+// With Options.TakeRegistry the engine hands the scenario's vehicles and
+// tanks over to the store and lets go of them; the run decides as it does
+// without (each scenario's expected verdicts, which need the vehicles and
+// tanks from the store), and the persons and waybills the run reads are
+// kept.
+func TestTakeRegistry(t *testing.T) {
+	for _, f := range []string{"testdata/01-compliant-tractor-trailer.yaml", "testdata/18-tank-inspection-expired.yaml", "testdata/03-tractor-not-registered.yaml"} {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			sc, err := Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			persons, waybills := len(sc.Registry.Persons), len(sc.Registry.Waybills)
+			if len(sc.Registry.Vehicles) == 0 {
+				t.Fatal("no vehicles in the scenario")
+			}
+			_, rep := runEngine(t, sc, Options{TakeRegistry: true})
+			if rep.Failed > 0 {
+				t.Fatalf("%d arrivals not as expected", rep.Failed)
+			}
+			if sc.Registry.Vehicles != nil || sc.Registry.Tanks != nil {
+				t.Fatalf("the scenario still holds %d vehicles and %d tanks", len(sc.Registry.Vehicles), len(sc.Registry.Tanks))
+			}
+			if len(sc.Registry.Persons) != persons || len(sc.Registry.Waybills) != waybills {
+				t.Fatalf("persons %d, waybills %d; want %d and %d", len(sc.Registry.Persons), len(sc.Registry.Waybills), persons, waybills)
+			}
+		})
+	}
+}
