@@ -162,3 +162,82 @@ func TestTakeRegistry(t *testing.T) {
 		})
 	}
 }
+
+// Every scenario of testdata, with one line of its registry section
+// dropped, indented one space less or two more, or cut at a colon: what
+// the stream accepts, the whole parse accepts too, and reads the same.
+func TestStreamedRegistryAsWholeMutated(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.yaml")
+	n, streamed := 0, 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.SplitAfter(string(data), "\n")
+		in := false
+		for i, l := range lines {
+			if strings.HasPrefix(l, "registry:") {
+				in = true
+				continue
+			}
+			if in && l != "" && l[0] != ' ' && l[0] != '\n' && l[0] != '#' {
+				break
+			}
+			if !in {
+				continue
+			}
+			for _, m := range []string{"", strings.TrimPrefix(l, " "), "  " + l, strings.SplitAfter(l, ":")[0] + "\n"} {
+				y := strings.Join(lines[:i], "") + m + strings.Join(lines[i+1:], "")
+				n++
+				if sameAsWhole(t, fmt.Sprintf("%s line %d as %q", f, i+1, m), []byte(y)) {
+					streamed++
+				}
+			}
+		}
+	}
+	t.Logf("%d variants, %d streamed", n, streamed)
+	if streamed == 0 || streamed == n {
+		t.Fatalf("%d of %d variants streamed: the mutations do not reach both ways", streamed, n)
+	}
+}
+
+// sameAsWhole fails t when parseCut accepts data and parseWhole refuses
+// it or reads another scenario; it reports whether parseCut accepted.
+func sameAsWhole(t *testing.T, name string, data []byte) bool {
+	t.Helper()
+	cut, ok := parseCut(data, "s.yaml")
+	if !ok {
+		return false
+	}
+	whole, err := parseWhole(data, "s.yaml")
+	if err != nil {
+		t.Fatalf("%s: streamed, but the whole parse refuses it: %v", name, err)
+	}
+	for _, r := range []*registry.Snapshot{&cut.Registry, &whole.Registry} {
+		r.Vehicles, r.Tanks, r.Persons = nilIfEmpty(r.Vehicles), nilIfEmpty(r.Tanks), nilIfEmpty(r.Persons)
+		r.Waybills, r.Blacklist, r.Appointments = nilIfEmpty(r.Waybills), nilIfEmpty(r.Blacklist), nilIfEmpty(r.Appointments)
+	}
+	if !reflect.DeepEqual(cut, whole) {
+		t.Fatalf("%s: streamed\n%+v\nwhole\n%+v", name, cut, whole)
+	}
+	return true
+}
+
+// FuzzStreamedRegistryAsWhole: whatever the file, a scenario read with its
+// registry as a stream is one the whole parse accepts too, and the same
+// scenario.
+func FuzzStreamedRegistryAsWhole(f *testing.F) {
+	f.Add(DemoYAML)
+	files, _ := filepath.Glob("testdata/*.yaml")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("name: x\nclock: 2026-03-15T09:00:00+08:00\nregistry:\n  vehicles:\n    - {plate: A1, kind: rigid,\n    licence_valid_until: 2027-01-31}\narrivals:\n  - {at: 5s, lane: in-1, plate: A1}\n"))
+	f.Add([]byte("name: x\nclock: 2026-03-15T09:00:00+08:00\nregistry:\n  vehicles:\n  - plate: A1\n    kind: rigid\n  tanks: []\n# c\n  synced_at: 2026-03-15\narrivals:\n  - {at: 5s, lane: in-1, plate: A1}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) { sameAsWhole(t, "the input", data) })
+}
