@@ -27,7 +27,10 @@ import (
 // that the records' stream cannot read on its own (an alias to an anchor
 // in another record) is still read. Only a registry that the stream takes
 // is ever taken from it; the parse it stands for would have given the
-// same records (TestStreamedRegistryAsWhole).
+// same scenario (TestStreamedRegistryAsWhole, on every scenario of
+// testdata and thousands of variants of their registries, and
+// FuzzStreamedRegistryAsWhole). The price is on refused scenarios alone:
+// read twice, the second time whole, with the whole parse's memory.
 
 // registryCut is a scenario's registry: section, cut out.
 type registryCut struct {
