@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,15 @@ type Options struct {
 	// key: the gate trusts only registry data it signed, and New returns
 	// once the gate applied the platform's signed sync (registry.go).
 	RegistryKey ed25519.PrivateKey
+	// TakeRegistry has New hand the scenario's vehicles and tanks over
+	// to the store's import, which reuses them in place, and let go of
+	// them: the scenario's Registry.Vehicles and Registry.Tanks are nil
+	// after New (nothing in the run reads them; its persons, waybills
+	// and appointments are kept). For a caller that runs its scenario
+	// once (`hazgate sim`): a city's registry is then not held twice
+	// over while it is imported, nor beside the store's index during the
+	// run (docs/benchmarks.md "Footprint").
+	TakeRegistry bool
 }
 
 // Engine is one scenario run: the gate, its lanes and the simulated devices
@@ -159,8 +169,8 @@ func New(ctx context.Context, sc *Scenario, opt Options) (_ *Engine, err error) 
 		}
 		e.cleanup = append(e.cleanup, func() { st.Close() })
 	}
-	if err := st.ImportSnapshot(ctx, &sc.Registry, "scenario "+sc.file, e.clk.Now()); err != nil {
-		return nil, fmt.Errorf("sim: registry: %w", err)
+	if err := e.importRegistry(ctx, st); err != nil {
+		return nil, err
 	}
 	for _, p := range sc.Registry.Persons {
 		e.persons[p.IDNumber] = p
@@ -331,4 +341,25 @@ func (e *Engine) card(p *Presenter) checks.PersonEvidence {
 		c.CardValidUntil = *p.CardValidUntil
 	}
 	return c
+}
+
+// importRegistry imports the scenario's registry into st (see
+// Options.TakeRegistry).
+func (e *Engine) importRegistry(ctx context.Context, st *store.Store) error {
+	sc := e.sc
+	reg, opts := &sc.Registry, []store.ImportOption(nil)
+	if e.opt.TakeRegistry {
+		// The records the run reads after (persons, waybills) are
+		// copied, not handed over; the import takes the rest in place.
+		own := sc.Registry
+		own.Persons, own.Waybills = slices.Clone(own.Persons), slices.Clone(own.Waybills)
+		reg, opts = &own, []store.ImportOption{store.ConsumeSnapshot}
+	}
+	if err := st.ImportSnapshot(ctx, reg, "scenario "+sc.file, e.clk.Now(), opts...); err != nil {
+		return fmt.Errorf("sim: registry: %w", err)
+	}
+	if e.opt.TakeRegistry {
+		sc.Registry.Vehicles, sc.Registry.Tanks = nil, nil
+	}
+	return nil
 }

@@ -332,8 +332,46 @@ func Load(path string) (*Scenario, error) {
 }
 
 // Parse reads a scenario; unknown keys and bad values are errors that name
-// the file, line and field.
+// the file, line and field. A registry: section written in block style is
+// read as a stream (scenario_registry.go); the scenario is the same as if
+// parsed whole.
 func Parse(data []byte, file string) (*Scenario, error) {
+	if s, ok := parseCut(data, file); ok {
+		return s, nil
+	}
+	return parseWhole(data, file)
+}
+
+// parseCut reads a scenario whose registry: section cutRegistry cuts out,
+// the section as a stream; false when it does not cut, or either part is
+// refused (for the whole parse to say why, as it always has).
+func parseCut(data []byte, file string) (*Scenario, bool) {
+	c, ok := cutRegistry(data)
+	if !ok {
+		return nil, false
+	}
+	doc, err := strictyaml.Parse(c.rest, file)
+	if err != nil || !doc.Has("registry") || doc.Line("registry") != c.line {
+		// Not the top-level key it looked like (a line of a quoted
+		// scalar, say), or a rest that does not parse.
+		return nil, false
+	}
+	var s Scenario
+	if err := doc.Decode(&s); err != nil {
+		return nil, false
+	}
+	if s.Registry, err = c.stream(file); err != nil {
+		return nil, false
+	}
+	s.file = file
+	if err := s.validate(doc, false); err != nil {
+		return nil, false
+	}
+	return &s, true
+}
+
+// parseWhole reads a scenario as one node tree.
+func parseWhole(data []byte, file string) (*Scenario, error) {
 	doc, err := strictyaml.Parse(data, file)
 	if err != nil {
 		return nil, err
@@ -343,13 +381,15 @@ func Parse(data []byte, file string) (*Scenario, error) {
 		return nil, err
 	}
 	s.file = file
-	if err := s.validate(doc); err != nil {
+	if err := s.validate(doc, true); err != nil {
 		return nil, err
 	}
 	return &s, nil
 }
 
-func (s *Scenario) validate(doc *strictyaml.Doc) error {
+// validate checks the scenario; the registry too when withRegistry (a
+// streamed registry was validated as it was read).
+func (s *Scenario) validate(doc *strictyaml.Doc, withRegistry bool) error {
 	var errs []error
 	bad := func(field, format string, args ...any) { errs = append(errs, doc.Errorf(field, format, args...)) }
 	if s.Name == "" {
@@ -359,8 +399,10 @@ func (s *Scenario) validate(doc *strictyaml.Doc) error {
 		bad("clock", "missing: the simulated wall clock at t=0, e.g. 2026-03-15T09:00:00+08:00")
 	}
 	s.validateEvacuation(bad) // evacuation.go
-	for _, p := range s.Registry.Validate() {
-		bad("registry."+p.Field, "%s", p.Msg)
+	if withRegistry {
+		for _, p := range s.Registry.Validate() {
+			bad("registry."+p.Field, "%s", p.Msg)
+		}
 	}
 	if s.Settings.Timezone != "" {
 		if _, err := time.LoadLocation(s.Settings.Timezone); err != nil {

@@ -117,8 +117,10 @@ func BenchmarkFootprint(b *testing.B) {
 
 // fourLaneScenario writes a scenario of 4 entry lanes with perLane
 // compliant tankers each, queued, against a registry of vehicles vehicles
-// (the tankers' tractors and trailers among them). Synthetic data: ID
-// numbers of region 990001 with valid check digits.
+// (the tankers' tractors and trailers among them). The registry is written
+// in block style, one record a line, which the simulator reads as a stream
+// (sim/scenario_registry.go). Synthetic data: ID numbers of region 990001
+// with valid check digits.
 func fourLaneScenario(b testing.TB, vehicles, perLane int) string {
 	var sb strings.Builder
 	sb.WriteString("name: four lanes under load\nclock: 2026-03-15T09:00:00+08:00\nregistry:\n  vehicles:\n")

@@ -130,7 +130,8 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// restart of the simulator only with -db).
 	done := parts.start("starting the simulated gate")
 	eng, err := sim.New(ctx, sc, sim.Options{Speed: speed.v, Store: st, Clock: clk, Progress: stdout, Log: log,
-		Park: simPark, Gate: simGate, Broker: mqttURL, ClientID: "hazgate-sim-" + fmt.Sprint(os.Getpid()), RegistryKey: registryKey})
+		Park: simPark, Gate: simGate, Broker: mqttURL, ClientID: "hazgate-sim-" + fmt.Sprint(os.Getpid()), RegistryKey: registryKey,
+		TakeRegistry: true}) // run once: its registry is the store's alone
 	done()
 	if err != nil {
 		return err
