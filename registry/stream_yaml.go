@@ -335,33 +335,25 @@ func decodeYAMLSection(file string, first int, data []byte, version *int64, sync
 
 // each hands every record of s to h, in order.
 func each(s Snapshot, h handlers) error {
-	for i, r := range s.Vehicles {
-		if err := h.vehicle(i, r); err != nil {
+	for _, f := range []func() error{
+		func() error { return eachOf(s.Vehicles, h.vehicle) },
+		func() error { return eachOf(s.Tanks, h.tank) },
+		func() error { return eachOf(s.Persons, h.person) },
+		func() error { return eachOf(s.Waybills, h.waybill) },
+		func() error { return eachOf(s.Blacklist, h.blacklist) },
+		func() error { return eachOf(s.Appointments, h.appointment) },
+	} {
+		if err := f(); err != nil {
 			return err
 		}
 	}
-	for i, r := range s.Tanks {
-		if err := h.tank(i, r); err != nil {
-			return err
-		}
-	}
-	for i, r := range s.Persons {
-		if err := h.person(i, r); err != nil {
-			return err
-		}
-	}
-	for i, r := range s.Waybills {
-		if err := h.waybill(i, r); err != nil {
-			return err
-		}
-	}
-	for i, r := range s.Blacklist {
-		if err := h.blacklist(i, r); err != nil {
-			return err
-		}
-	}
-	for i, r := range s.Appointments {
-		if err := h.appointment(i, r); err != nil {
+	return nil
+}
+
+// eachOf hands every record of rs to f, with its index, until f fails.
+func eachOf[T any](rs []T, f func(int, T) error) error {
+	for i, r := range rs {
+		if err := f(i, r); err != nil {
 			return err
 		}
 	}
