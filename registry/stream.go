@@ -87,32 +87,7 @@ func StreamJSON(r io.Reader, file string, sink Sink) (Head, error) {
 		}
 		return nil
 	}
-	hs := handlers{
-		vehicle: func(i int, r Vehicle) error {
-			h.Vehicles++
-			return give(v.vehicle(i, r), func() error { return call(sink.Vehicle, i, r) })
-		},
-		tank: func(i int, r Tank) error {
-			h.Tanks++
-			return give(v.tank(i, r), func() error { return call(sink.Tank, i, r) })
-		},
-		person: func(i int, r Person) error {
-			h.Persons++
-			return give(v.person(i, r), func() error { return call(sink.Person, i, r) })
-		},
-		waybill: func(i int, r Waybill) error {
-			h.Waybills++
-			return give(v.waybill(i, r), func() error { return call(sink.Waybill, i, r) })
-		},
-		blacklist: func(i int, r BlacklistEntry) error {
-			h.Blacklist++
-			return give(v.blacklist(i, r), func() error { return call(sink.Blacklist, i, r) })
-		},
-		appointment: func(i int, r Appointment) error {
-			h.Appointments++
-			return give(v.appointment(i, r), func() error { return call(sink.Appointment, i, r) })
-		},
-	}
+	hs := validatingHandlers(&h, v, sink, func(_ string, _ int, ok bool, f func() error) error { return give(ok, f) })
 	err := walkJSON(r, file, &h.Version, &h.SyncedAt, hs)
 	if sinkErr != nil {
 		return h, sinkErr
@@ -380,6 +355,39 @@ func walkHandlers(h *Head, sink Sink) handlers {
 		appointment: func(i int, r Appointment) error {
 			h.Appointments++
 			return call(sink.Appointment, i, r)
+		},
+	}
+}
+
+// validatingHandlers counts every record in h, validates it with v, and
+// hands it to give with its list's name, its index and whether it is
+// valid; give decides whether it goes to sink (the handlers of StreamJSON
+// and StreamYAML).
+func validatingHandlers(h *Head, v *streamValidator, sink Sink, give func(list string, i int, ok bool, f func() error) error) handlers {
+	return handlers{
+		vehicle: func(i int, r Vehicle) error {
+			h.Vehicles++
+			return give("vehicles", i, v.vehicle(i, r), func() error { return call(sink.Vehicle, i, r) })
+		},
+		tank: func(i int, r Tank) error {
+			h.Tanks++
+			return give("tanks", i, v.tank(i, r), func() error { return call(sink.Tank, i, r) })
+		},
+		person: func(i int, r Person) error {
+			h.Persons++
+			return give("persons", i, v.person(i, r), func() error { return call(sink.Person, i, r) })
+		},
+		waybill: func(i int, r Waybill) error {
+			h.Waybills++
+			return give("waybills", i, v.waybill(i, r), func() error { return call(sink.Waybill, i, r) })
+		},
+		blacklist: func(i int, r BlacklistEntry) error {
+			h.Blacklist++
+			return give("blacklist", i, v.blacklist(i, r), func() error { return call(sink.Blacklist, i, r) })
+		},
+		appointment: func(i int, r Appointment) error {
+			h.Appointments++
+			return give("appointments", i, v.appointment(i, r), func() error { return call(sink.Appointment, i, r) })
 		},
 	}
 }

@@ -49,32 +49,7 @@ func StreamYAML(r io.Reader, file string, sink Sink) (Head, error) {
 		}
 		return nil
 	}
-	hs := handlers{
-		vehicle: func(i int, r Vehicle) error {
-			h.Vehicles++
-			return give("vehicles", i, v.vehicle(i, r), func() error { return call(sink.Vehicle, i, r) })
-		},
-		tank: func(i int, r Tank) error {
-			h.Tanks++
-			return give("tanks", i, v.tank(i, r), func() error { return call(sink.Tank, i, r) })
-		},
-		person: func(i int, r Person) error {
-			h.Persons++
-			return give("persons", i, v.person(i, r), func() error { return call(sink.Person, i, r) })
-		},
-		waybill: func(i int, r Waybill) error {
-			h.Waybills++
-			return give("waybills", i, v.waybill(i, r), func() error { return call(sink.Waybill, i, r) })
-		},
-		blacklist: func(i int, r BlacklistEntry) error {
-			h.Blacklist++
-			return give("blacklist", i, v.blacklist(i, r), func() error { return call(sink.Blacklist, i, r) })
-		},
-		appointment: func(i int, r Appointment) error {
-			h.Appointments++
-			return give("appointments", i, v.appointment(i, r), func() error { return call(sink.Appointment, i, r) })
-		},
-	}
+	hs := validatingHandlers(&h, v, sink, give)
 	err := walkYAML(r, file, &h.Version, &h.SyncedAt, hs, func(it *yamlItem) { cur = it })
 	if sinkErr != nil {
 		return h, sinkErr
