@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hazgate/hazgate/atomicfile"
 )
 
 // Updater installs a verified release's binary over Target and restarts
@@ -70,7 +72,7 @@ func (u *Updater) Install(ctx context.Context, bin string) error {
 		os.Remove(u.newPath())
 		return fmt.Errorf("release: installing %s: %w", u.Target, err)
 	}
-	syncDir(filepath.Dir(u.Target))
+	atomicfile.SyncDir(filepath.Dir(u.Target))
 	u.say("installed the new binary as %s; the previous one is kept as %s", u.Target, u.oldPath())
 	err := u.restartAndWait(ctx)
 	if err == nil {
@@ -81,7 +83,7 @@ func (u *Updater) Install(ctx context.Context, bin string) error {
 	if err := os.Rename(u.oldPath(), u.Target); err != nil {
 		return errors.Join(ErrRolledBack, fmt.Errorf("release: restoring %s from %s failed: %w; restore it by hand: mv %s %s", u.Target, u.oldPath(), err, u.oldPath(), u.Target))
 	}
-	syncDir(filepath.Dir(u.Target))
+	atomicfile.SyncDir(filepath.Dir(u.Target))
 	u.say("the previous binary is back as %s", u.Target)
 	if err := u.restartAndWait(ctx); err != nil {
 		return errors.Join(ErrRolledBack, fmt.Errorf("release: the previous binary did not become ready either: %w", err))
@@ -143,32 +145,5 @@ func copyFile(src, dst string, mode os.FileMode) error {
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	return atomicfile.Copy(dst, in, mode)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/hazgate/hazgate/atomicfile"
 )
 
 var t0 = time.Date(2026, 3, 15, 9, 0, 0, 0, time.UTC)
@@ -119,7 +120,7 @@ func TestNonceCacheSurvivesRestart(t *testing.T) {
 		t.Fatalf("expired nonces kept: %v", c3.seen)
 	}
 	// A cache that cannot be read refuses what was issued before.
-	if err := writeFileAtomic(path, []byte("garbage")); err != nil {
+	if err := atomicfile.Write(path, []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c4, warn, err := loadNonces(path, t0.Add(3*time.Hour))

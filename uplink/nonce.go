@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/hazgate/hazgate/atomicfile"
 )
 
 // nonceCache remembers the nonces of accepted commands until they expire,
@@ -115,43 +116,8 @@ func (c *nonceCache) writeLocked(now time.Time, prune bool) error {
 	if err != nil {
 		return fmt.Errorf("uplink: nonce cache: %w", err)
 	}
-	if err := writeFileAtomic(c.path, data); err != nil {
+	if err := atomicfile.Write(c.path, data, 0o600); err != nil {
 		return fmt.Errorf("uplink: nonce cache: %w", err)
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory: write, fsync, rename, fsync the directory. A crash leaves the
-// old file or the new one, never a torn one.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o600)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/hazgate/hazgate/appliance"
+	"github.com/hazgate/hazgate/atomicfile"
 	"github.com/hazgate/hazgate/clock"
 	"github.com/hazgate/hazgate/kiosk"
 	"github.com/hazgate/hazgate/sim"
@@ -278,23 +279,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".hazgate-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, append(b, '\n'), 0o600)
 }
 
 // speedFlag is -speed: a finite number, 0 or more, with a default that
