@@ -50,13 +50,10 @@ func (s *session) drain(ctx context.Context) {
 	more := true                                // rows may be waiting after cursor
 	for {
 		// Take the PUBACKs that came, in order.
-		done := 0
-		for done < len(window) && isDone(window[done].tok) {
-			if err := window[done].tok.Error(); err != nil {
-				s.drop(err)
-				return
-			}
-			done++
+		done, err := acked(window)
+		if err != nil {
+			s.drop(err)
+			return
 		}
 		if done > 0 {
 			// A PUBACK of this client is a PUBACK on this connection
@@ -358,4 +355,17 @@ func (l *logLimiter) ok() bool {
 		return true
 	}
 	return false
+}
+
+// acked counts the messages at the head of window whose PUBACK came, in
+// order; the error of the first that failed instead, if one did.
+func acked(window []flight) (int, error) {
+	done := 0
+	for done < len(window) && isDone(window[done].tok) {
+		if err := window[done].tok.Error(); err != nil {
+			return done, err
+		}
+		done++
+	}
+	return done, nil
 }

@@ -44,13 +44,10 @@ func (s *session) stopFlush(window []flight, rows []store.OutboxRow, cursor int6
 	}
 	more := true
 	for ctx.Err() == nil && !s.isLost() {
-		done := 0
-		for done < len(window) && isDone(window[done].tok) {
-			if err := window[done].tok.Error(); err != nil {
-				s.drop(err)
-				return
-			}
-			done++
+		done, err := acked(window)
+		if err != nil {
+			s.drop(err)
+			return
 		}
 		if done > 0 {
 			u.marks.add(window[:done])
